@@ -1,0 +1,107 @@
+import { newApproval, normalizeIdentity } from '../core/approval.js';
+import { parseDuration } from '../core/duration.js';
+import { SignoffError } from '../core/errors.js';
+import type { Approval, Callback, Policy } from '../core/model.js';
+import { sha256Hex } from '../auth/secrets.js';
+import type { Services } from '../services.js';
+import { findApproval, findApprovalByIdempotencyKey, insertApproval } from '../store/approvals.js';
+import { audit } from './audit.js';
+import { queueStageNotifications, queueWebhookEvent } from './messages.js';
+
+/** The create body, as the HTTP schema has already checked it. */
+export interface CreateApprovalRequest {
+  title: string;
+  description?: string;
+  link?: string;
+  metadata?: Record<string, unknown>;
+  requester?: string;
+  approvers: string[];
+  required?: number;
+  allowSelfApproval?: boolean;
+  timeout?: string | number;
+  notify?: string[];
+  callback?: Callback;
+}
+
+export interface CreateContext {
+  /** Who asks: the authenticated actor, used when the body names no requester. */
+  readonly actor: string | null;
+  /** Scope of idempotency keys: one caller's key never collides with another's. */
+  readonly credentialId: string;
+  readonly idempotencyKey?: string | undefined;
+}
+
+function buildPolicy(request: CreateApprovalRequest): Policy {
+  const approvers = [...new Set(request.approvers.map((a) => (a.startsWith('group:') ? a : normalizeIdentity(a))))];
+  const required = request.required ?? 1;
+  const hasGroups = approvers.some((a) => a.startsWith('group:'));
+  if (!hasGroups && required > approvers.length)
+    throw new SignoffError(
+      'invalid_input',
+      `required (${required}) is more than the number of approvers (${approvers.length}).`,
+    );
+  return {
+    stages: [{ name: 'approval', type: 'human', gates: [{ approvers, required }] }],
+    allowSelfApproval: request.allowSelfApproval ?? false,
+  };
+}
+
+function timeoutMs(services: Services, timeout: string | number | undefined): number {
+  if (timeout === undefined) return services.config.defaultTimeoutMs;
+  const ms = parseDuration(timeout);
+  if (ms === undefined || ms <= 0)
+    throw new SignoffError('invalid_input', 'timeout must be a duration such as 90s, 15m, 1h, 7d or seconds.');
+  if (ms > services.config.maxTimeoutMs)
+    throw new SignoffError('invalid_input', 'timeout is longer than SIGNOFF_MAX_TIMEOUT allows.');
+  return ms;
+}
+
+/**
+ * Creates an approval with its audit event and queued notifications in one transaction.
+ * A repeated Idempotency-Key with the same body returns the first approval.
+ */
+export async function createApproval(
+  services: Services,
+  request: CreateApprovalRequest,
+  context: CreateContext,
+): Promise<{ approval: Approval; created: boolean }> {
+  const now = services.now();
+  const approval = newApproval(
+    {
+      title: request.title,
+      description: request.description,
+      link: request.link,
+      metadata: request.metadata,
+      requester: request.requester ?? context.actor,
+      policy: buildPolicy(request),
+      callback: request.callback,
+      notify: request.notify,
+      timeoutMs: timeoutMs(services, request.timeout),
+    },
+    now,
+    services.newId('apr'),
+  );
+  const idempotency = context.idempotencyKey
+    ? { owner: context.credentialId, key: context.idempotencyKey, requestHash: sha256Hex(JSON.stringify(request)) }
+    : undefined;
+
+  const result = await services.db.transaction().execute(async (tx) => {
+    if (idempotency) {
+      const earlier = await findApprovalByIdempotencyKey(tx, idempotency.owner, idempotency.key);
+      if (earlier) {
+        if (earlier.request_hash !== idempotency.requestHash)
+          throw new SignoffError('idempotency_conflict', 'This Idempotency-Key was used with a different request.');
+        const existing = await findApproval(tx, earlier.id);
+        if (!existing) throw new Error(`Idempotency row points at missing approval ${earlier.id}`);
+        return { approval: existing, created: false };
+      }
+    }
+    await insertApproval(tx, approval, idempotency);
+    await audit(tx, services, approval.id, 'approval.created', approval.requester, { title: approval.title }, now);
+    await queueStageNotifications(tx, services, approval, now);
+    await queueWebhookEvent(tx, services, approval, 'approval.created', now);
+    return { approval, created: true };
+  });
+  if (result.created) services.wakeDispatcher();
+  return result;
+}

@@ -1,0 +1,33 @@
+import { type DecisionInput, decide } from '../core/approval.js';
+import { SignoffError } from '../core/errors.js';
+import type { Approval } from '../core/model.js';
+import type { Services } from '../services.js';
+import { commitTransition } from './transition.js';
+import { withApproval } from './transaction.js';
+
+/**
+ * Records one verdict on an approval in one transaction. `beforeCommit` runs inside
+ * the same transaction (a link marks itself used there, so a refused decision keeps it).
+ */
+export async function decideApproval(
+  services: Services,
+  id: string,
+  input: DecisionInput,
+  beforeCommit?: (tx: Parameters<Parameters<typeof withApproval>[2]>[0], approval: Approval) => Promise<void>,
+): Promise<Approval> {
+  return withApproval(services, id, async (tx, approval) => {
+    const now = services.now();
+    if (beforeCommit) await beforeCommit(tx, approval);
+    const result = decide(approval, input, now, services.newId('dec'));
+    if (!result.ok) throw new SignoffError(result.code, result.message);
+    await commitTransition(tx, services, {
+      before: approval,
+      after: result.approval,
+      decision: result.decision,
+      outcome: result.outcome,
+      actor: result.decision.actor,
+      now,
+    });
+    return result.approval;
+  });
+}

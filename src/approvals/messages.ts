@@ -1,0 +1,67 @@
+import { approversToNotify, currentStage } from '../core/approval.js';
+import type { Approval } from '../core/model.js';
+import { approvalView } from '../core/view.js';
+import type { Services } from '../services.js';
+import type { Db } from '../store/database.js';
+import { insertOutbox } from '../store/outbox.js';
+
+export type WebhookEventType = 'approval.created' | 'approval.decided' | 'approval.stage_passed';
+
+export interface EmailPayload {
+  readonly approvalId: string;
+  readonly stage: string;
+  readonly approver: string;
+  readonly renewed: boolean;
+}
+
+export interface WebhookPayload {
+  readonly approvalId: string;
+  readonly type: WebhookEventType;
+  readonly timestamp: string;
+  readonly data: ReturnType<typeof approvalView>;
+}
+
+/** Queues a mail with a fresh link for one approver of one stage. */
+export async function queueEmail(tx: Db, services: Services, payload: EmailPayload, now: Date): Promise<void> {
+  await insertOutbox(tx, {
+    id: services.newId('msg'),
+    approvalId: payload.approvalId,
+    kind: 'email',
+    payload: { ...payload },
+    createdAt: now,
+  });
+}
+
+/** Queues mails for everyone the waiting stage needs, if the approval asked for email. */
+export async function queueStageNotifications(tx: Db, services: Services, approval: Approval, now: Date) {
+  if (!approval.notify.includes('email')) return;
+  const stage = currentStage(approval);
+  if (!stage) return;
+  for (const approver of approversToNotify(approval)) {
+    await queueEmail(tx, services, { approvalId: approval.id, stage: stage.name, approver, renewed: false }, now);
+  }
+}
+
+/** Queues one event for the approval's webhook callback; the snapshot is taken now. */
+export async function queueWebhookEvent(
+  tx: Db,
+  services: Services,
+  approval: Approval,
+  type: WebhookEventType,
+  now: Date,
+): Promise<void> {
+  if (approval.callback?.type !== 'webhook') return;
+  const payload: WebhookPayload = {
+    approvalId: approval.id,
+    type,
+    timestamp: now.toISOString(),
+    data: approvalView(approval),
+  };
+  await insertOutbox(tx, {
+    id: services.newId('msg'),
+    approvalId: approval.id,
+    kind: 'webhook',
+    payload: { ...payload },
+    createdAt: now,
+  });
+}

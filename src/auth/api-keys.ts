@@ -1,0 +1,85 @@
+import { SignoffError } from '../core/errors.js';
+import type { NewId } from '../ids.js';
+import type { Db } from '../store/database.js';
+import { findApiKeyByHash, hasApiKeyNamed, insertApiKey } from '../store/api-keys.js';
+import { type Authenticator, PERMISSIONS, type Permission, type Principal } from './principal.js';
+import { generateSecret, sha256Hex } from './secrets.js';
+
+export const API_KEY_PREFIX = 'sk_';
+export const ADMIN_KEY_NAME = 'admin';
+
+/** Whether a bearer value has the shape of a signoff API key (checked before any lookup). */
+export function looksLikeApiKey(value: string): boolean {
+  return /^[A-Za-z0-9_\-.~+/=]{20,200}$/.test(value) && !value.includes('.');
+}
+
+export function parsePermissions(values: readonly string[]): Permission[] {
+  for (const value of values) {
+    if (!(PERMISSIONS as readonly string[]).includes(value))
+      throw new SignoffError('invalid_input', `Unknown permission "${value}": use ${PERMISSIONS.join(', ')}.`);
+  }
+  return [...new Set(values as Permission[])];
+}
+
+/** Creates an API key; the secret is returned once and only its hash is stored. */
+export async function createApiKey(
+  db: Db,
+  ids: NewId,
+  now: Date,
+  options: { name: string; actor?: string | null; permissions: readonly Permission[]; secret?: string },
+): Promise<{ id: string; secret: string }> {
+  const secret = options.secret ?? `${API_KEY_PREFIX}${generateSecret()}`;
+  const id = ids('key');
+  await insertApiKey(db, {
+    id,
+    keyHash: sha256Hex(secret),
+    name: options.name,
+    actor: options.actor?.trim().toLowerCase() || null,
+    permissions: options.permissions,
+    createdAt: now,
+  });
+  return { id, secret };
+}
+
+/**
+ * Makes sure an admin key exists: the configured one (stored hashed), or a generated
+ * one that is returned so it can be printed once.
+ */
+export async function ensureAdminKey(
+  db: Db,
+  ids: NewId,
+  now: Date,
+  configured: string | undefined,
+): Promise<string | undefined> {
+  if (configured) {
+    if (!(await findApiKeyByHash(db, sha256Hex(configured))))
+      await createApiKey(db, ids, now, {
+        name: 'admin (SIGNOFF_ADMIN_KEY)',
+        actor: 'admin',
+        permissions: ['admin'],
+        secret: configured,
+      });
+    return undefined;
+  }
+  if (await hasApiKeyNamed(db, ADMIN_KEY_NAME)) return undefined;
+  const { secret } = await createApiKey(db, ids, now, { name: ADMIN_KEY_NAME, actor: 'admin', permissions: ['admin'] });
+  return secret;
+}
+
+/** Authenticates API keys by one indexed lookup of their hash. */
+export function createApiKeyAuthenticator(db: Db): Authenticator {
+  return {
+    async authenticate(bearer) {
+      if (!looksLikeApiKey(bearer)) return undefined;
+      const row = await findApiKeyByHash(db, sha256Hex(bearer));
+      if (!row) throw new SignoffError('invalid_token', 'The API key is not valid.');
+      return {
+        kind: 'api_key',
+        credentialId: row.id,
+        actor: row.actor,
+        groups: [],
+        permissions: new Set(JSON.parse(row.permissions) as Permission[]),
+      } satisfies Principal;
+    },
+  };
+}

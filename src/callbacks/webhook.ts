@@ -1,0 +1,49 @@
+import { Webhook } from 'standardwebhooks';
+import type { WebhookPayload } from '../approvals/messages.js';
+import { SignoffError } from '../core/errors.js';
+import type { Services } from '../services.js';
+import { findApproval } from '../store/approvals.js';
+import type { OutboxHandler } from '../worker/delivery.js';
+import { PermanentDeliveryError } from '../worker/delivery.js';
+
+/**
+ * POSTs an event to the approval's webhook, signed per Standard Webhooks. The outbox
+ * row's id is the `webhook-id`, so every retry carries the same one. Only 2xx counts.
+ */
+export function createWebhookResumer(services: Services): OutboxHandler {
+  return {
+    async deliver(row, payload) {
+      const event = payload as WebhookPayload;
+      const approval = await findApproval(services.db, event.approvalId);
+      const callback = approval?.callback;
+      if (callback?.type !== 'webhook') throw new PermanentDeliveryError('The approval has no webhook callback.');
+      const body = JSON.stringify({ type: event.type, timestamp: event.timestamp, data: event.data });
+      const sentAt = services.now();
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        'user-agent': 'signoff-webhook/1',
+        'webhook-id': row.id,
+        'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+      };
+      if (callback.secret) headers['webhook-signature'] = new Webhook(callback.secret).sign(row.id, sentAt, body);
+      let response: Response;
+      try {
+        response = await fetch(callback.url, {
+          method: 'POST',
+          headers,
+          body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(services.config.httpTimeoutMs),
+        });
+      } catch (error) {
+        if (error instanceof DOMException && error.name === 'TimeoutError')
+          throw new SignoffError('upstream_timeout', `Webhook ${callback.url} did not answer in time.`, { cause: error });
+        throw new SignoffError('upstream_failed', `Webhook ${callback.url} could not be reached.`, { cause: error });
+      }
+      await response.body?.cancel();
+      if (response.status < 200 || response.status > 299)
+        throw new SignoffError('upstream_failed', `Webhook ${callback.url} answered HTTP ${response.status}.`);
+      return { type: event.type, url: callback.url, status: response.status };
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import { currentStage } from '../core/approval.js';
+import type { EmailPayload } from '../approvals/messages.js';
+import { issueLink } from '../approvals/links.js';
+import type { Services } from '../services.js';
+import { findApproval } from '../store/approvals.js';
+import type { OutboxHandler } from '../worker/delivery.js';
+import { renderApprovalMail } from './email.js';
+
+/** Sends the approval mail: a fresh one-time link is made at delivery, so no token waits in the outbox. */
+export function createEmailNotifier(services: Services): OutboxHandler {
+  return {
+    async deliver(_row, payload) {
+      const { approvalId, stage, approver, renewed } = payload as EmailPayload;
+      const approval = await findApproval(services.db, approvalId);
+      if (!approval || approval.status !== 'pending') return { skipped: 'approval is no longer pending' };
+      if (currentStage(approval)?.name !== stage) return { skipped: 'stage is no longer waiting' };
+      if (approval.decisions.some((d) => d.stage === stage && d.actor === approver))
+        return { skipped: 'approver has already decided' };
+      const now = services.now();
+      const link = await issueLink(services.db, services, approval, stage, approver, now);
+      await services.mailer.send(
+        renderApprovalMail({
+          approval,
+          to: approver,
+          decisionUrl: link.url,
+          linkExpiresAt: link.expiresAt,
+          now,
+          renewed,
+        }),
+      );
+      return { channel: 'email', to: approver, stage, linkExpiresAt: link.expiresAt.toISOString() };
+    },
+  };
+}

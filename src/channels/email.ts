@@ -1,0 +1,47 @@
+import { formatDuration } from '../core/duration.js';
+import type { Approval } from '../core/model.js';
+import { escapeHtml, metadataText, safeHref } from '../html.js';
+import type { MailMessage } from './mailer.js';
+
+export interface ApprovalMailInput {
+  readonly approval: Approval;
+  readonly to: string;
+  readonly decisionUrl: string;
+  readonly linkExpiresAt: Date;
+  readonly now: Date;
+  readonly renewed: boolean;
+}
+
+/** The mail that asks one approver for a decision, with their one-time link. */
+export function renderApprovalMail(input: ApprovalMailInput): MailMessage {
+  const { approval, decisionUrl } = input;
+  const validFor = formatDuration(input.linkExpiresAt.getTime() - input.now.getTime());
+  const requester = approval.requester ?? 'an automation';
+  const metadata = metadataText(approval.metadata);
+  const subject = `${input.renewed ? 'New link: ' : ''}Approval needed: ${approval.title}`.slice(0, 200);
+  const text = [
+    `${requester} asks for your approval:`,
+    '',
+    approval.title,
+    approval.description ? `\n${approval.description}` : '',
+    approval.link ? `\nLink: ${approval.link}` : '',
+    metadata ? `\nDetails:\n${metadata}` : '',
+    '',
+    `Review and decide (this link works once, for ${validFor}):`,
+    decisionUrl,
+    '',
+    `The request itself times out at ${approval.expiresAt.toISOString()}.`,
+    'Opening the link changes nothing; you decide on the page it opens.',
+  ].join('\n');
+  const href = safeHref(approval.link);
+  const html = `<!doctype html><html><body style="font-family:sans-serif;max-width:40em">
+<p>${escapeHtml(requester)} asks for your approval:</p>
+<h2>${escapeHtml(approval.title)}</h2>
+${approval.description ? `<p style="white-space:pre-wrap">${escapeHtml(approval.description)}</p>` : ''}
+${href ? `<p>Link: <a href="${escapeHtml(href)}">${escapeHtml(approval.link)}</a></p>` : ''}
+${metadata ? `<pre style="background:#f4f4f4;padding:8px">${escapeHtml(metadata)}</pre>` : ''}
+<p><a href="${escapeHtml(decisionUrl)}" style="display:inline-block;padding:10px 16px;background:#1a7f37;color:#fff;text-decoration:none;border-radius:4px">Review and decide</a></p>
+<p style="color:#555">This link works once, for ${escapeHtml(validFor)}. Opening it changes nothing; you decide on the page it opens.</p>
+</body></html>`;
+  return { to: input.to, subject, text, html };
+}

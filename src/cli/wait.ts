@@ -1,0 +1,64 @@
+import { formatDuration } from '../core/duration.js';
+import type { ApprovalView } from '../core/view.js';
+import { ApiError, type Client } from './client.js';
+
+export const EXIT = { approved: 0, rejected: 1, expired: 2, cancelled: 2, error: 3 } as const;
+
+const POLL_SECONDS = 10;
+
+/** Who has decided so far, in one line; it changes only when someone decides. */
+function progress(approval: ApprovalView): string {
+  const gates = approval.stages.flatMap((s) => s.gates.map((g) => `${g.approvals.length}/${g.required}`)).join(', ');
+  const decided = approval.decisions.map((d) => `${d.actor} ${d.verdict}d`).join(', ') || 'nobody yet';
+  return `approvals ${gates} · decided: ${decided}`;
+}
+
+/**
+ * Long-polls until the approval is decided, showing elapsed time and who has decided.
+ * Returns the exit code: 0 approved, 1 rejected, 2 expired or cancelled, 3 error.
+ */
+export async function waitForApproval(
+  client: Client,
+  id: string,
+  options: { timeoutMs: number; log: (line: string) => void; now?: () => number },
+): Promise<{ code: number; approval?: ApprovalView }> {
+  const now = options.now ?? Date.now;
+  const started = now();
+  let lastProgress = '';
+  let lastPrinted = 0;
+  let failures = 0;
+  for (;;) {
+    const elapsed = now() - started;
+    const remaining = options.timeoutMs - elapsed;
+    if (remaining <= 0) {
+      options.log(`still pending after ${formatDuration(options.timeoutMs)}; giving up (the approval stays open)`);
+      return { code: EXIT.error };
+    }
+    const seconds = Math.max(1, Math.min(POLL_SECONDS, Math.ceil(remaining / 1000)));
+    try {
+      const approval = await client.request<ApprovalView>('GET', `/v1/approvals/${encodeURIComponent(id)}/wait?timeout=${seconds}s`, {
+        timeoutMs: (seconds + 15) * 1000,
+      });
+      failures = 0;
+      if (approval.status !== 'pending') {
+        options.log(`${approval.status} after ${formatDuration(now() - started)}${approval.reason ? ` · ${approval.reason}` : ''}`);
+        return { code: EXIT[approval.status], approval };
+      }
+      const current = progress(approval);
+      if (current !== lastProgress || now() - lastPrinted >= 30_000) {
+        options.log(`waiting ${formatDuration(now() - started)} · ${current}`);
+        lastPrinted = now();
+        lastProgress = current;
+      }
+    } catch (error) {
+      if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
+        options.log(`error: ${error.message} (${error.code})`);
+        return { code: EXIT.error };
+      }
+      failures++;
+      const pause = Math.min(30_000, 1000 * 2 ** Math.min(failures, 5));
+      options.log(`${error instanceof Error ? error.message : String(error)}; retrying in ${formatDuration(pause)}`);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import { SignoffError } from './core/errors.js';
+import { parseDuration } from './core/duration.js';
+
+/** Everything signoff can be told, typed. Read once at start from environment variables. */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly publicUrl: string;
+  readonly databaseUrl: string;
+  readonly adminKey: string | undefined;
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string;
+  readonly linkTtlMs: number;
+  readonly defaultTimeoutMs: number;
+  readonly maxTimeoutMs: number;
+  readonly bodyLimitBytes: number;
+  readonly logLevel: string;
+  /** Outbound HTTP requests (webhooks) give up after this long. */
+  readonly httpTimeoutMs: number;
+  /** First retry delay of the outbox; each further attempt doubles it, with jitter. */
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  /** A message still undelivered this long after it was queued is dead-lettered. */
+  readonly deadLetterAfterMs: number;
+  /** How often the dispatcher and the expiry sweeper look for due work when not woken. */
+  readonly pollIntervalMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function duration(env: Env, name: string, fallback: string): number {
+  const raw = env[name] ?? fallback;
+  const ms = parseDuration(raw);
+  if (ms === undefined)
+    throw new SignoffError('invalid_input', `${name}="${raw}" is not a duration: use 90s, 15m, 1h, 7d or seconds.`);
+  return ms;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new SignoffError('invalid_input', `${name}="${raw}" must be a whole number from ${min} to ${max}.`);
+  return value;
+}
+
+function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new SignoffError('invalid_input', `${name} is not a URL.`);
+  }
+  if (!protocols.includes(parsed.protocol))
+    throw new SignoffError('invalid_input', `${name} must use ${protocols.join(' or ')}.`);
+  return raw;
+}
+
+/** Reads and checks the configuration; a mistake throws an error that names the variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const host = env.SIGNOFF_HOST || '127.0.0.1';
+  const port = integer(env, 'SIGNOFF_PORT', 8080, 0, 65535);
+  const publicUrl = (
+    url(env, 'SIGNOFF_PUBLIC_URL', ['http:', 'https:']) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  ).replace(/\/+$/, '');
+  const adminKey = env.SIGNOFF_ADMIN_KEY || undefined;
+  if (adminKey !== undefined && adminKey.length < 20)
+    throw new SignoffError('invalid_input', 'SIGNOFF_ADMIN_KEY must be at least 20 characters long.');
+  const config: Config = {
+    host,
+    port,
+    publicUrl,
+    databaseUrl: env.SIGNOFF_DATABASE_URL || 'sqlite:./data/signoff.db',
+    adminKey,
+    smtpUrl: url(env, 'SIGNOFF_SMTP_URL', ['smtp:', 'smtps:']),
+    mailFrom: env.SIGNOFF_MAIL_FROM || 'signoff <signoff@localhost>',
+    linkTtlMs: duration(env, 'SIGNOFF_LINK_TTL', '1h'),
+    defaultTimeoutMs: duration(env, 'SIGNOFF_DEFAULT_TIMEOUT', '7d'),
+    maxTimeoutMs: duration(env, 'SIGNOFF_MAX_TIMEOUT', '30d'),
+    bodyLimitBytes: integer(env, 'SIGNOFF_BODY_LIMIT', 64 * 1024, 1024, 10 * 1024 * 1024),
+    logLevel: env.SIGNOFF_LOG_LEVEL || 'info',
+    httpTimeoutMs: duration(env, 'SIGNOFF_HTTP_TIMEOUT', '10s'),
+    retryBaseMs: duration(env, 'SIGNOFF_RETRY_BASE', '2s'),
+    retryMaxMs: duration(env, 'SIGNOFF_RETRY_MAX', '1h'),
+    deadLetterAfterMs: duration(env, 'SIGNOFF_DEAD_LETTER_AFTER', '48h'),
+    pollIntervalMs: duration(env, 'SIGNOFF_POLL_INTERVAL', '1s'),
+  };
+  if (config.linkTtlMs <= 0) throw new SignoffError('invalid_input', 'SIGNOFF_LINK_TTL must be more than 0.');
+  if (config.defaultTimeoutMs > config.maxTimeoutMs)
+    throw new SignoffError('invalid_input', 'SIGNOFF_DEFAULT_TIMEOUT must not exceed SIGNOFF_MAX_TIMEOUT.');
+  return config;
+}

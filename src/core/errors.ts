@@ -1,0 +1,60 @@
+/**
+ * Every expected failure in signoff has a stable code from this list. Codes become
+ * HTTP statuses in exactly one place (the HTTP error handler); docs/errors.md lists them all.
+ */
+export const ERROR_CODES = [
+  'invalid_input',
+  'unsupported_media_type',
+  'body_too_large',
+  'unauthorized',
+  'invalid_token',
+  'forbidden',
+  'not_approver',
+  'self_approval',
+  'not_found',
+  'link_not_found',
+  'already_decided',
+  'duplicate_decision',
+  'idempotency_conflict',
+  'link_expired',
+  'link_used',
+  'rate_limited',
+  'upstream_timeout',
+  'upstream_failed',
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The one error class of signoff: a stable code, a human message, an optional cause. */
+export class SignoffError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+/** A failed outcome that the domain expects (not approver, already decided, ...). */
+export interface Failure {
+  readonly ok: false;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+export type Result<T> = ({ readonly ok: true } & T) | Failure;
+
+/** Builds an expected failure value. */
+export function fail(code: ErrorCode, message: string): Failure {
+  return { ok: false, code, message };
+}
+
+/** Turns an expected failure into a thrown error at the edge (route handlers). */
+export function unwrap<T>(result: Result<T>): { readonly ok: true } & T {
+  if (!result.ok) throw new SignoffError(result.code, result.message);
+  return result;
+}

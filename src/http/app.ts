@@ -1,0 +1,46 @@
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Authenticator } from '../auth/principal.js';
+import { SignoffError } from '../core/errors.js';
+import type { Services } from '../services.js';
+import { createErrorHandler } from './errors.js';
+import { registerApprovalRoutes } from './routes/approvals.js';
+import { decisionPageErrors, registerDecisionPageRoutes } from './routes/decision-pages.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerOutboxRoutes } from './routes/outbox.js';
+import { createValidatorCompiler } from './validation.js';
+
+/** Builds the HTTP application (not listening yet), so tests can use `inject`. */
+export async function buildApp(services: Services, authenticators: readonly Authenticator[]): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: services.logger as FastifyBaseLogger,
+    bodyLimit: services.config.bodyLimitBytes,
+    trustProxy: false,
+    // Fastify's own request lines would carry URLs, and decision URLs carry tokens.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => services.newId('evt').replace('evt_', 'req_'),
+  });
+  app.setValidatorCompiler(createValidatorCompiler());
+  app.setErrorHandler(createErrorHandler([decisionPageErrors]));
+  app.setNotFoundHandler((request) => {
+    throw new SignoffError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`);
+  });
+  await app.register(formbody, { bodyLimit: services.config.bodyLimitBytes });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    // Paths may hold link tokens: log the route pattern, never the URL.
+    request.log.info(
+      { method: request.method, route: request.routeOptions.url ?? 'unknown', status: reply.statusCode },
+      'request',
+    );
+  });
+
+  registerHealthRoutes(app, services);
+  registerApprovalRoutes(app, services, authenticators);
+  registerOutboxRoutes(app, services, authenticators);
+  registerDecisionPageRoutes(app, services);
+  return app;
+}

@@ -1,0 +1,56 @@
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { SignoffError } from '../core/errors.js';
+import { type Authenticator, hasPermission, type Permission, type Principal } from '../auth/principal.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+const BEARER = /^Bearer ([^\s]{1,4096})$/i;
+
+async function authenticate(
+  authenticators: readonly Authenticator[],
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<Principal> {
+  const header = request.headers.authorization;
+  if (!header) {
+    reply.header('www-authenticate', 'Bearer');
+    throw new SignoffError('unauthorized', 'Send an API key or access token: Authorization: Bearer <token>.');
+  }
+  const bearer = BEARER.exec(header)?.[1];
+  try {
+    if (bearer) {
+      for (const authenticator of authenticators) {
+        const principal = await authenticator.authenticate(bearer);
+        if (principal) return principal;
+      }
+    }
+    throw new SignoffError('invalid_token', 'The credential is not valid.');
+  } catch (error) {
+    if (error instanceof SignoffError && error.code === 'invalid_token')
+      reply.header('www-authenticate', 'Bearer error="invalid_token"');
+    throw error;
+  }
+}
+
+/** A preHandler that lets the request through only with a credential holding `permission`. */
+export function requirePermission(
+  authenticators: readonly Authenticator[],
+  permission: Permission,
+): preHandlerAsyncHookHandler {
+  return async (request, reply) => {
+    const principal = await authenticate(authenticators, request, reply);
+    if (!hasPermission(principal, permission))
+      throw new SignoffError('forbidden', `This credential lacks the ${permission} permission.`);
+    request.principal = principal;
+  };
+}
+
+/** The principal a guarded route was let in with. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new Error('principalOf called on a route without requirePermission');
+  return request.principal;
+}

@@ -1,0 +1,69 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { type ErrorCode, SignoffError } from '../core/errors.js';
+
+/** The one place where error codes become HTTP statuses. */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  invalid_input: 400,
+  unsupported_media_type: 415,
+  body_too_large: 413,
+  unauthorized: 401,
+  invalid_token: 401,
+  forbidden: 403,
+  not_approver: 403,
+  self_approval: 403,
+  not_found: 404,
+  link_not_found: 404,
+  already_decided: 409,
+  duplicate_decision: 409,
+  idempotency_conflict: 409,
+  link_expired: 410,
+  link_used: 410,
+  rate_limited: 429,
+  upstream_timeout: 502,
+  upstream_failed: 502,
+  internal: 500,
+};
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_input',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_input',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_input',
+  FST_ERR_VALIDATION: 'invalid_input',
+};
+
+/** Maps anything thrown to a SignoffError; unknown errors become `internal`. */
+export function toSignoffError(error: unknown): SignoffError {
+  if (error instanceof SignoffError) return error;
+  const fastifyError = error as FastifyError;
+  const code = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+  if (code) return new SignoffError(code, fastifyError.message, { cause: error });
+  if (fastifyError.validation) return new SignoffError('invalid_input', fastifyError.message, { cause: error });
+  if (fastifyError.statusCode === 400 && error instanceof SyntaxError)
+    return new SignoffError('invalid_input', 'The body is not valid JSON.', { cause: error });
+  if (fastifyError.statusCode === 429) return new SignoffError('rate_limited', 'Too many requests; slow down.');
+  return new SignoffError('internal', 'Something went wrong on our side.', { cause: error });
+}
+
+/** Renders an error for a route family (pages answer HTML; the API answers JSON). */
+export type ErrorRenderer = (reply: FastifyReply, error: SignoffError, status: number) => FastifyReply;
+
+/** The Fastify error handler: coded errors to their status, unknown ones to a generic 500. */
+export function createErrorHandler(renderers: { match: (request: FastifyRequest) => boolean; render: ErrorRenderer }[]) {
+  return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const coded = toSignoffError(error);
+    const status = HTTP_STATUS[coded.code];
+    if (coded.code === 'internal') {
+      request.log.error({ err: error }, 'unhandled error');
+    } else if (status >= 500) {
+      request.log.error({ err: error, code: coded.code }, coded.message);
+    }
+    const message =
+      coded.code === 'internal' ? `Something went wrong on our side (request ${request.id}).` : coded.message;
+    const renderer = renderers.find((r) => r.match(request));
+    const safe = new SignoffError(coded.code, message);
+    if (renderer) return renderer.render(reply, safe, status);
+    return reply.status(status).send({ error: { code: coded.code, message } });
+  };
+}

@@ -1,0 +1,137 @@
+import type { FastifyInstance } from 'fastify';
+import { type CreateApprovalRequest, createApproval } from '../../approvals/create.js';
+import { decideApproval } from '../../approvals/decide.js';
+import { cancelApproval } from '../../approvals/lifecycle.js';
+import { waitForDecision } from '../../approvals/wait.js';
+import type { Authenticator } from '../../auth/principal.js';
+import { parseDuration } from '../../core/duration.js';
+import { SignoffError } from '../../core/errors.js';
+import { approvalView } from '../../core/view.js';
+import type { Services } from '../../services.js';
+import { findApproval, listApprovals } from '../../store/approvals.js';
+import { listAudit } from '../../store/audit.js';
+import { principalOf, requirePermission } from '../auth.js';
+import {
+  ApprovalParams,
+  CancelBody,
+  CreateApprovalBody,
+  DecisionBody,
+  ListQuery,
+  WaitQuery,
+} from '../schemas.js';
+
+const MAX_WAIT_MS = 60_000;
+
+async function loadApproval(services: Services, id: string) {
+  const approval = await findApproval(services.db, id);
+  if (!approval) throw new SignoffError('not_found', `No approval ${id}.`);
+  return approval;
+}
+
+/** The /v1/approvals API. */
+export function registerApprovalRoutes(app: FastifyInstance, services: Services, auth: readonly Authenticator[]) {
+  const can = (permission: Parameters<typeof requirePermission>[1]) => requirePermission(auth, permission);
+
+  app.post<{ Body: CreateApprovalBody }>(
+    '/v1/approvals',
+    { schema: { body: CreateApprovalBody }, preHandler: can('approvals:create') },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const key = request.headers['idempotency-key'];
+      if (key !== undefined && (typeof key !== 'string' || key.length < 1 || key.length > 255))
+        throw new SignoffError('invalid_input', 'Idempotency-Key must be 1 to 255 characters.');
+      const { approval, created } = await createApproval(services, request.body as CreateApprovalRequest, {
+        actor: principal.actor,
+        credentialId: principal.credentialId,
+        idempotencyKey: key,
+      });
+      if (!created) reply.header('idempotent-replayed', 'true');
+      return reply.status(created ? 201 : 200).send(approvalView(approval));
+    },
+  );
+
+  app.get<{ Querystring: ListQuery }>(
+    '/v1/approvals',
+    { schema: { querystring: ListQuery }, preHandler: can('approvals:read') },
+    async (request) => {
+      const limit = request.query.limit ?? 20;
+      const page = await listApprovals(services.db, {
+        status: request.query.status,
+        before: request.query.cursor,
+        limit: limit + 1,
+      });
+      const items = page.slice(0, limit);
+      const nextCursor = page.length > limit ? (items.at(-1)?.id ?? null) : null;
+      return { items: items.map(approvalView), nextCursor };
+    },
+  );
+
+  app.get<{ Params: ApprovalParams }>(
+    '/v1/approvals/:id',
+    { schema: { params: ApprovalParams }, preHandler: can('approvals:read') },
+    async (request) => approvalView(await loadApproval(services, request.params.id)),
+  );
+
+  app.get<{ Params: ApprovalParams; Querystring: WaitQuery }>(
+    '/v1/approvals/:id/wait',
+    { schema: { params: ApprovalParams, querystring: WaitQuery }, preHandler: can('approvals:read') },
+    async (request) => {
+      const requested = request.query.timeout === undefined ? 30_000 : parseDuration(request.query.timeout);
+      if (requested === undefined) throw new SignoffError('invalid_input', 'timeout must be a duration such as 30s.');
+      const aborted = new AbortController();
+      request.raw.once('close', () => aborted.abort());
+      const approval = await waitForDecision(
+        services,
+        request.params.id,
+        Math.min(requested, MAX_WAIT_MS),
+        aborted.signal,
+      );
+      return approvalView(approval);
+    },
+  );
+
+  app.post<{ Params: ApprovalParams; Body: DecisionBody }>(
+    '/v1/approvals/:id/decisions',
+    { schema: { params: ApprovalParams, body: DecisionBody }, preHandler: can('approvals:decide') },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      if (!principal.actor)
+        throw new SignoffError('not_approver', 'This credential has no identity that could be an approver.');
+      const approval = await decideApproval(services, request.params.id, {
+        actor: { id: principal.actor, groups: principal.groups },
+        verdict: request.body.verdict,
+        comment: request.body.comment,
+        via: request.headers['x-signoff-client'] === 'cli' ? 'cli' : 'api',
+        ip: request.ip,
+      });
+      return reply.status(201).send(approvalView(approval));
+    },
+  );
+
+  app.post<{ Params: ApprovalParams; Body: CancelBody }>(
+    '/v1/approvals/:id/cancel',
+    { schema: { params: ApprovalParams, body: CancelBody }, preHandler: can('approvals:create') },
+    async (request) => {
+      const principal = principalOf(request);
+      const approval = await cancelApproval(
+        services,
+        request.params.id,
+        principal.actor ?? principal.credentialId,
+        request.body?.reason,
+      );
+      return approvalView(approval);
+    },
+  );
+
+  app.get<{ Params: ApprovalParams }>(
+    '/v1/approvals/:id/audit',
+    { schema: { params: ApprovalParams }, preHandler: can('approvals:read') },
+    async (request) => {
+      await loadApproval(services, request.params.id);
+      const events = await listAudit(services.db, request.params.id);
+      return {
+        items: events.map((e) => ({ id: e.id, type: e.type, actor: e.actor, data: e.data, at: e.at.toISOString() })),
+      };
+    },
+  );
+}

@@ -1,0 +1,128 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { decideByLink, type OpenedLink, openLink, recordLinkOpened, renewLink } from '../../approvals/links.js';
+import { SignoffError } from '../../core/errors.js';
+import { approvalView } from '../../core/view.js';
+import type { Services } from '../../services.js';
+import { HTTP_STATUS } from '../errors.js';
+import {
+  renderDecidedPage,
+  renderDecisionPage,
+  renderErrorPage,
+  renderRenewedPage,
+  renderSpentLinkPage,
+} from '../pages.js';
+import { LinkDecisionForm, PageQuery, TokenParams } from '../schemas.js';
+
+/** Whether the caller asked for JSON rather than a page. */
+export function wantsJson(request: FastifyRequest): boolean {
+  return (request.headers.accept ?? '').includes('application/json');
+}
+
+/** Headers every decision page carries: nothing leaks through Referer, nothing is cached. */
+export function setPageHeaders(reply: FastifyReply): FastifyReply {
+  return reply
+    .header('referrer-policy', 'no-referrer')
+    .header('cache-control', 'no-store')
+    .header('x-content-type-options', 'nosniff')
+    .header('x-frame-options', 'DENY')
+    .header(
+      'content-security-policy',
+      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+}
+
+function linkJson(opened: OpenedLink) {
+  return {
+    link: {
+      approver: opened.link.approver,
+      stage: opened.link.stage,
+      state: opened.state,
+      expiresAt: new Date(Number(opened.link.expires_at)).toISOString(),
+      renewable: opened.renewable,
+    },
+    approval: approvalView(opened.approval),
+  };
+}
+
+function spentLink(reply: FastifyReply, request: FastifyRequest, opened: OpenedLink, token: string, now: Date) {
+  const code = opened.state === 'used' ? 'link_used' : 'link_expired';
+  const message = opened.state === 'used' ? 'This link has already been used.' : 'This link has expired.';
+  reply.status(HTTP_STATUS[code]);
+  if (wantsJson(request)) return reply.send({ error: { code, message }, ...linkJson(opened) });
+  return reply.type('text/html; charset=utf-8').send(renderSpentLinkPage(opened, token, now));
+}
+
+/** GET/HEAD /d/{token} show; POST decides; POST /renew mails a fresh link. No login needed. */
+export function registerDecisionPageRoutes(app: FastifyInstance, services: Services) {
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url.startsWith('/d/')) setPageHeaders(reply);
+  });
+
+  app.get<{ Params: TokenParams; Querystring: PageQuery }>(
+    '/d/:token',
+    { schema: { params: TokenParams, querystring: PageQuery } },
+    async (request, reply) => {
+      const { token } = request.params;
+      const opened = await openLink(services, token);
+      const now = services.now();
+      // Scanners and unfurlers fetch links; HEAD is not even worth an audit line.
+      if (request.method === 'GET') await recordLinkOpened(services, opened, request.headers['user-agent']);
+      if (opened.state !== 'usable') return spentLink(reply, request, opened, token, now);
+      if (opened.approval.status !== 'pending') {
+        const error = new SignoffError('already_decided', `This approval is already ${opened.approval.status}.`);
+        reply.status(HTTP_STATUS[error.code]);
+        if (wantsJson(request))
+          return reply.send({ error: { code: error.code, message: error.message }, ...linkJson(opened) });
+        return reply.type('text/html; charset=utf-8').send(renderErrorPage('Already decided', error.message));
+      }
+      if (wantsJson(request)) return reply.send(linkJson(opened));
+      return reply.type('text/html; charset=utf-8').send(renderDecisionPage(opened, token, now, request.query.verdict));
+    },
+  );
+
+  app.post<{ Params: TokenParams; Body: LinkDecisionForm }>(
+    '/d/:token',
+    { schema: { params: TokenParams, body: LinkDecisionForm } },
+    async (request, reply) => {
+      const { token } = request.params;
+      try {
+        const approval = await decideByLink(services, token, {
+          verdict: request.body.verdict,
+          comment: request.body.comment?.trim() || undefined,
+          ip: request.ip,
+        });
+        if (wantsJson(request)) return reply.send(approvalView(approval));
+        return reply
+          .type('text/html; charset=utf-8')
+          .send(renderDecidedPage(approval, request.body.verdict, services.now()));
+      } catch (error) {
+        if (error instanceof SignoffError && (error.code === 'link_used' || error.code === 'link_expired')) {
+          const opened = await openLink(services, token);
+          return spentLink(reply, request, opened, token, services.now());
+        }
+        throw error;
+      }
+    },
+  );
+
+  app.post<{ Params: TokenParams }>(
+    '/d/:token/renew',
+    { schema: { params: TokenParams } },
+    async (request, reply) => {
+      const { approver } = await renewLink(services, request.params.token);
+      reply.status(202);
+      if (wantsJson(request)) return reply.send({ renewed: true, approver });
+      return reply.type('text/html; charset=utf-8').send(renderRenewedPage(approver));
+    },
+  );
+}
+
+/** How errors on decision pages look: a page, or JSON when asked for. */
+export const decisionPageErrors = {
+  match: (request: FastifyRequest) => request.url.startsWith('/d/') && !wantsJson(request),
+  render: (reply: FastifyReply, error: SignoffError, status: number) =>
+    setPageHeaders(reply)
+      .status(status)
+      .type('text/html; charset=utf-8')
+      .send(renderErrorPage(status === 404 ? 'Link not found' : 'Cannot do that', error.message)),
+};

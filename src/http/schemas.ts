@@ -1,0 +1,108 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { APPROVAL_STATUSES } from '../core/model.js';
+
+const Identity = Type.String({
+  minLength: 3,
+  maxLength: 254,
+  pattern: '^(group:[A-Za-z0-9._:-]+|[^@\\s]+@[^@\\s]+)$',
+  description: 'an email address or group:NAME',
+});
+const HttpUrl = Type.String({ maxLength: 2000, pattern: '^https?://[^\\s]+$' });
+const Duration = Type.Union([
+  Type.String({ pattern: '^\\d+(\\.\\d+)?[smhd]?$', maxLength: 20 }),
+  Type.Integer({ minimum: 1 }),
+]);
+
+export const WebhookCallbackSchema = Type.Object(
+  {
+    type: Type.Literal('webhook'),
+    url: HttpUrl,
+    secret: Type.Optional(
+      Type.String({
+        pattern: '^whsec_[A-Za-z0-9+/]{24,}={0,2}$',
+        maxLength: 200,
+        description: 'Standard Webhooks secret: whsec_ followed by base64 of at least 18 random bytes',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const CreateApprovalBody = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: 200 }),
+    description: Type.Optional(Type.String({ maxLength: 10_000 })),
+    link: Type.Optional(HttpUrl),
+    metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    requester: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+    approvers: Type.Array(Identity, { minItems: 1, maxItems: 50 }),
+    required: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
+    allowSelfApproval: Type.Optional(Type.Boolean()),
+    timeout: Type.Optional(Duration),
+    notify: Type.Optional(Type.Array(Type.Literal('email'), { maxItems: 1 })),
+    callback: Type.Optional(WebhookCallbackSchema),
+  },
+  { additionalProperties: false },
+);
+export type CreateApprovalBody = Static<typeof CreateApprovalBody>;
+
+export const DecisionBody = Type.Object(
+  {
+    verdict: Type.Union([Type.Literal('approve'), Type.Literal('reject')]),
+    comment: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+export type DecisionBody = Static<typeof DecisionBody>;
+
+export const CancelBody = Type.Object(
+  { reason: Type.Optional(Type.String({ maxLength: 2000 })) },
+  { additionalProperties: false },
+);
+export type CancelBody = Static<typeof CancelBody>;
+
+export const ApprovalParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export type ApprovalParams = Static<typeof ApprovalParams>;
+
+export const ListQuery = Type.Object(
+  {
+    status: Type.Optional(Type.Union(APPROVAL_STATUSES.map((s) => Type.Literal(s)))),
+    cursor: Type.Optional(Type.String({ maxLength: 64 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type ListQuery = Static<typeof ListQuery>;
+
+export const WaitQuery = Type.Object(
+  { timeout: Type.Optional(Duration) },
+  { additionalProperties: false },
+);
+export type WaitQuery = Static<typeof WaitQuery>;
+
+export const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 128 }) });
+export type TokenParams = Static<typeof TokenParams>;
+
+export const LinkDecisionForm = Type.Object(
+  {
+    verdict: Type.Union([Type.Literal('approve'), Type.Literal('reject')]),
+    comment: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+export type LinkDecisionForm = Static<typeof LinkDecisionForm>;
+
+export const PageQuery = Type.Object(
+  { verdict: Type.Optional(Type.Union([Type.Literal('approve'), Type.Literal('reject')])) },
+  { additionalProperties: true },
+);
+export type PageQuery = Static<typeof PageQuery>;
+
+export const OutboxQuery = Type.Object(
+  {
+    status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')])),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type OutboxQuery = Static<typeof OutboxQuery>;

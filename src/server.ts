@@ -1,0 +1,83 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createApiKeyAuthenticator, ensureAdminKey } from './auth/api-keys.js';
+import type { Authenticator } from './auth/principal.js';
+import { createWebhookResumer } from './callbacks/webhook.js';
+import { createLocalChanges } from './changes.js';
+import { createEmailNotifier } from './channels/email-notifier.js';
+import { createConsoleMailer, createSmtpMailer, type Mailer } from './channels/mailer.js';
+import type { Config } from './config.js';
+import { buildApp } from './http/app.js';
+import { newId } from './ids.js';
+import { createLogger } from './logger.js';
+import type { Services } from './services.js';
+import { type Db, migrate, openDatabase } from './store/database.js';
+import { createDispatcher, type Dispatcher } from './worker/dispatcher.js';
+import { startSweeper } from './worker/sweeper.js';
+
+export interface Signoff {
+  readonly app: FastifyInstance;
+  readonly services: Services;
+  readonly dispatcher: Dispatcher;
+  /** The admin key generated on this start, if one was; it is shown once and never again. */
+  readonly generatedAdminKey: string | undefined;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly logger?: Logger;
+  readonly mailer?: Mailer;
+  readonly now?: () => Date;
+  /** Run the outbox dispatcher and expiry sweeper (tests may drive them by hand). */
+  readonly workers?: boolean;
+  /** Where the console mailer prints when no SMTP server is configured. */
+  readonly print?: (text: string) => void;
+}
+
+function chooseMailer(config: Config, print: (text: string) => void): Mailer {
+  if (config.smtpUrl) return createSmtpMailer(config.smtpUrl, config.mailFrom, config.httpTimeoutMs);
+  return createConsoleMailer(print);
+}
+
+/** Wires everything from a config: database (migrated), admin key, workers, HTTP app. */
+export async function createSignoff(config: Config, options: StartOptions = {}): Promise<Signoff> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const print = options.print ?? ((text: string) => process.stdout.write(text));
+  const db: Db = openDatabase(config.databaseUrl);
+  await migrate(db);
+  let dispatcher: Dispatcher | undefined;
+  const services: Services = {
+    config,
+    db,
+    logger,
+    now: options.now ?? (() => new Date()),
+    newId,
+    changes: createLocalChanges(),
+    mailer: options.mailer ?? chooseMailer(config, print),
+    wakeDispatcher: () => dispatcher?.wake(),
+  };
+  dispatcher = createDispatcher(services, {
+    email: createEmailNotifier(services),
+    webhook: createWebhookResumer(services),
+  });
+  const generatedAdminKey = await ensureAdminKey(db, newId, services.now(), config.adminKey);
+  const authenticators: Authenticator[] = [createApiKeyAuthenticator(db)];
+  const app = await buildApp(services, authenticators);
+  const workers = options.workers ?? true;
+  const sweeper = workers ? startSweeper(services) : undefined;
+  if (workers) dispatcher.start();
+  const started = dispatcher;
+  return {
+    app,
+    services,
+    dispatcher: started,
+    generatedAdminKey,
+    async close() {
+      sweeper?.stop();
+      await app.close();
+      await started.stop();
+      services.mailer.close();
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import type { Logger } from 'pino';
+import type { ApprovalChanges } from './changes.js';
+import type { Mailer } from './channels/mailer.js';
+import type { Config } from './config.js';
+import type { NewId } from './ids.js';
+import type { Db } from './store/database.js';
+
+/** Everything the application needs, wired once at start and passed down explicitly. */
+export interface Services {
+  readonly config: Config;
+  readonly db: Db;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  readonly newId: NewId;
+  readonly changes: ApprovalChanges;
+  readonly mailer: Mailer;
+  /** Nudges the outbox dispatcher after a commit so delivery does not wait for the next poll. */
+  readonly wakeDispatcher: () => void;
+}

@@ -1,0 +1,43 @@
+import type { Db } from './database.js';
+import type { ApiKeyRow } from './schema.js';
+
+export interface NewApiKey {
+  readonly id: string;
+  readonly keyHash: string;
+  readonly name: string;
+  readonly actor: string | null;
+  readonly permissions: readonly string[];
+  readonly createdAt: Date;
+}
+
+/** Stores an API key by the SHA-256 of its secret. */
+export async function insertApiKey(db: Db, key: NewApiKey): Promise<void> {
+  await db
+    .insertInto('api_keys')
+    .values({
+      id: key.id,
+      key_hash: key.keyHash,
+      name: key.name,
+      actor: key.actor,
+      permissions: JSON.stringify(key.permissions),
+      created_at: key.createdAt.getTime(),
+      revoked_at: null,
+    })
+    .execute();
+}
+
+/** One indexed read by the key's hash; revoked keys are not found. */
+export async function findApiKeyByHash(db: Db, keyHash: string): Promise<ApiKeyRow | undefined> {
+  return db
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('key_hash', '=', keyHash)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+}
+
+/** Whether any key with this name exists (used to generate the admin key only once). */
+export async function hasApiKeyNamed(db: Db, name: string): Promise<boolean> {
+  const row = await db.selectFrom('api_keys').select('id').where('name', '=', name).executeTakeFirst();
+  return row !== undefined;
+}

@@ -1,0 +1,173 @@
+import type { Approval, ApprovalStatus, Callback, Channel, Decision, Policy, Verdict } from '../core/model.js';
+import type { Db } from './database.js';
+import type { ApprovalRow, DecisionRow } from './schema.js';
+
+export interface IdempotencyTag {
+  readonly owner: string;
+  readonly key: string;
+  readonly requestHash: string;
+}
+
+/** Inserts a new approval (without decisions). */
+export async function insertApproval(db: Db, approval: Approval, idempotency?: IdempotencyTag): Promise<void> {
+  await db
+    .insertInto('approvals')
+    .values({
+      id: approval.id,
+      status: approval.status,
+      title: approval.title,
+      description: approval.description,
+      link: approval.link,
+      metadata: JSON.stringify(approval.metadata),
+      requester: approval.requester,
+      policy: JSON.stringify(approval.policy),
+      callback: approval.callback ? JSON.stringify(approval.callback) : null,
+      notify: JSON.stringify(approval.notify),
+      created_at: approval.createdAt.getTime(),
+      expires_at: approval.expiresAt.getTime(),
+      decided_at: null,
+      reason: null,
+      version: approval.version,
+      idempotency_owner: idempotency?.owner ?? null,
+      idempotency_key: idempotency?.key ?? null,
+      request_hash: idempotency?.requestHash ?? null,
+    })
+    .execute();
+}
+
+/**
+ * Writes a new status only if nobody else changed the approval since it was read
+ * (optimistic concurrency on `version`). Returns false when the caller lost the race.
+ */
+export async function updateApprovalState(db: Db, approval: Approval, readVersion: number): Promise<boolean> {
+  const result = await db
+    .updateTable('approvals')
+    .set({
+      status: approval.status,
+      decided_at: approval.decidedAt?.getTime() ?? null,
+      reason: approval.reason,
+      version: readVersion + 1,
+    })
+    .where('id', '=', approval.id)
+    .where('version', '=', readVersion)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** Loads one approval with its decisions. */
+export async function findApproval(db: Db, id: string): Promise<Approval | undefined> {
+  const row = await db.selectFrom('approvals').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) return undefined;
+  const decisions = await db
+    .selectFrom('decisions')
+    .selectAll()
+    .where('approval_id', '=', id)
+    .orderBy('at')
+    .orderBy('id')
+    .execute();
+  return toApproval(row, decisions);
+}
+
+/** Finds the approval an earlier request with the same idempotency key created. */
+export async function findApprovalByIdempotencyKey(db: Db, owner: string, key: string) {
+  return db
+    .selectFrom('approvals')
+    .select(['id', 'request_hash'])
+    .where('idempotency_owner', '=', owner)
+    .where('idempotency_key', '=', key)
+    .executeTakeFirst();
+}
+
+/** One page of approvals, newest first, strictly older than `before` (an id cursor). */
+export async function listApprovals(
+  db: Db,
+  options: { status?: ApprovalStatus | undefined; before?: string | undefined; limit: number },
+): Promise<Approval[]> {
+  let query = db.selectFrom('approvals').selectAll();
+  if (options.status) query = query.where('status', '=', options.status);
+  if (options.before) query = query.where('id', '<', options.before);
+  const rows = await query.orderBy('id', 'desc').limit(options.limit).execute();
+  if (rows.length === 0) return [];
+  const decisions = await db
+    .selectFrom('decisions')
+    .selectAll()
+    .where(
+      'approval_id',
+      'in',
+      rows.map((r) => r.id),
+    )
+    .orderBy('at')
+    .orderBy('id')
+    .execute();
+  return rows.map((row) =>
+    toApproval(
+      row,
+      decisions.filter((d) => d.approval_id === row.id),
+    ),
+  );
+}
+
+/** Ids of pending approvals whose expiry has passed, oldest expiry first. */
+export async function findDueApprovalIds(db: Db, now: Date, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('approvals')
+    .select('id')
+    .where('status', '=', 'pending')
+    .where('expires_at', '<=', now.getTime())
+    .orderBy('expires_at')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** Records one decision. The unique index makes a second vote by the same person fail. */
+export async function insertDecision(db: Db, approvalId: string, decision: Decision): Promise<void> {
+  await db
+    .insertInto('decisions')
+    .values({
+      id: decision.id,
+      approval_id: approvalId,
+      stage: decision.stage,
+      actor: decision.actor,
+      groups: JSON.stringify(decision.groups),
+      verdict: decision.verdict,
+      comment: decision.comment,
+      via: decision.via,
+      ip: decision.ip,
+      at: decision.at.getTime(),
+    })
+    .execute();
+}
+
+function toApproval(row: ApprovalRow, decisions: DecisionRow[]): Approval {
+  return {
+    id: row.id,
+    status: row.status as ApprovalStatus,
+    title: row.title,
+    description: row.description,
+    link: row.link,
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    requester: row.requester,
+    policy: JSON.parse(row.policy) as Policy,
+    callback: row.callback ? (JSON.parse(row.callback) as Callback) : null,
+    notify: JSON.parse(row.notify) as string[],
+    createdAt: new Date(Number(row.created_at)),
+    expiresAt: new Date(Number(row.expires_at)),
+    decidedAt: row.decided_at === null ? null : new Date(Number(row.decided_at)),
+    reason: row.reason,
+    version: Number(row.version),
+    decisions: decisions.map(
+      (d): Decision => ({
+        id: d.id,
+        stage: d.stage,
+        actor: d.actor,
+        groups: JSON.parse(d.groups) as string[],
+        verdict: d.verdict as Verdict,
+        comment: d.comment,
+        via: d.via as Channel,
+        at: new Date(Number(d.at)),
+        ip: d.ip,
+      }),
+    ),
+  };
+}

@@ -1,0 +1,97 @@
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+/** Times are stored as epoch milliseconds (bigint) and JSON as text, so both dialects agree. */
+export interface ApprovalsTable {
+  id: string;
+  status: string;
+  title: string;
+  description: string | null;
+  link: string | null;
+  metadata: string;
+  requester: string | null;
+  policy: string;
+  callback: string | null;
+  notify: string;
+  created_at: number;
+  expires_at: number;
+  decided_at: number | null;
+  reason: string | null;
+  version: number;
+  idempotency_owner: string | null;
+  idempotency_key: string | null;
+  request_hash: string | null;
+}
+
+export interface DecisionsTable {
+  id: string;
+  approval_id: string;
+  stage: string;
+  actor: string;
+  groups: string;
+  verdict: string;
+  comment: string | null;
+  via: string;
+  ip: string | null;
+  at: number;
+}
+
+export interface LinksTable {
+  token_hash: string;
+  approval_id: string;
+  stage: string;
+  approver: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  renewed_at: number | null;
+}
+
+export interface OutboxTable {
+  id: string;
+  approval_id: string | null;
+  kind: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  approval_id: string;
+  type: string;
+  actor: string | null;
+  data: string;
+  at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  key_hash: string;
+  name: string;
+  actor: string | null;
+  permissions: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface Database {
+  approvals: ApprovalsTable;
+  decisions: DecisionsTable;
+  links: LinksTable;
+  outbox: OutboxTable;
+  audit_events: AuditEventsTable;
+  api_keys: ApiKeysTable;
+}
+
+export type ApprovalRow = Selectable<ApprovalsTable>;
+export type DecisionRow = Selectable<DecisionsTable>;
+export type LinkRow = Selectable<LinksTable>;
+export type OutboxRow = Selectable<OutboxTable>;
+export type NewOutboxRow = Insertable<OutboxTable>;
+export type AuditRow = Selectable<AuditEventsTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type { Generated };

@@ -1,0 +1,17 @@
+import type { OutboxRow } from '../store/schema.js';
+
+/** What a delivery attempt reports when it did its job; goes to the audit trail. */
+export type DeliveryReport = { readonly skipped?: string } & Record<string, unknown>;
+
+/** Delivers one outbox message of one kind. Throwing means "try again later". */
+export interface OutboxHandler {
+  deliver(row: OutboxRow, payload: unknown): Promise<DeliveryReport>;
+}
+
+/** Thrown by a handler when retrying cannot help (e.g. the target is gone for good). */
+export class PermanentDeliveryError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
