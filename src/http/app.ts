@@ -25,6 +25,8 @@ export async function buildApp(services: Services, authenticators: readonly Auth
   app.setNotFoundHandler((request) => {
     throw new SignoffError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`);
   });
+  // The API speaks JSON; text bodies are refused with 415 rather than parsed.
+  app.removeContentTypeParser('text/plain');
   await app.register(formbody, { bodyLimit: services.config.bodyLimitBytes });
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');

@@ -11,7 +11,11 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
   const coercing = new Ajv({ allErrors: false, coerceTypes: true, removeAdditional: false, useDefaults: true });
   return ({ schema, httpPart }) => {
     const validate = (httpPart === 'body' ? strict : coercing).compile(schema as object);
-    return (data: unknown) => (validate(data) ? { value: data } : { error: validationError(validate.errors, httpPart) });
+    return (input: unknown) => {
+      // A POST without a body (Fastify passes null) is an empty object: `POST /cancel` needs no `{}`.
+      const data = httpPart === 'body' && (input === undefined || input === null) ? {} : input;
+      return validate(data) ? { value: data } : { error: validationError(validate.errors, httpPart) };
+    };
   };
 }
 

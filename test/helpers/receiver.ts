@@ -1,0 +1,95 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/**
+ * A real HTTP receiver on loopback for callbacks. `respond` decides each answer; `stop`
+ * and `start` take it down and bring it back on the same port.
+ */
+export async function startReceiver(options: { port?: number } = {}) {
+  const received: ReceivedRequest[] = [];
+  let respondWith: (request: ReceivedRequest) => number | 'hang' = () => 200;
+  let server: Server | undefined;
+  let port = options.port ?? 0;
+  const waiters: (() => void)[] = [];
+  const hanging = new Set<() => void>();
+
+  async function start() {
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const request = {
+          method: req.method ?? '',
+          url: req.url ?? '',
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        };
+        const answer = respondWith(request);
+        if (answer === 'hang') {
+          hanging.add(() => res.destroy());
+          return;
+        }
+        received.push(request);
+        for (const wake of waiters.splice(0)) wake();
+        res.writeHead(answer, { 'content-type': 'text/plain' }).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => server?.listen(port, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  }
+
+  async function stop() {
+    for (const drop of hanging) drop();
+    hanging.clear();
+    const s = server;
+    server = undefined;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  async function waitFor(count: number, timeoutMs = 10_000): Promise<ReceivedRequest[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (received.length < count) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new Error(`expected ${count} request(s), got ${received.length}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, remaining);
+        waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return received;
+  }
+
+  await start();
+  return {
+    get url() {
+      return `http://127.0.0.1:${port}/hook`;
+    },
+    get port() {
+      return port;
+    },
+    received,
+    respond(fn: (request: ReceivedRequest) => number | 'hang') {
+      respondWith = fn;
+    },
+    waitFor,
+    start,
+    stop,
+  };
+}
+
+/** Resolves after `ms` milliseconds. */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
