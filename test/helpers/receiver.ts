@@ -6,6 +6,8 @@ export interface ReceivedRequest {
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
+  /** What the receiver answered. */
+  readonly status: number;
 }
 
 /**
@@ -31,12 +33,12 @@ export async function startReceiver(options: { port?: number } = {}) {
           headers: req.headers,
           body: Buffer.concat(chunks).toString('utf8'),
         };
-        const answer = respondWith(request);
+        const answer = respondWith({ ...request, status: 0 });
         if (answer === 'hang') {
           hanging.add(() => res.destroy());
           return;
         }
-        received.push(request);
+        received.push({ ...request, status: answer });
         for (const wake of waiters.splice(0)) wake();
         res.writeHead(answer, { 'content-type': 'text/plain' }).end('ok');
       });
@@ -92,4 +94,17 @@ export async function startReceiver(options: { port?: number } = {}) {
 /** Resolves after `ms` milliseconds. */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Retries `check` until it stops throwing, or rethrows its last error after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await delay(25);
+    }
+  }
 }

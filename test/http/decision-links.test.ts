@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { approvalBody, type Harness, startHarness } from '../helpers/harness.js';
+import { eventually } from '../helpers/receiver.js';
+import { linkIn, type ReceivedMail, startSmtpServer } from '../helpers/smtp.js';
+
+let h: Harness;
+let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+
+beforeAll(async () => {
+  smtp = await startSmtpServer();
+  h = await startHarness({ SIGNOFF_SMTP_URL: smtp.url, SIGNOFF_MAIL_FROM: 'signoff@example.com', SIGNOFF_LINK_TTL: '1h' });
+});
+afterAll(async () => {
+  await h.close();
+  await smtp.close();
+});
+
+/** Creates an approval and returns it with the one mail per approver it caused. */
+async function createAndMail(overrides: Record<string, unknown>) {
+  const title = `Deploy ${Math.random().toString(36).slice(2)}`;
+  const res = await h.api({ method: 'POST', url: '/v1/approvals', payload: approvalBody({ title, ...overrides }) });
+  expect(res.statusCode).toBe(201);
+  const approvers = (overrides.approvers as string[] | undefined) ?? ['lead@example.com'];
+  const mails = await smtp.waitForMails((m) => m.subject.includes(title), approvers.length);
+  return { approval: res.json(), mails, title };
+}
+
+/** The path of a mailed link, for inject (links are built from SIGNOFF_PUBLIC_URL). */
+function pathOf(mail: ReceivedMail): string {
+  const url = new URL(linkIn(mail));
+  expect(url.origin).toBe('http://signoff.test');
+  return url.pathname;
+}
+
+async function status(id: string) {
+  return (await h.api({ method: 'GET', url: `/v1/approvals/${id}` })).json();
+}
+
+describe('approval mail', () => {
+  it('tells each approver what is asked, with a working one-time link, in text and HTML', async () => {
+    const { approval, mails, title } = await createAndMail({
+      description: 'v2.3.1 is on staging; includes PROJ-456',
+      link: 'https://staging.example.com',
+      requester: 'dev@example.com',
+      approvers: ['lead@example.com', 'pm@example.com'],
+      metadata: { pipeline: 'web' },
+    });
+    expect(mails.map((m) => m.to).sort()).toEqual(['lead@example.com', 'pm@example.com']);
+    for (const mail of mails) {
+      expect(mail.subject).toBe(`Approval needed: ${title}`);
+      expect(mail.text).toContain('dev@example.com asks for your approval');
+      expect(mail.text).toContain('PROJ-456');
+      expect(mail.text).toContain('https://staging.example.com');
+      expect(mail.text).toContain('"pipeline": "web"');
+      expect(mail.html).toContain(linkIn(mail));
+      expect(mail.parsed.from?.text).toContain('signoff@example.com');
+    }
+    const [first, second] = mails;
+    if (!first || !second) throw new Error('two mails expected');
+    expect(linkIn(first)).not.toBe(linkIn(second));
+    const page = await h.api({ method: 'GET', url: pathOf(first), token: null });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain(title);
+    expect(page.body).toContain(first.to);
+    await eventually(async () => {
+      const audit = (await h.api({ method: 'GET', url: `/v1/approvals/${approval.id}/audit` })).json();
+      expect(audit.items.filter((e: { type: string }) => e.type === 'notification.sent')).toHaveLength(2);
+    });
+  });
+
+  it('stores links only as SHA-256 hashes', async () => {
+    const { mails } = await createAndMail({});
+    const token = pathOf(mails[0] as ReceivedMail).split('/').pop() as string;
+    const rows = await h.signoff.services.db.selectFrom('links').select('token_hash').execute();
+    expect(rows.some((r) => r.token_hash === token)).toBe(false);
+    const { createHash } = await import('node:crypto');
+    const hash = createHash('sha256').update(token).digest('hex');
+    expect(rows.some((r) => r.token_hash === hash)).toBe(true);
+  });
+});
+
+describe('decision pages', () => {
+  it('never decide on GET or HEAD, send no-referrer and no-store, and load nothing third-party', async () => {
+    const { approval, mails } = await createAndMail({});
+    const path = pathOf(mails[0] as ReceivedMail);
+    for (let i = 0; i < 3; i++) {
+      const get = await h.api({ method: 'GET', url: `${path}?verdict=approve`, token: null });
+      expect(get.statusCode).toBe(200);
+      expect(get.headers['referrer-policy']).toBe('no-referrer');
+      expect(get.headers['cache-control']).toBe('no-store');
+      expect(get.body).not.toMatch(/<script|<link|src="http/);
+      const head = await h.api({ method: 'HEAD', url: path, token: null });
+      expect(head.statusCode).toBe(200);
+    }
+    const json = await h.api({ method: 'GET', url: path, token: null, headers: { accept: 'application/json' } });
+    expect(json.json()).toMatchObject({ link: { state: 'usable', approver: 'lead@example.com' }, approval: { id: approval.id } });
+    expect((await status(approval.id)).status).toBe('pending');
+    expect((await status(approval.id)).decisions).toEqual([]);
+  });
+
+  it('decides on POST, once; the second POST answers 410 link_used', async () => {
+    const { approval, mails } = await createAndMail({});
+    const path = pathOf(mails[0] as ReceivedMail);
+    const post = await h.api({ method: 'POST', url: path, token: null, payload: { verdict: 'approve', comment: 'ship it' }, headers: { accept: 'application/json' } });
+    expect(post.statusCode).toBe(200);
+    expect(post.json()).toMatchObject({ status: 'approved', decisions: [{ actor: 'lead@example.com', via: 'link', comment: 'ship it' }] });
+    const again = await h.api({
+      method: 'POST',
+      url: path,
+      token: null,
+      payload: 'verdict=reject',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(again.statusCode).toBe(410);
+    expect(again.body).toContain('already been used');
+    const json = await h.api({ method: 'GET', url: path, token: null, headers: { accept: 'application/json' } });
+    expect(json.statusCode).toBe(410);
+    expect(json.json().error.code).toBe('link_used');
+    expect((await status(approval.id)).status).toBe('approved');
+  });
+
+  it('decides from the HTML form and shows the result page', async () => {
+    const { mails } = await createAndMail({});
+    const res = await h.api({
+      method: 'POST',
+      url: pathOf(mails[0] as ReceivedMail),
+      token: null,
+      payload: 'verdict=reject&comment=not+today',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/html');
+    expect(res.body).toContain('rejection is recorded');
+    expect(res.body).toContain('now rejected');
+  });
+
+  it('refuses a bad verdict and an unknown token without deciding', async () => {
+    const { approval, mails } = await createAndMail({});
+    const path = pathOf(mails[0] as ReceivedMail);
+    const bad = await h.api({ method: 'POST', url: path, token: null, payload: { verdict: 'maybe' }, headers: { accept: 'application/json' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('invalid_input');
+    const unknown = await h.api({ method: 'GET', url: `/d/${'A'.repeat(43)}`, token: null });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.headers['content-type']).toContain('text/html');
+    const garbage = await h.api({ method: 'POST', url: '/d/not-a-token', token: null, payload: { verdict: 'approve' }, headers: { accept: 'application/json' } });
+    expect(garbage.json().error.code).toBe('link_not_found');
+    expect((await status(approval.id)).status).toBe('pending');
+  });
+
+  it('answers 410 for an expired link without rejecting; renew mails a fresh link that works', async () => {
+    const { approval, mails } = await createAndMail({ timeout: '24h' });
+    const path = pathOf(mails[0] as ReceivedMail);
+    h.advance(61 * 60 * 1000);
+    try {
+      const page = await h.api({ method: 'GET', url: path, token: null });
+      expect(page.statusCode).toBe(410);
+      expect(page.body).toContain('expired');
+      expect(page.body).toContain(`${path}/renew`);
+      const post = await h.api({ method: 'POST', url: path, token: null, payload: { verdict: 'approve' }, headers: { accept: 'application/json' } });
+      expect(post.statusCode).toBe(410);
+      expect(post.json().error.code).toBe('link_expired');
+      expect((await status(approval.id)).status).toBe('pending');
+
+      const renew = await h.api({ method: 'POST', url: `${path}/renew`, token: null, headers: { accept: 'application/json' } });
+      expect(renew.statusCode).toBe(202);
+      const [fresh] = await smtp.waitForMails((m) => m.subject.startsWith('New link:') && m.subject.includes(approval.title));
+      const renewedAgain = await h.api({ method: 'POST', url: `${path}/renew`, token: null, headers: { accept: 'application/json' } });
+      expect(renewedAgain.statusCode).toBe(410);
+
+      const decided = await h.api({ method: 'POST', url: pathOf(fresh as ReceivedMail), token: null, payload: { verdict: 'approve' }, headers: { accept: 'application/json' } });
+      expect(decided.statusCode).toBe(200);
+      expect(decided.json().status).toBe('approved');
+      const audit = (await h.api({ method: 'GET', url: `/v1/approvals/${approval.id}/audit` })).json();
+      expect(audit.items.map((e: { type: string }) => e.type)).toContain('link.renewed');
+    } finally {
+      h.advance(-61 * 60 * 1000);
+    }
+  });
+
+  it('counts 2-of-3 through links and then refuses the third link with 409', async () => {
+    const approvers = ['a@example.com', 'b@example.com', 'c@example.com'];
+    const { approval, mails } = await createAndMail({ approvers, required: 2 });
+    const byApprover = new Map(mails.map((m) => [m.to, pathOf(m)]));
+    const first = await h.api({ method: 'POST', url: byApprover.get('a@example.com') as string, token: null, payload: { verdict: 'approve' }, headers: { accept: 'application/json' } });
+    expect(first.json().status).toBe('pending');
+    const second = await h.api({ method: 'POST', url: byApprover.get('b@example.com') as string, token: null, payload: { verdict: 'approve' }, headers: { accept: 'application/json' } });
+    expect(second.json().status).toBe('approved');
+    const third = await h.api({
+      method: 'POST',
+      url: byApprover.get('c@example.com') as string,
+      token: null,
+      payload: { verdict: 'reject' },
+      headers: { accept: 'application/json' },
+    });
+    expect(third.statusCode).toBe(409);
+    expect(third.json().error.code).toBe('already_decided');
+    expect((await status(approval.id)).decisions).toHaveLength(2);
+  });
+});
