@@ -6,7 +6,7 @@ export interface ReceivedRequest {
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
-  /** What the receiver answered. */
+  /** What the receiver answered; 0 while it left the request hanging. */
   readonly status: number;
 }
 
@@ -34,12 +34,12 @@ export async function startReceiver(options: { port?: number } = {}) {
           body: Buffer.concat(chunks).toString('utf8'),
         };
         const answer = respondWith({ ...request, status: 0 });
+        received.push({ ...request, status: answer === 'hang' ? 0 : answer });
+        for (const wake of waiters.splice(0)) wake();
         if (answer === 'hang') {
           hanging.add(() => res.destroy());
           return;
         }
-        received.push({ ...request, status: answer });
-        for (const wake of waiters.splice(0)) wake();
         res.writeHead(answer, { 'content-type': 'text/plain' }).end('ok');
       });
     });

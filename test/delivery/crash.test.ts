@@ -1,0 +1,75 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { freePort, runCli, startServerProcess, stopProcess } from '../helpers/process.js';
+import { eventually, startReceiver } from '../helpers/receiver.js';
+
+const ADMIN = 'sk_crash_test_admin_key_0123456789';
+let dir: string;
+let env: Record<string, string>;
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
+let child: ChildProcess | undefined;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'signoff-crash-'));
+  receiver = await startReceiver();
+  env = {
+    SIGNOFF_DATABASE_URL: `sqlite:${join(dir, 'signoff.db')}`,
+    SIGNOFF_PORT: String(await freePort()),
+    SIGNOFF_ADMIN_KEY: ADMIN,
+    SIGNOFF_HTTP_TIMEOUT: '1s',
+    SIGNOFF_POLL_INTERVAL: '0.1s',
+    SIGNOFF_RETRY_BASE: '0.1s',
+    SIGNOFF_LOG_LEVEL: 'warn',
+  };
+});
+afterAll(async () => {
+  if (child) await stopProcess(child, 'SIGKILL');
+  await receiver.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function decidedEvents() {
+  return receiver.received.filter((r) => JSON.parse(r.body).type === 'approval.decided');
+}
+
+it('delivers a callback committed before a SIGKILL once signoff is back', async () => {
+  // The receiver holds the decided event open, so the process dies mid-delivery.
+  receiver.respond((r) => (JSON.parse(r.body).type === 'approval.decided' ? 'hang' : 200));
+  const server = await startServerProcess(env);
+  child = server.child;
+  const key = await runCli(['keys', 'create', '--permission', 'approvals:decide', '--actor', 'lead@example.com'], env);
+  expect(key.code).toBe(0);
+  const token = key.stdout.trim();
+
+  const headers = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+  const created = await fetch(`${server.url}/v1/approvals`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ title: 'Crash test', approvers: ['lead@example.com'], notify: [], callback: { type: 'webhook', url: receiver.url } }),
+  });
+  const approval = (await created.json()) as { id: string };
+  const decided = await fetch(`${server.url}/v1/approvals/${approval.id}/decisions`, {
+    method: 'POST',
+    headers: { ...headers, authorization: `Bearer ${token}` },
+    body: JSON.stringify({ verdict: 'approve' }),
+  });
+  expect(decided.status).toBe(201);
+  await eventually(() => expect(decidedEvents()).toHaveLength(1));
+  await stopProcess(server.child, 'SIGKILL');
+  expect(decidedEvents().filter((r) => r.status === 200)).toHaveLength(0);
+
+  receiver.respond(() => 200);
+  const restarted = await startServerProcess(env);
+  child = restarted.child;
+  await eventually(() => expect(decidedEvents().filter((r) => r.status === 200)).toHaveLength(1), 20_000);
+  const ids = new Set(decidedEvents().map((r) => r.headers['webhook-id']));
+  expect(ids.size).toBe(1);
+  const body = JSON.parse(decidedEvents().find((r) => r.status === 200)?.body ?? '{}');
+  expect(body.data).toMatchObject({ id: approval.id, status: 'approved' });
+  await stopProcess(restarted.child, 'SIGTERM');
+  expect(restarted.child.exitCode).toBe(0);
+  child = undefined;
+});
