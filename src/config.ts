@@ -1,5 +1,5 @@
-import { SignoffError } from './core/errors.js';
 import { parseDuration } from './core/duration.js';
+import { SignoffError } from './core/errors.js';
 
 /** Everything signoff can be told, typed. Read once at start from environment variables. */
 export interface Config {
@@ -32,7 +32,10 @@ function duration(env: Env, name: string, fallback: string): number {
   const raw = env[name] ?? fallback;
   const ms = parseDuration(raw);
   if (ms === undefined)
-    throw new SignoffError('invalid_input', `${name}="${raw}" is not a duration: use 90s, 15m, 1h, 7d or seconds.`);
+    throw new SignoffError(
+      'invalid_input',
+      `${name}="${raw}" is not a duration: use 90s, 15m, 1h, 7d or seconds.`,
+    );
   return ms;
 }
 
@@ -64,7 +67,8 @@ export function loadConfig(env: Env = process.env): Config {
   const host = env.SIGNOFF_HOST || '127.0.0.1';
   const port = integer(env, 'SIGNOFF_PORT', 8080, 0, 65535);
   const publicUrl = (
-    url(env, 'SIGNOFF_PUBLIC_URL', ['http:', 'https:']) ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+    url(env, 'SIGNOFF_PUBLIC_URL', ['http:', 'https:']) ??
+    `http://${host.includes(':') ? `[${host}]` : host}:${port}`
   ).replace(/\/+$/, '');
   const adminKey = env.SIGNOFF_ADMIN_KEY || undefined;
   if (adminKey !== undefined && adminKey.length < 20)

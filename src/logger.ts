@@ -20,5 +20,8 @@ export const REDACTED_PATHS = [
 
 /** The process logger: JSON lines on stdout with secrets redacted. */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'signoff' } }, destination);
+  return pino(
+    { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'signoff' } },
+    destination,
+  );
 }

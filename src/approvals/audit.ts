@@ -1,6 +1,6 @@
 import type { Services } from '../services.js';
-import type { Db } from '../store/database.js';
 import { appendAudit } from '../store/audit.js';
+import type { Db } from '../store/database.js';
 
 export type AuditType =
   | 'approval.created'

@@ -1,8 +1,8 @@
+import { sha256Hex } from '../auth/secrets.js';
 import { newApproval, normalizeIdentity } from '../core/approval.js';
 import { parseDuration } from '../core/duration.js';
 import { SignoffError } from '../core/errors.js';
 import type { Approval, Callback, Policy } from '../core/model.js';
-import { sha256Hex } from '../auth/secrets.js';
 import type { Services } from '../services.js';
 import { findApproval, findApprovalByIdempotencyKey, insertApproval } from '../store/approvals.js';
 import { audit } from './audit.js';
@@ -32,7 +32,9 @@ export interface CreateContext {
 }
 
 function buildPolicy(request: CreateApprovalRequest): Policy {
-  const approvers = [...new Set(request.approvers.map((a) => (a.startsWith('group:') ? a : normalizeIdentity(a))))];
+  const approvers = [
+    ...new Set(request.approvers.map((a) => (a.startsWith('group:') ? a : normalizeIdentity(a)))),
+  ];
   const required = request.required ?? 1;
   const hasGroups = approvers.some((a) => a.startsWith('group:'));
   if (!hasGroups && required > approvers.length)
@@ -50,7 +52,10 @@ function timeoutMs(services: Services, timeout: string | number | undefined): nu
   if (timeout === undefined) return services.config.defaultTimeoutMs;
   const ms = parseDuration(timeout);
   if (ms === undefined || ms <= 0)
-    throw new SignoffError('invalid_input', 'timeout must be a duration such as 90s, 15m, 1h, 7d or seconds.');
+    throw new SignoffError(
+      'invalid_input',
+      'timeout must be a duration such as 90s, 15m, 1h, 7d or seconds.',
+    );
   if (ms > services.config.maxTimeoutMs)
     throw new SignoffError('invalid_input', 'timeout is longer than SIGNOFF_MAX_TIMEOUT allows.');
   return ms;
@@ -82,7 +87,11 @@ export async function createApproval(
     services.newId('apr'),
   );
   const idempotency = context.idempotencyKey
-    ? { owner: context.credentialId, key: context.idempotencyKey, requestHash: sha256Hex(JSON.stringify(request)) }
+    ? {
+        owner: context.credentialId,
+        key: context.idempotencyKey,
+        requestHash: sha256Hex(JSON.stringify(request)),
+      }
     : undefined;
 
   const result = await services.db.transaction().execute(async (tx) => {
@@ -90,14 +99,25 @@ export async function createApproval(
       const earlier = await findApprovalByIdempotencyKey(tx, idempotency.owner, idempotency.key);
       if (earlier) {
         if (earlier.request_hash !== idempotency.requestHash)
-          throw new SignoffError('idempotency_conflict', 'This Idempotency-Key was used with a different request.');
+          throw new SignoffError(
+            'idempotency_conflict',
+            'This Idempotency-Key was used with a different request.',
+          );
         const existing = await findApproval(tx, earlier.id);
         if (!existing) throw new Error(`Idempotency row points at missing approval ${earlier.id}`);
         return { approval: existing, created: false };
       }
     }
     await insertApproval(tx, approval, idempotency);
-    await audit(tx, services, approval.id, 'approval.created', approval.requester, { title: approval.title }, now);
+    await audit(
+      tx,
+      services,
+      approval.id,
+      'approval.created',
+      approval.requester,
+      { title: approval.title },
+      now,
+    );
     await queueStageNotifications(tx, services, approval, now);
     await queueWebhookEvent(tx, services, approval, 'approval.created', now);
     return { approval, created: true };

@@ -2,8 +2,8 @@ import { type DecisionInput, decide } from '../core/approval.js';
 import { SignoffError } from '../core/errors.js';
 import type { Approval } from '../core/model.js';
 import type { Services } from '../services.js';
-import { commitTransition } from './transition.js';
 import { withApproval } from './transaction.js';
+import { commitTransition } from './transition.js';
 
 /**
  * Records one verdict on an approval in one transaction. `beforeCommit` runs inside

@@ -2,8 +2,8 @@ import { cancel, expire } from '../core/approval.js';
 import { SignoffError } from '../core/errors.js';
 import type { Approval } from '../core/model.js';
 import type { Services } from '../services.js';
-import { commitTransition } from './transition.js';
 import { withApproval } from './transaction.js';
+import { commitTransition } from './transition.js';
 
 /** Cancels a pending approval; its callback is told. */
 export async function cancelApproval(

@@ -1,10 +1,10 @@
+import { generateSecret, sha256Hex } from '../auth/secrets.js';
 import { currentStage, linkExpiry } from '../core/approval.js';
 import { SignoffError } from '../core/errors.js';
 import type { Approval, Verdict } from '../core/model.js';
-import { generateSecret, sha256Hex } from '../auth/secrets.js';
 import type { Services } from '../services.js';
-import type { Db } from '../store/database.js';
 import { findApproval } from '../store/approvals.js';
+import type { Db } from '../store/database.js';
 import { findLinkByHash, insertLink, markLinkRenewed, markLinkUsed } from '../store/links.js';
 import type { LinkRow } from '../store/schema.js';
 import { audit } from './audit.js';
@@ -34,7 +34,14 @@ export async function issueLink(
 ): Promise<{ url: string; expiresAt: Date }> {
   const token = generateSecret();
   const expiresAt = linkExpiry(approval, now, services.config.linkTtlMs);
-  await insertLink(db, { tokenHash: sha256Hex(token), approvalId: approval.id, stage, approver, createdAt: now, expiresAt });
+  await insertLink(db, {
+    tokenHash: sha256Hex(token),
+    approvalId: approval.id,
+    stage,
+    approver,
+    createdAt: now,
+    expiresAt,
+  });
   return { url: `${services.config.publicUrl}/d/${token}`, expiresAt };
 }
 
@@ -66,7 +73,11 @@ export async function openLink(services: Services, token: string): Promise<Opene
 }
 
 /** Records that a person viewed the decision page (audit only; the approval is untouched). */
-export async function recordLinkOpened(services: Services, opened: OpenedLink, userAgent: string | undefined) {
+export async function recordLinkOpened(
+  services: Services,
+  opened: OpenedLink,
+  userAgent: string | undefined,
+) {
   await audit(
     services.db,
     services,
@@ -123,12 +134,21 @@ export async function renewLink(services: Services, token: string): Promise<{ ap
     const fresh = await findLinkByHash(tx, tokenHash);
     if (!fresh) throw new SignoffError('link_not_found', 'This link is not valid.');
     const state = linkState(fresh, now);
-    if (state === 'usable') throw new SignoffError('invalid_input', 'This link still works; use it to decide.');
+    if (state === 'usable')
+      throw new SignoffError('invalid_input', 'This link still works; use it to decide.');
     if (approval.status !== 'pending')
       throw new SignoffError('already_decided', `This approval is already ${approval.status}.`);
     if (!isRenewable(fresh, approval, state) || !(await markLinkRenewed(tx, tokenHash, now)))
-      throw new SignoffError(state === 'used' ? 'link_used' : 'link_expired', 'A new link cannot be sent for this one.');
-    await queueEmail(tx, services, { approvalId: approval.id, stage: fresh.stage, approver: fresh.approver, renewed: true }, now);
+      throw new SignoffError(
+        state === 'used' ? 'link_used' : 'link_expired',
+        'A new link cannot be sent for this one.',
+      );
+    await queueEmail(
+      tx,
+      services,
+      { approvalId: approval.id, stage: fresh.stage, approver: fresh.approver, renewed: true },
+      now,
+    );
     await audit(tx, services, approval.id, 'link.renewed', fresh.approver, { stage: fresh.stage }, now);
     return { approver: fresh.approver };
   });

@@ -22,7 +22,12 @@ export interface WebhookPayload {
 }
 
 /** Queues a mail with a fresh link for one approver of one stage. */
-export async function queueEmail(tx: Db, services: Services, payload: EmailPayload, now: Date): Promise<void> {
+export async function queueEmail(
+  tx: Db,
+  services: Services,
+  payload: EmailPayload,
+  now: Date,
+): Promise<void> {
   await insertOutbox(tx, {
     id: services.newId('msg'),
     approvalId: payload.approvalId,
@@ -38,7 +43,12 @@ export async function queueStageNotifications(tx: Db, services: Services, approv
   const stage = currentStage(approval);
   if (!stage) return;
   for (const approver of approversToNotify(approval)) {
-    await queueEmail(tx, services, { approvalId: approval.id, stage: stage.name, approver, renewed: false }, now);
+    await queueEmail(
+      tx,
+      services,
+      { approvalId: approval.id, stage: stage.name, approver, renewed: false },
+      now,
+    );
   }
 }
 

@@ -1,8 +1,8 @@
 import { SignoffError } from '../core/errors.js';
 import type { Approval } from '../core/model.js';
 import type { Services } from '../services.js';
-import type { Db } from '../store/database.js';
 import { findApproval } from '../store/approvals.js';
+import type { Db } from '../store/database.js';
 
 /** Thrown inside a transaction when another writer changed the approval first. */
 export class VersionConflict extends Error {

@@ -1,8 +1,8 @@
 import type { DecisionOutcome } from '../core/approval.js';
 import type { Approval, Decision } from '../core/model.js';
 import type { Services } from '../services.js';
-import type { Db } from '../store/database.js';
 import { insertDecision, updateApprovalState } from '../store/approvals.js';
+import type { Db } from '../store/database.js';
 import { audit } from './audit.js';
 import { queueStageNotifications, queueWebhookEvent } from './messages.js';
 import { VersionConflict } from './transaction.js';
@@ -40,7 +40,13 @@ export async function commitTransition(
       after.id,
       'approval.decision',
       decision.actor,
-      { stage: decision.stage, verdict: decision.verdict, comment: decision.comment, via: decision.via, ip: decision.ip },
+      {
+        stage: decision.stage,
+        verdict: decision.verdict,
+        comment: decision.comment,
+        via: decision.via,
+        ip: decision.ip,
+      },
       now,
     );
   }

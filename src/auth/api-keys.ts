@@ -1,7 +1,7 @@
 import { SignoffError } from '../core/errors.js';
 import type { NewId } from '../ids.js';
-import type { Db } from '../store/database.js';
 import { findApiKeyByHash, hasApiKeyNamed, insertApiKey } from '../store/api-keys.js';
+import type { Db } from '../store/database.js';
 import { type Authenticator, PERMISSIONS, type Permission, type Principal } from './principal.js';
 import { generateSecret, sha256Hex } from './secrets.js';
 
@@ -16,7 +16,10 @@ export function looksLikeApiKey(value: string): boolean {
 export function parsePermissions(values: readonly string[]): Permission[] {
   for (const value of values) {
     if (!(PERMISSIONS as readonly string[]).includes(value))
-      throw new SignoffError('invalid_input', `Unknown permission "${value}": use ${PERMISSIONS.join(', ')}.`);
+      throw new SignoffError(
+        'invalid_input',
+        `Unknown permission "${value}": use ${PERMISSIONS.join(', ')}.`,
+      );
   }
   return [...new Set(values as Permission[])];
 }
@@ -62,7 +65,11 @@ export async function ensureAdminKey(
     return undefined;
   }
   if (await hasApiKeyNamed(db, ADMIN_KEY_NAME)) return undefined;
-  const { secret } = await createApiKey(db, ids, now, { name: ADMIN_KEY_NAME, actor: 'admin', permissions: ['admin'] });
+  const { secret } = await createApiKey(db, ids, now, {
+    name: ADMIN_KEY_NAME,
+    actor: 'admin',
+    permissions: ['admin'],
+  });
   return secret;
 }
 

@@ -16,7 +16,8 @@ export function createWebhookResumer(services: Services): OutboxHandler {
       const event = payload as WebhookPayload;
       const approval = await findApproval(services.db, event.approvalId);
       const callback = approval?.callback;
-      if (callback?.type !== 'webhook') throw new PermanentDeliveryError('The approval has no webhook callback.');
+      if (callback?.type !== 'webhook')
+        throw new PermanentDeliveryError('The approval has no webhook callback.');
       const body = JSON.stringify({ type: event.type, timestamp: event.timestamp, data: event.data });
       const sentAt = services.now();
       const headers: Record<string, string> = {
@@ -25,7 +26,8 @@ export function createWebhookResumer(services: Services): OutboxHandler {
         'webhook-id': row.id,
         'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
       };
-      if (callback.secret) headers['webhook-signature'] = new Webhook(callback.secret).sign(row.id, sentAt, body);
+      if (callback.secret)
+        headers['webhook-signature'] = new Webhook(callback.secret).sign(row.id, sentAt, body);
       let response: Response;
       try {
         response = await fetch(callback.url, {
@@ -37,12 +39,19 @@ export function createWebhookResumer(services: Services): OutboxHandler {
         });
       } catch (error) {
         if (error instanceof DOMException && error.name === 'TimeoutError')
-          throw new SignoffError('upstream_timeout', `Webhook ${callback.url} did not answer in time.`, { cause: error });
-        throw new SignoffError('upstream_failed', `Webhook ${callback.url} could not be reached.`, { cause: error });
+          throw new SignoffError('upstream_timeout', `Webhook ${callback.url} did not answer in time.`, {
+            cause: error,
+          });
+        throw new SignoffError('upstream_failed', `Webhook ${callback.url} could not be reached.`, {
+          cause: error,
+        });
       }
       await response.body?.cancel();
       if (response.status < 200 || response.status > 299)
-        throw new SignoffError('upstream_failed', `Webhook ${callback.url} answered HTTP ${response.status}.`);
+        throw new SignoffError(
+          'upstream_failed',
+          `Webhook ${callback.url} answered HTTP ${response.status}.`,
+        );
       return { type: event.type, url: callback.url, status: response.status };
     },
   };

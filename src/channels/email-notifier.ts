@@ -1,6 +1,6 @@
-import { currentStage } from '../core/approval.js';
-import type { EmailPayload } from '../approvals/messages.js';
 import { issueLink } from '../approvals/links.js';
+import type { EmailPayload } from '../approvals/messages.js';
+import { currentStage } from '../core/approval.js';
 import type { Services } from '../services.js';
 import { findApproval } from '../store/approvals.js';
 import type { OutboxHandler } from '../worker/delivery.js';
@@ -12,7 +12,7 @@ export function createEmailNotifier(services: Services): OutboxHandler {
     async deliver(_row, payload) {
       const { approvalId, stage, approver, renewed } = payload as EmailPayload;
       const approval = await findApproval(services.db, approvalId);
-      if (!approval || approval.status !== 'pending') return { skipped: 'approval is no longer pending' };
+      if (approval?.status !== 'pending') return { skipped: 'approval is no longer pending' };
       if (currentStage(approval)?.name !== stage) return { skipped: 'stage is no longer waiting' };
       if (approval.decisions.some((d) => d.stage === stage && d.actor === approver))
         return { skipped: 'approver has already decided' };

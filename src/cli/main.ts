@@ -13,7 +13,8 @@ import { EXIT, waitForApproval } from './wait.js';
 
 function duration(value: string): number {
   const ms = parseDuration(value);
-  if (ms === undefined || ms <= 0) throw new InvalidArgumentError('use a duration such as 90s, 15m, 1h or 7d');
+  if (ms === undefined || ms <= 0)
+    throw new InvalidArgumentError('use a duration such as 90s, 15m, 1h or 7d');
   return ms;
 }
 
@@ -22,7 +23,8 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const print = (value: unknown) => process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
+const print = (value: unknown) =>
+  process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
 
 function summary(approval: ApprovalView): string {
   return `${approval.id}  ${approval.status.padEnd(9)}  ${approval.title}`;
@@ -97,7 +99,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--metadata <json>', 'JSON object with details for approvers and rules')
     .option('--timeout <duration>', 'how long to wait before the approval expires', duration)
     .option('--idempotency-key <key>', 'repeat-safe creation key')
-    .option('-w, --wait', 'wait for the decision; exit 0 approved, 1 rejected, 2 expired or cancelled, 3 error')
+    .option(
+      '-w, --wait',
+      'wait for the decision; exit 0 approved, 1 rejected, 2 expired or cancelled, 3 error',
+    )
     .option('--json', 'print the approval as JSON')
     .action(async (options) => {
       if (options.approver.length === 0) throw new InvalidArgumentError('give at least one --approver');
@@ -119,11 +124,15 @@ export async function main(argv: string[]): Promise<number> {
         metadata,
         timeout: options.timeout === undefined ? undefined : Math.ceil(options.timeout / 1000),
       };
-      const headers: Record<string, string> = options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {};
+      const headers: Record<string, string> = options.idempotencyKey
+        ? { 'idempotency-key': options.idempotencyKey }
+        : {};
       const approval = await client.request<ApprovalView>('POST', '/v1/approvals', { body, headers });
       if (options.json) print(approval);
       else print(approval.id);
-      log(`created ${approval.id}: waiting for ${approval.stages[0]?.gates.map((g) => g.approvers.join(', ')).join('; ')}`);
+      log(
+        `created ${approval.id}: waiting for ${approval.stages[0]?.gates.map((g) => g.approvers.join(', ')).join('; ')}`,
+      );
       if (options.wait) {
         const timeoutMs = new Date(approval.expiresAt).getTime() - Date.now() + 60_000;
         exitCode = (await waitForApproval(client, approval.id, { timeoutMs, log })).code;
@@ -135,7 +144,8 @@ export async function main(argv: string[]): Promise<number> {
     .description('wait for a decision; exit 0 approved, 1 rejected, 2 expired or cancelled, 3 error')
     .option('--timeout <duration>', 'give up (exit 3) after this long', duration)
     .action(async (id: string, options: { timeout?: number }) => {
-      exitCode = (await waitForApproval(client, id, { timeoutMs: options.timeout ?? 31 * 86_400_000, log })).code;
+      exitCode = (await waitForApproval(client, id, { timeoutMs: options.timeout ?? 31 * 86_400_000, log }))
+        .code;
     });
 
   program
@@ -165,9 +175,13 @@ export async function main(argv: string[]): Promise<number> {
       .description(`${verdict} as the identity of SIGNOFF_TOKEN`)
       .option('-c, --comment <text>', 'why')
       .action(async (id: string, options: { comment?: string }) => {
-        const approval = await client.request<ApprovalView>('POST', `/v1/approvals/${encodeURIComponent(id)}/decisions`, {
-          body: { verdict, comment: options.comment },
-        });
+        const approval = await client.request<ApprovalView>(
+          'POST',
+          `/v1/approvals/${encodeURIComponent(id)}/decisions`,
+          {
+            body: { verdict, comment: options.comment },
+          },
+        );
         print(summary(approval));
       });
   }
@@ -177,9 +191,13 @@ export async function main(argv: string[]): Promise<number> {
     .description('cancel a pending approval; its callback is told')
     .option('--reason <text>', 'why')
     .action(async (id: string, options: { reason?: string }) => {
-      const approval = await client.request<ApprovalView>('POST', `/v1/approvals/${encodeURIComponent(id)}/cancel`, {
-        body: { reason: options.reason },
-      });
+      const approval = await client.request<ApprovalView>(
+        'POST',
+        `/v1/approvals/${encodeURIComponent(id)}/cancel`,
+        {
+          body: { reason: options.reason },
+        },
+      );
       print(summary(approval));
     });
 
@@ -187,13 +205,16 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return exitCode;
   } catch (error) {
-    const commanderError = error as { code?: string; exitCode?: number };
-    if (commanderError.code === 'commander.helpDisplayed' || commanderError.code === 'commander.version') return 0;
-    if (commanderError.code?.startsWith('commander.')) return EXIT.error;
     if (error instanceof ApiError) log(`error: ${error.message} (${error.code})`);
-    else if (error instanceof SignoffError) log(`error: ${error.message}`);
-    else if (error instanceof InvalidArgumentError) log(`error: ${error.message}`);
-    else throw error;
+    else if (error instanceof SignoffError || error instanceof InvalidArgumentError)
+      log(`error: ${error.message}`);
+    else {
+      // Commander has already printed its own usage errors.
+      const code = (error as { code?: string }).code;
+      if (code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version')
+        return 0;
+      if (!code?.startsWith('commander.')) throw error;
+    }
     return EXIT.error;
   }
 }

@@ -1,6 +1,6 @@
 import { loadConfig } from '../config.js';
-import { redactUrl } from '../store/database.js';
 import { createSignoff } from '../server.js';
+import { redactUrl } from '../store/database.js';
 
 /** `signoff serve`: migrate, make sure an admin key exists, listen until SIGTERM/SIGINT. */
 export async function serve(): Promise<number> {
@@ -10,7 +10,9 @@ export async function serve(): Promise<number> {
   const lines = [
     `signoff is listening on http://${config.host}:${config.port} (links use ${config.publicUrl})`,
     `database: ${redactUrl(config.databaseUrl)}`,
-    config.smtpUrl ? 'mail: SMTP' : 'mail: SIGNOFF_SMTP_URL is not set, so mails and their links are printed here',
+    config.smtpUrl
+      ? 'mail: SMTP'
+      : 'mail: SIGNOFF_SMTP_URL is not set, so mails and their links are printed here',
   ];
   if (signoff.generatedAdminKey) {
     lines.push(

@@ -8,7 +8,9 @@ const POLL_SECONDS = 10;
 
 /** Who has decided so far, in one line; it changes only when someone decides. */
 function progress(approval: ApprovalView): string {
-  const gates = approval.stages.flatMap((s) => s.gates.map((g) => `${g.approvals.length}/${g.required}`)).join(', ');
+  const gates = approval.stages
+    .flatMap((s) => s.gates.map((g) => `${g.approvals.length}/${g.required}`))
+    .join(', ');
   const decided = approval.decisions.map((d) => `${d.actor} ${d.verdict}d`).join(', ') || 'nobody yet';
   return `approvals ${gates} · decided: ${decided}`;
 }
@@ -27,37 +29,54 @@ export async function waitForApproval(
   let lastProgress = '';
   let lastPrinted = 0;
   let failures = 0;
+  let polls = 0;
   for (;;) {
     const elapsed = now() - started;
     const remaining = options.timeoutMs - elapsed;
     if (remaining <= 0) {
-      options.log(`still pending after ${formatDuration(options.timeoutMs)}; giving up (the approval stays open)`);
+      options.log(
+        `still pending after ${formatDuration(options.timeoutMs)}; giving up (the approval stays open)`,
+      );
       return { code: EXIT.error };
     }
-    const seconds = Math.max(1, Math.min(POLL_SECONDS, Math.ceil(remaining / 1000)));
+    // The first call answers at once, so the waiting line shows before anyone decides.
+    const seconds = polls++ === 0 ? 0 : Math.max(1, Math.min(POLL_SECONDS, Math.ceil(remaining / 1000)));
     try {
-      const approval = await client.request<ApprovalView>('GET', `/v1/approvals/${encodeURIComponent(id)}/wait?timeout=${seconds}s`, {
-        timeoutMs: (seconds + 15) * 1000,
-      });
+      const approval = await client.request<ApprovalView>(
+        'GET',
+        `/v1/approvals/${encodeURIComponent(id)}/wait?timeout=${seconds}s`,
+        {
+          timeoutMs: (seconds + 15) * 1000,
+        },
+      );
       failures = 0;
       if (approval.status !== 'pending') {
-        options.log(`${approval.status} after ${formatDuration(now() - started)}${approval.reason ? ` · ${approval.reason}` : ''}`);
+        options.log(
+          `${approval.status} after ${formatDuration(now() - started)}${approval.reason ? ` · ${approval.reason}` : ''}`,
+        );
         return { code: EXIT[approval.status], approval };
       }
       const current = progress(approval);
-      if (current !== lastProgress || now() - lastPrinted >= 30_000) {
+      if (polls === 1) {
+        options.log(`waiting for ${id} (${approval.title}) · ${current}`);
+        lastPrinted = now();
+        lastProgress = current;
+      } else if (current !== lastProgress || now() - lastPrinted >= 30_000) {
         options.log(`waiting ${formatDuration(now() - started)} · ${current}`);
         lastPrinted = now();
         lastProgress = current;
       }
     } catch (error) {
+      // A refused request will not succeed later; a network error or 5xx may.
       if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
         options.log(`error: ${error.message} (${error.code})`);
         return { code: EXIT.error };
       }
       failures++;
       const pause = Math.min(30_000, 1000 * 2 ** Math.min(failures, 5));
-      options.log(`${error instanceof Error ? error.message : String(error)}; retrying in ${formatDuration(pause)}`);
+      options.log(
+        `${error instanceof Error ? error.message : String(error)}; retrying in ${formatDuration(pause)}`,
+      );
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }

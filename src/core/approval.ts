@@ -82,17 +82,25 @@ function countGates(stage: Stage, decisions: readonly Decision[], policy: Policy
   const counted = new Set<string>();
   const approving = decisions.filter(
     (d) =>
-      d.stage === stage.name && d.verdict === 'approve' && (policy.allowSelfApproval || d.actor !== requester),
+      d.stage === stage.name &&
+      d.verdict === 'approve' &&
+      (policy.allowSelfApproval || d.actor !== requester),
   );
   return stage.gates.map((gate: Gate): GateState => {
     const approvals: string[] = [];
     for (const d of approving) {
       if (approvals.length >= gate.required || counted.has(d.actor)) continue;
-      if (!gate.approvers.some((entry) => matchesApprover(entry, { id: d.actor, groups: d.groups }))) continue;
+      if (!gate.approvers.some((entry) => matchesApprover(entry, { id: d.actor, groups: d.groups })))
+        continue;
       counted.add(d.actor);
       approvals.push(d.actor);
     }
-    return { approvers: gate.approvers, required: gate.required, approvals, passed: approvals.length >= gate.required };
+    return {
+      approvers: gate.approvers,
+      required: gate.required,
+      approvals,
+      passed: approvals.length >= gate.required,
+    };
   });
 }
 
@@ -150,7 +158,8 @@ export function decide(
   now: Date,
   decisionId: string,
 ): Result<{ approval: Approval; decision: Decision; outcome: DecisionOutcome }> {
-  if (approval.status !== 'pending') return fail('already_decided', `This approval is already ${approval.status}.`);
+  if (approval.status !== 'pending')
+    return fail('already_decided', `This approval is already ${approval.status}.`);
   if (now >= approval.expiresAt) return fail('already_decided', 'This approval has timed out.');
   const stage = currentStage(approval);
   if (!stage) return fail('already_decided', 'No stage of this approval is waiting for a decision.');
@@ -169,7 +178,9 @@ export function decide(
     id: decisionId,
     stage: stage.name,
     actor: actorId,
-    groups: input.actor.groups.filter((g) => stage.gates.some((gate) => gate.approvers.includes(`group:${g}`))),
+    groups: input.actor.groups.filter((g) =>
+      stage.gates.some((gate) => gate.approvers.includes(`group:${g}`)),
+    ),
     verdict: input.verdict,
     comment: input.comment ?? null,
     via: input.via,
@@ -188,7 +199,12 @@ export function decide(
     const reason = `Approved by ${[...new Set(approvers)].join(', ')}`;
     return { ok: true, approval: finish(next, 'approved', now, reason), decision, outcome: 'approved' };
   }
-  return { ok: true, approval: next, decision, outcome: stageState?.status === 'passed' ? 'stage_passed' : 'recorded' };
+  return {
+    ok: true,
+    approval: next,
+    decision,
+    outcome: stageState?.status === 'passed' ? 'stage_passed' : 'recorded',
+  };
 }
 
 function finish(approval: Approval, status: TerminalStatus, now: Date, reason: string): Approval {
@@ -197,14 +213,21 @@ function finish(approval: Approval, status: TerminalStatus, now: Date, reason: s
 
 /** Times out a pending approval whose expiry has passed. */
 export function expire(approval: Approval, now: Date): Result<{ approval: Approval }> {
-  if (approval.status !== 'pending') return fail('already_decided', `This approval is already ${approval.status}.`);
+  if (approval.status !== 'pending')
+    return fail('already_decided', `This approval is already ${approval.status}.`);
   if (now < approval.expiresAt) return fail('invalid_input', 'This approval has not timed out yet.');
   return { ok: true, approval: finish(approval, 'expired', now, 'Timed out without a decision') };
 }
 
 /** Cancels a pending approval on behalf of `by`. */
-export function cancel(approval: Approval, now: Date, by: string, reason?: string | null): Result<{ approval: Approval }> {
-  if (approval.status !== 'pending') return fail('already_decided', `This approval is already ${approval.status}.`);
+export function cancel(
+  approval: Approval,
+  now: Date,
+  by: string,
+  reason?: string | null,
+): Result<{ approval: Approval }> {
+  if (approval.status !== 'pending')
+    return fail('already_decided', `This approval is already ${approval.status}.`);
   const why = `Cancelled by ${by}${reason ? `: ${reason}` : ''}`;
   return { ok: true, approval: finish(approval, 'cancelled', now, why) };
 }

@@ -10,8 +10,18 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerOutboxRoutes } from './routes/outbox.js';
 import { createValidatorCompiler } from './validation.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route as registered: method, path and whether it asks for a credential. */
+    routeTable: { method: string; url: string; guarded: boolean }[];
+  }
+}
+
 /** Builds the HTTP application (not listening yet), so tests can use `inject`. */
-export async function buildApp(services: Services, authenticators: readonly Authenticator[]): Promise<FastifyInstance> {
+export async function buildApp(
+  services: Services,
+  authenticators: readonly Authenticator[],
+): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     bodyLimit: services.config.bodyLimitBytes,
@@ -19,6 +29,13 @@ export async function buildApp(services: Services, authenticators: readonly Auth
     // Fastify's own request lines would carry URLs, and decision URLs carry tokens.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => services.newId('evt').replace('evt_', 'req_'),
+  });
+  const routeTable: FastifyInstance['routeTable'] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') routeTable.push({ method, url: route.url, guarded: Boolean(route.preHandler) });
+    }
   });
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(createErrorHandler([decisionPageErrors]));

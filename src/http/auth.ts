@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { SignoffError } from '../core/errors.js';
 import { type Authenticator, hasPermission, type Permission, type Principal } from '../auth/principal.js';
+import { SignoffError } from '../core/errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -39,10 +39,12 @@ export function toSignoffError(error: unknown): SignoffError {
   const fastifyError = error as FastifyError;
   const code = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
   if (code) return new SignoffError(code, fastifyError.message, { cause: error });
-  if (fastifyError.validation) return new SignoffError('invalid_input', fastifyError.message, { cause: error });
+  if (fastifyError.validation)
+    return new SignoffError('invalid_input', fastifyError.message, { cause: error });
   if (fastifyError.statusCode === 400 && error instanceof SyntaxError)
     return new SignoffError('invalid_input', 'The body is not valid JSON.', { cause: error });
-  if (fastifyError.statusCode === 429) return new SignoffError('rate_limited', 'Too many requests; slow down.');
+  if (fastifyError.statusCode === 429)
+    return new SignoffError('rate_limited', 'Too many requests; slow down.');
   return new SignoffError('internal', 'Something went wrong on our side.', { cause: error });
 }
 
@@ -50,7 +52,9 @@ export function toSignoffError(error: unknown): SignoffError {
 export type ErrorRenderer = (reply: FastifyReply, error: SignoffError, status: number) => FastifyReply;
 
 /** The Fastify error handler: coded errors to their status, unknown ones to a generic 500. */
-export function createErrorHandler(renderers: { match: (request: FastifyRequest) => boolean; render: ErrorRenderer }[]) {
+export function createErrorHandler(
+  renderers: { match: (request: FastifyRequest) => boolean; render: ErrorRenderer }[],
+) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const coded = toSignoffError(error);
     const status = HTTP_STATUS[coded.code];

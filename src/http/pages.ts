@@ -33,7 +33,12 @@ ${metadata ? `<pre>${escapeHtml(metadata)}</pre>` : ''}`;
 }
 
 /** The confirmation page a link opens. Viewing it decides nothing. */
-export function renderDecisionPage(opened: OpenedLink, token: string, now: Date, preselect?: Verdict): string {
+export function renderDecisionPage(
+  opened: OpenedLink,
+  token: string,
+  now: Date,
+  preselect?: Verdict,
+): string {
   const { approval, link } = opened;
   const left = formatDuration(Number(link.expires_at) - now.getTime());
   const mark = (verdict: Verdict) => (preselect === verdict ? ' selected' : '');
@@ -58,7 +63,9 @@ export function renderSpentLinkPage(opened: OpenedLink, token: string, now: Date
       ? 'This link has already been used. Each link works only once.'
       : 'This link has expired. Nothing was decided: an expired link never rejects anything.';
   const status =
-    opened.approval.status === 'pending' ? 'The approval is still waiting for decisions.' : `The approval is ${opened.approval.status}.`;
+    opened.approval.status === 'pending'
+      ? 'The approval is still waiting for decisions.'
+      : `The approval is ${opened.approval.status}.`;
   const renew = opened.renewable
     ? `<form method="post" action="/d/${escapeHtml(token)}/renew"><p>We can email ${escapeHtml(opened.link.approver)} a new link.</p>
 <button type="submit">Email me a new link</button></form>`

@@ -74,10 +74,7 @@ export const ListQuery = Type.Object(
 );
 export type ListQuery = Static<typeof ListQuery>;
 
-export const WaitQuery = Type.Object(
-  { timeout: Type.Optional(Duration) },
-  { additionalProperties: false },
-);
+export const WaitQuery = Type.Object({ timeout: Type.Optional(Duration) }, { additionalProperties: false });
 export type WaitQuery = Static<typeof WaitQuery>;
 
 export const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 128 }) });
@@ -100,7 +97,9 @@ export type PageQuery = Static<typeof PageQuery>;
 
 export const OutboxQuery = Type.Object(
   {
-    status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')])),
+    status: Type.Optional(
+      Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')]),
+    ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   },
   { additionalProperties: false },

@@ -1,5 +1,5 @@
-import type { FastifySchemaCompiler } from 'fastify';
 import { Ajv } from 'ajv';
+import type { FastifySchemaCompiler } from 'fastify';
 
 /**
  * Bodies are validated strictly: no type coercion, unknown fields refused (Fastify's
@@ -7,8 +7,18 @@ import { Ajv } from 'ajv';
  * there numbers and booleans are coerced.
  */
 export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
-  const strict = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false, useDefaults: true });
-  const coercing = new Ajv({ allErrors: false, coerceTypes: true, removeAdditional: false, useDefaults: true });
+  const strict = new Ajv({
+    allErrors: false,
+    coerceTypes: false,
+    removeAdditional: false,
+    useDefaults: true,
+  });
+  const coercing = new Ajv({
+    allErrors: false,
+    coerceTypes: true,
+    removeAdditional: false,
+    useDefaults: true,
+  });
   return ({ schema, httpPart }) => {
     const validate = (httpPart === 'body' ? strict : coercing).compile(schema as object);
     return (input: unknown) => {
@@ -26,7 +36,8 @@ function validationError(
   const first = errors?.[0];
   const where = `${part ?? 'input'}${first?.instancePath ?? ''}`;
   let message = first?.message ?? 'is invalid';
-  if (first?.params.additionalProperty) message = `has an unknown field "${String(first.params.additionalProperty)}"`;
+  if (first?.params.additionalProperty)
+    message = `has an unknown field "${String(first.params.additionalProperty)}"`;
   const error = new Error(`${where} ${message}`) as Error & { validation: unknown; statusCode: number };
   error.validation = errors;
   error.statusCode = 400;

@@ -1,4 +1,12 @@
-import type { Approval, ApprovalStatus, Callback, Channel, Decision, Policy, Verdict } from '../core/model.js';
+import type {
+  Approval,
+  ApprovalStatus,
+  Callback,
+  Channel,
+  Decision,
+  Policy,
+  Verdict,
+} from '../core/model.js';
 import type { Db } from './database.js';
 import type { ApprovalRow, DecisionRow } from './schema.js';
 
@@ -9,7 +17,11 @@ export interface IdempotencyTag {
 }
 
 /** Inserts a new approval (without decisions). */
-export async function insertApproval(db: Db, approval: Approval, idempotency?: IdempotencyTag): Promise<void> {
+export async function insertApproval(
+  db: Db,
+  approval: Approval,
+  idempotency?: IdempotencyTag,
+): Promise<void> {
   await db
     .insertInto('approvals')
     .values({

@@ -11,7 +11,10 @@ export type Db = Kysely<Database>;
 /** Opens the database named by a `sqlite:PATH` / `sqlite::memory:` URL. */
 export function openDatabase(url: string): Db {
   if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
-  throw new SignoffError('invalid_input', `Unsupported SIGNOFF_DATABASE_URL "${redactUrl(url)}": use sqlite:PATH.`);
+  throw new SignoffError(
+    'invalid_input',
+    `Unsupported SIGNOFF_DATABASE_URL "${redactUrl(url)}": use sqlite:PATH.`,
+  );
 }
 
 function openSqlite(path: string): Db {

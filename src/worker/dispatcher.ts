@@ -1,4 +1,4 @@
-import { audit, type AuditType } from '../approvals/audit.js';
+import { type AuditType, audit } from '../approvals/audit.js';
 import type { Services } from '../services.js';
 import {
   findDueOutbox,
@@ -36,7 +36,10 @@ export interface Dispatcher {
  * Delivers outbox messages at least once: lease a due row, hand it to its kind's
  * handler, then mark it delivered, schedule a retry with backoff, or dead-letter it.
  */
-export function createDispatcher(services: Services, handlers: Record<OutboxKind, OutboxHandler>): Dispatcher {
+export function createDispatcher(
+  services: Services,
+  handlers: Record<OutboxKind, OutboxHandler>,
+): Dispatcher {
   const { config, logger } = services;
   const leaseMs = config.httpTimeoutMs * 3 + 1000;
   let running = false;
@@ -56,9 +59,20 @@ export function createDispatcher(services: Services, handlers: Record<OutboxKind
       await services.db.transaction().execute(async (tx) => {
         await markOutboxDelivered(tx, row.id, attempts, now);
         if (row.approval_id && !report.skipped)
-          await audit(tx, services, row.approval_id, types.ok, null, { messageId: row.id, attempts, ...report }, now);
+          await audit(
+            tx,
+            services,
+            row.approval_id,
+            types.ok,
+            null,
+            { messageId: row.id, attempts, ...report },
+            now,
+          );
       });
-      logger.debug({ messageId: row.id, kind, attempts, skipped: report.skipped }, 'outbox message delivered');
+      logger.debug(
+        { messageId: row.id, kind, attempts, skipped: report.skipped },
+        'outbox message delivered',
+      );
     } catch (error) {
       const now = services.now();
       const message = error instanceof Error ? error.message : String(error);

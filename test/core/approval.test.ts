@@ -6,7 +6,11 @@ const T0 = new Date('2026-01-01T00:00:00Z');
 let seq = 0;
 const id = () => `dec_${++seq}`;
 
-function approval(approvers: string[], required: number, extra: { requester?: string; allowSelfApproval?: boolean } = {}) {
+function approval(
+  approvers: string[],
+  required: number,
+  extra: { requester?: string; allowSelfApproval?: boolean } = {},
+) {
   return newApproval(
     {
       title: 'Deploy',
@@ -23,7 +27,12 @@ function approval(approvers: string[], required: number, extra: { requester?: st
 }
 
 function vote(a: Approval, actor: string, verdict: Verdict = 'approve', groups: string[] = []) {
-  return decide(a, { actor: { id: actor, groups }, verdict, via: 'api' }, new Date(T0.getTime() + 1000), id());
+  return decide(
+    a,
+    { actor: { id: actor, groups }, verdict, via: 'api' },
+    new Date(T0.getTime() + 1000),
+    id(),
+  );
 }
 
 function ok(result: ReturnType<typeof vote>) {
@@ -103,7 +112,12 @@ describe('approval state machine', () => {
 
   it('refuses a decision after the timeout even before the sweeper ran', () => {
     const a = approval(['a@x.io'], 1);
-    const late = decide(a, { actor: { id: 'a@x.io', groups: [] }, verdict: 'approve', via: 'api' }, new Date(T0.getTime() + 3_600_000), id());
+    const late = decide(
+      a,
+      { actor: { id: 'a@x.io', groups: [] }, verdict: 'approve', via: 'api' },
+      new Date(T0.getTime() + 3_600_000),
+      id(),
+    );
     expect(late.ok).toBe(false);
   });
 

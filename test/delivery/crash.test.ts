@@ -1,7 +1,7 @@
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort, runCli, startServerProcess, stopProcess } from '../helpers/process.js';
 import { eventually, startReceiver } from '../helpers/receiver.js';
@@ -40,7 +40,10 @@ it('delivers a callback committed before a SIGKILL once signoff is back', async 
   receiver.respond((r) => (JSON.parse(r.body).type === 'approval.decided' ? 'hang' : 200));
   const server = await startServerProcess(env);
   child = server.child;
-  const key = await runCli(['keys', 'create', '--permission', 'approvals:decide', '--actor', 'lead@example.com'], env);
+  const key = await runCli(
+    ['keys', 'create', '--permission', 'approvals:decide', '--actor', 'lead@example.com'],
+    env,
+  );
   expect(key.code).toBe(0);
   const token = key.stdout.trim();
 
@@ -48,7 +51,12 @@ it('delivers a callback committed before a SIGKILL once signoff is back', async 
   const created = await fetch(`${server.url}/v1/approvals`, {
     method: 'POST',
     headers,
-    body: JSON.stringify({ title: 'Crash test', approvers: ['lead@example.com'], notify: [], callback: { type: 'webhook', url: receiver.url } }),
+    body: JSON.stringify({
+      title: 'Crash test',
+      approvers: ['lead@example.com'],
+      notify: [],
+      callback: { type: 'webhook', url: receiver.url },
+    }),
   });
   const approval = (await created.json()) as { id: string };
   const decided = await fetch(`${server.url}/v1/approvals/${approval.id}/decisions`, {

@@ -38,7 +38,11 @@ async function createWithCallback(overrides: Record<string, unknown> = {}) {
   const res = await h.api({
     method: 'POST',
     url: '/v1/approvals',
-    payload: approvalBody({ title, callback: { type: 'webhook', url: receiver.url, secret: SECRET }, ...overrides }),
+    payload: approvalBody({
+      title,
+      callback: { type: 'webhook', url: receiver.url, secret: SECRET },
+      ...overrides,
+    }),
   });
   expect(res.statusCode).toBe(201);
   return { approval: res.json(), title };
@@ -84,8 +88,11 @@ describe('webhook callback', () => {
       expect(verified).toMatchObject({ data: { id: approval.id } });
       expect(request.headers['webhook-id']).toMatch(/^msg_/);
     }
-    expect(JSON.parse(decided?.body ?? '{}').data).toMatchObject({ status: 'approved', decisions: [{ actor: 'lead@example.com', via: 'link' }] });
-    const forged = { ...decided?.headers, 'webhook-signature': 'v1,AAAA' } as Record<string, string>;
+    expect(JSON.parse(decided?.body ?? '{}').data).toMatchObject({
+      status: 'approved',
+      decisions: [{ actor: 'lead@example.com', via: 'link' }],
+    });
+    const forged = { ...(decided?.headers as Record<string, string>), 'webhook-signature': 'v1,AAAA' };
     expect(() => new Webhook(SECRET).verify(decided?.body ?? '', forged)).toThrow();
   });
 
@@ -103,7 +110,10 @@ describe('webhook callback', () => {
   });
 
   it('two approvers racing on a 1-of-2 approval make exactly one decision and one callback', async () => {
-    const { approval, title } = await createWithCallback({ approvers: ['a@example.com', 'b@example.com'], required: 1 });
+    const { approval, title } = await createWithCallback({
+      approvers: ['a@example.com', 'b@example.com'],
+      required: 1,
+    });
     const links = await linksFor(title, 2);
     const [a, b] = await Promise.all([
       postDecision(links.get('a@example.com') as string, 'approve'),
@@ -134,7 +144,9 @@ describe('webhook callback', () => {
       expect((await postDecision(link, 'reject')).status).toBe(200);
       await eventually(async () => {
         const audit = (await h.api({ method: 'GET', url: `/v1/approvals/${approval.id}/audit` })).json();
-        expect(audit.items.filter((e: { type: string }) => e.type === 'callback.failed').length).toBeGreaterThanOrEqual(2);
+        expect(
+          audit.items.filter((e: { type: string }) => e.type === 'callback.failed').length,
+        ).toBeGreaterThanOrEqual(2);
       });
       await receiver.stop();
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -158,7 +170,10 @@ describe('dead letters', () => {
       const res = await dead.api({
         method: 'POST',
         url: '/v1/approvals',
-        payload: approvalBody({ notify: [], callback: { type: 'webhook', url: 'http://127.0.0.1:1/unreachable' } }),
+        payload: approvalBody({
+          notify: [],
+          callback: { type: 'webhook', url: 'http://127.0.0.1:1/unreachable' },
+        }),
       });
       const id = res.json().id;
       const items = await eventually(async () => {

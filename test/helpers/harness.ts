@@ -60,7 +60,11 @@ export async function startHarness(
       return signoff.app.inject({ ...rest, headers: { ...auth, ...headers } });
     },
     async keyFor(actor, permissions) {
-      const key = await createApiKey(signoff.services.db, newId, new Date(), { name: 'test', actor, permissions });
+      const key = await createApiKey(signoff.services.db, newId, new Date(), {
+        name: 'test',
+        actor,
+        permissions,
+      });
       return key.secret;
     },
     async close() {

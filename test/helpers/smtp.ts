@@ -1,4 +1,4 @@
-import { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
@@ -45,7 +45,8 @@ export async function startSmtpServer() {
       const found = mails.filter(predicate);
       if (found.length >= count) return found;
       const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new Error(`expected ${count} mail(s), got ${found.length} (of ${mails.length} in all)`);
+      if (remaining <= 0)
+        throw new Error(`expected ${count} mail(s), got ${found.length} (of ${mails.length} in all)`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, remaining);
         waiters.push(() => {

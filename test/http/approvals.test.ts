@@ -40,7 +40,13 @@ describe('POST /v1/approvals', () => {
       requester: 'dev@example.com',
       metadata: { pipeline: 'web' },
       decidedAt: null,
-      stages: [{ type: 'human', status: 'pending', gates: [{ approvers: ['lead@example.com', 'pm@example.com'], required: 2, approvals: [] }] }],
+      stages: [
+        {
+          type: 'human',
+          status: 'pending',
+          gates: [{ approvers: ['lead@example.com', 'pm@example.com'], required: 2, approvals: [] }],
+        },
+      ],
       decisions: [],
     });
     expect(new Date(body.expiresAt).getTime() - new Date(body.createdAt).getTime()).toBe(24 * 3600 * 1000);
@@ -56,12 +62,38 @@ describe('POST /v1/approvals', () => {
     ['a non-email approver', JSON.stringify(approvalBody({ approvers: ['lead'] })), 'invalid_input', 400],
     ['more required than approvers', JSON.stringify(approvalBody({ required: 2 })), 'invalid_input', 400],
     ['a timeout past the maximum', JSON.stringify(approvalBody({ timeout: '365d' })), 'invalid_input', 400],
-    ['a javascript: link', JSON.stringify(approvalBody({ link: 'javascript:alert(1)' })), 'invalid_input', 400],
-    ['a webhook secret of the wrong form', JSON.stringify(approvalBody({ callback: { type: 'webhook', url: 'http://127.0.0.1:1/x', secret: 'hunter2' } })), 'invalid_input', 400],
-    ['an oversize body', JSON.stringify(approvalBody({ description: 'x'.repeat(5000) })), 'body_too_large', 413],
+    [
+      'a javascript: link',
+      JSON.stringify(approvalBody({ link: 'javascript:alert(1)' })),
+      'invalid_input',
+      400,
+    ],
+    [
+      'a webhook secret of the wrong form',
+      JSON.stringify(
+        approvalBody({ callback: { type: 'webhook', url: 'http://127.0.0.1:1/x', secret: 'hunter2' } }),
+      ),
+      'invalid_input',
+      400,
+    ],
+    [
+      'an oversize body',
+      JSON.stringify(approvalBody({ description: 'x'.repeat(5000) })),
+      'body_too_large',
+      413,
+    ],
   ])('refuses %s with a code and stores nothing', async (_name, payload, code, status) => {
-    const before = await Promise.all([countRows('approvals'), countRows('outbox'), countRows('audit_events')]);
-    const res = await h.api({ method: 'POST', url: '/v1/approvals', payload, headers: { 'content-type': 'application/json' } });
+    const before = await Promise.all([
+      countRows('approvals'),
+      countRows('outbox'),
+      countRows('audit_events'),
+    ]);
+    const res = await h.api({
+      method: 'POST',
+      url: '/v1/approvals',
+      payload,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.statusCode).toBe(status);
     expect(res.json().error.code).toBe(code);
     expect(typeof res.json().error.message).toBe('string');
@@ -70,7 +102,12 @@ describe('POST /v1/approvals', () => {
   });
 
   it('refuses a body that is not JSON', async () => {
-    const res = await h.api({ method: 'POST', url: '/v1/approvals', payload: 'title=x', headers: { 'content-type': 'text/plain' } });
+    const res = await h.api({
+      method: 'POST',
+      url: '/v1/approvals',
+      payload: 'title=x',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(res.statusCode).toBe(415);
     expect(res.json().error.code).toBe('unsupported_media_type');
   });
@@ -94,7 +131,13 @@ describe('POST /v1/approvals', () => {
     const other = await h.keyFor('ci@example.com', ['approvals:create']);
     const headers = { 'idempotency-key': 'shared-key' };
     const mine = await create(approvalBody(), headers);
-    const theirs = await h.api({ method: 'POST', url: '/v1/approvals', payload: approvalBody(), headers, token: other });
+    const theirs = await h.api({
+      method: 'POST',
+      url: '/v1/approvals',
+      payload: approvalBody(),
+      headers,
+      token: other,
+    });
     expect(theirs.statusCode).toBe(201);
     expect(theirs.json().id).not.toBe(mine.json().id);
   });
@@ -117,7 +160,9 @@ describe('reading approvals', () => {
     const first = (await h.api({ method: 'GET', url: '/v1/approvals?limit=3' })).json();
     expect(first.items.map((a: { id: string }) => a.id)).toEqual([ids[4], ids[3], ids[2]]);
     expect(first.nextCursor).toBe(ids[2]);
-    const second = (await h.api({ method: 'GET', url: `/v1/approvals?limit=2&cursor=${first.nextCursor}` })).json();
+    const second = (
+      await h.api({ method: 'GET', url: `/v1/approvals?limit=2&cursor=${first.nextCursor}` })
+    ).json();
     expect(second.items.map((a: { id: string }) => a.id)).toEqual([ids[1], ids[0]]);
     await h.api({ method: 'POST', url: `/v1/approvals/${ids[4]}/cancel`, payload: {} });
     const cancelled = (await h.api({ method: 'GET', url: '/v1/approvals?status=cancelled' })).json();
@@ -131,7 +176,9 @@ describe('reading approvals', () => {
 
 describe('deciding through the API', () => {
   it('records the authenticated approver, refuses others, and keeps the audit trail', async () => {
-    const created = (await create(approvalBody({ approvers: ['lead@example.com', 'pm@example.com'], required: 2 }))).json();
+    const created = (
+      await create(approvalBody({ approvers: ['lead@example.com', 'pm@example.com'], required: 2 }))
+    ).json();
     const lead = await h.keyFor('lead@example.com', ['approvals:decide']);
     const stranger = await h.keyFor('mallory@example.com', ['approvals:decide']);
     const refused = await h.api({
@@ -149,7 +196,9 @@ describe('deciding through the API', () => {
       token: lead,
     });
     expect(decided.statusCode).toBe(201);
-    expect(decided.json().decisions).toMatchObject([{ actor: 'lead@example.com', verdict: 'approve', comment: 'looks good', via: 'api' }]);
+    expect(decided.json().decisions).toMatchObject([
+      { actor: 'lead@example.com', verdict: 'approve', comment: 'looks good', via: 'api' },
+    ]);
     const twice = await h.api({
       method: 'POST',
       url: `/v1/approvals/${created.id}/decisions`,
@@ -159,7 +208,10 @@ describe('deciding through the API', () => {
     expect(twice.statusCode).toBe(409);
     expect(twice.json().error.code).toBe('duplicate_decision');
     const audit = (await h.api({ method: 'GET', url: `/v1/approvals/${created.id}/audit` })).json();
-    expect(audit.items.map((e: { type: string }) => e.type)).toEqual(['approval.created', 'approval.decision']);
+    expect(audit.items.map((e: { type: string }) => e.type)).toEqual([
+      'approval.created',
+      'approval.decision',
+    ]);
   });
 
   it('refuses a requester approving their own request with 403 self_approval', async () => {
@@ -183,7 +235,11 @@ describe('deciding through the API', () => {
 
   it('cancels a pending approval once; a second cancel is 409', async () => {
     const created = (await create()).json();
-    const res = await h.api({ method: 'POST', url: `/v1/approvals/${created.id}/cancel`, payload: { reason: 'superseded' } });
+    const res = await h.api({
+      method: 'POST',
+      url: `/v1/approvals/${created.id}/cancel`,
+      payload: { reason: 'superseded' },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ status: 'cancelled', reason: 'Cancelled by admin: superseded' });
     const again = await h.api({ method: 'POST', url: `/v1/approvals/${created.id}/cancel` });
@@ -199,7 +255,12 @@ describe('GET /v1/approvals/{id}/wait', () => {
     const started = Date.now();
     const waiting = h.api({ method: 'GET', url: `/v1/approvals/${created.id}/wait?timeout=25s` });
     await new Promise((resolve) => setTimeout(resolve, 100));
-    await h.api({ method: 'POST', url: `/v1/approvals/${created.id}/decisions`, payload: { verdict: 'approve' }, token: lead });
+    await h.api({
+      method: 'POST',
+      url: `/v1/approvals/${created.id}/decisions`,
+      payload: { verdict: 'approve' },
+      token: lead,
+    });
     const res = await waiting;
     expect(res.statusCode).toBe(200);
     expect(res.json().status).toBe('approved');

@@ -8,7 +8,11 @@ let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
 
 beforeAll(async () => {
   smtp = await startSmtpServer();
-  h = await startHarness({ SIGNOFF_SMTP_URL: smtp.url, SIGNOFF_MAIL_FROM: 'signoff@example.com', SIGNOFF_LINK_TTL: '1h' });
+  h = await startHarness({
+    SIGNOFF_SMTP_URL: smtp.url,
+    SIGNOFF_MAIL_FROM: 'signoff@example.com',
+    SIGNOFF_LINK_TTL: '1h',
+  });
 });
 afterAll(async () => {
   await h.close();
@@ -18,7 +22,11 @@ afterAll(async () => {
 /** Creates an approval and returns it with the one mail per approver it caused. */
 async function createAndMail(overrides: Record<string, unknown>) {
   const title = `Deploy ${Math.random().toString(36).slice(2)}`;
-  const res = await h.api({ method: 'POST', url: '/v1/approvals', payload: approvalBody({ title, ...overrides }) });
+  const res = await h.api({
+    method: 'POST',
+    url: '/v1/approvals',
+    payload: approvalBody({ title, ...overrides }),
+  });
   expect(res.statusCode).toBe(201);
   const approvers = (overrides.approvers as string[] | undefined) ?? ['lead@example.com'];
   const mails = await smtp.waitForMails((m) => m.subject.includes(title), approvers.length);
@@ -70,7 +78,9 @@ describe('approval mail', () => {
 
   it('stores links only as SHA-256 hashes', async () => {
     const { mails } = await createAndMail({});
-    const token = pathOf(mails[0] as ReceivedMail).split('/').pop() as string;
+    const token = pathOf(mails[0] as ReceivedMail)
+      .split('/')
+      .pop() as string;
     const rows = await h.signoff.services.db.selectFrom('links').select('token_hash').execute();
     expect(rows.some((r) => r.token_hash === token)).toBe(false);
     const { createHash } = await import('node:crypto');
@@ -92,8 +102,16 @@ describe('decision pages', () => {
       const head = await h.api({ method: 'HEAD', url: path, token: null });
       expect(head.statusCode).toBe(200);
     }
-    const json = await h.api({ method: 'GET', url: path, token: null, headers: { accept: 'application/json' } });
-    expect(json.json()).toMatchObject({ link: { state: 'usable', approver: 'lead@example.com' }, approval: { id: approval.id } });
+    const json = await h.api({
+      method: 'GET',
+      url: path,
+      token: null,
+      headers: { accept: 'application/json' },
+    });
+    expect(json.json()).toMatchObject({
+      link: { state: 'usable', approver: 'lead@example.com' },
+      approval: { id: approval.id },
+    });
     expect((await status(approval.id)).status).toBe('pending');
     expect((await status(approval.id)).decisions).toEqual([]);
   });
@@ -101,9 +119,18 @@ describe('decision pages', () => {
   it('decides on POST, once; the second POST answers 410 link_used', async () => {
     const { approval, mails } = await createAndMail({});
     const path = pathOf(mails[0] as ReceivedMail);
-    const post = await h.api({ method: 'POST', url: path, token: null, payload: { verdict: 'approve', comment: 'ship it' }, headers: { accept: 'application/json' } });
+    const post = await h.api({
+      method: 'POST',
+      url: path,
+      token: null,
+      payload: { verdict: 'approve', comment: 'ship it' },
+      headers: { accept: 'application/json' },
+    });
     expect(post.statusCode).toBe(200);
-    expect(post.json()).toMatchObject({ status: 'approved', decisions: [{ actor: 'lead@example.com', via: 'link', comment: 'ship it' }] });
+    expect(post.json()).toMatchObject({
+      status: 'approved',
+      decisions: [{ actor: 'lead@example.com', via: 'link', comment: 'ship it' }],
+    });
     const again = await h.api({
       method: 'POST',
       url: path,
@@ -113,7 +140,12 @@ describe('decision pages', () => {
     });
     expect(again.statusCode).toBe(410);
     expect(again.body).toContain('already been used');
-    const json = await h.api({ method: 'GET', url: path, token: null, headers: { accept: 'application/json' } });
+    const json = await h.api({
+      method: 'GET',
+      url: path,
+      token: null,
+      headers: { accept: 'application/json' },
+    });
     expect(json.statusCode).toBe(410);
     expect(json.json().error.code).toBe('link_used');
     expect((await status(approval.id)).status).toBe('approved');
@@ -137,13 +169,25 @@ describe('decision pages', () => {
   it('refuses a bad verdict and an unknown token without deciding', async () => {
     const { approval, mails } = await createAndMail({});
     const path = pathOf(mails[0] as ReceivedMail);
-    const bad = await h.api({ method: 'POST', url: path, token: null, payload: { verdict: 'maybe' }, headers: { accept: 'application/json' } });
+    const bad = await h.api({
+      method: 'POST',
+      url: path,
+      token: null,
+      payload: { verdict: 'maybe' },
+      headers: { accept: 'application/json' },
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe('invalid_input');
     const unknown = await h.api({ method: 'GET', url: `/d/${'A'.repeat(43)}`, token: null });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.headers['content-type']).toContain('text/html');
-    const garbage = await h.api({ method: 'POST', url: '/d/not-a-token', token: null, payload: { verdict: 'approve' }, headers: { accept: 'application/json' } });
+    const garbage = await h.api({
+      method: 'POST',
+      url: '/d/not-a-token',
+      token: null,
+      payload: { verdict: 'approve' },
+      headers: { accept: 'application/json' },
+    });
     expect(garbage.json().error.code).toBe('link_not_found');
     expect((await status(approval.id)).status).toBe('pending');
   });
@@ -157,18 +201,42 @@ describe('decision pages', () => {
       expect(page.statusCode).toBe(410);
       expect(page.body).toContain('expired');
       expect(page.body).toContain(`${path}/renew`);
-      const post = await h.api({ method: 'POST', url: path, token: null, payload: { verdict: 'approve' }, headers: { accept: 'application/json' } });
+      const post = await h.api({
+        method: 'POST',
+        url: path,
+        token: null,
+        payload: { verdict: 'approve' },
+        headers: { accept: 'application/json' },
+      });
       expect(post.statusCode).toBe(410);
       expect(post.json().error.code).toBe('link_expired');
       expect((await status(approval.id)).status).toBe('pending');
 
-      const renew = await h.api({ method: 'POST', url: `${path}/renew`, token: null, headers: { accept: 'application/json' } });
+      const renew = await h.api({
+        method: 'POST',
+        url: `${path}/renew`,
+        token: null,
+        headers: { accept: 'application/json' },
+      });
       expect(renew.statusCode).toBe(202);
-      const [fresh] = await smtp.waitForMails((m) => m.subject.startsWith('New link:') && m.subject.includes(approval.title));
-      const renewedAgain = await h.api({ method: 'POST', url: `${path}/renew`, token: null, headers: { accept: 'application/json' } });
+      const [fresh] = await smtp.waitForMails(
+        (m) => m.subject.startsWith('New link:') && m.subject.includes(approval.title),
+      );
+      const renewedAgain = await h.api({
+        method: 'POST',
+        url: `${path}/renew`,
+        token: null,
+        headers: { accept: 'application/json' },
+      });
       expect(renewedAgain.statusCode).toBe(410);
 
-      const decided = await h.api({ method: 'POST', url: pathOf(fresh as ReceivedMail), token: null, payload: { verdict: 'approve' }, headers: { accept: 'application/json' } });
+      const decided = await h.api({
+        method: 'POST',
+        url: pathOf(fresh as ReceivedMail),
+        token: null,
+        payload: { verdict: 'approve' },
+        headers: { accept: 'application/json' },
+      });
       expect(decided.statusCode).toBe(200);
       expect(decided.json().status).toBe('approved');
       const audit = (await h.api({ method: 'GET', url: `/v1/approvals/${approval.id}/audit` })).json();
@@ -182,9 +250,21 @@ describe('decision pages', () => {
     const approvers = ['a@example.com', 'b@example.com', 'c@example.com'];
     const { approval, mails } = await createAndMail({ approvers, required: 2 });
     const byApprover = new Map(mails.map((m) => [m.to, pathOf(m)]));
-    const first = await h.api({ method: 'POST', url: byApprover.get('a@example.com') as string, token: null, payload: { verdict: 'approve' }, headers: { accept: 'application/json' } });
+    const first = await h.api({
+      method: 'POST',
+      url: byApprover.get('a@example.com') as string,
+      token: null,
+      payload: { verdict: 'approve' },
+      headers: { accept: 'application/json' },
+    });
     expect(first.json().status).toBe('pending');
-    const second = await h.api({ method: 'POST', url: byApprover.get('b@example.com') as string, token: null, payload: { verdict: 'approve' }, headers: { accept: 'application/json' } });
+    const second = await h.api({
+      method: 'POST',
+      url: byApprover.get('b@example.com') as string,
+      token: null,
+      payload: { verdict: 'approve' },
+      headers: { accept: 'application/json' },
+    });
     expect(second.json().status).toBe('approved');
     const third = await h.api({
       method: 'POST',

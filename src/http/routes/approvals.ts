@@ -29,7 +29,11 @@ async function loadApproval(services: Services, id: string) {
 }
 
 /** The /v1/approvals API. */
-export function registerApprovalRoutes(app: FastifyInstance, services: Services, auth: readonly Authenticator[]) {
+export function registerApprovalRoutes(
+  app: FastifyInstance,
+  services: Services,
+  auth: readonly Authenticator[],
+) {
   const can = (permission: Parameters<typeof requirePermission>[1]) => requirePermission(auth, permission);
 
   app.post<{ Body: CreateApprovalBody }>(
@@ -77,7 +81,8 @@ export function registerApprovalRoutes(app: FastifyInstance, services: Services,
     { schema: { params: ApprovalParams, querystring: WaitQuery }, preHandler: can('approvals:read') },
     async (request) => {
       const requested = request.query.timeout === undefined ? 30_000 : parseDuration(request.query.timeout);
-      if (requested === undefined) throw new SignoffError('invalid_input', 'timeout must be a duration such as 30s.');
+      if (requested === undefined)
+        throw new SignoffError('invalid_input', 'timeout must be a duration such as 30s.');
       const aborted = new AbortController();
       request.raw.once('close', () => aborted.abort());
       const approval = await waitForDecision(
@@ -130,7 +135,13 @@ export function registerApprovalRoutes(app: FastifyInstance, services: Services,
       await loadApproval(services, request.params.id);
       const events = await listAudit(services.db, request.params.id);
       return {
-        items: events.map((e) => ({ id: e.id, type: e.type, actor: e.actor, data: e.data, at: e.at.toISOString() })),
+        items: events.map((e) => ({
+          id: e.id,
+          type: e.type,
+          actor: e.actor,
+          data: e.data,
+          at: e.at.toISOString(),
+        })),
       };
     },
   );

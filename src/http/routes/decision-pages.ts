@@ -1,5 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { decideByLink, type OpenedLink, openLink, recordLinkOpened, renewLink } from '../../approvals/links.js';
+import {
+  decideByLink,
+  type OpenedLink,
+  openLink,
+  recordLinkOpened,
+  renewLink,
+} from '../../approvals/links.js';
 import { SignoffError } from '../../core/errors.js';
 import { approvalView } from '../../core/view.js';
 import type { Services } from '../../services.js';
@@ -44,7 +50,13 @@ function linkJson(opened: OpenedLink) {
   };
 }
 
-function spentLink(reply: FastifyReply, request: FastifyRequest, opened: OpenedLink, token: string, now: Date) {
+function spentLink(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  opened: OpenedLink,
+  token: string,
+  now: Date,
+) {
   const code = opened.state === 'used' ? 'link_used' : 'link_expired';
   const message = opened.state === 'used' ? 'This link has already been used.' : 'This link has expired.';
   reply.status(HTTP_STATUS[code]);
@@ -69,14 +81,19 @@ export function registerDecisionPageRoutes(app: FastifyInstance, services: Servi
       if (request.method === 'GET') await recordLinkOpened(services, opened, request.headers['user-agent']);
       if (opened.state !== 'usable') return spentLink(reply, request, opened, token, now);
       if (opened.approval.status !== 'pending') {
-        const error = new SignoffError('already_decided', `This approval is already ${opened.approval.status}.`);
+        const error = new SignoffError(
+          'already_decided',
+          `This approval is already ${opened.approval.status}.`,
+        );
         reply.status(HTTP_STATUS[error.code]);
         if (wantsJson(request))
           return reply.send({ error: { code: error.code, message: error.message }, ...linkJson(opened) });
         return reply.type('text/html; charset=utf-8').send(renderErrorPage('Already decided', error.message));
       }
       if (wantsJson(request)) return reply.send(linkJson(opened));
-      return reply.type('text/html; charset=utf-8').send(renderDecisionPage(opened, token, now, request.query.verdict));
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(renderDecisionPage(opened, token, now, request.query.verdict));
     },
   );
 

@@ -6,7 +6,11 @@ import { requirePermission } from '../auth.js';
 import { OutboxQuery } from '../schemas.js';
 
 /** Operators see what is queued and what was dead-lettered. Payloads stay inside. */
-export function registerOutboxRoutes(app: FastifyInstance, services: Services, auth: readonly Authenticator[]) {
+export function registerOutboxRoutes(
+  app: FastifyInstance,
+  services: Services,
+  auth: readonly Authenticator[],
+) {
   app.get<{ Querystring: OutboxQuery }>(
     '/v1/outbox',
     { schema: { querystring: OutboxQuery }, preHandler: requirePermission(auth, 'admin') },

@@ -24,7 +24,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('request_hash', 'varchar(64)')
     .execute();
   // The sweeper finds due approvals; the list pages by status and id.
-  await db.schema.createIndex('approvals_status_expires').on('approvals').columns(['status', 'expires_at']).execute();
+  await db.schema
+    .createIndex('approvals_status_expires')
+    .on('approvals')
+    .columns(['status', 'expires_at'])
+    .execute();
   await db.schema.createIndex('approvals_status_id').on('approvals').columns(['status', 'id']).execute();
   await db.schema
     .createIndex('approvals_idempotency')
@@ -92,7 +96,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('data', 'text', (c) => c.notNull())
     .addColumn('at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('audit_events_approval').on('audit_events').columns(['approval_id', 'id']).execute();
+  await db.schema
+    .createIndex('audit_events_approval')
+    .on('audit_events')
+    .columns(['approval_id', 'id'])
+    .execute();
 
   await db.schema
     .createTable('api_keys')

@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Permission } from '../../src/auth/principal.js';
+import { approvalBody, type Harness, startHarness } from '../helpers/harness.js';
+
+/** Every protected route and the permission it needs. A new /v1 route must be added here. */
+const PROTECTED: { method: 'GET' | 'POST'; url: string; permission: Permission; body?: unknown }[] = [
+  { method: 'POST', url: '/v1/approvals', permission: 'approvals:create', body: approvalBody() },
+  { method: 'GET', url: '/v1/approvals', permission: 'approvals:read' },
+  { method: 'GET', url: '/v1/approvals/:id', permission: 'approvals:read' },
+  { method: 'GET', url: '/v1/approvals/:id/wait', permission: 'approvals:read' },
+  { method: 'GET', url: '/v1/approvals/:id/audit', permission: 'approvals:read' },
+  {
+    method: 'POST',
+    url: '/v1/approvals/:id/decisions',
+    permission: 'approvals:decide',
+    body: { verdict: 'approve' },
+  },
+  { method: 'POST', url: '/v1/approvals/:id/cancel', permission: 'approvals:create', body: {} },
+  { method: 'GET', url: '/v1/outbox', permission: 'admin' },
+];
+const PUBLIC = ['GET /healthz', 'GET /readyz', 'GET /d/:token', 'POST /d/:token', 'POST /d/:token/renew'];
+
+let h: Harness;
+let approvalId: string;
+const everyOtherPermission: Record<string, string> = {};
+
+beforeAll(async () => {
+  h = await startHarness({}, { workers: false });
+  approvalId = (await h.api({ method: 'POST', url: '/v1/approvals', payload: approvalBody() })).json().id;
+  const all: Permission[] = ['approvals:create', 'approvals:read', 'approvals:decide', 'admin'];
+  for (const permission of all) {
+    everyOtherPermission[permission] = await h.keyFor(
+      'someone@example.com',
+      all.filter((p) => p !== permission && p !== 'admin'),
+    );
+  }
+});
+afterAll(async () => h.close());
+
+describe('every protected route refuses missing, bad and under-privileged credentials', () => {
+  it('covers every registered route', () => {
+    const registered = h.signoff.app.routeTable.map((r) => `${r.method} ${r.url}`).sort();
+    const known = [...PROTECTED.map((r) => `${r.method} ${r.url}`), ...PUBLIC].sort();
+    expect(registered).toEqual(known);
+    for (const route of h.signoff.app.routeTable) {
+      expect(route.guarded, `${route.method} ${route.url}`).toBe(
+        !PUBLIC.includes(`${route.method} ${route.url}`),
+      );
+    }
+  });
+
+  describe.each(PROTECTED)('$method $url', (route) => {
+    const call = (token: string | null) =>
+      h.api({
+        method: route.method,
+        url: route.url.replace(':id', approvalId),
+        payload: route.body as object,
+        token,
+      });
+
+    it('401 unauthorized without a credential', async () => {
+      const res = await call(null);
+      expect(res.statusCode).toBe(401);
+      expect(res.json().error.code).toBe('unauthorized');
+      expect(res.headers['www-authenticate']).toBe('Bearer');
+    });
+
+    it('401 invalid_token with a bad credential', async () => {
+      for (const bad of ['sk_not_a_real_key_000000000000000', 'garbage', 'a.b.c']) {
+        const res = await call(bad);
+        expect(res.statusCode).toBe(401);
+        expect(res.json().error.code).toBe('invalid_token');
+        expect(res.headers['www-authenticate']).toContain('invalid_token');
+      }
+    });
+
+    it('403 forbidden without the permission', async () => {
+      const res = await call(everyOtherPermission[route.permission] as string);
+      expect(res.statusCode).toBe(403);
+      expect(res.json().error.code).toBe('forbidden');
+    });
+  });
+});

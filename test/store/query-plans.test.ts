@@ -1,0 +1,82 @@
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { type CompiledQuery, Kysely, SqliteDialect } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findApiKeyByHash } from '../../src/store/api-keys.js';
+import { findApproval, findApprovalByIdempotencyKey, findDueApprovalIds } from '../../src/store/approvals.js';
+import { listAudit } from '../../src/store/audit.js';
+import type { Db } from '../../src/store/database.js';
+import { findLinkByHash, markLinkUsed } from '../../src/store/links.js';
+import { findDueOutbox } from '../../src/store/outbox.js';
+import type { Database } from '../../src/store/schema.js';
+import { type Harness, startHarness } from '../helpers/harness.js';
+
+let h: Harness;
+let sqlite: SQLite.Database;
+let traced: Db;
+const captured: CompiledQuery[] = [];
+
+beforeAll(async () => {
+  h = await startHarness({}, { workers: false });
+  sqlite = new SQLite(join(h.dir, 'signoff.db'));
+  // A second handle on the same file that records the SQL the store functions really run.
+  traced = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: sqlite }),
+    log: (event) => {
+      captured.push(event.query);
+    },
+  });
+});
+afterAll(async () => {
+  await traced.destroy();
+  await h.close();
+});
+
+/** Runs a store function and returns the query plan of every statement it executed. */
+async function plansOf(run: (db: Db) => Promise<unknown>): Promise<string[]> {
+  captured.length = 0;
+  await run(traced);
+  return captured.map((query) =>
+    sqlite
+      .prepare(`EXPLAIN QUERY PLAN ${query.sql}`)
+      .all(...(query.parameters as unknown[]))
+      .map((row) => (row as { detail: string }).detail)
+      .join('\n'),
+  );
+}
+
+// Every lookup on a hot path must be an index search: cost must not grow with stored approvals.
+describe('query plans (SQLite)', () => {
+  it('a link click is one indexed read by token hash', async () => {
+    const plans = await plansOf((db) => findLinkByHash(db, 'a'.repeat(64)));
+    expect(plans).toHaveLength(1);
+    expect(plans[0]).toMatch(/SEARCH links USING INDEX sqlite_autoindex_links_1 \(token_hash=\?\)/);
+    expect(plans[0]).not.toMatch(/SCAN/);
+  });
+
+  it('spending a link uses the same index', async () => {
+    const plans = await plansOf((db) => markLinkUsed(db, 'a'.repeat(64), new Date()));
+    expect(plans[0]).toMatch(/SEARCH links USING INDEX sqlite_autoindex_links_1/);
+  });
+
+  it('API keys, idempotency keys, approvals, decisions and audit are read by index', async () => {
+    const plans = [
+      ...(await plansOf((db) => findApiKeyByHash(db, 'x'))),
+      ...(await plansOf((db) => findApprovalByIdempotencyKey(db, 'key_1', 'k'))),
+      ...(await plansOf((db) => findApproval(db, 'apr_1'))),
+      ...(await plansOf((db) => listAudit(db, 'apr_1'))),
+    ];
+    expect(plans.length).toBeGreaterThanOrEqual(4);
+    for (const detail of plans) {
+      expect(detail).toMatch(/SEARCH \w+ USING (COVERING )?INDEX/);
+      expect(detail).not.toMatch(/SCAN/);
+    }
+  });
+
+  it('the dispatcher and the sweeper find due work by index', async () => {
+    const [outbox] = await plansOf((db) => findDueOutbox(db, new Date(), 16));
+    expect(outbox).toMatch(/SEARCH outbox USING INDEX outbox_due/);
+    const [approvals] = await plansOf((db) => findDueApprovalIds(db, new Date(), 100));
+    expect(approvals).toMatch(/SEARCH approvals USING (COVERING )?INDEX approvals_status_expires/);
+  });
+});
