@@ -10,7 +10,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // The README's walkthrough, as a new user runs it: nothing configured but a port.
 it('serves with nothing configured: prints an admin key and the mailed link; GET shows, POST approves', async () => {
-  const env = { SIGNOFF_PORT: String(await freePort()), SIGNOFF_DATABASE_URL: `sqlite:${join(dir, 'signoff.db')}` };
+  const env = { SIGNOFF_PORT: '', SIGNOFF_DATABASE_URL: `sqlite:${join(dir, 'signoff.db')}` };
+  env.SIGNOFF_PORT = String(await freePort());
   const server = await startServerProcess(env);
   try {
     const adminKey = /SIGNOFF_TOKEN=(sk_\S+)/.exec(server.output())?.[1];
@@ -18,7 +19,11 @@ it('serves with nothing configured: prints an admin key and the mailed link; GET
     const created = await fetch(`${server.url}/v1/approvals`, {
       method: 'POST',
       headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ title: 'Deploy web v2.3.1 to production', approvers: ['lead@example.com'], timeout: '1h' }),
+      body: JSON.stringify({
+        title: 'Deploy web v2.3.1 to production',
+        approvers: ['lead@example.com'],
+        timeout: '1h',
+      }),
     });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
@@ -44,7 +49,7 @@ it('serves with nothing configured: prints an admin key and the mailed link; GET
     await stopProcess(server.child, 'SIGTERM');
   }
   // A second start reuses the admin key and prints none.
-  const again = await startServerProcess({ SIGNOFF_PORT: String(await freePort()), SIGNOFF_DATABASE_URL: `sqlite:${join(dir, 'signoff.db')}` });
+  const again = await startServerProcess({ ...env, SIGNOFF_PORT: String(await freePort()) });
   await stopProcess(again.child, 'SIGTERM');
   expect(again.output()).not.toContain('SIGNOFF_TOKEN=');
 });
