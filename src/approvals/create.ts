@@ -26,6 +26,11 @@ export interface CreateApprovalRequest {
 export interface CreateContext {
   /** Who asks: the authenticated actor, used when the body names no requester. */
   readonly actor: string | null;
+  /**
+   * Whether the body may name someone else as requester: only machine credentials (no
+   * identity of their own) and admins may, or anyone could dodge the self-approval rule.
+   */
+  readonly mayNameRequester: boolean;
   /** Scope of idempotency keys: one caller's key never collides with another's. */
   readonly credentialId: string;
   readonly idempotencyKey?: string | undefined;
@@ -70,6 +75,12 @@ export async function createApproval(
   request: CreateApprovalRequest,
   context: CreateContext,
 ): Promise<{ approval: Approval; created: boolean }> {
+  if (
+    request.requester &&
+    !context.mayNameRequester &&
+    normalizeIdentity(request.requester) !== normalizeIdentity(context.actor ?? '')
+  )
+    throw new SignoffError('forbidden', 'This credential may only request approvals as itself.');
   const now = services.now();
   const approval = newApproval(
     {

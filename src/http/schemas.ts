@@ -1,10 +1,18 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { APPROVAL_STATUSES } from '../core/model.js';
 
+// One address only: no separators or quoting that a mailer could split into several recipients.
+const EMAIL = '[^@\\s,;:<>()\\[\\]"\'\\\\]+@[^@\\s,;:<>()\\[\\]"\'\\\\]+';
+const Email = Type.String({
+  minLength: 3,
+  maxLength: 254,
+  pattern: `^${EMAIL}$`,
+  description: 'an email address',
+});
 const Identity = Type.String({
   minLength: 3,
   maxLength: 254,
-  pattern: '^(group:[A-Za-z0-9._:-]+|[^@\\s]+@[^@\\s]+)$',
+  pattern: `^(group:[A-Za-z0-9._-]+|${EMAIL})$`,
   description: 'an email address or group:NAME',
 });
 const HttpUrl = Type.String({ maxLength: 2000, pattern: '^https?://[^\\s]+$' });
@@ -34,7 +42,7 @@ export const CreateApprovalBody = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 10_000 })),
     link: Type.Optional(HttpUrl),
     metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    requester: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+    requester: Type.Optional(Email),
     approvers: Type.Array(Identity, { minItems: 1, maxItems: 50 }),
     required: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
     allowSelfApproval: Type.Optional(Type.Boolean()),

@@ -60,6 +60,18 @@ describe('POST /v1/approvals', () => {
     ['required as a string', JSON.stringify(approvalBody({ required: '1' })), 'invalid_input', 400],
     ['an unknown field', JSON.stringify(approvalBody({ approver: 'a@x.io' })), 'invalid_input', 400],
     ['a non-email approver', JSON.stringify(approvalBody({ approvers: ['lead'] })), 'invalid_input', 400],
+    [
+      'two addresses in one approver',
+      JSON.stringify(approvalBody({ approvers: ['x,evil@attacker.example'] })),
+      'invalid_input',
+      400,
+    ],
+    [
+      'a requester that is not an address',
+      JSON.stringify(approvalBody({ requester: '<script>' })),
+      'invalid_input',
+      400,
+    ],
     ['more required than approvers', JSON.stringify(approvalBody({ required: 2 })), 'invalid_input', 400],
     ['a timeout past the maximum', JSON.stringify(approvalBody({ timeout: '365d' })), 'invalid_input', 400],
     [
@@ -231,6 +243,27 @@ describe('deciding through the API', () => {
     });
     expect(res.statusCode).toBe(403);
     expect(res.json().error.code).toBe('self_approval');
+  });
+
+  it('does not let a person name someone else as requester to approve their own request', async () => {
+    const dev = await h.keyFor('dev@example.com', ['approvals:create', 'approvals:decide']);
+    const dodge = await h.api({
+      method: 'POST',
+      url: '/v1/approvals',
+      payload: approvalBody({ requester: 'someone@else.example', approvers: ['dev@example.com'] }),
+      token: dev,
+    });
+    expect(dodge.statusCode).toBe(403);
+    expect(dodge.json().error.code).toBe('forbidden');
+    const machine = await h.keyFor(null, ['approvals:create']);
+    const named = await h.api({
+      method: 'POST',
+      url: '/v1/approvals',
+      payload: approvalBody({ requester: 'Dev@Example.com' }),
+      token: machine,
+    });
+    expect(named.statusCode).toBe(201);
+    expect(named.json().requester).toBe('dev@example.com');
   });
 
   it('cancels a pending approval once; a second cancel is 409', async () => {

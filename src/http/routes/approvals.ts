@@ -3,7 +3,7 @@ import { type CreateApprovalRequest, createApproval } from '../../approvals/crea
 import { decideApproval } from '../../approvals/decide.js';
 import { cancelApproval } from '../../approvals/lifecycle.js';
 import { waitForDecision } from '../../approvals/wait.js';
-import type { Authenticator } from '../../auth/principal.js';
+import { type Authenticator, hasPermission } from '../../auth/principal.js';
 import { parseDuration } from '../../core/duration.js';
 import { SignoffError } from '../../core/errors.js';
 import { approvalView } from '../../core/view.js';
@@ -46,6 +46,7 @@ export function registerApprovalRoutes(
         throw new SignoffError('invalid_input', 'Idempotency-Key must be 1 to 255 characters.');
       const { approval, created } = await createApproval(services, request.body as CreateApprovalRequest, {
         actor: principal.actor,
+        mayNameRequester: principal.actor === null || hasPermission(principal, 'admin'),
         credentialId: principal.credentialId,
         idempotencyKey: key,
       });
