@@ -14,6 +14,8 @@ export interface Config {
   readonly defaultTimeoutMs: number;
   readonly maxTimeoutMs: number;
   readonly bodyLimitBytes: number;
+  /** Requests per minute one client address may make to decision pages. */
+  readonly linkRateLimit: number;
   readonly logLevel: string;
   /** Outbound HTTP requests (webhooks) give up after this long. */
   readonly httpTimeoutMs: number;
@@ -85,6 +87,7 @@ export function loadConfig(env: Env = process.env): Config {
     defaultTimeoutMs: duration(env, 'SIGNOFF_DEFAULT_TIMEOUT', '7d'),
     maxTimeoutMs: duration(env, 'SIGNOFF_MAX_TIMEOUT', '30d'),
     bodyLimitBytes: integer(env, 'SIGNOFF_BODY_LIMIT', 64 * 1024, 1024, 10 * 1024 * 1024),
+    linkRateLimit: integer(env, 'SIGNOFF_LINK_RATE_LIMIT', 120, 1, 1_000_000),
     logLevel: env.SIGNOFF_LOG_LEVEL || 'info',
     httpTimeoutMs: duration(env, 'SIGNOFF_HTTP_TIMEOUT', '10s'),
     retryBaseMs: duration(env, 'SIGNOFF_RETRY_BASE', '2s'),

@@ -2,6 +2,7 @@ import { type DecisionInput, decide } from '../core/approval.js';
 import { SignoffError } from '../core/errors.js';
 import type { Approval } from '../core/model.js';
 import type { Services } from '../services.js';
+import type { Db } from '../store/database.js';
 import { withApproval } from './transaction.js';
 import { commitTransition } from './transition.js';
 
@@ -13,7 +14,7 @@ export async function decideApproval(
   services: Services,
   id: string,
   input: DecisionInput,
-  beforeCommit?: (tx: Parameters<Parameters<typeof withApproval>[2]>[0], approval: Approval) => Promise<void>,
+  beforeCommit?: (tx: Db, approval: Approval) => Promise<void>,
 ): Promise<Approval> {
   return withApproval(services, id, async (tx, approval) => {
     const now = services.now();

@@ -5,7 +5,7 @@ import type { Approval, Verdict } from '../core/model.js';
 import type { Services } from '../services.js';
 import { findApproval } from '../store/approvals.js';
 import type { Db } from '../store/database.js';
-import { findLinkByHash, insertLink, markLinkRenewed, markLinkUsed } from '../store/links.js';
+import { findLinkByHash, insertLink, markLinkOpened, markLinkRenewed, markLinkUsed } from '../store/links.js';
 import type { LinkRow } from '../store/schema.js';
 import { audit } from './audit.js';
 import { decideApproval } from './decide.js';
@@ -50,9 +50,19 @@ function linkState(link: LinkRow, now: Date): LinkState {
   return now.getTime() >= Number(link.expires_at) ? 'expired' : 'usable';
 }
 
-function isRenewable(link: LinkRow, approval: Approval, state: LinkState): boolean {
+/** The error a spent link answers with. */
+export function spentLinkError(state: Exclude<LinkState, 'usable'>): SignoffError {
+  return state === 'used'
+    ? new SignoffError('link_used', 'This link has already been used. Each link works only once.')
+    : new SignoffError(
+        'link_expired',
+        'This link has expired. Nothing was decided: an expired link never rejects.',
+      );
+}
+
+function isRenewable(link: LinkRow, approval: Approval, state: LinkState, now: Date): boolean {
   if (state === 'usable' || link.renewed_at !== null || approval.status !== 'pending') return false;
-  if (currentStage(approval)?.name !== link.stage) return false;
+  if (now >= approval.expiresAt || currentStage(approval)?.name !== link.stage) return false;
   return !approval.decisions.some((d) => d.stage === link.stage && d.actor === link.approver);
 }
 
@@ -62,36 +72,45 @@ function hashOfToken(token: string): string {
   return sha256Hex(token);
 }
 
-/** Looks a link up by the hash of its token (one indexed read) without changing anything. */
-export async function openLink(services: Services, token: string): Promise<OpenedLink> {
-  const link = await findLinkByHash(services.db, hashOfToken(token));
+async function findLink(db: Db, tokenHash: string): Promise<LinkRow> {
+  const link = await findLinkByHash(db, tokenHash);
   if (!link) throw new SignoffError('link_not_found', 'This link is not valid.');
-  const approval = await findApproval(services.db, link.approval_id);
-  if (!approval) throw new Error(`Link points at missing approval ${link.approval_id}`);
-  const state = linkState(link, services.now());
-  return { link, approval, state, renewable: isRenewable(link, approval, state) };
+  return link;
 }
 
-/** Records that a person viewed the decision page (audit only; the approval is untouched). */
+/** Looks a link up by the hash of its token (one indexed read) without changing anything. */
+export async function openLink(services: Services, token: string): Promise<OpenedLink> {
+  const link = await findLink(services.db, hashOfToken(token));
+  const approval = await findApproval(services.db, link.approval_id);
+  if (!approval) throw new Error(`Link points at missing approval ${link.approval_id}`);
+  const now = services.now();
+  const state = linkState(link, now);
+  return { link, approval, state, renewable: isRenewable(link, approval, state, now) };
+}
+
+/**
+ * Records the first time a person viewed the decision page. Only the audit trail and the
+ * link's `opened_at` are written; the approval is untouched, and refetches add nothing.
+ */
 export async function recordLinkOpened(
   services: Services,
   opened: OpenedLink,
   userAgent: string | undefined,
 ) {
-  await audit(
-    services.db,
-    services,
-    opened.approval.id,
-    'link.opened',
-    opened.link.approver,
-    { stage: opened.link.stage, state: opened.state, userAgent: userAgent?.slice(0, 200) ?? null },
-    services.now(),
-  );
-}
-
-function refuseSpentLink(state: LinkState): void {
-  if (state === 'used') throw new SignoffError('link_used', 'This link has already been used.');
-  if (state === 'expired') throw new SignoffError('link_expired', 'This link has expired.');
+  if (opened.link.opened_at !== null) return;
+  const now = services.now();
+  await services.db.transaction().execute(async (tx) => {
+    if (!(await markLinkOpened(tx, opened.link.token_hash, now))) return;
+    await audit(
+      tx,
+      services,
+      opened.approval.id,
+      'link.opened',
+      opened.link.approver,
+      { stage: opened.link.stage, userAgent: userAgent?.slice(0, 200) ?? null },
+      now,
+    );
+  });
 }
 
 /** Decides through a link: the link is spent in the same transaction as the decision. */
@@ -101,55 +120,44 @@ export async function decideByLink(
   decision: { verdict: Verdict; comment?: string | undefined; ip?: string | undefined },
 ): Promise<Approval> {
   const tokenHash = hashOfToken(token);
-  const link = await findLinkByHash(services.db, tokenHash);
-  if (!link) throw new SignoffError('link_not_found', 'This link is not valid.');
-  return decideApproval(
-    services,
-    link.approval_id,
-    {
-      actor: { id: link.approver, groups: [] },
-      verdict: decision.verdict,
-      comment: decision.comment,
-      via: 'link',
-      ip: decision.ip,
-      stage: link.stage,
-    },
-    async (tx) => {
-      const fresh = await findLinkByHash(tx, tokenHash);
-      if (!fresh) throw new SignoffError('link_not_found', 'This link is not valid.');
-      refuseSpentLink(linkState(fresh, services.now()));
-      if (!(await markLinkUsed(tx, tokenHash, services.now())))
-        throw new SignoffError('link_used', 'This link has already been used.');
-    },
-  );
+  const link = await findLink(services.db, tokenHash);
+  const input = {
+    actor: { id: link.approver, groups: [] },
+    verdict: decision.verdict,
+    comment: decision.comment,
+    via: 'link' as const,
+    ip: decision.ip,
+    stage: link.stage,
+  };
+  return decideApproval(services, link.approval_id, input, async (tx) => {
+    // Read again inside the transaction: a racing request may have spent it meanwhile.
+    const state = linkState(await findLink(tx, tokenHash), services.now());
+    if (state !== 'usable') throw spentLinkError(state);
+    if (!(await markLinkUsed(tx, tokenHash, services.now()))) throw spentLinkError('used');
+  });
 }
 
 /** Mails the same approver a fresh link in place of a spent one (once per link). */
 export async function renewLink(services: Services, token: string): Promise<{ approver: string }> {
   const tokenHash = hashOfToken(token);
-  const link = await findLinkByHash(services.db, tokenHash);
-  if (!link) throw new SignoffError('link_not_found', 'This link is not valid.');
-  return withApproval(services, link.approval_id, async (tx, approval) => {
+  const { approval_id } = await findLink(services.db, tokenHash);
+  return withApproval(services, approval_id, async (tx, approval) => {
     const now = services.now();
-    const fresh = await findLinkByHash(tx, tokenHash);
-    if (!fresh) throw new SignoffError('link_not_found', 'This link is not valid.');
-    const state = linkState(fresh, now);
+    const link = await findLink(tx, tokenHash);
+    const state = linkState(link, now);
     if (state === 'usable')
       throw new SignoffError('invalid_input', 'This link still works; use it to decide.');
-    if (approval.status !== 'pending')
-      throw new SignoffError('already_decided', `This approval is already ${approval.status}.`);
-    if (!isRenewable(fresh, approval, state) || !(await markLinkRenewed(tx, tokenHash, now)))
-      throw new SignoffError(
-        state === 'used' ? 'link_used' : 'link_expired',
-        'A new link cannot be sent for this one.',
-      );
+    if (approval.status !== 'pending' || now >= approval.expiresAt)
+      throw new SignoffError('already_decided', 'This approval is no longer waiting for decisions.');
+    if (!isRenewable(link, approval, state, now) || !(await markLinkRenewed(tx, tokenHash, now)))
+      throw spentLinkError(state);
     await queueEmail(
       tx,
       services,
-      { approvalId: approval.id, stage: fresh.stage, approver: fresh.approver, renewed: true },
+      { approvalId: approval.id, stage: link.stage, approver: link.approver, renewed: true },
       now,
     );
-    await audit(tx, services, approval.id, 'link.renewed', fresh.approver, { stage: fresh.stage }, now);
-    return { approver: fresh.approver };
+    await audit(tx, services, approval.id, 'link.renewed', link.approver, { stage: link.stage }, now);
+    return { approver: link.approver };
   });
 }

@@ -12,11 +12,12 @@ export function createEmailNotifier(services: Services): OutboxHandler {
     async deliver(_row, payload) {
       const { approvalId, stage, approver, renewed } = payload as EmailPayload;
       const approval = await findApproval(services.db, approvalId);
-      if (approval?.status !== 'pending') return { skipped: 'approval is no longer pending' };
+      const now = services.now();
+      if (approval?.status !== 'pending' || now >= approval.expiresAt)
+        return { skipped: 'approval is no longer pending' };
       if (currentStage(approval)?.name !== stage) return { skipped: 'stage is no longer waiting' };
       if (approval.decisions.some((d) => d.stage === stage && d.actor === approver))
         return { skipped: 'approver has already decided' };
-      const now = services.now();
       const link = await issueLink(services.db, services, approval, stage, approver, now);
       await services.mailer.send(
         renderApprovalMail({

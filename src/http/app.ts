@@ -1,4 +1,3 @@
-import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Authenticator } from '../auth/principal.js';
 import { SignoffError } from '../core/errors.js';
@@ -44,7 +43,6 @@ export async function buildApp(
   });
   // The API speaks JSON; text bodies are refused with 415 rather than parsed.
   app.removeContentTypeParser('text/plain');
-  await app.register(formbody, { bodyLimit: services.config.bodyLimitBytes });
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
     return payload;
@@ -60,6 +58,6 @@ export async function buildApp(
   registerHealthRoutes(app, services);
   registerApprovalRoutes(app, services, authenticators);
   registerOutboxRoutes(app, services, authenticators);
-  registerDecisionPageRoutes(app, services);
+  await app.register(async (pages) => registerDecisionPageRoutes(pages, services));
   return app;
 }

@@ -57,11 +57,7 @@ export function renderDecisionPage(
 }
 
 /** What a used or expired link shows; offers a fresh link while the approver is still needed. */
-export function renderSpentLinkPage(opened: OpenedLink, token: string, now: Date): string {
-  const why =
-    opened.state === 'used'
-      ? 'This link has already been used. Each link works only once.'
-      : 'This link has expired. Nothing was decided: an expired link never rejects anything.';
+export function renderSpentLinkPage(opened: OpenedLink, why: string, token: string, now: Date): string {
   const status =
     opened.approval.status === 'pending'
       ? 'The approval is still waiting for decisions.'

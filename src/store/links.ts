@@ -23,6 +23,7 @@ export async function insertLink(db: Db, link: NewLink): Promise<void> {
       expires_at: link.expiresAt.getTime(),
       used_at: null,
       renewed_at: null,
+      opened_at: null,
     })
     .execute();
 }
@@ -39,6 +40,17 @@ export async function markLinkUsed(db: Db, tokenHash: string, now: Date): Promis
     .set({ used_at: now.getTime() })
     .where('token_hash', '=', tokenHash)
     .where('used_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** Marks a link opened the first time; false when it was opened before. */
+export async function markLinkOpened(db: Db, tokenHash: string, now: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('links')
+    .set({ opened_at: now.getTime() })
+    .where('token_hash', '=', tokenHash)
+    .where('opened_at', 'is', null)
     .executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }

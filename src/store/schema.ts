@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 
 /** Times are stored as epoch milliseconds (bigint) and JSON as text, so both dialects agree. */
 export interface ApprovalsTable {
@@ -44,6 +44,7 @@ export interface LinksTable {
   expires_at: number;
   used_at: number | null;
   renewed_at: number | null;
+  opened_at: number | null;
 }
 
 export interface OutboxTable {
@@ -91,7 +92,4 @@ export type ApprovalRow = Selectable<ApprovalsTable>;
 export type DecisionRow = Selectable<DecisionsTable>;
 export type LinkRow = Selectable<LinksTable>;
 export type OutboxRow = Selectable<OutboxTable>;
-export type NewOutboxRow = Insertable<OutboxTable>;
-export type AuditRow = Selectable<AuditEventsTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
-export type { Generated };

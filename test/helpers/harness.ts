@@ -37,6 +37,7 @@ export async function startHarness(
     SIGNOFF_RETRY_BASE: '0.05s',
     SIGNOFF_RETRY_MAX: '0.5s',
     SIGNOFF_HTTP_TIMEOUT: '2s',
+    SIGNOFF_LINK_RATE_LIMIT: '100000',
     SIGNOFF_LOG_LEVEL: process.env.SIGNOFF_TEST_LOG ?? 'silent',
     ...env,
   });

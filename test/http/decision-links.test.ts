@@ -246,6 +246,33 @@ describe('decision pages', () => {
     }
   });
 
+  it('offers no renewal once the approval itself has timed out, even before the sweeper ran', async () => {
+    const { approval, mails } = await createAndMail({ timeout: '30m' });
+    const path = pathOf(mails[0] as ReceivedMail);
+    h.advance(31 * 60 * 1000);
+    try {
+      const page = await h.api({
+        method: 'GET',
+        url: path,
+        token: null,
+        headers: { accept: 'application/json' },
+      });
+      expect(page.statusCode).toBe(410);
+      expect(page.json().link.renewable).toBe(false);
+      const renew = await h.api({
+        method: 'POST',
+        url: `${path}/renew`,
+        token: null,
+        headers: { accept: 'application/json' },
+      });
+      expect(renew.statusCode).toBe(409);
+      expect(renew.json().error.code).toBe('already_decided');
+    } finally {
+      h.advance(-31 * 60 * 1000);
+    }
+    expect((await status(approval.id)).status).toBe('pending');
+  });
+
   it('counts 2-of-3 through links and then refuses the third link with 409', async () => {
     const approvers = ['a@example.com', 'b@example.com', 'c@example.com'];
     const { approval, mails } = await createAndMail({ approvers, required: 2 });
@@ -276,5 +303,40 @@ describe('decision pages', () => {
     expect(third.statusCode).toBe(409);
     expect(third.json().error.code).toBe('already_decided');
     expect((await status(approval.id)).decisions).toHaveLength(2);
+  });
+});
+
+describe('abuse', () => {
+  it('rate limits decision pages per client with 429 rate_limited', async () => {
+    const limited = await startHarness({ SIGNOFF_LINK_RATE_LIMIT: '3' }, { workers: false });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await limited.api({
+          method: 'GET',
+          url: `/d/${'B'.repeat(43)}`,
+          token: null,
+          headers: { accept: 'application/json' },
+        });
+        statuses.push(res.statusCode);
+        if (res.statusCode === 429) expect(res.json().error.code).toBe('rate_limited');
+      }
+      expect(statuses).toEqual([404, 404, 404, 429, 429]);
+      const api = await limited.api({ method: 'GET', url: '/v1/approvals' });
+      expect(api.statusCode).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('takes form posts only on decision pages, not on the JSON API', async () => {
+    const res = await h.api({
+      method: 'POST',
+      url: '/v1/approvals',
+      payload: 'title=x&approvers=a@example.com',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().error.code).toBe('unsupported_media_type');
   });
 });

@@ -1,3 +1,5 @@
+import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   decideByLink,
@@ -5,6 +7,7 @@ import {
   openLink,
   recordLinkOpened,
   renewLink,
+  spentLinkError,
 } from '../../approvals/links.js';
 import { SignoffError } from '../../core/errors.js';
 import { approvalView } from '../../core/view.js';
@@ -29,7 +32,6 @@ export function setPageHeaders(reply: FastifyReply): FastifyReply {
   return reply
     .header('referrer-policy', 'no-referrer')
     .header('cache-control', 'no-store')
-    .header('x-content-type-options', 'nosniff')
     .header('x-frame-options', 'DENY')
     .header(
       'content-security-policy',
@@ -57,17 +59,28 @@ function spentLink(
   token: string,
   now: Date,
 ) {
-  const code = opened.state === 'used' ? 'link_used' : 'link_expired';
-  const message = opened.state === 'used' ? 'This link has already been used.' : 'This link has expired.';
+  if (opened.state === 'usable') throw new Error('spentLink called for a usable link');
+  const { code, message } = spentLinkError(opened.state);
   reply.status(HTTP_STATUS[code]);
   if (wantsJson(request)) return reply.send({ error: { code, message }, ...linkJson(opened) });
-  return reply.type('text/html; charset=utf-8').send(renderSpentLinkPage(opened, token, now));
+  return reply.type('text/html; charset=utf-8').send(renderSpentLinkPage(opened, message, token, now));
 }
 
-/** GET/HEAD /d/{token} show; POST decides; POST /renew mails a fresh link. No login needed. */
-export function registerDecisionPageRoutes(app: FastifyInstance, services: Services) {
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.url.startsWith('/d/')) setPageHeaders(reply);
+/**
+ * GET/HEAD /d/{token} show; POST decides; POST /renew mails a fresh link. No login needed.
+ * Registered as its own scope: only these routes take form posts, and they are rate limited.
+ */
+export async function registerDecisionPageRoutes(app: FastifyInstance, services: Services) {
+  await app.register(formbody, { bodyLimit: services.config.bodyLimitBytes });
+  await app.register(rateLimit, {
+    max: services.config.linkRateLimit,
+    timeWindow: 60_000,
+    // Answer through the one error handler, with the stable code.
+    errorResponseBuilder: () =>
+      new SignoffError('rate_limited', 'Too many requests for decision links; wait a minute.'),
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    setPageHeaders(reply);
   });
 
   app.get<{ Params: TokenParams; Querystring: PageQuery }>(

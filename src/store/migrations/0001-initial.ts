@@ -68,6 +68,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('expires_at', 'bigint', (c) => c.notNull())
     .addColumn('used_at', 'bigint')
     .addColumn('renewed_at', 'bigint')
+    .addColumn('opened_at', 'bigint')
     .execute();
   await db.schema.createIndex('links_approval').on('links').column('approval_id').execute();
 
