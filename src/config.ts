@@ -1,3 +1,4 @@
+import { API_KEY_PATTERN } from './auth/secrets.js';
 import { parseDuration } from './core/duration.js';
 import { SignoffError } from './core/errors.js';
 
@@ -73,8 +74,11 @@ export function loadConfig(env: Env = process.env): Config {
     `http://${host.includes(':') ? `[${host}]` : host}:${port}`
   ).replace(/\/+$/, '');
   const adminKey = env.SIGNOFF_ADMIN_KEY || undefined;
-  if (adminKey !== undefined && adminKey.length < 20)
-    throw new SignoffError('invalid_input', 'SIGNOFF_ADMIN_KEY must be at least 20 characters long.');
+  if (adminKey !== undefined && !API_KEY_PATTERN.test(adminKey))
+    throw new SignoffError(
+      'invalid_input',
+      'SIGNOFF_ADMIN_KEY must be 20 to 200 letters, digits, "_" or "-" (for example: sk_ and 40 random characters).',
+    );
   const config: Config = {
     host,
     port,

@@ -13,6 +13,7 @@ export type AuditType =
   | 'link.renewed'
   | 'notification.sent'
   | 'notification.failed'
+  | 'notification.dead_lettered'
   | 'callback.delivered'
   | 'callback.failed'
   | 'callback.dead_lettered';

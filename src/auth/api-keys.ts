@@ -1,16 +1,23 @@
 import { SignoffError } from '../core/errors.js';
 import type { NewId } from '../ids.js';
-import { findApiKeyByHash, hasApiKeyNamed, insertApiKey } from '../store/api-keys.js';
+import {
+  activateApiKeyByHash,
+  findApiKeyByHash,
+  hasApiKeyNamed,
+  insertApiKey,
+  revokeOtherApiKeysNamed,
+} from '../store/api-keys.js';
 import type { Db } from '../store/database.js';
 import { type Authenticator, PERMISSIONS, type Permission, type Principal } from './principal.js';
-import { generateSecret, sha256Hex } from './secrets.js';
+import { API_KEY_PATTERN, generateSecret, sha256Hex } from './secrets.js';
 
 export const API_KEY_PREFIX = 'sk_';
 export const ADMIN_KEY_NAME = 'admin';
+const CONFIGURED_ADMIN_KEY_NAME = 'admin (SIGNOFF_ADMIN_KEY)';
 
 /** Whether a bearer value has the shape of a signoff API key (checked before any lookup). */
 export function looksLikeApiKey(value: string): boolean {
-  return /^[A-Za-z0-9_\-.~+/=]{20,200}$/.test(value) && !value.includes('.');
+  return API_KEY_PATTERN.test(value);
 }
 
 export function parsePermissions(values: readonly string[]): Permission[] {
@@ -55,9 +62,12 @@ export async function ensureAdminKey(
   configured: string | undefined,
 ): Promise<string | undefined> {
   if (configured) {
-    if (!(await findApiKeyByHash(db, sha256Hex(configured))))
+    const keyHash = sha256Hex(configured);
+    // A changed SIGNOFF_ADMIN_KEY retires the previous one.
+    await revokeOtherApiKeysNamed(db, CONFIGURED_ADMIN_KEY_NAME, keyHash, now);
+    if (!(await activateApiKeyByHash(db, keyHash)))
       await createApiKey(db, ids, now, {
-        name: 'admin (SIGNOFF_ADMIN_KEY)',
+        name: CONFIGURED_ADMIN_KEY_NAME,
         actor: 'admin',
         permissions: ['admin'],
         secret: configured,

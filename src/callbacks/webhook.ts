@@ -18,6 +18,8 @@ export function createWebhookResumer(services: Services): OutboxHandler {
       const callback = approval?.callback;
       if (callback?.type !== 'webhook')
         throw new PermanentDeliveryError('The approval has no webhook callback.');
+      // Webhook URLs often carry a token in their path or query: errors and audit name the origin only.
+      const target = new URL(callback.url).origin;
       const body = JSON.stringify({ type: event.type, timestamp: event.timestamp, data: event.data });
       const sentAt = services.now();
       const headers: Record<string, string> = {
@@ -39,20 +41,17 @@ export function createWebhookResumer(services: Services): OutboxHandler {
         });
       } catch (error) {
         if (error instanceof DOMException && error.name === 'TimeoutError')
-          throw new SignoffError('upstream_timeout', `Webhook ${callback.url} did not answer in time.`, {
+          throw new SignoffError('upstream_timeout', `Webhook at ${target} did not answer in time.`, {
             cause: error,
           });
-        throw new SignoffError('upstream_failed', `Webhook ${callback.url} could not be reached.`, {
+        throw new SignoffError('upstream_failed', `Webhook at ${target} could not be reached.`, {
           cause: error,
         });
       }
       await response.body?.cancel();
       if (response.status < 200 || response.status > 299)
-        throw new SignoffError(
-          'upstream_failed',
-          `Webhook ${callback.url} answered HTTP ${response.status}.`,
-        );
-      return { type: event.type, url: callback.url, status: response.status };
+        throw new SignoffError('upstream_failed', `Webhook at ${target} answered HTTP ${response.status}.`);
+      return { type: event.type, target, status: response.status };
     },
   };
 }

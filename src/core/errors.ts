@@ -56,9 +56,3 @@ export type Result<T> = ({ readonly ok: true } & T) | Failure;
 export function fail(code: ErrorCode, message: string): Failure {
   return { ok: false, code, message };
 }
-
-/** Turns an expected failure into a thrown error at the edge (route handlers). */
-export function unwrap<T>(result: Result<T>): { readonly ok: true } & T {
-  if (!result.ok) throw new SignoffError(result.code, result.message);
-  return result;
-}

@@ -21,6 +21,7 @@ export async function buildApp(
   services: Services,
   authenticators: readonly Authenticator[],
 ): Promise<FastifyInstance> {
+  const handleError = createErrorHandler([decisionPageErrors]);
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     bodyLimit: services.config.bodyLimitBytes,
@@ -28,6 +29,8 @@ export async function buildApp(
     // Fastify's own request lines would carry URLs, and decision URLs carry tokens.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => services.newId('evt').replace('evt_', 'req_'),
+    // Errors Fastify raises before routing (a malformed URL) answer in our shape too.
+    frameworkErrors: (error, request, reply) => handleError(error, request, reply),
   });
   const routeTable: FastifyInstance['routeTable'] = [];
   app.decorate('routeTable', routeTable);
@@ -37,7 +40,7 @@ export async function buildApp(
     }
   });
   app.setValidatorCompiler(createValidatorCompiler());
-  app.setErrorHandler(createErrorHandler([decisionPageErrors]));
+  app.setErrorHandler(handleError);
   app.setNotFoundHandler((request) => {
     throw new SignoffError('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`);
   });

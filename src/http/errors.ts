@@ -45,6 +45,9 @@ export function toSignoffError(error: unknown): SignoffError {
     return new SignoffError('invalid_input', 'The body is not valid JSON.', { cause: error });
   if (fastifyError.statusCode === 429)
     return new SignoffError('rate_limited', 'Too many requests; slow down.');
+  // Any other refusal by Fastify itself (a malformed URL, a bad header) is the caller's input.
+  if (fastifyError.code?.startsWith('FST_') && fastifyError.statusCode && fastifyError.statusCode < 500)
+    return new SignoffError('invalid_input', fastifyError.message, { cause: error });
   return new SignoffError('internal', 'Something went wrong on our side.', { cause: error });
 }
 

@@ -41,3 +41,29 @@ export async function hasApiKeyNamed(db: Db, name: string): Promise<boolean> {
   const row = await db.selectFrom('api_keys').select('id').where('name', '=', name).executeTakeFirst();
   return row !== undefined;
 }
+
+/** Revokes every key with this name except the one with `keepHash` (an admin key that was rotated). */
+export async function revokeOtherApiKeysNamed(
+  db: Db,
+  name: string,
+  keepHash: string,
+  now: Date,
+): Promise<void> {
+  await db
+    .updateTable('api_keys')
+    .set({ revoked_at: now.getTime() })
+    .where('name', '=', name)
+    .where('key_hash', '!=', keepHash)
+    .where('revoked_at', 'is', null)
+    .execute();
+}
+
+/** Makes the key with this hash usable again if it exists; false when there is no such key. */
+export async function activateApiKeyByHash(db: Db, keyHash: string): Promise<boolean> {
+  const result = await db
+    .updateTable('api_keys')
+    .set({ revoked_at: null })
+    .where('key_hash', '=', keyHash)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}

@@ -1,4 +1,5 @@
 import { type AuditType, audit } from '../approvals/audit.js';
+import { SignoffError } from '../core/errors.js';
 import type { Services } from '../services.js';
 import {
   findDueOutbox,
@@ -14,7 +15,7 @@ import { type OutboxHandler, PermanentDeliveryError } from './delivery.js';
 const BATCH = 16;
 
 const AUDIT_TYPES: Record<OutboxKind, { ok: AuditType; failed: AuditType; dead: AuditType }> = {
-  email: { ok: 'notification.sent', failed: 'notification.failed', dead: 'notification.failed' },
+  email: { ok: 'notification.sent', failed: 'notification.failed', dead: 'notification.dead_lettered' },
   webhook: { ok: 'callback.delivered', failed: 'callback.failed', dead: 'callback.dead_lettered' },
 };
 
@@ -22,6 +23,22 @@ const AUDIT_TYPES: Record<OutboxKind, { ok: AuditType; failed: AuditType; dead: 
 export function retryDelay(attempts: number, baseMs: number, maxMs: number, random = Math.random): number {
   const exponential = Math.min(maxMs, baseMs * 2 ** Math.min(attempts - 1, 30));
   return Math.round(exponential / 2 + (exponential / 2) * random());
+}
+
+/** Rejects with `upstream_timeout` when `work` takes longer than `ms`. */
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new SignoffError('upstream_timeout', `Delivery took longer than ${ms} ms.`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export interface Dispatcher {
@@ -41,6 +58,9 @@ export function createDispatcher(
   handlers: Record<OutboxKind, OutboxHandler>,
 ): Dispatcher {
   const { config, logger } = services;
+  // A delivery is abandoned well before its lease runs out, so no other worker can start
+  // the same message while this one is still sending it.
+  const deliveryDeadlineMs = config.httpTimeoutMs * 2;
   const leaseMs = config.httpTimeoutMs * 3 + 1000;
   let running = false;
   let loop: Promise<void> | undefined;
@@ -54,7 +74,7 @@ export function createDispatcher(
     const types = AUDIT_TYPES[kind];
     try {
       if (!handler) throw new PermanentDeliveryError(`No handler for outbox kind "${row.kind}".`);
-      const report = await handler.deliver(row, JSON.parse(row.payload));
+      const report = await withDeadline(handler.deliver(row, JSON.parse(row.payload)), deliveryDeadlineMs);
       const now = services.now();
       await services.db.transaction().execute(async (tx) => {
         await markOutboxDelivered(tx, row.id, attempts, now);

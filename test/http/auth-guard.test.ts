@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureAdminKey } from '../../src/auth/api-keys.js';
 import type { Permission } from '../../src/auth/principal.js';
+import { newId } from '../../src/ids.js';
 import { approvalBody, type Harness, startHarness } from '../helpers/harness.js';
 
 /** Every protected route and the permission it needs. A new /v1 route must be added here. */
@@ -79,5 +81,36 @@ describe('every protected route refuses missing, bad and under-privileged creden
       expect(res.statusCode).toBe(403);
       expect(res.json().error.code).toBe('forbidden');
     });
+  });
+});
+
+describe('the configured admin key', () => {
+  it('retires the previous SIGNOFF_ADMIN_KEY when it changes', async () => {
+    const rotated = 'sk_rotated_admin_key_abcdefghijklmnop';
+    const rotation = await startHarness({}, { workers: false });
+    try {
+      expect((await rotation.api({ method: 'GET', url: '/v1/outbox' })).statusCode).toBe(200);
+      await ensureAdminKey(rotation.signoff.services.db, newId, new Date(), rotated);
+      expect((await rotation.api({ method: 'GET', url: '/v1/outbox' })).statusCode).toBe(401);
+      expect((await rotation.api({ method: 'GET', url: '/v1/outbox', token: rotated })).statusCode).toBe(200);
+      await ensureAdminKey(rotation.signoff.services.db, newId, new Date(), rotation.adminKey);
+      expect((await rotation.api({ method: 'GET', url: '/v1/outbox' })).statusCode).toBe(200);
+      expect((await rotation.api({ method: 'GET', url: '/v1/outbox', token: rotated })).statusCode).toBe(401);
+    } finally {
+      await rotation.close();
+    }
+  });
+});
+
+describe('requests Fastify refuses before routing', () => {
+  it('answer in the error shape with a code', async () => {
+    const res = await h.api({
+      method: 'GET',
+      url: '/d/%ZZ',
+      token: null,
+      headers: { accept: 'application/json' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('invalid_input');
   });
 });
