@@ -19,20 +19,15 @@ export function renderApprovalMail(input: ApprovalMailInput): MailMessage {
   const requester = approval.requester ?? 'an automation';
   const metadata = metadataText(approval.metadata);
   const subject = `${input.renewed ? 'New link: ' : ''}Approval needed: ${approval.title}`.slice(0, 200);
-  const text = [
-    `${requester} asks for your approval:`,
-    '',
-    approval.title,
-    approval.description ? `\n${approval.description}` : '',
-    approval.link ? `\nLink: ${approval.link}` : '',
-    metadata ? `\nDetails:\n${metadata}` : '',
-    '',
-    `Review and decide (this link works once, for ${validFor}):`,
-    decisionUrl,
-    '',
-    `The request itself times out at ${approval.expiresAt.toISOString()}.`,
-    'Opening the link changes nothing; you decide on the page it opens.',
-  ].join('\n');
+  const paragraphs = [
+    `${requester} asks for your approval:\n\n${approval.title}`,
+    approval.description,
+    approval.link ? `Link: ${approval.link}` : null,
+    metadata ? `Details:\n${metadata}` : null,
+    `Review and decide (this link works once, for ${validFor}):\n${decisionUrl}`,
+    `The request itself times out at ${approval.expiresAt.toISOString()}.\nOpening the link changes nothing; you decide on the page it opens.`,
+  ];
+  const text = paragraphs.filter(Boolean).join('\n\n');
   const href = safeHref(approval.link);
   const html = `<!doctype html><html><body style="font-family:sans-serif;max-width:40em">
 <p>${escapeHtml(requester)} asks for your approval:</p>

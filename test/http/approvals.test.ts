@@ -226,6 +226,22 @@ describe('deciding through the API', () => {
     ]);
   });
 
+  it('rejects on one reject even when a 2-of-3 quorum already has an approval', async () => {
+    const created = (
+      await create(
+        approvalBody({ approvers: ['a@example.com', 'b@example.com', 'c@example.com'], required: 2 }),
+      )
+    ).json();
+    const a = await h.keyFor('a@example.com', ['approvals:decide']);
+    const c = await h.keyFor('c@example.com', ['approvals:decide']);
+    const decide = (token: string, verdict: string) =>
+      h.api({ method: 'POST', url: `/v1/approvals/${created.id}/decisions`, payload: { verdict }, token });
+    expect((await decide(a, 'approve')).json().status).toBe('pending');
+    const rejected = (await decide(c, 'reject')).json();
+    expect(rejected).toMatchObject({ status: 'rejected', reason: 'Rejected by c@example.com' });
+    expect(rejected.stages[0].status).toBe('rejected');
+  });
+
   it('refuses a requester approving their own request with 403 self_approval', async () => {
     const dev = await h.keyFor('dev@example.com', ['approvals:create', 'approvals:decide']);
     const created = await h.api({
