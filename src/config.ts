@@ -8,6 +8,10 @@ export interface Config {
   readonly port: number;
   readonly publicUrl: string;
   readonly databaseUrl: string;
+  /** PostgreSQL schema for signoff's tables. */
+  readonly databaseSchema: string;
+  readonly databasePoolSize: number;
+  readonly databaseStatementTimeoutMs: number;
   readonly adminKey: string | undefined;
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
@@ -51,6 +55,16 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
+function identifier(env: Env, name: string, fallback: string): string {
+  const value = env[name] || fallback;
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(value))
+    throw new SignoffError(
+      'invalid_input',
+      `${name}="${value}" must be a lowercase SQL identifier such as signoff.`,
+    );
+  return value;
+}
+
 function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
   const raw = env[name];
   if (!raw) return undefined;
@@ -63,6 +77,17 @@ function url(env: Env, name: string, protocols: readonly string[]): string | und
   if (!protocols.includes(parsed.protocol))
     throw new SignoffError('invalid_input', `${name} must use ${protocols.join(' or ')}.`);
   return raw;
+}
+
+/** The database connection settings of a config. */
+export function databaseOptions(config: Config, onPoolError?: (error: Error) => void) {
+  return {
+    url: config.databaseUrl,
+    schema: config.databaseSchema,
+    poolSize: config.databasePoolSize,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
+    onPoolError,
+  };
 }
 
 /** Reads and checks the configuration; a mistake throws an error that names the variable. */
@@ -84,6 +109,9 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     publicUrl,
     databaseUrl: env.SIGNOFF_DATABASE_URL || 'sqlite:./data/signoff.db',
+    databaseSchema: identifier(env, 'SIGNOFF_DATABASE_SCHEMA', 'public'),
+    databasePoolSize: integer(env, 'SIGNOFF_DATABASE_POOL_SIZE', 10, 1, 1000),
+    databaseStatementTimeoutMs: duration(env, 'SIGNOFF_DATABASE_STATEMENT_TIMEOUT', '30s'),
     adminKey,
     smtpUrl: url(env, 'SIGNOFF_SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: env.SIGNOFF_MAIL_FROM || 'signoff <signoff@localhost>',

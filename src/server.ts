@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { createApiKeyAuthenticator, ensureAdminKey } from './auth/api-keys.js';
 import type { Authenticator } from './auth/principal.js';
@@ -6,12 +7,13 @@ import { createWebhookResumer } from './callbacks/webhook.js';
 import { createLocalChanges } from './changes.js';
 import { createEmailNotifier } from './channels/email-notifier.js';
 import { createConsoleMailer, createSmtpMailer, type Mailer } from './channels/mailer.js';
-import type { Config } from './config.js';
+import { type Config, databaseOptions } from './config.js';
 import { buildApp } from './http/app.js';
 import { newId } from './ids.js';
 import { createLogger } from './logger.js';
 import type { Services } from './services.js';
-import { type Db, migrate, openDatabase } from './store/database.js';
+import { type Db, isPostgres, migrate, openDatabase } from './store/database.js';
+import { createPostgresChanges } from './store/postgres-changes.js';
 import { createDispatcher, type Dispatcher } from './worker/dispatcher.js';
 import { startSweeper } from './worker/sweeper.js';
 
@@ -39,12 +41,35 @@ function chooseMailer(config: Config, print: (text: string) => void): Mailer {
   return createConsoleMailer(print);
 }
 
+/** Wake-ups for long-poll waiters: in-process on SQLite, LISTEN/NOTIFY across instances on PostgreSQL. */
+async function openChanges(config: Config, db: Db, logger: Logger) {
+  if (!isPostgres(db)) return { ...createLocalChanges(), close: async () => {} };
+  const changes = createPostgresChanges({
+    url: config.databaseUrl,
+    schema: config.databaseSchema,
+    logger,
+    notify: async (channel, approvalId) => {
+      await sql`select pg_notify(${channel}, ${approvalId})`.execute(db);
+    },
+  });
+  await changes.start();
+  return changes;
+}
+
 /** Wires everything from a config: database (migrated), admin key, workers, HTTP app. */
 export async function createSignoff(config: Config, options: StartOptions = {}): Promise<Signoff> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const print = options.print ?? ((text: string) => process.stdout.write(text));
-  const db: Db = openDatabase(config.databaseUrl);
-  await migrate(db);
+  const db: Db = openDatabase(
+    databaseOptions(config, (error) => logger.error({ err: error }, 'database connection error')),
+  );
+  try {
+    await migrate(db, config.databaseSchema);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  const changes = await openChanges(config, db, logger);
   let dispatcher: Dispatcher | undefined;
   const services: Services = {
     config,
@@ -52,7 +77,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     logger,
     now: options.now ?? (() => new Date()),
     newId,
-    changes: createLocalChanges(),
+    changes,
     mailer: options.mailer ?? chooseMailer(config, print),
     wakeDispatcher: () => dispatcher?.wake(),
   };
@@ -73,10 +98,11 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     dispatcher: started,
     generatedAdminKey,
     async close() {
-      sweeper?.stop();
+      await sweeper?.stop();
       await app.close();
       await started.stop();
       services.mailer.close();
+      await changes.close();
       await db.destroy();
     },
   };

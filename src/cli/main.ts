@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createApiKey, parsePermissions } from '../auth/api-keys.js';
 import { PERMISSIONS } from '../auth/principal.js';
-import { loadConfig } from '../config.js';
+import { databaseOptions, loadConfig } from '../config.js';
 import { parseDuration } from '../core/duration.js';
 import { SignoffError } from '../core/errors.js';
 import type { ApprovalView } from '../core/view.js';
@@ -50,9 +50,10 @@ export async function main(argv: string[]): Promise<number> {
     .command('migrate')
     .description('apply database migrations and exit')
     .action(async () => {
-      const db = openDatabase(loadConfig().databaseUrl);
+      const config = loadConfig();
+      const db = openDatabase(databaseOptions(config));
       try {
-        const applied = await migrate(db);
+        const applied = await migrate(db, config.databaseSchema);
         log(applied.length ? `applied: ${applied.join(', ')}` : 'the database is up to date');
       } finally {
         await db.destroy();
@@ -72,9 +73,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('-n, --name <name>', 'what the key is for', 'api key')
     .option('-a, --actor <email>', 'the identity that decides with this key (approvals:decide)')
     .action(async (options: { permission: string[]; name: string; actor?: string }) => {
-      const db = openDatabase(loadConfig().databaseUrl);
+      const config = loadConfig();
+      const db = openDatabase(databaseOptions(config));
       try {
-        await migrate(db);
+        await migrate(db, config.databaseSchema);
         const key = await createApiKey(db, newId, new Date(), {
           name: options.name,
           actor: options.actor ?? null,

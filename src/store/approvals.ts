@@ -7,7 +7,7 @@ import type {
   Policy,
   Verdict,
 } from '../core/model.js';
-import type { Db } from './database.js';
+import { type Db, isPostgres } from './database.js';
 import type { ApprovalRow, DecisionRow } from './schema.js';
 
 export interface IdempotencyTag {
@@ -119,17 +119,21 @@ export async function listApprovals(
   );
 }
 
-/** Ids of pending approvals whose expiry has passed, oldest expiry first. */
-export async function findDueApprovalIds(db: Db, now: Date, limit: number): Promise<string[]> {
-  const rows = await db
+/**
+ * Locks one pending approval whose expiry has passed (oldest first) for the caller's
+ * transaction. On PostgreSQL, rows another instance is expiring are skipped.
+ */
+export async function claimDueApprovalId(db: Db, now: Date): Promise<string | undefined> {
+  const row = await db
     .selectFrom('approvals')
     .select('id')
     .where('status', '=', 'pending')
     .where('expires_at', '<=', now.getTime())
     .orderBy('expires_at')
-    .limit(limit)
-    .execute();
-  return rows.map((r) => r.id);
+    .limit(1)
+    .$if(isPostgres(db), (query) => query.forUpdate().skipLocked())
+    .executeTakeFirst();
+  return row?.id;
 }
 
 /** Records one decision. The unique index makes a second vote by the same person fail. */

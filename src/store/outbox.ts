@@ -1,4 +1,4 @@
-import type { Db } from './database.js';
+import { type Db, isPostgres } from './database.js';
 import type { OutboxRow } from './schema.js';
 
 export type OutboxKind = 'email' | 'webhook';
@@ -44,51 +44,112 @@ export async function findDueOutbox(db: Db, now: Date, limit: number): Promise<O
 }
 
 /**
- * Leases one message by pushing its next attempt past the lease, but only if nobody
- * leased it since it was read. A crashed dispatcher's lease simply runs out.
+ * Leases up to `limit` due messages by pushing their next attempt to `leaseUntil`; a
+ * crashed dispatcher's lease simply runs out and another one takes the row. PostgreSQL
+ * instances skip rows another instance is claiming; SQLite has one writer anyway.
  */
-export async function leaseOutbox(db: Db, row: OutboxRow, until: Date): Promise<boolean> {
+export async function claimDueOutbox(
+  db: Db,
+  now: Date,
+  leaseUntil: Date,
+  limit: number,
+): Promise<OutboxRow[]> {
+  if (isPostgres(db)) {
+    return db
+      .updateTable('outbox')
+      .set({ next_attempt_at: leaseUntil.getTime() })
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('outbox')
+          .select('id')
+          .where('status', '=', 'pending')
+          .where('next_attempt_at', '<=', now.getTime())
+          .orderBy('next_attempt_at')
+          .limit(limit)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .returningAll()
+      .execute();
+  }
+  return db.transaction().execute(async (tx) => {
+    const due = await findDueOutbox(tx, now, limit);
+    if (due.length === 0) return [];
+    await tx
+      .updateTable('outbox')
+      .set({ next_attempt_at: leaseUntil.getTime() })
+      .where(
+        'id',
+        'in',
+        due.map((row) => row.id),
+      )
+      .execute();
+    return due.map((row) => ({ ...row, next_attempt_at: leaseUntil.getTime() }));
+  });
+}
+
+/** The lease a dispatcher holds on one message: its id and the lease's end. */
+export interface OutboxLease {
+  readonly id: string;
+  readonly leaseUntil: number;
+}
+
+/** Only the holder of a live lease may settle a message; false means the lease was lost. */
+async function settleOutbox(
+  db: Db,
+  lease: OutboxLease,
+  changes: {
+    status?: 'delivered' | 'dead';
+    attempts: number;
+    next_attempt_at?: number;
+    last_error: string | null;
+    delivered_at?: number;
+  },
+): Promise<boolean> {
   const result = await db
     .updateTable('outbox')
-    .set({ next_attempt_at: until.getTime() })
-    .where('id', '=', row.id)
+    .set(changes)
+    .where('id', '=', lease.id)
     .where('status', '=', 'pending')
-    .where('next_attempt_at', '=', row.next_attempt_at)
+    .where('next_attempt_at', '=', lease.leaseUntil)
     .executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }
 
 /** Records a successful delivery. */
-export async function markOutboxDelivered(db: Db, id: string, attempts: number, now: Date): Promise<void> {
-  await db
-    .updateTable('outbox')
-    .set({ status: 'delivered', attempts, delivered_at: now.getTime(), last_error: null })
-    .where('id', '=', id)
-    .execute();
+export async function markOutboxDelivered(
+  db: Db,
+  lease: OutboxLease,
+  attempts: number,
+  now: Date,
+): Promise<boolean> {
+  return settleOutbox(db, lease, {
+    status: 'delivered',
+    attempts,
+    delivered_at: now.getTime(),
+    last_error: null,
+  });
 }
 
 /** Records a failed attempt and when to try again. */
 export async function scheduleOutboxRetry(
   db: Db,
-  id: string,
+  lease: OutboxLease,
   attempts: number,
   nextAttemptAt: Date,
   error: string,
-): Promise<void> {
-  await db
-    .updateTable('outbox')
-    .set({ attempts, next_attempt_at: nextAttemptAt.getTime(), last_error: error })
-    .where('id', '=', id)
-    .execute();
+): Promise<boolean> {
+  return settleOutbox(db, lease, { attempts, next_attempt_at: nextAttemptAt.getTime(), last_error: error });
 }
 
 /** Gives up on a message; it stays visible as dead-lettered. */
-export async function markOutboxDead(db: Db, id: string, attempts: number, error: string): Promise<void> {
-  await db
-    .updateTable('outbox')
-    .set({ status: 'dead', attempts, last_error: error })
-    .where('id', '=', id)
-    .execute();
+export async function markOutboxDead(
+  db: Db,
+  lease: OutboxLease,
+  attempts: number,
+  error: string,
+): Promise<boolean> {
+  return settleOutbox(db, lease, { status: 'dead', attempts, last_error: error });
 }
 
 /** Messages in one status, newest first (dead letters for operators). */

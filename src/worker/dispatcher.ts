@@ -1,16 +1,17 @@
 import { type AuditType, audit } from '../approvals/audit.js';
 import { SignoffError } from '../core/errors.js';
 import type { Services } from '../services.js';
+import type { Db } from '../store/database.js';
 import {
-  findDueOutbox,
-  leaseOutbox,
+  claimDueOutbox,
   markOutboxDead,
   markOutboxDelivered,
   type OutboxKind,
+  type OutboxLease,
   scheduleOutboxRetry,
 } from '../store/outbox.js';
 import type { OutboxRow } from '../store/schema.js';
-import { type OutboxHandler, PermanentDeliveryError } from './delivery.js';
+import { type DeliveryReport, type OutboxHandler, PermanentDeliveryError } from './delivery.js';
 
 const BATCH = 16;
 
@@ -67,67 +68,69 @@ export function createDispatcher(
   let wakeUp: (() => void) | undefined;
   let woken = false;
 
+  /** Settles a message and writes its audit event together, if this dispatcher still holds the lease. */
+  async function settle(
+    row: OutboxRow,
+    write: (tx: Db, lease: OutboxLease) => Promise<boolean>,
+    event: { type: AuditType; data: Record<string, unknown> } | null,
+  ): Promise<boolean> {
+    const lease = { id: row.id, leaseUntil: Number(row.next_attempt_at) };
+    const now = services.now();
+    const settled = await services.db.transaction().execute(async (tx) => {
+      if (!(await write(tx, lease))) return false;
+      if (row.approval_id && event)
+        await audit(tx, services, row.approval_id, event.type, null, event.data, now);
+      return true;
+    });
+    if (!settled)
+      logger.warn(
+        { messageId: row.id },
+        'outbox lease ran out before delivery finished; another worker owns it',
+      );
+    return settled;
+  }
+
   async function deliverOne(row: OutboxRow): Promise<void> {
     const kind = row.kind as OutboxKind;
     const handler = handlers[kind];
     const attempts = Number(row.attempts) + 1;
     const types = AUDIT_TYPES[kind];
+    let report: DeliveryReport;
     try {
       if (!handler) throw new PermanentDeliveryError(`No handler for outbox kind "${row.kind}".`);
-      const report = await withDeadline(handler.deliver(row, JSON.parse(row.payload)), deliveryDeadlineMs);
-      const now = services.now();
-      await services.db.transaction().execute(async (tx) => {
-        await markOutboxDelivered(tx, row.id, attempts, now);
-        if (row.approval_id && !report.skipped)
-          await audit(
-            tx,
-            services,
-            row.approval_id,
-            types.ok,
-            null,
-            { messageId: row.id, attempts, ...report },
-            now,
-          );
-      });
-      logger.debug(
-        { messageId: row.id, kind, attempts, skipped: report.skipped },
-        'outbox message delivered',
-      );
+      report = await withDeadline(handler.deliver(row, JSON.parse(row.payload)), deliveryDeadlineMs);
     } catch (error) {
       const now = services.now();
       const message = error instanceof Error ? error.message : String(error);
       const delay = retryDelay(attempts, config.retryBaseMs, config.retryMaxMs);
       const age = now.getTime() - Number(row.created_at);
       const dead = error instanceof PermanentDeliveryError || age + delay > config.deadLetterAfterMs;
-      await services.db.transaction().execute(async (tx) => {
-        if (dead) await markOutboxDead(tx, row.id, attempts, message);
-        else await scheduleOutboxRetry(tx, row.id, attempts, new Date(now.getTime() + delay), message);
-        if (row.approval_id)
-          await audit(
-            tx,
-            services,
-            row.approval_id,
-            dead ? types.dead : types.failed,
-            null,
-            { messageId: row.id, attempts, error: message, retryInMs: dead ? null : delay },
-            now,
-          );
-      });
+      const data = { messageId: row.id, attempts, error: message, retryInMs: dead ? null : delay };
+      const settled = await settle(
+        row,
+        (tx, lease) =>
+          dead
+            ? markOutboxDead(tx, lease, attempts, message)
+            : scheduleOutboxRetry(tx, lease, attempts, new Date(now.getTime() + delay), message),
+        { type: dead ? types.dead : types.failed, data },
+      );
       const log = { messageId: row.id, kind, attempts, error: message };
-      if (dead) logger.error(log, 'outbox message dead-lettered: it will not be retried');
-      else logger.warn({ ...log, retryInMs: delay }, 'outbox delivery failed; will retry');
+      if (settled && dead) logger.error(log, 'outbox message dead-lettered: it will not be retried');
+      else if (settled) logger.warn({ ...log, retryInMs: delay }, 'outbox delivery failed; will retry');
+      return;
     }
+    const event = report.skipped
+      ? null
+      : { type: types.ok, data: { messageId: row.id, attempts, ...report } };
+    await settle(row, (tx, lease) => markOutboxDelivered(tx, lease, attempts, services.now()), event);
+    logger.debug({ messageId: row.id, kind, attempts, skipped: report.skipped }, 'outbox message delivered');
   }
 
   async function runOnce(): Promise<number> {
     const now = services.now();
-    const due = await findDueOutbox(services.db, now, BATCH);
-    const leased: OutboxRow[] = [];
-    for (const row of due) {
-      if (await leaseOutbox(services.db, row, new Date(now.getTime() + leaseMs))) leased.push(row);
-    }
-    await Promise.all(leased.map(deliverOne));
-    return due.length;
+    const claimed = await claimDueOutbox(services.db, now, new Date(now.getTime() + leaseMs), BATCH);
+    await Promise.all(claimed.map(deliverOne));
+    return claimed.length;
   }
 
   function sleep(ms: number): Promise<void> {

@@ -1,40 +1,38 @@
-import { expireApproval } from '../approvals/lifecycle.js';
+import { expireNextDue } from '../approvals/lifecycle.js';
 import type { Services } from '../services.js';
-import { findDueApprovalIds } from '../store/approvals.js';
 
 const BATCH = 100;
 
-/** Expires pending approvals whose time is up. Each is a conditional update, so it runs once. */
+/** Expires up to a batch of due approvals; each in its own transaction, each exactly once. */
 export async function sweepExpired(services: Services): Promise<number> {
-  const ids = await findDueApprovalIds(services.db, services.now(), BATCH);
   let expired = 0;
-  for (const id of ids) {
-    try {
-      if (await expireApproval(services, id)) expired++;
-    } catch (error) {
-      services.logger.error({ err: error, approvalId: id }, 'could not expire approval');
-    }
-  }
+  while (expired < BATCH && (await expireNextDue(services))) expired++;
   return expired;
 }
 
-/** Runs the sweep every poll interval until stopped. */
-export function startSweeper(services: Services): { stop(): void } {
+/** Runs the sweep every poll interval (at once again after a full batch) until stopped. */
+export function startSweeper(services: Services): { stop(): Promise<void> } {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
   const tick = async () => {
+    let expired = 0;
     try {
-      await sweepExpired(services);
+      expired = await sweepExpired(services);
     } catch (error) {
       services.logger.error({ err: error }, 'expiry sweep failed');
     }
-    if (!stopped) timer = setTimeout(tick, services.config.pollIntervalMs);
+    if (!stopped) timer = setTimeout(run, expired === BATCH ? 0 : services.config.pollIntervalMs);
   };
-  timer = setTimeout(tick, 0);
+  const run = () => {
+    running = tick();
+  };
+  timer = setTimeout(run, 0);
   return {
-    stop() {
+    async stop() {
       stopped = true;
       clearTimeout(timer);
+      await running;
     },
   };
 }

@@ -3,7 +3,7 @@ import SQLite from 'better-sqlite3';
 import { type CompiledQuery, Kysely, SqliteDialect } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findApiKeyByHash } from '../../src/store/api-keys.js';
-import { findApproval, findApprovalByIdempotencyKey, findDueApprovalIds } from '../../src/store/approvals.js';
+import { findApproval, findApprovalByIdempotencyKey, claimDueApprovalId } from '../../src/store/approvals.js';
 import { listAudit } from '../../src/store/audit.js';
 import type { Db } from '../../src/store/database.js';
 import { findLinkByHash, markLinkUsed } from '../../src/store/links.js';
@@ -76,7 +76,7 @@ describe('query plans (SQLite)', () => {
   it('the dispatcher and the sweeper find due work by index', async () => {
     const [outbox] = await plansOf((db) => findDueOutbox(db, new Date(), 16));
     expect(outbox).toMatch(/SEARCH outbox USING INDEX outbox_due/);
-    const [approvals] = await plansOf((db) => findDueApprovalIds(db, new Date(), 100));
+    const [approvals] = await plansOf((db) => claimDueApprovalId(db, new Date()));
     expect(approvals).toMatch(/SEARCH approvals USING (COVERING )?INDEX approvals_status_expires/);
   });
 });

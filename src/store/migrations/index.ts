@@ -6,6 +6,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
 };
 
+/** Names of every migration this version knows, to refuse a database migrated by a newer one. */
+export const KNOWN_MIGRATIONS = Object.keys(MIGRATIONS);
+
 export const migrationProvider: MigrationProvider = {
   getMigrations: async () => MIGRATIONS,
 };

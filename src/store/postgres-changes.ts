@@ -1,0 +1,81 @@
+import { EventEmitter } from 'node:events';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { ApprovalChanges } from '../changes.js';
+
+/** Every listener of every approval hears this when the channel reconnects: re-read, you may have missed one. */
+const RESYNC = Symbol('resync');
+
+/**
+ * Approval changes across instances through PostgreSQL LISTEN/NOTIFY. Every instance
+ * (this one included) hears every NOTIFY and wakes its own waiters.
+ */
+export function createPostgresChanges(options: {
+  url: string;
+  schema: string;
+  logger: Logger;
+  notify: (channel: string, approvalId: string) => Promise<void>;
+}): ApprovalChanges & { start(): Promise<void>; close(): Promise<void> } {
+  const channel = `signoff_changes_${options.schema}`;
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  let client: pg.Client | undefined;
+  let closed = false;
+  let retry: NodeJS.Timeout | undefined;
+  let failures = 0;
+
+  async function connect(): Promise<void> {
+    const next = new pg.Client({ connectionString: options.url });
+    next.on('notification', (message) => {
+      if (message.channel === channel && message.payload) emitter.emit(message.payload);
+    });
+    next.on('error', (error) => {
+      options.logger.warn({ err: error }, 'LISTEN connection lost; reconnecting');
+      void next.end().catch(() => {});
+      if (client === next) client = undefined;
+      scheduleReconnect();
+    });
+    await next.connect();
+    await next.query(`LISTEN ${channel}`);
+    client = next;
+    failures = 0;
+    emitter.emit(RESYNC);
+  }
+
+  function scheduleReconnect() {
+    if (closed || retry) return;
+    const wait = Math.min(30_000, 250 * 2 ** Math.min(failures++, 7));
+    retry = setTimeout(() => {
+      retry = undefined;
+      connect().catch((error) => {
+        options.logger.warn({ err: error, retryInMs: wait }, 'cannot LISTEN for approval changes');
+        scheduleReconnect();
+      });
+    }, wait);
+  }
+
+  return {
+    start: connect,
+    publish(approvalId) {
+      options.notify(channel, approvalId).catch((error) => {
+        options.logger.warn(
+          { err: error, approvalId },
+          'NOTIFY failed; waiters will see the change at their timeout',
+        );
+      });
+    },
+    subscribe(approvalId, listener) {
+      emitter.on(approvalId, listener);
+      emitter.on(RESYNC, listener);
+      return () => {
+        emitter.off(approvalId, listener);
+        emitter.off(RESYNC, listener);
+      };
+    },
+    async close() {
+      closed = true;
+      clearTimeout(retry);
+      await client?.end().catch(() => {});
+    },
+  };
+}
