@@ -21,6 +21,8 @@ export const ERROR_CODES = [
   'rate_limited',
   'upstream_timeout',
   'upstream_failed',
+  'database_unavailable',
+  'schema_too_new',
   'internal',
 ] as const;
 

@@ -21,6 +21,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   upstream_timeout: 502,
   upstream_failed: 502,
+  database_unavailable: 503,
+  schema_too_new: 500,
   internal: 500,
 };
 

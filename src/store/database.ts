@@ -77,14 +77,21 @@ export async function migrate(db: Db, schema?: string): Promise<string[]> {
     const unknown = applied.filter((name) => !KNOWN_MIGRATIONS.includes(name));
     if (unknown.length > 0)
       throw new SignoffError(
-        'internal',
+        'schema_too_new',
         `The database schema is newer than this signoff (it has migration ${unknown.join(', ')}). Upgrade signoff.`,
       );
   } catch (error) {
     if (error instanceof SignoffError) throw error;
-    throw new SignoffError('internal', `Cannot reach the database: ${describe(error)}`, { cause: error });
+    throw new SignoffError('database_unavailable', `Cannot reach the database: ${describe(error)}`, {
+      cause: error,
+    });
   }
-  const migrator = new Migrator({ db, provider: migrationProvider });
+  // Name the schema: otherwise Kysely finds another schema's migration table and skips creating its own.
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider,
+    ...(isPostgres(db) && schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error)
     throw new SignoffError('internal', `Database migration failed: ${describe(error)}`, { cause: error });

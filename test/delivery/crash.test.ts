@@ -3,20 +3,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { freePort, runCli, startServerProcess, stopProcess } from '../helpers/process.js';
 import { eventually, startReceiver } from '../helpers/receiver.js';
 
 const ADMIN = 'sk_crash_test_admin_key_0123456789';
 let dir: string;
+let database: TestDatabase;
 let env: Record<string, string>;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 let child: ChildProcess | undefined;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'signoff-crash-'));
+  database = await createTestDatabase(dir);
   receiver = await startReceiver();
   env = {
-    SIGNOFF_DATABASE_URL: `sqlite:${join(dir, 'signoff.db')}`,
+    ...database.env,
     SIGNOFF_PORT: String(await freePort()),
     SIGNOFF_ADMIN_KEY: ADMIN,
     SIGNOFF_HTTP_TIMEOUT: '1s',
@@ -28,6 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (child) await stopProcess(child, 'SIGKILL');
   await receiver.stop();
+  await database.drop();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config.js';
 import { newId } from '../../src/ids.js';
 import { createLogger } from '../../src/logger.js';
 import { createSignoff, type Signoff } from '../../src/server.js';
+import { createTestDatabase } from './database.js';
 
 export interface Harness {
   readonly signoff: Signoff;
@@ -29,8 +30,9 @@ export async function startHarness(
   options: { workers?: boolean } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'signoff-test-'));
+  const database = await createTestDatabase(dir);
   const config = loadConfig({
-    SIGNOFF_DATABASE_URL: `sqlite:${join(dir, 'signoff.db')}`,
+    ...database.env,
     SIGNOFF_ADMIN_KEY: ADMIN_KEY,
     SIGNOFF_PUBLIC_URL: 'http://signoff.test',
     SIGNOFF_POLL_INTERVAL: '0.05s',
@@ -70,6 +72,7 @@ export async function startHarness(
     },
     async close() {
       await signoff.close();
+      await database.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

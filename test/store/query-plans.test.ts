@@ -3,7 +3,7 @@ import SQLite from 'better-sqlite3';
 import { type CompiledQuery, Kysely, SqliteDialect } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findApiKeyByHash } from '../../src/store/api-keys.js';
-import { findApproval, findApprovalByIdempotencyKey, claimDueApprovalId } from '../../src/store/approvals.js';
+import { claimDueApprovalId, findApproval, findApprovalByIdempotencyKey } from '../../src/store/approvals.js';
 import { listAudit } from '../../src/store/audit.js';
 import type { Db } from '../../src/store/database.js';
 import { findLinkByHash, markLinkUsed } from '../../src/store/links.js';
