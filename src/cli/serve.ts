@@ -9,7 +9,9 @@ export async function serve(): Promise<number> {
   await signoff.app.listen({ host: config.host, port: config.port });
   const lines = [
     `signoff is listening on http://${config.host}:${config.port} (links use ${config.publicUrl})`,
-    `database: ${redactUrl(config.databaseUrl)}`,
+    config.databaseUrl.startsWith('sqlite:')
+      ? `database: ${config.databaseUrl}`
+      : `database: ${redactUrl(config.databaseUrl)} (schema ${config.databaseSchema}, pool ${config.databasePoolSize}, statement timeout ${config.databaseStatementTimeoutMs} ms)`,
     config.smtpUrl
       ? 'mail: SMTP'
       : 'mail: SIGNOFF_SMTP_URL is not set, so mails and their links are printed here',

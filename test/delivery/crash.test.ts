@@ -85,3 +85,24 @@ it('delivers a callback committed before a SIGKILL once signoff is back', async 
   expect(restarted.child.exitCode).toBe(0);
   child = undefined;
 });
+
+it('shuts down on SIGTERM without hanging on long-poll waiters', async () => {
+  const server = await startServerProcess({ ...env, SIGNOFF_PORT: String(await freePort()) });
+  child = server.child;
+  const headers = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+  const created = await fetch(`${server.url}/v1/approvals`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ title: 'Shutdown test', approvers: ['lead@example.com'], notify: [] }),
+  });
+  const { id } = (await created.json()) as { id: string };
+  const waiting = fetch(`${server.url}/v1/approvals/${id}/wait?timeout=60s`, { headers });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const stopping = stopProcess(server.child, 'SIGTERM');
+  const answer = await waiting;
+  expect(answer.status).toBe(200);
+  expect(((await answer.json()) as { status: string }).status).toBe('pending');
+  await stopping;
+  expect(server.child.exitCode).toBe(0);
+  child = undefined;
+});

@@ -10,13 +10,16 @@ export interface ReceivedRequest {
   readonly status: number;
 }
 
+/** How the receiver answers: a status, a status after a pause, or never ('hang'). */
+export type Answer = number | 'hang' | { status: number; delayMs: number };
+
 /**
  * A real HTTP receiver on loopback for callbacks. `respond` decides each answer; `stop`
  * and `start` take it down and bring it back on the same port.
  */
 export async function startReceiver(options: { port?: number } = {}) {
   const received: ReceivedRequest[] = [];
-  let respondWith: (request: ReceivedRequest) => number | 'hang' = () => 200;
+  let respondWith: (request: ReceivedRequest) => Answer = () => 200;
   let server: Server | undefined;
   let port = options.port ?? 0;
   const waiters: (() => void)[] = [];
@@ -34,13 +37,19 @@ export async function startReceiver(options: { port?: number } = {}) {
           body: Buffer.concat(chunks).toString('utf8'),
         };
         const answer = respondWith({ ...request, status: 0 });
-        received.push({ ...request, status: answer === 'hang' ? 0 : answer });
-        for (const wake of waiters.splice(0)) wake();
         if (answer === 'hang') {
+          received.push({ ...request, status: 0 });
+          for (const wake of waiters.splice(0)) wake();
           hanging.add(() => res.destroy());
           return;
         }
-        res.writeHead(answer, { 'content-type': 'text/plain' }).end('ok');
+        const { status, delayMs } = typeof answer === 'number' ? { status: answer, delayMs: 0 } : answer;
+        setTimeout(() => {
+          res.writeHead(status, { 'content-type': 'text/plain' }).end('ok', () => {
+            received.push({ ...request, status });
+            for (const wake of waiters.splice(0)) wake();
+          });
+        }, delayMs);
       });
     });
     await new Promise<void>((resolve) => server?.listen(port, '127.0.0.1', resolve));
@@ -82,7 +91,7 @@ export async function startReceiver(options: { port?: number } = {}) {
       return port;
     },
     received,
-    respond(fn: (request: ReceivedRequest) => number | 'hang') {
+    respond(fn: (request: ReceivedRequest) => Answer) {
       respondWith = fn;
     },
     waitFor,

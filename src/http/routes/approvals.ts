@@ -34,6 +34,9 @@ export function registerApprovalRoutes(
   services: Services,
   auth: readonly Authenticator[],
 ) {
+  const shutdown = new AbortController();
+  const closing = shutdown.signal;
+  app.addHook('preClose', async () => shutdown.abort());
   const can = (permission: Parameters<typeof requirePermission>[1]) => requirePermission(auth, permission);
 
   app.post<{ Body: CreateApprovalBody }>(
@@ -80,12 +83,16 @@ export function registerApprovalRoutes(
   app.get<{ Params: ApprovalParams; Querystring: WaitQuery }>(
     '/v1/approvals/:id/wait',
     { schema: { params: ApprovalParams, querystring: WaitQuery }, preHandler: can('approvals:read') },
-    async (request) => {
+    async (request, reply) => {
       const requested = request.query.timeout === undefined ? 30_000 : parseDuration(request.query.timeout);
       if (requested === undefined)
         throw new SignoffError('invalid_input', 'timeout must be a duration such as 30s.');
+      // Stop waiting when the client goes away or the server shuts down (a deploy must not hang 60 s).
       const aborted = new AbortController();
       request.raw.once('close', () => aborted.abort());
+      const stopWaiting = () => aborted.abort();
+      closing.addEventListener('abort', stopWaiting, { once: true });
+      reply.raw.once('finish', () => closing.removeEventListener('abort', stopWaiting));
       const approval = await waitForDecision(
         services,
         request.params.id,
