@@ -20,6 +20,7 @@ async function postgresAnswers(): Promise<string | undefined> {
 // Suites that do not touch a database, or that are about the embedded default, run once.
 const SQLITE_ONLY = [
   'test/core/**',
+  'test/auth/permission-document.test.ts',
   'test/errors-doc.test.ts',
   'test/quickstart.test.ts',
   'test/store/query-plans.test.ts',

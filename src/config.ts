@@ -31,6 +31,15 @@ export interface Config {
   readonly deadLetterAfterMs: number;
   /** How often the dispatcher and the expiry sweeper look for due work when not woken. */
   readonly pollIntervalMs: number;
+  /** One accepted token issuer (more can be listed in the permission document). */
+  readonly oidcIssuer: string | undefined;
+  readonly oidcAudience: string | undefined;
+  /** Path of the permission mapping document (YAML or JSON). */
+  readonly permissionsPath: string | undefined;
+  readonly oidcClockSkewSeconds: number;
+  readonly tokenCacheSize: number;
+  readonly tokenCacheTtlMs: number;
+  readonly jwksCooldownMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -126,7 +135,16 @@ export function loadConfig(env: Env = process.env): Config {
     retryMaxMs: duration(env, 'SIGNOFF_RETRY_MAX', '1h'),
     deadLetterAfterMs: duration(env, 'SIGNOFF_DEAD_LETTER_AFTER', '48h'),
     pollIntervalMs: duration(env, 'SIGNOFF_POLL_INTERVAL', '1s'),
+    oidcIssuer: url(env, 'SIGNOFF_OIDC_ISSUER', ['https:', 'http:']),
+    oidcAudience: env.SIGNOFF_OIDC_AUDIENCE || undefined,
+    permissionsPath: env.SIGNOFF_PERMISSIONS || undefined,
+    oidcClockSkewSeconds: duration(env, 'SIGNOFF_OIDC_CLOCK_SKEW', '30s') / 1000,
+    tokenCacheSize: integer(env, 'SIGNOFF_TOKEN_CACHE_SIZE', 10_000, 1, 10_000_000),
+    tokenCacheTtlMs: duration(env, 'SIGNOFF_TOKEN_CACHE_TTL', '5m'),
+    jwksCooldownMs: duration(env, 'SIGNOFF_JWKS_COOLDOWN', '30s'),
   };
+  if (config.oidcClockSkewSeconds > 60)
+    throw new SignoffError('invalid_input', 'SIGNOFF_OIDC_CLOCK_SKEW must be at most 60s.');
   if (config.linkTtlMs <= 0) throw new SignoffError('invalid_input', 'SIGNOFF_LINK_TTL must be more than 0.');
   if (config.defaultTimeoutMs > config.maxTimeoutMs)
     throw new SignoffError('invalid_input', 'SIGNOFF_DEFAULT_TIMEOUT must not exceed SIGNOFF_MAX_TIMEOUT.');

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { createApiKeyAuthenticator, ensureAdminKey } from './auth/api-keys.js';
+import { createJwtAuthenticator } from './auth/jwt.js';
+import { loadPermissions, type PermissionDocument } from './auth/permission-document.js';
 import type { Authenticator } from './auth/principal.js';
 import { createWebhookResumer } from './callbacks/webhook.js';
 import { createLocalChanges } from './changes.js';
@@ -56,10 +58,40 @@ async function openChanges(config: Config, db: Db, logger: Logger) {
   return changes;
 }
 
+/** API keys always; JWTs when an issuer is configured. */
+function createAuthenticators(
+  config: Config,
+  services: Services,
+  permissions: PermissionDocument,
+): Authenticator[] {
+  const authenticators: Authenticator[] = [createApiKeyAuthenticator(services.db)];
+  if (permissions.issuers.length > 0) {
+    authenticators.unshift(
+      createJwtAuthenticator({
+        permissions,
+        now: services.now,
+        logger: services.logger,
+        clockSkewSeconds: config.oidcClockSkewSeconds,
+        cacheSize: config.tokenCacheSize,
+        cacheTtlMs: config.tokenCacheTtlMs,
+        jwksCooldownMs: config.jwksCooldownMs,
+        httpTimeoutMs: config.httpTimeoutMs,
+      }),
+    );
+  }
+  return authenticators;
+}
+
 /** Wires everything from a config: database (migrated), admin key, workers, HTTP app. */
 export async function createSignoff(config: Config, options: StartOptions = {}): Promise<Signoff> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const print = options.print ?? ((text: string) => process.stdout.write(text));
+  // A mistake in the permission document stops the start before anything else is opened.
+  const permissions = loadPermissions({
+    path: config.permissionsPath,
+    issuer: config.oidcIssuer,
+    audience: config.oidcAudience,
+  });
   const db: Db = openDatabase(
     databaseOptions(config, (error) => logger.error({ err: error }, 'database connection error')),
   );
@@ -86,7 +118,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     webhook: createWebhookResumer(services),
   });
   const generatedAdminKey = await ensureAdminKey(db, newId, services.now(), config.adminKey);
-  const authenticators: Authenticator[] = [createApiKeyAuthenticator(db)];
+  const authenticators = createAuthenticators(config, services, permissions);
   const app = await buildApp(services, authenticators);
   const workers = options.workers ?? true;
   const sweeper = workers ? startSweeper(services) : undefined;

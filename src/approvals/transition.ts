@@ -46,6 +46,8 @@ export async function commitTransition(
         comment: decision.comment,
         via: decision.via,
         ip: decision.ip,
+        issuer: decision.issuer,
+        subject: decision.subject,
       },
       now,
     );

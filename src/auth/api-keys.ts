@@ -95,7 +95,7 @@ export function createApiKeyAuthenticator(db: Db): Authenticator {
         credentialId: row.id,
         actor: row.actor,
         groups: [],
-        permissions: new Set(JSON.parse(row.permissions) as Permission[]),
+        grants: [{ permissions: new Set(JSON.parse(row.permissions) as Permission[]) }],
       } satisfies Principal;
     },
   };

@@ -186,6 +186,8 @@ export function decide(
     via: input.via,
     at: now,
     ip: input.ip ?? null,
+    issuer: input.actor.issuer ?? null,
+    subject: input.actor.subject ?? null,
   };
   const next: Approval = { ...approval, decisions: [...approval.decisions, decision] };
   const states = evaluateStages(next);

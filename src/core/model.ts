@@ -38,6 +38,9 @@ export interface Decision {
   readonly via: Channel;
   readonly at: Date;
   readonly ip: string | null;
+  /** The token issuer and subject that proved the actor, when a token did. */
+  readonly issuer: string | null;
+  readonly subject: string | null;
 }
 
 export interface WebhookCallback {
@@ -73,4 +76,7 @@ export interface Approval {
 export interface Actor {
   readonly id: string;
   readonly groups: readonly string[];
+  /** Set when a token established the actor: its issuer and subject. */
+  readonly issuer?: string | undefined;
+  readonly subject?: string | undefined;
 }

@@ -151,6 +151,8 @@ export async function insertDecision(db: Db, approvalId: string, decision: Decis
       via: decision.via,
       ip: decision.ip,
       at: decision.at.getTime(),
+      issuer: decision.issuer,
+      subject: decision.subject,
     })
     .execute();
 }
@@ -183,6 +185,8 @@ function toApproval(row: ApprovalRow, decisions: DecisionRow[]): Approval {
         via: d.via as Channel,
         at: new Date(Number(d.at)),
         ip: d.ip,
+        issuer: d.issuer,
+        subject: d.subject,
       }),
     ),
   };

@@ -33,6 +33,8 @@ export interface DecisionsTable {
   via: string;
   ip: string | null;
   at: number;
+  issuer: string | null;
+  subject: string | null;
 }
 
 export interface LinksTable {

@@ -1,8 +1,10 @@
+import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdminKey } from '../../src/auth/api-keys.js';
 import type { Permission } from '../../src/auth/principal.js';
 import { newId } from '../../src/ids.js';
 import { approvalBody, type Harness, startHarness } from '../helpers/harness.js';
+import { startTestProvider, type TestProvider } from '../helpers/oidc.js';
 
 /** Every protected route and the permission it needs. A new /v1 route must be added here. */
 const PROTECTED: { method: 'GET' | 'POST'; url: string; permission: Permission; body?: unknown }[] = [
@@ -23,21 +25,39 @@ const PROTECTED: { method: 'GET' | 'POST'; url: string; permission: Permission; 
 const PUBLIC = ['GET /healthz', 'GET /readyz', 'GET /d/:token', 'POST /d/:token', 'POST /d/:token/renew'];
 
 let h: Harness;
+let provider: TestProvider;
+let forgedJwt: string;
 let approvalId: string;
 const everyOtherPermission: Record<string, string> = {};
+const everyOtherScope: Record<string, string> = {};
 
 beforeAll(async () => {
-  h = await startHarness({}, { workers: false });
+  provider = await startTestProvider();
+  h = await startHarness(
+    { SIGNOFF_OIDC_ISSUER: provider.issuer, SIGNOFF_OIDC_AUDIENCE: provider.audience },
+    { workers: false },
+  );
+  const { privateKey } = await generateKeyPair('ES256');
+  const genuine = await provider.machineToken({ scopes: ['admin'] });
+  forgedJwt = await new SignJWT(decodeJwt(genuine))
+    .setProtectedHeader({ alg: 'ES256', kid: 'forged' })
+    .sign(privateKey);
   approvalId = (await h.api({ method: 'POST', url: '/v1/approvals', payload: approvalBody() })).json().id;
   const all: Permission[] = ['approvals:create', 'approvals:read', 'approvals:decide', 'admin'];
   for (const permission of all) {
-    everyOtherPermission[permission] = await h.keyFor(
-      'someone@example.com',
-      all.filter((p) => p !== permission && p !== 'admin'),
-    );
+    const others = all.filter((p) => p !== permission && p !== 'admin');
+    everyOtherPermission[permission] = await h.keyFor('someone@example.com', others);
+    // Built-in rules: a scope named like a permission grants it.
+    everyOtherScope[permission] = await provider.machineToken({
+      clientId: `lacks-${permission}`,
+      scopes: others,
+    });
   }
 });
-afterAll(async () => h.close());
+afterAll(async () => {
+  await h.close();
+  await provider.close();
+});
 
 describe('every protected route refuses missing, bad and under-privileged credentials', () => {
   it('covers every registered route', () => {
@@ -68,7 +88,7 @@ describe('every protected route refuses missing, bad and under-privileged creden
     });
 
     it('401 invalid_token with a bad credential', async () => {
-      for (const bad of ['sk_not_a_real_key_000000000000000', 'garbage', 'a.b.c']) {
+      for (const bad of ['sk_not_a_real_key_000000000000000', 'garbage', 'a.b.c', forgedJwt]) {
         const res = await call(bad);
         expect(res.statusCode).toBe(401);
         expect(res.json().error.code).toBe('invalid_token');
@@ -76,10 +96,12 @@ describe('every protected route refuses missing, bad and under-privileged creden
       }
     });
 
-    it('403 forbidden without the permission', async () => {
-      const res = await call(everyOtherPermission[route.permission] as string);
-      expect(res.statusCode).toBe(403);
-      expect(res.json().error.code).toBe('forbidden');
+    it('403 forbidden without the permission, for an API key and for an access token', async () => {
+      for (const credential of [everyOtherPermission[route.permission], everyOtherScope[route.permission]]) {
+        const res = await call(credential as string);
+        expect(res.statusCode).toBe(403);
+        expect(res.json().error.code).toBe('forbidden');
+      }
     });
   });
 });

@@ -3,7 +3,13 @@ import { type CreateApprovalRequest, createApproval } from '../../approvals/crea
 import { decideApproval } from '../../approvals/decide.js';
 import { cancelApproval } from '../../approvals/lifecycle.js';
 import { waitForDecision } from '../../approvals/wait.js';
-import { type Authenticator, hasPermission } from '../../auth/principal.js';
+import {
+  type Authenticator,
+  hasUnrestrictedPermission,
+  type Permission,
+  type Principal,
+  permitsApproval,
+} from '../../auth/principal.js';
 import { parseDuration } from '../../core/duration.js';
 import { SignoffError } from '../../core/errors.js';
 import { approvalView } from '../../core/view.js';
@@ -22,9 +28,14 @@ import {
 
 const MAX_WAIT_MS = 60_000;
 
-async function loadApproval(services: Services, id: string) {
+/**
+ * Loads an approval the principal may use with `permission`. One a restricted credential
+ * may not touch answers like one that does not exist.
+ */
+async function loadPermitted(services: Services, principal: Principal, permission: Permission, id: string) {
   const approval = await findApproval(services.db, id);
-  if (!approval) throw new SignoffError('not_found', `No approval ${id}.`);
+  if (!approval || !permitsApproval(principal, permission, approval.metadata))
+    throw new SignoffError('not_found', `No approval ${id}.`);
   return approval;
 }
 
@@ -44,12 +55,17 @@ export function registerApprovalRoutes(
     { schema: { body: CreateApprovalBody }, preHandler: can('approvals:create') },
     async (request, reply) => {
       const principal = principalOf(request);
+      if (!permitsApproval(principal, 'approvals:create', request.body.metadata ?? {}))
+        throw new SignoffError(
+          'forbidden',
+          'This credential may only create approvals whose metadata matches its grant.',
+        );
       const key = request.headers['idempotency-key'];
       if (key !== undefined && (typeof key !== 'string' || key.length < 1 || key.length > 255))
         throw new SignoffError('invalid_input', 'Idempotency-Key must be 1 to 255 characters.');
       const { approval, created } = await createApproval(services, request.body as CreateApprovalRequest, {
         actor: principal.actor,
-        mayNameRequester: principal.actor === null || hasPermission(principal, 'admin'),
+        mayNameRequester: principal.actor === null || hasUnrestrictedPermission(principal, 'admin'),
         credentialId: principal.credentialId,
         idempotencyKey: key,
       });
@@ -62,6 +78,11 @@ export function registerApprovalRoutes(
     '/v1/approvals',
     { schema: { querystring: ListQuery }, preHandler: can('approvals:read') },
     async (request) => {
+      if (!hasUnrestrictedPermission(principalOf(request), 'approvals:read'))
+        throw new SignoffError(
+          'forbidden',
+          'This credential may read only some approvals, so it cannot list them.',
+        );
       const limit = request.query.limit ?? 20;
       const page = await listApprovals(services.db, {
         status: request.query.status,
@@ -77,7 +98,8 @@ export function registerApprovalRoutes(
   app.get<{ Params: ApprovalParams }>(
     '/v1/approvals/:id',
     { schema: { params: ApprovalParams }, preHandler: can('approvals:read') },
-    async (request) => approvalView(await loadApproval(services, request.params.id)),
+    async (request) =>
+      approvalView(await loadPermitted(services, principalOf(request), 'approvals:read', request.params.id)),
   );
 
   app.get<{ Params: ApprovalParams; Querystring: WaitQuery }>(
@@ -87,6 +109,7 @@ export function registerApprovalRoutes(
       const requested = request.query.timeout === undefined ? 30_000 : parseDuration(request.query.timeout);
       if (requested === undefined)
         throw new SignoffError('invalid_input', 'timeout must be a duration such as 30s.');
+      await loadPermitted(services, principalOf(request), 'approvals:read', request.params.id);
       // Stop waiting when the client goes away or the server shuts down (a deploy must not hang 60 s).
       const aborted = new AbortController();
       request.raw.once('close', () => aborted.abort());
@@ -110,8 +133,14 @@ export function registerApprovalRoutes(
       const principal = principalOf(request);
       if (!principal.actor)
         throw new SignoffError('not_approver', 'This credential has no identity that could be an approver.');
+      await loadPermitted(services, principal, 'approvals:decide', request.params.id);
       const approval = await decideApproval(services, request.params.id, {
-        actor: { id: principal.actor, groups: principal.groups },
+        actor: {
+          id: principal.actor,
+          groups: principal.groups,
+          issuer: principal.issuer,
+          subject: principal.subject,
+        },
         verdict: request.body.verdict,
         comment: request.body.comment,
         via: request.headers['x-signoff-client'] === 'cli' ? 'cli' : 'api',
@@ -126,6 +155,7 @@ export function registerApprovalRoutes(
     { schema: { params: ApprovalParams, body: CancelBody }, preHandler: can('approvals:create') },
     async (request) => {
       const principal = principalOf(request);
+      await loadPermitted(services, principal, 'approvals:create', request.params.id);
       const approval = await cancelApproval(
         services,
         request.params.id,
@@ -140,7 +170,7 @@ export function registerApprovalRoutes(
     '/v1/approvals/:id/audit',
     { schema: { params: ApprovalParams }, preHandler: can('approvals:read') },
     async (request) => {
-      await loadApproval(services, request.params.id);
+      await loadPermitted(services, principalOf(request), 'approvals:read', request.params.id);
       const events = await listAudit(services.db, request.params.id);
       return {
         items: events.map((e) => ({

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import type { Authenticator } from '../../auth/principal.js';
+import { type Authenticator, hasUnrestrictedPermission } from '../../auth/principal.js';
+import { SignoffError } from '../../core/errors.js';
 import type { Services } from '../../services.js';
 import { listOutbox } from '../../store/outbox.js';
-import { requirePermission } from '../auth.js';
+import { principalOf, requirePermission } from '../auth.js';
 import { OutboxQuery } from '../schemas.js';
 
 /** Operators see what is queued and what was dead-lettered. Payloads stay inside. */
@@ -15,6 +16,8 @@ export function registerOutboxRoutes(
     '/v1/outbox',
     { schema: { querystring: OutboxQuery }, preHandler: requirePermission(auth, 'admin') },
     async (request) => {
+      if (!hasUnrestrictedPermission(principalOf(request), 'admin'))
+        throw new SignoffError('forbidden', 'Only an unrestricted admin credential may read the outbox.');
       const rows = await listOutbox(services.db, request.query.status ?? 'dead', request.query.limit ?? 50);
       return {
         items: rows.map((r) => ({

@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.js';
+import * as decisionIssuer from './0002-decision-issuer.js';
 
 /** Numbered migrations, oldest first. A landed migration is never edited; add a new one. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-decision-issuer': decisionIssuer,
 };
 
 /** Names of every migration this version knows, to refuse a database migrated by a newer one. */

@@ -1,0 +1,166 @@
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors,
+  type JWTPayload,
+  jwtVerify,
+} from 'jose';
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+import { SignoffError } from '../core/errors.js';
+import { grantsFor, stringsOf } from './grants.js';
+import { ASYMMETRIC_ALGORITHMS, type IssuerConfig, type PermissionDocument } from './permission-document.js';
+import type { Authenticator, Principal } from './principal.js';
+import { sha256Hex } from './secrets.js';
+
+/** Three base64url segments: the only thing worth decoding as a JWT. */
+const JWT_SHAPE = /^[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}$/;
+
+export interface JwtOptions {
+  readonly permissions: PermissionDocument;
+  readonly now: () => Date;
+  readonly logger: Logger;
+  /** Largest clock difference forgiven for `nbf` and `iat`; `exp` is enforced exactly. */
+  readonly clockSkewSeconds: number;
+  readonly cacheSize: number;
+  readonly cacheTtlMs: number;
+  /** Least time between two JWKS fetches caused by unknown key ids. */
+  readonly jwksCooldownMs: number;
+  readonly httpTimeoutMs: number;
+}
+
+type KeySet = ReturnType<typeof createRemoteJWKSet>;
+
+function refuse(reason: string): never {
+  throw new SignoffError('invalid_token', 'The access token is not valid.', { details: { reason } });
+}
+
+/** The issuer's key set, found through its discovery document once and then kept. */
+function keySetFinder(issuer: IssuerConfig, options: JwtOptions) {
+  let keySet: KeySet | undefined;
+  let pending: Promise<KeySet> | undefined;
+  let failedAt = 0;
+  return async (): Promise<KeySet> => {
+    if (keySet) return keySet;
+    if (Date.now() - failedAt < options.jwksCooldownMs) refuse('issuer discovery failed recently');
+    pending ??= (async () => {
+      const url = `${issuer.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+      const response = await fetch(url, {
+        signal: AbortSignal.timeout(options.httpTimeoutMs),
+        redirect: 'error',
+      });
+      if (!response.ok) throw new Error(`discovery answered HTTP ${response.status}`);
+      const discovery = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
+      if (discovery.issuer !== issuer.issuer)
+        throw new Error(`discovery names issuer ${String(discovery.issuer)}`);
+      if (typeof discovery.jwks_uri !== 'string') throw new Error('discovery has no jwks_uri');
+      return createRemoteJWKSet(new URL(discovery.jwks_uri), {
+        cooldownDuration: options.jwksCooldownMs,
+        timeoutDuration: options.httpTimeoutMs,
+        cacheMaxAge: 10 * 60_000,
+      });
+    })();
+    try {
+      keySet = await pending;
+      return keySet;
+    } catch (error) {
+      failedAt = Date.now();
+      options.logger.error({ err: error, issuer: issuer.issuer }, "cannot discover the issuer's keys");
+      refuse('issuer discovery failed');
+    } finally {
+      pending = undefined;
+    }
+  };
+}
+
+interface CachedPrincipal {
+  readonly principal: Principal;
+  /** The token's `exp` in epoch milliseconds: the entry never outlives it. */
+  readonly expiresAt: number;
+}
+
+/**
+ * Verifies JWT access tokens from the configured issuers (JWKS via discovery, asymmetric
+ * algorithms only, exact issuer and audience, bounded clock skew) and maps their claims to
+ * grants. Verified tokens are cached by hash, never past their `exp`.
+ */
+export function createJwtAuthenticator(options: JwtOptions): Authenticator {
+  const issuers = new Map(
+    options.permissions.issuers.map((issuer) => [
+      issuer.issuer,
+      { config: issuer, keys: keySetFinder(issuer, options) },
+    ]),
+  );
+  const cache = new LRUCache<string, CachedPrincipal>({ max: options.cacheSize });
+
+  async function verify(token: string, hash: string): Promise<Principal> {
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    let unverified: JWTPayload;
+    try {
+      header = decodeProtectedHeader(token);
+      unverified = decodeJwt(token);
+    } catch {
+      refuse('not a decodable JWT');
+    }
+    const issuer = typeof unverified.iss === 'string' ? issuers.get(unverified.iss) : undefined;
+    if (!issuer) refuse(`issuer ${String(unverified.iss)} is not configured`);
+    const algorithms: string[] = issuer.config.algorithms ?? [...ASYMMETRIC_ALGORITHMS];
+    if (typeof header.alg !== 'string' || !algorithms.includes(header.alg))
+      refuse(`algorithm ${String(header.alg)} is not allowed`);
+    const keys = await issuer.keys();
+    const now = options.now();
+    let claims: JWTPayload;
+    try {
+      ({ payload: claims } = await jwtVerify(token, keys, {
+        issuer: issuer.config.issuer,
+        audience: issuer.config.audience,
+        algorithms,
+        clockTolerance: options.clockSkewSeconds,
+        currentDate: now,
+        requiredClaims: ['exp', 'sub'],
+        ...(issuer.config.typ ? { typ: issuer.config.typ } : {}),
+      }));
+    } catch (error) {
+      if (error instanceof errors.JOSEError) refuse(`${error.code}: ${error.message}`);
+      throw error;
+    }
+    // The skew forgives an issuer whose clock runs ahead (nbf, iat); a token's life still ends at exp.
+    const expiresAt = (claims.exp as number) * 1000;
+    if (now.getTime() >= expiresAt) refuse('token expired');
+    const groups = stringsOf(claims[issuer.config.groupsClaim ?? 'groups']);
+    const identity = claims[issuer.config.identityClaim ?? 'email'];
+    const principal: Principal = {
+      kind: 'jwt',
+      credentialId: `${claims.iss}#${claims.sub}`,
+      actor: (typeof identity === 'string' && identity) || (claims.sub as string),
+      groups,
+      grants: grantsFor(options.permissions.rules, claims, groups),
+      issuer: claims.iss,
+      subject: claims.sub,
+    };
+    const ttl = Math.min(options.cacheTtlMs, expiresAt - now.getTime());
+    if (ttl > 0) cache.set(hash, { principal, expiresAt }, { ttl });
+    return principal;
+  }
+
+  return {
+    async authenticate(bearer) {
+      if (!JWT_SHAPE.test(bearer)) return undefined;
+      const hash = sha256Hex(bearer);
+      const cached = cache.get(hash);
+      if (cached && options.now().getTime() < cached.expiresAt) return cached.principal;
+      if (cached) cache.delete(hash);
+      try {
+        return await verify(bearer, hash);
+      } catch (error) {
+        if (error instanceof SignoffError)
+          options.logger.info(
+            { reason: error.details?.reason, tokenHash: hash.slice(0, 12) },
+            'access token refused',
+          );
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import { type Static, Type } from '@sinclair/typebox';
+import { Ajv, type ErrorObject } from 'ajv';
+import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import { SignoffError } from '../core/errors.js';
+import { PERMISSIONS } from './principal.js';
+
+/** Asymmetric algorithms only: an HMAC "signed" with a public key must never verify. */
+export const ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
+
+const NonEmpty = Type.String({ minLength: 1, maxLength: 500 });
+const Permission = Type.Union(PERMISSIONS.map((p) => Type.Literal(p)));
+
+const IssuerSchema = Type.Object(
+  {
+    issuer: Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 500 }),
+    audience: Type.Union([NonEmpty, Type.Array(NonEmpty, { minItems: 1 })]),
+    algorithms: Type.Optional(
+      Type.Array(Type.Union(ASYMMETRIC_ALGORITHMS.map((a) => Type.Literal(a))), { minItems: 1 }),
+    ),
+    typ: Type.Optional(NonEmpty),
+    identityClaim: Type.Optional(NonEmpty),
+    groupsClaim: Type.Optional(NonEmpty),
+  },
+  { additionalProperties: false },
+);
+
+const ClaimValue = Type.Union([NonEmpty, Type.Array(NonEmpty, { minItems: 1 })]);
+const RestrictValue = Type.Union([
+  NonEmpty,
+  Type.Object({ claim: NonEmpty }, { additionalProperties: false }),
+]);
+
+const RuleSchema = Type.Object(
+  {
+    name: Type.Optional(NonEmpty),
+    issuer: Type.Optional(NonEmpty),
+    scopes: Type.Optional(Type.Array(NonEmpty, { minItems: 1 })),
+    groups: Type.Optional(Type.Array(NonEmpty, { minItems: 1 })),
+    claims: Type.Optional(Type.Record(NonEmpty, ClaimValue)),
+    permissions: Type.Array(Permission, { minItems: 1 }),
+    restrict: Type.Optional(
+      Type.Object({ metadata: Type.Record(NonEmpty, RestrictValue) }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const DocumentSchema = Type.Object(
+  {
+    issuers: Type.Optional(Type.Array(IssuerSchema)),
+    rules: Type.Optional(Type.Array(RuleSchema)),
+  },
+  { additionalProperties: false },
+);
+
+export type IssuerConfig = Static<typeof IssuerSchema>;
+export type PermissionRule = Static<typeof RuleSchema>;
+export interface PermissionDocument {
+  readonly issuers: readonly IssuerConfig[];
+  readonly rules: readonly PermissionRule[];
+}
+
+/** Without a document: a scope named like a permission grants that permission. */
+const BUILT_IN_RULES: PermissionRule[] = PERMISSIONS.map((permission) => ({
+  name: `scope ${permission}`,
+  scopes: [permission],
+  permissions: [permission],
+}));
+
+const validate = new Ajv({ allErrors: true, strict: false }).compile<Static<typeof DocumentSchema>>(
+  DocumentSchema,
+);
+
+/** "line 12" for a path into the YAML document, when the document knows it. */
+function lineOf(source: string, path: (string | number)[]): string {
+  const lines = new LineCounter();
+  const doc = parseDocument(source, { lineCounter: lines });
+  let node: unknown = doc.contents;
+  for (const key of path) {
+    if (isMap(node) || isSeq(node)) node = node.get(key, true);
+    else break;
+  }
+  const offset = (node as { range?: [number] } | undefined)?.range?.[0];
+  return offset === undefined ? '' : ` (line ${lines.linePos(offset).line})`;
+}
+
+function describeError(source: string, error: ErrorObject): string {
+  const segments = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  const path = error.instancePath || '/';
+  const extra = error.params.additionalProperty ? ` "${String(error.params.additionalProperty)}"` : '';
+  return `${path}${lineOf(source, segments)}: ${error.message ?? 'is invalid'}${extra}`;
+}
+
+/** Parses and checks a permission document (YAML or JSON); mistakes name their path and line. */
+export function parsePermissionDocument(source: string, origin: string): PermissionDocument {
+  const doc = parseDocument(source);
+  if (doc.errors.length > 0)
+    throw new SignoffError('invalid_input', `${origin}: ${doc.errors.map((e) => e.message).join('; ')}`);
+  const value: unknown = doc.toJS() ?? {};
+  if (!validate(value)) {
+    const problems = (validate.errors ?? []).slice(0, 10).map((e) => `  ${describeError(source, e)}`);
+    throw new SignoffError(
+      'invalid_input',
+      `${origin} is not a valid permission document:\n${problems.join('\n')}`,
+    );
+  }
+  const issuers = value.issuers ?? [];
+  for (const rule of value.rules ?? []) {
+    if (rule.issuer && !issuers.some((i) => i.issuer === rule.issuer))
+      throw new SignoffError(
+        'invalid_input',
+        `${origin}: rule "${rule.name ?? rule.issuer}" names an issuer not listed under issuers.`,
+      );
+  }
+  return { issuers, rules: value.rules ?? [] };
+}
+
+/**
+ * The permission setup: the document at SIGNOFF_PERMISSIONS (if any) plus the issuer of
+ * SIGNOFF_OIDC_ISSUER/SIGNOFF_OIDC_AUDIENCE. No document means the built-in rules.
+ */
+export function loadPermissions(options: {
+  path?: string | undefined;
+  issuer?: string | undefined;
+  audience?: string | undefined;
+}): PermissionDocument {
+  let document: PermissionDocument = { issuers: [], rules: BUILT_IN_RULES };
+  if (options.path) {
+    let source: string;
+    try {
+      source = readFileSync(options.path, 'utf8');
+    } catch (error) {
+      throw new SignoffError('invalid_input', `SIGNOFF_PERMISSIONS: cannot read ${options.path}.`, {
+        cause: error,
+      });
+    }
+    document = parsePermissionDocument(source, options.path);
+  }
+  if (options.issuer) {
+    if (!options.audience)
+      throw new SignoffError('invalid_input', 'SIGNOFF_OIDC_AUDIENCE must be set with SIGNOFF_OIDC_ISSUER.');
+    if (!document.issuers.some((i) => i.issuer === options.issuer))
+      document = {
+        ...document,
+        issuers: [...document.issuers, { issuer: options.issuer, audience: options.audience }],
+      };
+  }
+  return document;
+}

@@ -1,0 +1,297 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { approvalBody, type Harness, startHarness } from '../helpers/harness.js';
+import { startTestProvider, type TestProvider } from '../helpers/oidc.js';
+
+const PERMISSIONS = (issuer: string, audience: string) => `
+issuers:
+  - issuer: ${issuer}
+    audience: ${audience}
+    typ: at+jwt
+rules:
+  - name: people decide and read
+    issuer: ${issuer}
+    scopes: [approvals:decide]
+    permissions: [approvals:decide, approvals:read]
+  - name: scoped machines create and read
+    scopes: [approvals:create]
+    permissions: [approvals:create, approvals:read]
+  - name: ci jobs, only for their own repository
+    claims: { repository_owner: acme }
+    permissions: [approvals:create, approvals:read]
+    restrict:
+      metadata:
+        repository: { claim: repository }
+`;
+
+let provider: TestProvider;
+let h: Harness;
+
+beforeAll(async () => {
+  provider = await startTestProvider({ accessTokenTtlSeconds: 300 });
+  const dir = mkdtempSync(join(tmpdir(), 'signoff-oidc-'));
+  const path = join(dir, 'permissions.yaml');
+  writeFileSync(path, PERMISSIONS(provider.issuer, provider.audience));
+  h = await startHarness({ SIGNOFF_PERMISSIONS: path, SIGNOFF_JWKS_COOLDOWN: '30s' }, { workers: false });
+});
+afterAll(async () => {
+  await h?.close();
+  await provider?.close();
+});
+
+const create = (token: string, overrides: Record<string, unknown> = {}) =>
+  h.api({ method: 'POST', url: '/v1/approvals', payload: approvalBody({ notify: [], ...overrides }), token });
+
+function expectInvalidToken(res: Awaited<ReturnType<Harness['api']>>) {
+  expect(res.statusCode).toBe(401);
+  expect(res.json().error.code).toBe('invalid_token');
+  expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+}
+
+/** Re-signs a token's claims with a key signoff does not trust. */
+async function forge(token: string, header: Record<string, unknown>, claims?: Record<string, unknown>) {
+  const { privateKey } = await generateKeyPair('ES256');
+  return new SignJWT({ ...decodeJwt(token), ...claims })
+    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', ...header })
+    .sign(privateKey);
+}
+
+describe('JWT access tokens from a real OpenID Provider', () => {
+  it('lets a machine token with the right scope in, and refuses one without it with 403', async () => {
+    const good = await provider.machineToken({ scopes: ['approvals:create'] });
+    const created = await create(good);
+    expect(created.statusCode).toBe(201);
+    expect(created.json().requester).toBe('signoff-test-machine');
+    const noScope = await provider.machineToken({ clientId: 'other-machine', scopes: ['signoff:other'] });
+    const refused = await create(noScope);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error.code).toBe('forbidden');
+  });
+
+  it('refuses a missing, garbage or non-JWT credential with 401 and no JWKS fetch', async () => {
+    const before = provider.jwksFetches();
+    const none = await h.api({ method: 'GET', url: '/v1/approvals', token: null });
+    expect(none.statusCode).toBe(401);
+    expect(none.json().error.code).toBe('unauthorized');
+    for (const bad of [
+      'garbage',
+      'a.b',
+      'not a token at all',
+      'x'.repeat(5000),
+      'eyJ.eyJ.',
+      'Zm9v.YmFy.YmF6',
+    ]) {
+      expectInvalidToken(await h.api({ method: 'GET', url: '/v1/approvals', token: bad }));
+    }
+    expect(provider.jwksFetches()).toBe(before);
+  });
+
+  it('refuses alg none, HS256 signed with the public key, an unknown kid, wrong iss and aud, and a tampered payload', async () => {
+    const real = await provider.machineToken({ scopes: ['approvals:create'] });
+    expect((await create(real)).statusCode).toBe(201);
+    const [head, body] = real.split('.');
+    const claims = decodeJwt(real);
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+    const algNone = `${encode({ alg: 'none', typ: 'at+jwt' })}.${body}.`;
+    const jwks = (await (await fetch(`${provider.issuer}/jwks`)).json()) as {
+      keys: Record<string, unknown>[];
+    };
+    const publicJwk = jwks.keys.find((k) => k.kid === decodeProtectedHeader(real).kid);
+    const hs256 = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: String(publicJwk?.kid) })
+      .sign(new TextEncoder().encode(JSON.stringify(publicJwk)));
+    const unknownKid = await forge(real, { kid: 'no-such-key' });
+    const rightKidWrongKey = await forge(real, { kid: decodeProtectedHeader(real).kid });
+    const wrongIss = await forge(real, { kid: 'x' }, { iss: 'https://evil.example.com' });
+    const tamperedPayload = `${head}.${encode({ ...claims, scope: 'admin approvals:create' })}.${real.split('.')[2]}`;
+    for (const token of [algNone, hs256, unknownKid, rightKidWrongKey, wrongIss, tamperedPayload]) {
+      expectInvalidToken(await create(token));
+    }
+  });
+
+  it('refuses a token for another audience, an expired one and one not yet valid', async () => {
+    const other = await startTestProvider();
+    try {
+      // Same shape, but minted by a provider signoff does not trust.
+      expectInvalidToken(await create(await other.machineToken({ scopes: ['approvals:create'] })));
+    } finally {
+      await other.close();
+    }
+    // A genuine token of the trusted provider, but signoff is configured for another audience.
+    const dir = mkdtempSync(join(tmpdir(), 'signoff-oidc-aud-'));
+    const path = join(dir, 'permissions.yaml');
+    writeFileSync(path, PERMISSIONS(provider.issuer, 'https://another-service.example'));
+    const elsewhere = await startHarness({ SIGNOFF_PERMISSIONS: path }, { workers: false });
+    try {
+      const token = await provider.machineToken({ scopes: ['approvals:create'] });
+      expect(decodeJwt(token).aud).toBe(provider.audience);
+      expectInvalidToken(await elsewhere.api({ method: 'GET', url: '/v1/approvals/apr_x', token }));
+    } finally {
+      await elsewhere.close();
+    }
+
+    const notYet = await provider.machineToken({
+      clientId: 'future-machine',
+      scopes: ['approvals:create'],
+      claims: { nbf: Math.floor(Date.now() / 1000) + 600 },
+    });
+    expect(decodeJwt(notYet).nbf).toBeGreaterThan(Date.now() / 1000);
+    expectInvalidToken(await create(notYet));
+
+    const expiring = await provider.machineToken({
+      clientId: 'expiring-machine',
+      scopes: ['approvals:create'],
+    });
+    const exp = (decodeJwt(expiring).exp as number) * 1000;
+    h.advance(exp - Date.now() + 1000);
+    try {
+      expectInvalidToken(await create(expiring));
+    } finally {
+      h.advance(-(exp - Date.now() + 1000));
+    }
+  });
+
+  it('refuses a cached token one second after its exp', async () => {
+    const token = await provider.machineToken({ clientId: 'cached-machine', scopes: ['approvals:create'] });
+    expect((await create(token)).statusCode).toBe(201);
+    expect((await create(token)).statusCode).toBe(201);
+    const exp = (decodeJwt(token).exp as number) * 1000;
+    const shift = exp - Date.now() + 1000;
+    h.advance(shift);
+    try {
+      expectInvalidToken(await create(token));
+    } finally {
+      h.advance(-shift);
+    }
+  });
+
+  it('lets group approvers decide with a user token carrying the group, and not without it', async () => {
+    const created = (
+      await create(await provider.machineToken({ scopes: ['approvals:create'] }), {
+        approvers: ['group:release-managers'],
+      })
+    ).json();
+    const outsider = await provider.userToken({
+      account: 'bob',
+      email: 'bob@example.com',
+      groups: ['developers'],
+      scopes: ['approvals:decide'],
+    });
+    const refused = await h.api({
+      method: 'POST',
+      url: `/v1/approvals/${created.id}/decisions`,
+      payload: { verdict: 'approve' },
+      token: outsider,
+    });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error.code).toBe('not_approver');
+    const manager = await provider.userToken({
+      account: 'alice',
+      email: 'Alice@Example.com',
+      groups: ['release-managers'],
+      scopes: ['approvals:decide'],
+    });
+    const decided = await h.api({
+      method: 'POST',
+      url: `/v1/approvals/${created.id}/decisions`,
+      payload: { verdict: 'approve' },
+      token: manager,
+    });
+    expect(decided.statusCode).toBe(201);
+    expect(decided.json()).toMatchObject({
+      status: 'approved',
+      decisions: [{ actor: 'alice@example.com', via: 'api' }],
+    });
+    const row = await h.signoff.services.db
+      .selectFrom('decisions')
+      .selectAll()
+      .where('approval_id', '=', created.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ issuer: provider.issuer, subject: 'alice' });
+  });
+
+  it('keeps a CI token restricted by repository to its own repository', async () => {
+    const ci = await provider.machineToken({
+      clientId: 'ci-web',
+      scopes: [],
+      claims: { repository_owner: 'acme', repository: 'acme/web' },
+    });
+    const own = await create(ci, { metadata: { repository: 'acme/web' } });
+    expect(own.statusCode).toBe(201);
+    const foreign = await create(ci, { metadata: { repository: 'acme/payments' } });
+    expect(foreign.statusCode).toBe(403);
+    expect(foreign.json().error.code).toBe('forbidden');
+    expect((await create(ci)).statusCode).toBe(403);
+    expect(
+      (await h.api({ method: 'GET', url: `/v1/approvals/${own.json().id}`, token: ci })).statusCode,
+    ).toBe(200);
+    const other = (
+      await create(await provider.machineToken({ scopes: ['approvals:create'] }), {
+        metadata: { repository: 'acme/payments' },
+      })
+    ).json();
+    const hidden = await h.api({ method: 'GET', url: `/v1/approvals/${other.id}`, token: ci });
+    expect(hidden.statusCode).toBe(404);
+    expect(
+      (await h.api({ method: 'GET', url: `/v1/approvals/${other.id}/wait?timeout=1s`, token: ci }))
+        .statusCode,
+    ).toBe(404);
+    expect((await h.api({ method: 'GET', url: '/v1/approvals', token: ci })).statusCode).toBe(403);
+    const outsider = await provider.machineToken({
+      clientId: 'ci-other-org',
+      scopes: [],
+      claims: { repository_owner: 'evil', repository: 'acme/web' },
+    });
+    expect((await create(outsider, { metadata: { repository: 'acme/web' } })).statusCode).toBe(403);
+  });
+});
+
+describe('keys at the provider', () => {
+  it('accepts tokens signed with rotated keys without a restart', async () => {
+    const rotating = await startTestProvider();
+    const dir = mkdtempSync(join(tmpdir(), 'signoff-oidc-rotate-'));
+    const path = join(dir, 'permissions.yaml');
+    writeFileSync(path, PERMISSIONS(rotating.issuer, rotating.audience));
+    const app = await startHarness(
+      { SIGNOFF_PERMISSIONS: path, SIGNOFF_JWKS_COOLDOWN: '0.2s' },
+      { workers: false },
+    );
+    try {
+      const call = (token: string) =>
+        app.api({ method: 'POST', url: '/v1/approvals', payload: approvalBody({ notify: [] }), token });
+      const before = await rotating.machineToken({ scopes: ['approvals:create'] });
+      expect((await call(before)).statusCode).toBe(201);
+      await rotating.rotateKeys();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const after = await rotating.machineToken({ scopes: ['approvals:create'] });
+      expect(decodeProtectedHeader(after).kid).not.toBe(decodeProtectedHeader(before).kid);
+      expect((await call(after)).statusCode).toBe(201);
+    } finally {
+      await app.close();
+      await rotating.close();
+    }
+  });
+
+  it('fetches the JWKS at most once per cooldown during a storm of 1,000 unknown kids', async () => {
+    const real = await provider.machineToken({ scopes: ['approvals:create'] });
+    expect((await create(real)).statusCode).toBe(201);
+    const { privateKey } = await generateKeyPair('ES256');
+    const tokens = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) =>
+        new SignJWT(decodeJwt(real))
+          .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: `storm-${i}` })
+          .sign(privateKey),
+      ),
+    );
+    const before = provider.jwksFetches();
+    for (let start = 0; start < tokens.length; start += 100) {
+      const batch = await Promise.all(tokens.slice(start, start + 100).map((token) => create(token)));
+      for (const res of batch) expect(res.statusCode).toBe(401);
+    }
+    expect(provider.jwksFetches() - before).toBeLessThanOrEqual(1);
+  });
+});
