@@ -5,6 +5,7 @@ import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalBody, type Harness, startHarness } from '../helpers/harness.js';
 import { startTestProvider, type TestProvider } from '../helpers/oidc.js';
+import { runCli } from '../helpers/process.js';
 
 const PERMISSIONS = (issuer: string, audience: string) => `
 issuers:
@@ -247,6 +248,31 @@ describe('JWT access tokens from a real OpenID Provider', () => {
       claims: { repository_owner: 'evil', repository: 'acme/web' },
     });
     expect((await create(outsider, { metadata: { repository: 'acme/web' } })).statusCode).toBe(403);
+  });
+});
+
+describe('the CLI with an access token', () => {
+  it('sends SIGNOFF_TOKEN as it is: a person in the group approves from the command line', async () => {
+    const base = await h.signoff.app.listen({ host: '127.0.0.1', port: 0 });
+    const machine = await provider.machineToken({ scopes: ['approvals:create'] });
+    const created = (await create(machine, { approvers: ['group:oncall'] })).json();
+    const person = await provider.userToken({
+      account: 'carol',
+      email: 'carol@example.com',
+      groups: ['oncall'],
+      scopes: ['approvals:decide'],
+    });
+    const approved = await runCli(['approve', created.id, '--comment', 'from my terminal'], {
+      SIGNOFF_URL: base,
+      SIGNOFF_TOKEN: person,
+    });
+    expect(approved.code).toBe(0);
+    const waited = await runCli(['wait', created.id], { SIGNOFF_URL: base, SIGNOFF_TOKEN: machine });
+    expect(waited.code).toBe(0);
+    const stored = (await h.api({ method: 'GET', url: `/v1/approvals/${created.id}` })).json();
+    expect(stored.decisions).toMatchObject([
+      { actor: 'carol@example.com', via: 'cli', comment: 'from my terminal' },
+    ]);
   });
 });
 
