@@ -5,6 +5,7 @@ import { SignoffError } from '../core/errors.js';
 import type { Approval, Callback, Policy } from '../core/model.js';
 import type { Services } from '../services.js';
 import { findApproval, findApprovalByIdempotencyKey, insertApproval } from '../store/approvals.js';
+import { isUniqueViolation } from '../store/database.js';
 import { audit } from './audit.js';
 import { queueStageNotifications, queueWebhookEvent } from './messages.js';
 
@@ -105,34 +106,43 @@ export async function createApproval(
       }
     : undefined;
 
-  const result = await services.db.transaction().execute(async (tx) => {
-    if (idempotency) {
-      const earlier = await findApprovalByIdempotencyKey(tx, idempotency.owner, idempotency.key);
-      if (earlier) {
-        if (earlier.request_hash !== idempotency.requestHash)
-          throw new SignoffError(
-            'idempotency_conflict',
-            'This Idempotency-Key was used with a different request.',
-          );
-        const existing = await findApproval(tx, earlier.id);
-        if (!existing) throw new Error(`Idempotency row points at missing approval ${earlier.id}`);
-        return { approval: existing, created: false };
+  const attempt = () =>
+    services.db.transaction().execute(async (tx) => {
+      if (idempotency) {
+        const earlier = await findApprovalByIdempotencyKey(tx, idempotency.owner, idempotency.key);
+        if (earlier) {
+          if (earlier.request_hash !== idempotency.requestHash)
+            throw new SignoffError(
+              'idempotency_conflict',
+              'This Idempotency-Key was used with a different request.',
+            );
+          const existing = await findApproval(tx, earlier.id);
+          if (!existing) throw new Error(`Idempotency row points at missing approval ${earlier.id}`);
+          return { approval: existing, created: false };
+        }
       }
-    }
-    await insertApproval(tx, approval, idempotency);
-    await audit(
-      tx,
-      services,
-      approval.id,
-      'approval.created',
-      approval.requester,
-      { title: approval.title },
-      now,
-    );
-    await queueStageNotifications(tx, services, approval, now);
-    await queueWebhookEvent(tx, services, approval, 'approval.created', now);
-    return { approval, created: true };
-  });
+      await insertApproval(tx, approval, idempotency);
+      await audit(
+        tx,
+        services,
+        approval.id,
+        'approval.created',
+        approval.requester,
+        { title: approval.title },
+        now,
+      );
+      await queueStageNotifications(tx, services, approval, now);
+      await queueWebhookEvent(tx, services, approval, 'approval.created', now);
+      return { approval, created: true };
+    });
+  let result: Awaited<ReturnType<typeof attempt>>;
+  try {
+    result = await attempt();
+  } catch (error) {
+    // Two requests with one key raced past the lookup; the loser now finds the winner's approval.
+    if (!idempotency || !isUniqueViolation(error)) throw error;
+    result = await attempt();
+  }
   if (result.created) services.wakeDispatcher();
   return result;
 }

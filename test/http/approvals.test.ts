@@ -323,3 +323,14 @@ describe('GET /v1/approvals/{id}/wait', () => {
     expect(res.json().status).toBe('pending');
   });
 });
+
+describe('concurrent creates with one Idempotency-Key', () => {
+  it('make one approval, whichever request wins', async () => {
+    const headers = { 'idempotency-key': `race-${Date.now()}` };
+    const body = approvalBody({ title: 'raced', notify: [] });
+    const results = await Promise.all(Array.from({ length: 10 }, () => create(body, headers)));
+    expect(results.every((r) => r.statusCode === 201 || r.statusCode === 200)).toBe(true);
+    expect(results.filter((r) => r.statusCode === 201)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.json().id)).size).toBe(1);
+  });
+});
