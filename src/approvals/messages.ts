@@ -75,3 +75,25 @@ export async function queueWebhookEvent(
     createdAt: now,
   });
 }
+
+/** What a workflow is told when its approval ends; the snapshot is taken at the decision. */
+export interface ResumePayload {
+  readonly approvalId: string;
+  readonly data: ReturnType<typeof approvalView>;
+}
+
+/**
+ * Queues the resumption of the waiting workflow for callbacks other than webhooks
+ * (CodePipeline, Step Functions, CloudFormation); webhooks get `approval.decided` instead.
+ */
+export async function queueResume(tx: Db, services: Services, approval: Approval, now: Date): Promise<void> {
+  if (!approval.callback || approval.callback.type === 'webhook') return;
+  const payload: ResumePayload = { approvalId: approval.id, data: approvalView(approval) };
+  await insertOutbox(tx, {
+    id: services.newId('msg'),
+    approvalId: approval.id,
+    kind: 'resume',
+    payload: { ...payload },
+    createdAt: now,
+  });
+}

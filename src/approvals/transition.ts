@@ -4,7 +4,7 @@ import type { Services } from '../services.js';
 import { insertDecision, updateApprovalState } from '../store/approvals.js';
 import type { Db } from '../store/database.js';
 import { audit } from './audit.js';
-import { queueStageNotifications, queueWebhookEvent } from './messages.js';
+import { queueResume, queueStageNotifications, queueWebhookEvent } from './messages.js';
 import { VersionConflict } from './transaction.js';
 
 const TERMINAL_AUDIT = {
@@ -55,6 +55,7 @@ export async function commitTransition(
   if (after.status !== 'pending') {
     await audit(tx, services, after.id, TERMINAL_AUDIT[after.status], actor, { reason: after.reason }, now);
     await queueWebhookEvent(tx, services, after, 'approval.decided', now);
+    await queueResume(tx, services, after, now);
   } else if (change.outcome === 'stage_passed') {
     await queueStageNotifications(tx, services, after, now);
     await queueWebhookEvent(tx, services, after, 'approval.stage_passed', now);

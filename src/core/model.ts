@@ -49,7 +49,36 @@ export interface WebhookCallback {
   readonly secret?: string | undefined;
 }
 
-export type Callback = WebhookCallback;
+/** Resumes a CodePipeline manual-approval action (PutApprovalResult). */
+export interface CodePipelineCallback {
+  readonly type: 'codepipeline';
+  readonly pipelineName: string;
+  readonly stageName: string;
+  readonly actionName: string;
+  readonly token: string;
+  readonly region?: string | undefined;
+}
+
+/** Resumes a Step Functions task waiting on a task token (SendTaskSuccess / SendTaskFailure). */
+export interface StepFunctionsCallback {
+  readonly type: 'stepfunctions';
+  readonly taskToken: string;
+  readonly region?: string | undefined;
+  /** Reject and expiry fail the task instead of succeeding with `approved: false`. */
+  readonly failOnReject?: boolean | undefined;
+}
+
+/** Signals a CloudFormation WaitConditionHandle through its pre-signed URL. */
+export interface CloudFormationCallback {
+  readonly type: 'cloudformation';
+  readonly url: string;
+}
+
+export type Callback =
+  | WebhookCallback
+  | CodePipelineCallback
+  | StepFunctionsCallback
+  | CloudFormationCallback;
 
 export interface Approval {
   readonly id: string;

@@ -36,6 +36,39 @@ export const WebhookCallbackSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const AwsRegion = Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-\\d$', maxLength: 30 });
+
+const CallbackSchema = Type.Union([
+  WebhookCallbackSchema,
+  Type.Object(
+    {
+      type: Type.Literal('codepipeline'),
+      pipelineName: Type.String({ minLength: 1, maxLength: 100 }),
+      stageName: Type.String({ minLength: 1, maxLength: 100 }),
+      actionName: Type.String({ minLength: 1, maxLength: 100 }),
+      token: Type.String({ minLength: 1, maxLength: 200 }),
+      region: Type.Optional(AwsRegion),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      type: Type.Literal('stepfunctions'),
+      taskToken: Type.String({ minLength: 1, maxLength: 2048 }),
+      region: Type.Optional(AwsRegion),
+      failOnReject: Type.Optional(Type.Boolean()),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      type: Type.Literal('cloudformation'),
+      url: Type.String({ maxLength: 4096, pattern: '^https?://[^\\s]+$' }),
+    },
+    { additionalProperties: false },
+  ),
+]);
+
 export const CreateApprovalBody = Type.Object(
   {
     title: Type.String({ minLength: 1, maxLength: 200 }),
@@ -48,7 +81,7 @@ export const CreateApprovalBody = Type.Object(
     allowSelfApproval: Type.Optional(Type.Boolean()),
     timeout: Type.Optional(Duration),
     notify: Type.Optional(Type.Array(Type.Literal('email'), { maxItems: 1 })),
-    callback: Type.Optional(WebhookCallbackSchema),
+    callback: Type.Optional(CallbackSchema),
   },
   { additionalProperties: false },
 );

@@ -66,6 +66,15 @@ export async function updateApprovalState(db: Db, approval: Approval, readVersio
   return result.numUpdatedRows === 1n;
 }
 
+/** Replaces an approval's callback, e.g. to drop a task token once it has been used. */
+export async function replaceCallback(db: Db, id: string, callback: Callback): Promise<void> {
+  await db
+    .updateTable('approvals')
+    .set({ callback: JSON.stringify(callback) })
+    .where('id', '=', id)
+    .execute();
+}
+
 /** Loads one approval with its decisions. */
 export async function findApproval(db: Db, id: string): Promise<Approval | undefined> {
   const row = await db.selectFrom('approvals').selectAll().where('id', '=', id).executeTakeFirst();

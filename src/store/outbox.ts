@@ -1,7 +1,7 @@
 import { type Db, isPostgres } from './database.js';
 import type { OutboxRow } from './schema.js';
 
-export type OutboxKind = 'email' | 'webhook';
+export type OutboxKind = 'email' | 'webhook' | 'resume';
 export type OutboxStatus = 'pending' | 'delivered' | 'dead';
 
 export interface NewOutboxMessage {

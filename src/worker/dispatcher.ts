@@ -18,6 +18,7 @@ const BATCH = 16;
 const AUDIT_TYPES: Record<OutboxKind, { ok: AuditType; failed: AuditType; dead: AuditType }> = {
   email: { ok: 'notification.sent', failed: 'notification.failed', dead: 'notification.dead_lettered' },
   webhook: { ok: 'callback.delivered', failed: 'callback.failed', dead: 'callback.dead_lettered' },
+  resume: { ok: 'callback.delivered', failed: 'callback.failed', dead: 'callback.dead_lettered' },
 };
 
 /** Exponential backoff with "equal jitter": half the delay is fixed, half random. */

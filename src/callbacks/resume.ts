@@ -1,0 +1,50 @@
+import type { ResumePayload } from '../approvals/messages.js';
+import type { Callback } from '../core/model.js';
+import type { Services } from '../services.js';
+import { findApproval, replaceCallback } from '../store/approvals.js';
+import type { OutboxHandler } from '../worker/delivery.js';
+import { PermanentDeliveryError } from '../worker/delivery.js';
+import { createCloudFormationResumer } from './cloudformation.js';
+import { createCodePipelineResumer } from './codepipeline.js';
+import { outcomeOf } from './outcome.js';
+import { createStepFunctionsResumer } from './stepfunctions.js';
+
+/** What is left of a callback once the workflow was resumed: the secret parts are dropped. */
+function withoutSecrets(callback: Callback): Callback {
+  switch (callback.type) {
+    case 'codepipeline':
+      return { ...callback, token: '[used]' };
+    case 'stepfunctions':
+      return { ...callback, taskToken: '[used]' };
+    case 'cloudformation':
+      return { ...callback, url: `${new URL(callback.url).origin}/[used]` };
+    default:
+      return callback;
+  }
+}
+
+/**
+ * Resumes the workflow waiting on an approval (CodePipeline, Step Functions, CloudFormation).
+ * Its token or pre-signed URL is kept only until then.
+ */
+export function createResumeHandler(services: Services): OutboxHandler {
+  const timeoutMs = services.config.httpTimeoutMs;
+  const codepipeline = createCodePipelineResumer(timeoutMs);
+  const stepfunctions = createStepFunctionsResumer(timeoutMs);
+  const cloudformation = createCloudFormationResumer(timeoutMs);
+  return {
+    async deliver(_row, payload) {
+      const { approvalId, data } = payload as ResumePayload;
+      const callback = (await findApproval(services.db, approvalId))?.callback;
+      if (!callback || callback.type === 'webhook')
+        throw new PermanentDeliveryError('The approval has no workflow to resume.');
+      const outcome = outcomeOf(data);
+      let report: Record<string, unknown>;
+      if (callback.type === 'codepipeline') report = await codepipeline.resume(callback, outcome);
+      else if (callback.type === 'stepfunctions') report = await stepfunctions.resume(callback, outcome);
+      else report = await cloudformation.resume(callback, outcome);
+      await replaceCallback(services.db, approvalId, withoutSecrets(callback));
+      return report;
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { StepFunctionsCallback } from '../core/model.js';
+import { awsClientOptions, classifyAwsError } from './aws-errors.js';
+import { type Outcome, truncate } from './outcome.js';
+
+const MAX_OUTPUT_BYTES = 256 * 1024;
+
+/** The task output; decisions' comments are dropped if the whole would pass Step Functions' 256 KB. */
+function taskOutput(outcome: Outcome): string {
+  const full = JSON.stringify({
+    approved: outcome.approved,
+    status: outcome.status,
+    approvalId: outcome.approvalId,
+    summary: outcome.summary,
+    decisions: outcome.decisions,
+  });
+  if (Buffer.byteLength(full) <= MAX_OUTPUT_BYTES) return full;
+  return JSON.stringify({
+    approved: outcome.approved,
+    status: outcome.status,
+    approvalId: outcome.approvalId,
+    summary: truncate(outcome.summary, 1000),
+    decisions: outcome.decisions.slice(0, 100).map(({ comment: _comment, ...rest }) => rest),
+  });
+}
+
+/** Resumes a Step Functions task: SendTaskSuccess, or SendTaskFailure with failOnReject. */
+export function createStepFunctionsResumer(timeoutMs: number) {
+  const clients = new Map<string, SFNClient>();
+  const clientFor = (region: string | undefined) => {
+    const key = region ?? '';
+    let client = clients.get(key);
+    if (!client) {
+      client = new SFNClient(awsClientOptions(region, timeoutMs));
+      clients.set(key, client);
+    }
+    return client;
+  };
+  return {
+    async resume(callback: StepFunctionsCallback, outcome: Outcome) {
+      const fail = callback.failOnReject === true && !outcome.approved;
+      const command = fail
+        ? new SendTaskFailureCommand({
+            taskToken: callback.taskToken,
+            error: `signoff.${outcome.status === 'expired' ? 'Expired' : outcome.status === 'cancelled' ? 'Cancelled' : 'Rejected'}`,
+            cause: truncate(outcome.summary, 32_000),
+          })
+        : new SendTaskSuccessCommand({ taskToken: callback.taskToken, output: taskOutput(outcome) });
+      try {
+        await clientFor(callback.region).send(command as SendTaskSuccessCommand);
+      } catch (error) {
+        throw classifyAwsError(error, fail ? 'SendTaskFailure' : 'SendTaskSuccess');
+      }
+      return { target: 'stepfunctions', call: fail ? 'SendTaskFailure' : 'SendTaskSuccess' };
+    },
+  };
+}
