@@ -100,7 +100,8 @@ export async function createApproval(
   );
   const idempotency = context.idempotencyKey
     ? {
-        owner: context.credentialId,
+        // Hashed: a token's issuer#subject can be far longer than the column (GitHub's are).
+        owner: sha256Hex(context.credentialId),
         key: context.idempotencyKey,
         requestHash: sha256Hex(JSON.stringify(request)),
       }

@@ -22,9 +22,13 @@ function scalarClaim(claims: JWTPayload, name: string): string | undefined {
     : undefined;
 }
 
-function matches(rule: PermissionRule, claims: JWTPayload, groups: readonly string[]): boolean {
+function matches(
+  rule: PermissionRule,
+  claims: JWTPayload,
+  scopes: readonly string[],
+  groups: readonly string[],
+): boolean {
   if (rule.issuer !== undefined && rule.issuer !== claims.iss) return false;
-  const scopes = scopesOf(claims);
   if (rule.scopes && !rule.scopes.every((s) => scopes.includes(s))) return false;
   if (rule.groups && !rule.groups.some((g) => groups.includes(g))) return false;
   for (const [name, allowed] of Object.entries(rule.claims ?? {})) {
@@ -53,8 +57,9 @@ export function grantsFor(
   groups: readonly string[],
 ): Grant[] {
   const grants: Grant[] = [];
+  const scopes = scopesOf(claims);
   for (const rule of rules) {
-    if (!matches(rule, claims, groups)) continue;
+    if (!matches(rule, claims, scopes, groups)) continue;
     const metadata = restriction(rule, claims);
     if (metadata === null) continue;
     grants.push({ permissions: new Set(rule.permissions), metadata });

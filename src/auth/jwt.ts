@@ -36,6 +36,14 @@ function refuse(reason: string): never {
   throw new SignoffError('invalid_token', 'The access token is not valid.', { details: { reason } });
 }
 
+function unavailable(issuer: string, cause?: unknown): SignoffError {
+  return new SignoffError(
+    'identity_provider_unavailable',
+    `The token's issuer ${issuer} cannot be reached right now; try again shortly.`,
+    { cause },
+  );
+}
+
 /** The issuer's key set, found through its discovery document once and then kept. */
 function keySetFinder(issuer: IssuerConfig, options: JwtOptions) {
   let keySet: KeySet | undefined;
@@ -43,7 +51,7 @@ function keySetFinder(issuer: IssuerConfig, options: JwtOptions) {
   let failedAt = 0;
   return async (): Promise<KeySet> => {
     if (keySet) return keySet;
-    if (Date.now() - failedAt < options.jwksCooldownMs) refuse('issuer discovery failed recently');
+    if (Date.now() - failedAt < options.jwksCooldownMs) throw unavailable(issuer.issuer);
     pending ??= (async () => {
       const url = `${issuer.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
       const response = await fetch(url, {
@@ -67,10 +75,25 @@ function keySetFinder(issuer: IssuerConfig, options: JwtOptions) {
     } catch (error) {
       failedAt = Date.now();
       options.logger.error({ err: error, issuer: issuer.issuer }, "cannot discover the issuer's keys");
-      refuse('issuer discovery failed');
+      throw unavailable(issuer.issuer, error);
     } finally {
       pending = undefined;
     }
+  };
+}
+
+/**
+ * Who a verified token names. Email and groups count only from issuers that vouch for
+ * people, and an email the issuer says it has not verified is not taken as one.
+ */
+function identify(issuer: IssuerConfig, claims: JWTPayload): { actor: string; groups: string[] } {
+  const subject = claims.sub as string;
+  if (issuer.people === false) return { actor: subject, groups: [] };
+  const identity = claims[issuer.identityClaim ?? 'email'];
+  const unverifiedEmail = (issuer.identityClaim ?? 'email') === 'email' && claims.email_verified === false;
+  return {
+    actor: typeof identity === 'string' && identity && !unverifiedEmail ? identity : subject,
+    groups: stringsOf(claims[issuer.groupsClaim ?? 'groups']),
   };
 }
 
@@ -122,18 +145,21 @@ export function createJwtAuthenticator(options: JwtOptions): Authenticator {
         ...(issuer.config.typ ? { typ: issuer.config.typ } : {}),
       }));
     } catch (error) {
-      if (error instanceof errors.JOSEError) refuse(`${error.code}: ${error.message}`);
-      throw error;
+      // Keys that could not be fetched say nothing about the token: that is an outage, not a refusal.
+      if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)) {
+        options.logger.error({ err: error, issuer: issuer.config.issuer }, "cannot fetch the issuer's keys");
+        throw unavailable(issuer.config.issuer, error);
+      }
+      refuse(`${error.code}: ${error.message}`);
     }
     // The skew forgives an issuer whose clock runs ahead (nbf, iat); a token's life still ends at exp.
     const expiresAt = (claims.exp as number) * 1000;
     if (now.getTime() >= expiresAt) refuse('token expired');
-    const groups = stringsOf(claims[issuer.config.groupsClaim ?? 'groups']);
-    const identity = claims[issuer.config.identityClaim ?? 'email'];
+    const { actor, groups } = identify(issuer.config, claims);
     const principal: Principal = {
       kind: 'jwt',
       credentialId: `${claims.iss}#${claims.sub}`,
-      actor: (typeof identity === 'string' && identity) || (claims.sub as string),
+      actor,
       groups,
       grants: grantsFor(options.permissions.rules, claims, groups),
       issuer: claims.iss,
@@ -154,7 +180,7 @@ export function createJwtAuthenticator(options: JwtOptions): Authenticator {
       try {
         return await verify(bearer, hash);
       } catch (error) {
-        if (error instanceof SignoffError)
+        if (error instanceof SignoffError && error.code === 'invalid_token')
           options.logger.info(
             { reason: error.details?.reason, tokenHash: hash.slice(0, 12) },
             'access token refused',

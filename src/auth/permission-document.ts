@@ -32,6 +32,11 @@ const IssuerSchema = Type.Object(
     typ: Type.Optional(NonEmpty),
     identityClaim: Type.Optional(NonEmpty),
     groupsClaim: Type.Optional(NonEmpty),
+    /**
+     * Whether this issuer vouches for people (email, groups). A CI issuer such as GitHub
+     * Actions does not: its tokens act as their subject and carry no groups.
+     */
+    people: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -160,5 +165,12 @@ export function loadPermissions(options: {
         issuers: [...document.issuers, { issuer: options.issuer, audience: options.audience }],
       };
   }
+  // With several issuers, a rule without one would let any of them grant its permissions.
+  const unbound = document.rules.filter((rule) => rule.issuer === undefined);
+  if (document.issuers.length > 1 && unbound.length > 0)
+    throw new SignoffError(
+      'invalid_input',
+      `With more than one issuer, every rule must name its issuer; these do not: ${unbound.map((r, i) => r.name ?? `#${i + 1}`).join(', ')}.`,
+    );
   return document;
 }

@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'upstream_timeout',
   'upstream_failed',
   'database_unavailable',
+  'identity_provider_unavailable',
   'schema_too_new',
   'internal',
 ] as const;

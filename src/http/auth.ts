@@ -8,7 +8,8 @@ declare module 'fastify' {
   }
 }
 
-const BEARER = /^Bearer ([^\s]{1,4096})$/i;
+// Large enough for identity providers that put many groups in their tokens.
+const BEARER = /^Bearer ([^\s]{1,16384})$/i;
 
 async function authenticate(
   authenticators: readonly Authenticator[],

@@ -22,6 +22,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   upstream_timeout: 502,
   upstream_failed: 502,
   database_unavailable: 503,
+  identity_provider_unavailable: 503,
   schema_too_new: 500,
   internal: 500,
 };

@@ -71,8 +71,12 @@ export function isPostgres(db: Db): boolean {
  */
 export async function migrate(db: Db, schema?: string): Promise<string[]> {
   try {
-    if (isPostgres(db) && schema && schema !== 'public')
-      await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+    if (isPostgres(db) && schema && schema !== 'public') {
+      // Instances starting together race here; the loser's "already exists" is fine.
+      await sql`create schema if not exists ${sql.id(schema)}`.execute(db).catch((error: unknown) => {
+        if (!isUniqueViolation(error) && (error as { code?: string }).code !== '42P06') throw error;
+      });
+    }
     const applied = await listAppliedMigrations(db);
     const unknown = applied.filter((name) => !KNOWN_MIGRATIONS.includes(name));
     if (unknown.length > 0)

@@ -31,22 +31,11 @@ export async function insertOutbox(db: Db, message: NewOutboxMessage): Promise<v
     .execute();
 }
 
-/** Pending messages whose next attempt is due, oldest first. */
-export async function findDueOutbox(db: Db, now: Date, limit: number): Promise<OutboxRow[]> {
-  return db
-    .selectFrom('outbox')
-    .selectAll()
-    .where('status', '=', 'pending')
-    .where('next_attempt_at', '<=', now.getTime())
-    .orderBy('next_attempt_at')
-    .limit(limit)
-    .execute();
-}
-
 /**
- * Leases up to `limit` due messages by pushing their next attempt to `leaseUntil`; a
- * crashed dispatcher's lease simply runs out and another one takes the row. PostgreSQL
- * instances skip rows another instance is claiming; SQLite has one writer anyway.
+ * Leases up to `limit` due messages (oldest first) by pushing their next attempt to
+ * `leaseUntil`, in one statement; a crashed dispatcher's lease simply runs out and another
+ * takes the row. PostgreSQL instances skip rows another instance is claiming; SQLite has
+ * one writer anyway.
  */
 export async function claimDueOutbox(
   db: Db,
@@ -54,38 +43,21 @@ export async function claimDueOutbox(
   leaseUntil: Date,
   limit: number,
 ): Promise<OutboxRow[]> {
-  if (isPostgres(db)) {
-    return db
-      .updateTable('outbox')
-      .set({ next_attempt_at: leaseUntil.getTime() })
-      .where('id', 'in', (eb) =>
-        eb
-          .selectFrom('outbox')
-          .select('id')
-          .where('status', '=', 'pending')
-          .where('next_attempt_at', '<=', now.getTime())
-          .orderBy('next_attempt_at')
-          .limit(limit)
-          .forUpdate()
-          .skipLocked(),
-      )
-      .returningAll()
-      .execute();
-  }
-  return db.transaction().execute(async (tx) => {
-    const due = await findDueOutbox(tx, now, limit);
-    if (due.length === 0) return [];
-    await tx
-      .updateTable('outbox')
-      .set({ next_attempt_at: leaseUntil.getTime() })
-      .where(
-        'id',
-        'in',
-        due.map((row) => row.id),
-      )
-      .execute();
-    return due.map((row) => ({ ...row, next_attempt_at: leaseUntil.getTime() }));
-  });
+  return db
+    .updateTable('outbox')
+    .set({ next_attempt_at: leaseUntil.getTime() })
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('outbox')
+        .select('id')
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '<=', now.getTime())
+        .orderBy('next_attempt_at')
+        .limit(limit)
+        .$if(isPostgres(db), (query) => query.forUpdate().skipLocked()),
+    )
+    .returningAll()
+    .execute();
 }
 
 /** The lease a dispatcher holds on one message: its id and the lease's end. */

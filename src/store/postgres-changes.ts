@@ -25,18 +25,30 @@ export function createPostgresChanges(options: {
   let failures = 0;
 
   async function connect(): Promise<void> {
-    const next = new pg.Client({ connectionString: options.url });
+    // keepAlive finds a half-open connection; without it wake-ups could stop silently.
+    const next = new pg.Client({
+      connectionString: options.url,
+      keepAlive: true,
+      connectionTimeoutMillis: 10_000,
+    });
     next.on('notification', (message) => {
       if (message.channel === channel && message.payload) emitter.emit(message.payload);
     });
-    next.on('error', (error) => {
+    const lost = (error?: Error) => {
+      if (client !== next) return;
+      client = undefined;
       options.logger.warn({ err: error }, 'LISTEN connection lost; reconnecting');
       void next.end().catch(() => {});
-      if (client === next) client = undefined;
       scheduleReconnect();
-    });
+    };
+    next.on('error', lost);
+    next.on('end', () => lost());
     await next.connect();
     await next.query(`LISTEN ${channel}`);
+    if (closed) {
+      await next.end().catch(() => {});
+      return;
+    }
     client = next;
     failures = 0;
     emitter.emit(RESYNC);

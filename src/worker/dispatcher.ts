@@ -130,7 +130,11 @@ export function createDispatcher(
   async function runOnce(): Promise<number> {
     const now = services.now();
     const claimed = await claimDueOutbox(services.db, now, new Date(now.getTime() + leaseMs), BATCH);
-    await Promise.all(claimed.map(deliverOne));
+    // Every claimed delivery is waited for, even when one fails, so stop() never leaves one running.
+    const settled = await Promise.allSettled(claimed.map(deliverOne));
+    for (const result of settled)
+      if (result.status === 'rejected')
+        logger.error({ err: result.reason }, 'outbox delivery could not be settled');
     return claimed.length;
   }
 

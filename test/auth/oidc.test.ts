@@ -251,6 +251,83 @@ describe('JWT access tokens from a real OpenID Provider', () => {
   });
 });
 
+describe('identity', () => {
+  it('does not take an email the issuer has not verified', async () => {
+    const created = (
+      await create(await provider.machineToken({ scopes: ['approvals:create'] }), {
+        approvers: ['lead@example.com'],
+      })
+    ).json();
+    const impostor = await provider.machineToken({
+      clientId: 'impostor',
+      scopes: ['approvals:decide'],
+      claims: { email: 'lead@example.com', email_verified: false },
+    });
+    expect(decodeJwt(impostor)).toMatchObject({ email: 'lead@example.com', email_verified: false });
+    const res = await h.api({
+      method: 'POST',
+      url: `/v1/approvals/${created.id}/decisions`,
+      payload: { verdict: 'approve' },
+      token: impostor,
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error.code).toBe('not_approver');
+  });
+
+  it('answers 503 identity_provider_unavailable, not 401, while the issuer cannot be reached', async () => {
+    const down = 'http://127.0.0.1:9/idp';
+    const dir = mkdtempSync(join(tmpdir(), 'signoff-oidc-down-'));
+    const path = join(dir, 'permissions.yaml');
+    writeFileSync(path, PERMISSIONS(down, 'https://signoff.test'));
+    const app = await startHarness(
+      { SIGNOFF_PERMISSIONS: path, SIGNOFF_HTTP_TIMEOUT: '1s' },
+      { workers: false },
+    );
+    try {
+      const { privateKey } = await generateKeyPair('ES256');
+      const token = await new SignJWT({ scope: 'approvals:create' })
+        .setProtectedHeader({ alg: 'ES256', kid: 'k' })
+        .setIssuer(down)
+        .setAudience('https://signoff.test')
+        .setSubject('x')
+        .setExpirationTime('5m')
+        .sign(privateKey);
+      const res = await app.api({ method: 'GET', url: '/v1/approvals/apr_x', token });
+      expect(res.statusCode).toBe(503);
+      expect(res.json().error.code).toBe('identity_provider_unavailable');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('idempotency with access tokens', () => {
+  it("works for a credential whose issuer and subject are long, like a CI job's", async () => {
+    const token = await provider.machineToken({
+      clientId: `repo:acme/${'very-long-repository-name-'.repeat(4)}:environment:production`,
+      scopes: ['approvals:create'],
+    });
+    const headers = { 'idempotency-key': 'deploy-1' };
+    const first = await h.api({
+      method: 'POST',
+      url: '/v1/approvals',
+      payload: approvalBody({ notify: [] }),
+      token,
+      headers,
+    });
+    const again = await h.api({
+      method: 'POST',
+      url: '/v1/approvals',
+      payload: approvalBody({ notify: [] }),
+      token,
+      headers,
+    });
+    expect(first.statusCode).toBe(201);
+    expect(again.statusCode).toBe(200);
+    expect(again.json().id).toBe(first.json().id);
+  });
+});
+
 describe('the CLI with an access token', () => {
   it('sends SIGNOFF_TOKEN as it is: a person in the group approves from the command line', async () => {
     const base = await h.signoff.app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { grantsFor } from '../../src/auth/grants.js';
 import { loadPermissions, parsePermissionDocument } from '../../src/auth/permission-document.js';
@@ -38,6 +41,19 @@ rules:
       'not listed',
     );
     expect(refusal('rules: [unclosed\n')).toContain('permissions.yaml');
+  });
+
+  it('makes every rule name its issuer once there are several issuers', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'signoff-permissions-'));
+    const path = join(dir, 'permissions.yaml');
+    writeFileSync(
+      path,
+      'issuers:\n  - issuer: https://a.example\n    audience: x\nrules:\n  - name: anyone\n    permissions: [admin]\n',
+    );
+    expect(() => loadPermissions({ path })).not.toThrow();
+    expect(() => loadPermissions({ path, issuer: 'https://b.example', audience: 'x' })).toThrow(
+      /every rule must name its issuer; these do not: anyone/,
+    );
   });
 
   it('adds the SIGNOFF_OIDC_ISSUER issuer and keeps the built-in rules without a document', () => {

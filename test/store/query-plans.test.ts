@@ -7,7 +7,7 @@ import { claimDueApprovalId, findApproval, findApprovalByIdempotencyKey } from '
 import { listAudit } from '../../src/store/audit.js';
 import type { Db } from '../../src/store/database.js';
 import { findLinkByHash, markLinkUsed } from '../../src/store/links.js';
-import { findDueOutbox } from '../../src/store/outbox.js';
+import { claimDueOutbox } from '../../src/store/outbox.js';
 import type { Database } from '../../src/store/schema.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 
@@ -74,8 +74,8 @@ describe('query plans (SQLite)', () => {
   });
 
   it('the dispatcher and the sweeper find due work by index', async () => {
-    const [outbox] = await plansOf((db) => findDueOutbox(db, new Date(), 16));
-    expect(outbox).toMatch(/SEARCH outbox USING INDEX outbox_due/);
+    const [outbox] = await plansOf((db) => claimDueOutbox(db, new Date(), new Date(), 16));
+    expect(outbox).toMatch(/SEARCH outbox USING (COVERING )?INDEX outbox_due/);
     const [approvals] = await plansOf((db) => claimDueApprovalId(db, new Date()));
     expect(approvals).toMatch(/SEARCH approvals USING (COVERING )?INDEX approvals_status_expires/);
   });

@@ -105,7 +105,7 @@ export function registerApprovalRoutes(
   app.get<{ Params: ApprovalParams; Querystring: WaitQuery }>(
     '/v1/approvals/:id/wait',
     { schema: { params: ApprovalParams, querystring: WaitQuery }, preHandler: can('approvals:read') },
-    async (request, reply) => {
+    async (request) => {
       const requested = request.query.timeout === undefined ? 30_000 : parseDuration(request.query.timeout);
       if (requested === undefined)
         throw new SignoffError('invalid_input', 'timeout must be a duration such as 30s.');
@@ -115,14 +115,17 @@ export function registerApprovalRoutes(
       request.raw.once('close', () => aborted.abort());
       const stopWaiting = () => aborted.abort();
       closing.addEventListener('abort', stopWaiting, { once: true });
-      reply.raw.once('finish', () => closing.removeEventListener('abort', stopWaiting));
-      const approval = await waitForDecision(
-        services,
-        request.params.id,
-        Math.min(requested, MAX_WAIT_MS),
-        aborted.signal,
-      );
-      return approvalView(approval);
+      try {
+        const approval = await waitForDecision(
+          services,
+          request.params.id,
+          Math.min(requested, MAX_WAIT_MS),
+          aborted.signal,
+        );
+        return approvalView(approval);
+      } finally {
+        closing.removeEventListener('abort', stopWaiting);
+      }
     },
   );
 
