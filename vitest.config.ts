@@ -22,6 +22,7 @@ const SQLITE_ONLY = [
   'test/core/**',
   'test/auth/permission-document.test.ts',
   'test/errors-doc.test.ts',
+  'test/examples.test.ts',
   'test/quickstart.test.ts',
   'test/store/query-plans.test.ts',
 ];

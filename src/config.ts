@@ -40,6 +40,14 @@ export interface Config {
   readonly tokenCacheSize: number;
   readonly tokenCacheTtlMs: number;
   readonly jwksCooldownMs: number;
+  /** SNS topics whose messages /integrations/aws/sns accepts. */
+  readonly snsTopics: readonly string[];
+  /** Hosts SigningCertURL and SubscribeURL may point at. */
+  readonly snsCertHost: RegExp;
+  /** An extra CA (PEM) trusted when fetching from those hosts; for private endpoints and tests. */
+  readonly snsCaFile: string | undefined;
+  /** Path of the routing file for approvals that arrive from AWS. */
+  readonly routesPath: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -72,6 +80,15 @@ function identifier(env: Env, name: string, fallback: string): string {
       `${name}="${value}" must be a lowercase SQL identifier such as signoff.`,
     );
   return value;
+}
+
+function pattern(env: Env, name: string, fallback: string): RegExp {
+  const raw = env[name] || fallback;
+  try {
+    return new RegExp(raw);
+  } catch {
+    throw new SignoffError('invalid_input', `${name}="${raw}" is not a regular expression.`);
+  }
 }
 
 function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
@@ -142,6 +159,13 @@ export function loadConfig(env: Env = process.env): Config {
     tokenCacheSize: integer(env, 'SIGNOFF_TOKEN_CACHE_SIZE', 10_000, 1, 10_000_000),
     tokenCacheTtlMs: duration(env, 'SIGNOFF_TOKEN_CACHE_TTL', '5m'),
     jwksCooldownMs: duration(env, 'SIGNOFF_JWKS_COOLDOWN', '30s'),
+    snsTopics: (env.SIGNOFF_SNS_TOPICS ?? '')
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean),
+    snsCertHost: pattern(env, 'SIGNOFF_SNS_CERT_HOST', '^sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?$'),
+    snsCaFile: env.SIGNOFF_SNS_CA_FILE || undefined,
+    routesPath: env.SIGNOFF_ROUTES || undefined,
   };
   if (config.oidcClockSkewSeconds > 60)
     throw new SignoffError('invalid_input', 'SIGNOFF_OIDC_CLOCK_SKEW must be at most 60s.');

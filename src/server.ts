@@ -13,6 +13,7 @@ import { createConsoleMailer, createSmtpMailer, type Mailer } from './channels/m
 import { type Config, databaseOptions } from './config.js';
 import { buildApp } from './http/app.js';
 import { newId } from './ids.js';
+import { loadRoutes } from './intake/routes.js';
 import { createLogger } from './logger.js';
 import type { Services } from './services.js';
 import { type Db, isPostgres, migrate, openDatabase } from './store/database.js';
@@ -88,6 +89,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
   const logger = options.logger ?? createLogger(config.logLevel);
   const print = options.print ?? ((text: string) => process.stdout.write(text));
   // A mistake in the permission document stops the start before anything else is opened.
+  const routes = loadRoutes(config.routesPath);
   const permissions = loadPermissions({
     path: config.permissionsPath,
     issuer: config.oidcIssuer,
@@ -121,7 +123,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
   });
   const generatedAdminKey = await ensureAdminKey(db, newId, services.now(), config.adminKey);
   const authenticators = createAuthenticators(config, services, permissions);
-  const app = await buildApp(services, authenticators);
+  const app = await buildApp(services, authenticators, { routes });
   const workers = options.workers ?? true;
   const sweeper = workers ? startSweeper(services) : undefined;
   if (workers) dispatcher.start();

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { type Static, Type } from '@sinclair/typebox';
-import { Ajv, type ErrorObject } from 'ajv';
-import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import { parseConfigDocument, readConfigFile } from '../config-file.js';
 import { SignoffError } from '../core/errors.js';
 import { PERMISSIONS } from './principal.js';
 
@@ -84,46 +82,9 @@ const BUILT_IN_RULES: PermissionRule[] = PERMISSIONS.map((permission) => ({
   permissions: [permission],
 }));
 
-const validate = new Ajv({ allErrors: true, strict: false }).compile<Static<typeof DocumentSchema>>(
-  DocumentSchema,
-);
-
-/** "line 12" for a path into the YAML document, when the document knows it. */
-function lineOf(source: string, path: (string | number)[]): string {
-  const lines = new LineCounter();
-  const doc = parseDocument(source, { lineCounter: lines });
-  let node: unknown = doc.contents;
-  for (const key of path) {
-    if (isMap(node) || isSeq(node)) node = node.get(key, true);
-    else break;
-  }
-  const offset = (node as { range?: [number] } | undefined)?.range?.[0];
-  return offset === undefined ? '' : ` (line ${lines.linePos(offset).line})`;
-}
-
-function describeError(source: string, error: ErrorObject): string {
-  const segments = error.instancePath
-    .split('/')
-    .slice(1)
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-  const path = error.instancePath || '/';
-  const extra = error.params.additionalProperty ? ` "${String(error.params.additionalProperty)}"` : '';
-  return `${path}${lineOf(source, segments)}: ${error.message ?? 'is invalid'}${extra}`;
-}
-
 /** Parses and checks a permission document (YAML or JSON); mistakes name their path and line. */
 export function parsePermissionDocument(source: string, origin: string): PermissionDocument {
-  const doc = parseDocument(source);
-  if (doc.errors.length > 0)
-    throw new SignoffError('invalid_input', `${origin}: ${doc.errors.map((e) => e.message).join('; ')}`);
-  const value: unknown = doc.toJS() ?? {};
-  if (!validate(value)) {
-    const problems = (validate.errors ?? []).slice(0, 10).map((e) => `  ${describeError(source, e)}`);
-    throw new SignoffError(
-      'invalid_input',
-      `${origin} is not a valid permission document:\n${problems.join('\n')}`,
-    );
-  }
+  const value = parseConfigDocument(source, origin, DocumentSchema, 'permission document');
   const issuers = value.issuers ?? [];
   for (const rule of value.rules ?? []) {
     if (rule.issuer && !issuers.some((i) => i.issuer === rule.issuer))
@@ -146,15 +107,7 @@ export function loadPermissions(options: {
 }): PermissionDocument {
   let document: PermissionDocument = { issuers: [], rules: BUILT_IN_RULES };
   if (options.path) {
-    let source: string;
-    try {
-      source = readFileSync(options.path, 'utf8');
-    } catch (error) {
-      throw new SignoffError('invalid_input', `SIGNOFF_PERMISSIONS: cannot read ${options.path}.`, {
-        cause: error,
-      });
-    }
-    document = parsePermissionDocument(source, options.path);
+    document = parsePermissionDocument(readConfigFile(options.path, 'SIGNOFF_PERMISSIONS'), options.path);
   }
   if (options.issuer) {
     if (!options.audience)

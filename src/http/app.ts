@@ -1,12 +1,14 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Authenticator } from '../auth/principal.js';
 import { SignoffError } from '../core/errors.js';
+import type { Route } from '../intake/routes.js';
 import type { Services } from '../services.js';
 import { createErrorHandler } from './errors.js';
 import { registerApprovalRoutes } from './routes/approvals.js';
 import { decisionPageErrors, registerDecisionPageRoutes } from './routes/decision-pages.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOutboxRoutes } from './routes/outbox.js';
+import { registerSnsRoutes } from './routes/sns.js';
 import { createValidatorCompiler } from './validation.js';
 
 declare module 'fastify' {
@@ -20,6 +22,7 @@ declare module 'fastify' {
 export async function buildApp(
   services: Services,
   authenticators: readonly Authenticator[],
+  intake: { routes: readonly Route[] } = { routes: [] },
 ): Promise<FastifyInstance> {
   const handleError = createErrorHandler([decisionPageErrors]);
   const app = Fastify({
@@ -62,5 +65,6 @@ export async function buildApp(
   registerApprovalRoutes(app, services, authenticators);
   registerOutboxRoutes(app, services, authenticators);
   await app.register(async (pages) => registerDecisionPageRoutes(pages, services));
+  await app.register(async (sns) => registerSnsRoutes(sns, services, intake.routes));
   return app;
 }

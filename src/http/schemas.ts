@@ -1,18 +1,17 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { APPROVER_PATTERN, EMAIL_PATTERN } from '../core/identity.js';
 import { APPROVAL_STATUSES } from '../core/model.js';
 
-// One address only: no separators or quoting that a mailer could split into several recipients.
-const EMAIL = '[^@\\s,;:<>()\\[\\]"\'\\\\]+@[^@\\s,;:<>()\\[\\]"\'\\\\]+';
 const Email = Type.String({
   minLength: 3,
   maxLength: 254,
-  pattern: `^${EMAIL}$`,
+  pattern: EMAIL_PATTERN,
   description: 'an email address',
 });
-const Identity = Type.String({
+export const Approver = Type.String({
   minLength: 3,
   maxLength: 254,
-  pattern: `^(group:[A-Za-z0-9._-]+|${EMAIL})$`,
+  pattern: APPROVER_PATTERN,
   description: 'an email address or group:NAME',
 });
 const HttpUrl = Type.String({ maxLength: 2000, pattern: '^https?://[^\\s]+$' });
@@ -76,7 +75,7 @@ export const CreateApprovalBody = Type.Object(
     link: Type.Optional(HttpUrl),
     metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     requester: Type.Optional(Email),
-    approvers: Type.Array(Identity, { minItems: 1, maxItems: 50 }),
+    approvers: Type.Array(Approver, { minItems: 1, maxItems: 50 }),
     required: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
     allowSelfApproval: Type.Optional(Type.Boolean()),
     timeout: Type.Optional(Duration),

@@ -80,7 +80,7 @@ describe('CodePipeline: PutApprovalResult', () => {
       region: 'eu-west-1',
       body: { pipelineName: 'web', stageName: 'Prod', actionName: 'Approve', result: { status: 'Approved' } },
     });
-    const summary = (call?.body.result as { summary: string }).summary;
+    const summary = String((call?.body.result as { summary?: string } | undefined)?.summary);
     expect(summary).toContain('lead@example.com');
     expect(summary.length).toBeLessThanOrEqual(512);
     await eventually(async () => {

@@ -22,7 +22,15 @@ const PROTECTED: { method: 'GET' | 'POST'; url: string; permission: Permission; 
   { method: 'POST', url: '/v1/approvals/:id/cancel', permission: 'approvals:create', body: {} },
   { method: 'GET', url: '/v1/outbox', permission: 'admin' },
 ];
-const PUBLIC = ['GET /healthz', 'GET /readyz', 'GET /d/:token', 'POST /d/:token', 'POST /d/:token/renew'];
+// Public: health, the decision links (the token is the credential), SNS (every message's signature is).
+const PUBLIC = [
+  'GET /healthz',
+  'GET /readyz',
+  'GET /d/:token',
+  'POST /d/:token',
+  'POST /d/:token/renew',
+  'POST /integrations/aws/sns',
+];
 
 let h: Harness;
 let provider: TestProvider;

@@ -1,0 +1,8 @@
+// One address only: no separators or quoting that a mailer could split into several recipients.
+const ADDRESS = '[^@\\s,;:<>()\\[\\]"\'\\\\]+@[^@\\s,;:<>()\\[\\]"\'\\\\]+';
+
+/** An email address, as a JSON Schema pattern. */
+export const EMAIL_PATTERN = `^${ADDRESS}$`;
+
+/** An approver: an email address or `group:NAME`, as a JSON Schema pattern. */
+export const APPROVER_PATTERN = `^(group:[A-Za-z0-9._-]+|${ADDRESS})$`;

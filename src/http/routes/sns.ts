@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { createApproval } from '../../approvals/create.js';
+import { SignoffError } from '../../core/errors.js';
+import { isPipelineNotification, pipelineApprovalRequest } from '../../intake/codepipeline.js';
+import type { Route } from '../../intake/routes.js';
+import {
+  checkAwsUrl,
+  createHttpsGetter,
+  createSnsVerifier,
+  type SnsEnvelope,
+} from '../../intake/sns-signature.js';
+import { isTaskRequest, taskApprovalRequest } from '../../intake/stepfunctions.js';
+import type { Services } from '../../services.js';
+
+const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
+
+const SnsEnvelopeSchema = Type.Object(
+  {
+    Type: Type.Union([
+      Type.Literal('Notification'),
+      Type.Literal('SubscriptionConfirmation'),
+      Type.Literal('UnsubscribeConfirmation'),
+    ]),
+    MessageId: Text(100),
+    TopicArn: Text(300),
+    Message: Type.String({ maxLength: 300_000 }),
+    Timestamp: Text(40),
+    SignatureVersion: Type.Union([Type.Literal('1'), Type.Literal('2')]),
+    Signature: Text(2000),
+    SigningCertURL: Text(2000),
+    Subject: Type.Optional(Type.String({ maxLength: 200 })),
+    SubscribeURL: Type.Optional(Text(2000)),
+    UnsubscribeURL: Type.Optional(Text(2000)),
+    Token: Type.Optional(Text(2000)),
+  },
+  // SNS may add fields over time; unknown ones are not signed and are ignored.
+  { additionalProperties: true },
+);
+
+/**
+ * POST /integrations/aws/sns: messages from allowed SNS topics, each signature verified
+ * before anything is believed. Subscriptions are confirmed; CodePipeline notifications and
+ * Step Functions requests become approvals, once per MessageId.
+ */
+export async function registerSnsRoutes(app: FastifyInstance, services: Services, routes: readonly Route[]) {
+  const { config, logger } = services;
+  const get = createHttpsGetter(
+    config.httpTimeoutMs,
+    config.snsCaFile ? readFileSync(config.snsCaFile, 'utf8') : undefined,
+  );
+  const verify = createSnsVerifier({ hostPattern: config.snsCertHost, get, now: services.now });
+  const topics = new Set(config.snsTopics);
+
+  // SNS posts JSON as text/plain.
+  app.addContentTypeParser(
+    'text/plain',
+    { parseAs: 'string', bodyLimit: 320 * 1024 },
+    (_request, body, done) => {
+      try {
+        done(null, JSON.parse(body as string));
+      } catch {
+        done(new SignoffError('invalid_input', 'The body is not an SNS message (not JSON).'), undefined);
+      }
+    },
+  );
+
+  app.post(
+    '/integrations/aws/sns',
+    { schema: { body: SnsEnvelopeSchema }, bodyLimit: 320 * 1024 },
+    async (request) => {
+      const envelope = request.body as SnsEnvelope;
+      // Refused before any network: a topic we do not serve cannot make us fetch anything.
+      if (!topics.has(envelope.TopicArn))
+        throw new SignoffError('forbidden', 'Messages from this SNS topic are not accepted.');
+      await verify(envelope);
+      const log = { topic: envelope.TopicArn, messageId: envelope.MessageId };
+
+      if (envelope.Type === 'SubscriptionConfirmation') {
+        const url = checkAwsUrl(envelope.SubscribeURL ?? '', config.snsCertHost, 'SubscribeURL', false);
+        await get(url, 64 * 1024);
+        logger.info(log, 'SNS subscription confirmed');
+        return { confirmed: true };
+      }
+      if (envelope.Type === 'UnsubscribeConfirmation') {
+        logger.warn(log, 'SNS says this endpoint was unsubscribed from the topic');
+        return { received: true };
+      }
+
+      let message: unknown;
+      try {
+        message = JSON.parse(envelope.Message);
+      } catch {
+        throw new SignoffError('invalid_input', 'The SNS message is not JSON signoff understands.');
+      }
+      let approvalRequest: Parameters<typeof createApproval>[1];
+      if (isPipelineNotification(message)) {
+        try {
+          approvalRequest = pipelineApprovalRequest(
+            message,
+            envelope.TopicArn,
+            routes,
+            services.now(),
+          ).request;
+        } catch (error) {
+          if (error instanceof SignoffError && error.code === 'no_route')
+            logger.error({ ...log, pipeline: message.approval.pipelineName }, `refused: ${error.message}`);
+          throw error;
+        }
+      } else if (isTaskRequest(message)) {
+        approvalRequest = taskApprovalRequest(message, envelope.TopicArn);
+      } else {
+        throw new SignoffError(
+          'invalid_input',
+          'The SNS message is neither a CodePipeline approval nor a signoff request.',
+        );
+      }
+      // The MessageId is the idempotency key: SNS retries and replays create one approval.
+      const { approval, created } = await createApproval(services, approvalRequest, {
+        actor: null,
+        mayNameRequester: true,
+        credentialId: `sns:${envelope.TopicArn}`,
+        idempotencyKey: envelope.MessageId,
+      });
+      logger.info({ ...log, approvalId: approval.id, created }, 'approval request received from SNS');
+      return { approvalId: approval.id, created };
+    },
+  );
+}

@@ -1,0 +1,70 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { parseConfigDocument, readConfigFile } from '../config-file.js';
+import { APPROVER_PATTERN } from '../core/identity.js';
+
+const Pattern = Type.String({ minLength: 1, maxLength: 300 });
+
+const RouteSchema = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    match: Type.Optional(
+      Type.Object(
+        {
+          topic: Type.Optional(Pattern),
+          pipeline: Type.Optional(Pattern),
+          stage: Type.Optional(Pattern),
+          action: Type.Optional(Pattern),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    approvers: Type.Array(Type.String({ minLength: 3, maxLength: 254, pattern: APPROVER_PATTERN }), {
+      minItems: 1,
+      maxItems: 50,
+    }),
+    required: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
+    timeout: Type.Optional(Type.String({ pattern: '^\\d+(\\.\\d+)?[smhd]?$' })),
+    notify: Type.Optional(Type.Array(Type.Literal('email'), { maxItems: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+const RoutesSchema = Type.Object({ routes: Type.Array(RouteSchema) }, { additionalProperties: false });
+
+export type Route = Static<typeof RouteSchema>;
+
+/** What an AWS message is about, for matching routes. */
+export interface RouteSubject {
+  readonly topic: string;
+  readonly pipeline?: string | undefined;
+  readonly stage?: string | undefined;
+  readonly action?: string | undefined;
+}
+
+/** `*` matches any run of characters; everything else is literal. */
+function globMatches(pattern: string, value: string | undefined): boolean {
+  if (value === undefined) return false;
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  return regex.test(value);
+}
+
+/** The first route whose every match key fits the subject. */
+export function findRoute(routes: readonly Route[], subject: RouteSubject): Route | undefined {
+  return routes.find((route) =>
+    Object.entries(route.match ?? {}).every(([key, pattern]) =>
+      globMatches(pattern as string, subject[key as keyof RouteSubject]),
+    ),
+  );
+}
+
+/** Reads the routing file named by SIGNOFF_ROUTES; mistakes name their path and line. */
+export function loadRoutes(path: string | undefined): Route[] {
+  if (!path) return [];
+  return parseConfigDocument(readConfigFile(path, 'SIGNOFF_ROUTES'), path, RoutesSchema, 'routing file')
+    .routes;
+}

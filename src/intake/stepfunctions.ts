@@ -1,0 +1,42 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
+import type { CreateApprovalRequest } from '../approvals/create.js';
+import { SignoffError } from '../core/errors.js';
+import { CreateApprovalBody } from '../http/schemas.js';
+import { regionOfTopic } from './codepipeline.js';
+
+/** What a `sns:publish.waitForTaskToken` state publishes: a create body and the task token. */
+const TaskRequest = Type.Object(
+  {
+    signoff: Type.Omit(CreateApprovalBody, ['callback']),
+    taskToken: Type.String({ minLength: 1, maxLength: 2048 }),
+    failOnReject: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+const validate = new Ajv({ allErrors: false, coerceTypes: false }).compile<Static<typeof TaskRequest>>(
+  TaskRequest,
+);
+
+/** Whether an SNS message body is a signoff request from Step Functions. */
+export function isTaskRequest(message: unknown): boolean {
+  return typeof message === 'object' && message !== null && 'signoff' in message && 'taskToken' in message;
+}
+
+/** Turns a Step Functions request into an approval request with a task-token callback. */
+export function taskApprovalRequest(message: unknown, topicArn: string): CreateApprovalRequest {
+  if (!validate(message)) {
+    const first = validate.errors?.[0];
+    throw new SignoffError(
+      'invalid_input',
+      `Step Functions request ${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}.`,
+    );
+  }
+  const { signoff, taskToken, failOnReject } = message;
+  return {
+    ...(signoff as Omit<CreateApprovalRequest, 'callback'>),
+    metadata: { source: 'stepfunctions', ...signoff.metadata },
+    callback: { type: 'stepfunctions', taskToken, failOnReject, region: regionOfTopic(topicArn) },
+  };
+}

@@ -1,0 +1,280 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AWS_TEST_CREDENTIALS, startAwsEndpoint } from '../helpers/aws.js';
+import { type Harness, startHarness } from '../helpers/harness.js';
+import { eventually } from '../helpers/receiver.js';
+import { startFakeSns } from '../helpers/sns.js';
+
+const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:signoff-approvals';
+const OTHER_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:someone-else';
+
+let sns: Awaited<ReturnType<typeof startFakeSns>>;
+let aws: Awaited<ReturnType<typeof startAwsEndpoint>>;
+let h: Harness;
+let lead: string;
+
+beforeAll(async () => {
+  sns = await startFakeSns();
+  aws = await startAwsEndpoint();
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_CODEPIPELINE: aws.url,
+    AWS_ENDPOINT_URL_SFN: aws.url,
+    AWS_ACCESS_KEY_ID: AWS_TEST_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: AWS_TEST_CREDENTIALS.secretAccessKey,
+    AWS_REGION: 'us-east-1',
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'signoff-routes-'));
+  const routes = join(dir, 'routes.yaml');
+  writeFileSync(
+    routes,
+    `routes:
+  - name: web to production
+    match: { topic: ${TOPIC}, pipeline: web, stage: Production }
+    approvers: [lead@example.com]
+    notify: []
+  - name: short-lived
+    match: { pipeline: hurry }
+    approvers: [lead@example.com]
+    timeout: 1s
+    notify: []
+`,
+  );
+  h = await startHarness({
+    ...sns.env,
+    SIGNOFF_SNS_TOPICS: `${TOPIC}, arn:aws:sns:eu-west-1:123456789012:unused`,
+    SIGNOFF_ROUTES: routes,
+  });
+  lead = await h.keyFor('lead@example.com', ['approvals:decide']);
+});
+afterAll(async () => {
+  await h?.close();
+  await sns?.close();
+  await aws?.stop();
+});
+
+function post(envelope: Record<string, string>) {
+  return h.api({
+    method: 'POST',
+    url: '/integrations/aws/sns',
+    payload: JSON.stringify(envelope),
+    headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': envelope.Type ?? '' },
+    token: null,
+  });
+}
+
+async function approvalCount() {
+  const row = await h.signoff.services.db
+    .selectFrom('approvals')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+function pipelineMessage(token: string, pipeline = 'web', expiresInMs = 7 * 86_400_000) {
+  return {
+    region: 'eu-west-1',
+    consoleLink: 'https://console.aws.amazon.com/codepipeline/home?region=eu-west-1#/view/web',
+    approval: {
+      pipelineName: pipeline,
+      stageName: 'Production',
+      actionName: 'Approve',
+      token,
+      expires: new Date(Date.now() + expiresInMs).toISOString().replace(/:\d\d\.\d+Z$/, 'Z'),
+      externalEntityLink: 'https://github.com/acme/web/commit/abc123',
+      approvalReviewLink: `https://console.aws.amazon.com/codepipeline/home?region=eu-west-1#/view/web/Production/Approve/approve/${token}`,
+      customData: 'Release 2.3.1: see the changelog',
+    },
+  };
+}
+
+async function decide(id: string, verdict: 'approve' | 'reject') {
+  const res = await h.api({
+    method: 'POST',
+    url: `/v1/approvals/${id}/decisions`,
+    payload: { verdict },
+    token: lead,
+  });
+  expect(res.statusCode).toBe(201);
+}
+
+function awaitCall(field: string, value: string) {
+  return eventually(() => {
+    const found = aws.calls.filter((c) => c.body[field] === value);
+    expect(found).toHaveLength(1);
+    return found[0];
+  });
+}
+
+describe('subscriptions', () => {
+  it('confirms a subscription to an allowed topic by fetching its SubscribeURL', async () => {
+    const before = sns.confirmations.length;
+    const res = await post(sns.subscription(TOPIC));
+    expect(res.statusCode).toBe(200);
+    expect(sns.confirmations.length).toBe(before + 1);
+  });
+
+  it('refuses a SubscribeURL on another host without fetching it', async () => {
+    const res = await post(
+      sns.subscription(TOPIC, { subscribeUrl: 'https://evil.example.com/confirm?Token=x' }),
+    );
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error.code).toBe('invalid_signature');
+  });
+});
+
+describe('CodePipeline through SNS', () => {
+  it.each(['1', '2'] as const)(
+    'SignatureVersion %s: a notification becomes an approval; approving puts Approved',
+    async (version) => {
+      const token = `cp-approve-v${version}`;
+      const res = await post(sns.notification(TOPIC, pipelineMessage(token), { version }));
+      expect(res.statusCode).toBe(200);
+      const { approvalId, created } = res.json();
+      expect(created).toBe(true);
+      const approval = (await h.api({ method: 'GET', url: `/v1/approvals/${approvalId}` })).json();
+      expect(approval).toMatchObject({
+        title: 'Approve Approve in web / Production',
+        description: 'Release 2.3.1: see the changelog',
+        link: 'https://github.com/acme/web/commit/abc123',
+        metadata: { source: 'codepipeline', pipeline: 'web', stage: 'Production', region: 'eu-west-1' },
+        callback: { type: 'codepipeline' },
+        stages: [{ gates: [{ approvers: ['lead@example.com'] }] }],
+      });
+      await decide(approvalId, 'approve');
+      const call = await awaitCall('token', token);
+      expect(call).toMatchObject({
+        target: 'CodePipeline_20150709.PutApprovalResult',
+        region: 'eu-west-1',
+        body: {
+          pipelineName: 'web',
+          stageName: 'Production',
+          actionName: 'Approve',
+          result: { status: 'Approved' },
+        },
+      });
+    },
+  );
+
+  it('puts Rejected when rejected, and when the approval times out', async () => {
+    const rejected = (await post(sns.notification(TOPIC, pipelineMessage('cp-reject')))).json().approvalId;
+    await decide(rejected, 'reject');
+    expect((await awaitCall('token', 'cp-reject'))?.body.result).toMatchObject({ status: 'Rejected' });
+    const hurried = await post(sns.notification(TOPIC, pipelineMessage('cp-expire', 'hurry')));
+    expect(hurried.statusCode).toBe(200);
+    expect((await awaitCall('token', 'cp-expire'))?.body.result).toMatchObject({
+      status: 'Rejected',
+      summary: expect.stringContaining('expired'),
+    });
+  });
+
+  it('creates one approval for a replayed MessageId', async () => {
+    const envelope = sns.notification(TOPIC, pipelineMessage('cp-replay'));
+    const first = (await post(envelope)).json();
+    const again = (await post(envelope)).json();
+    expect(again).toEqual({ approvalId: first.approvalId, created: false });
+  });
+
+  it('refuses a notification no route covers, creating nothing', async () => {
+    const before = await approvalCount();
+    const res = await post(sns.notification(TOPIC, pipelineMessage('cp-nowhere', 'unrouted')));
+    expect(res.statusCode).toBe(422);
+    expect(res.json().error.code).toBe('no_route');
+    expect(await approvalCount()).toBe(before);
+  });
+});
+
+describe('Step Functions through SNS', () => {
+  it('turns a waitForTaskToken request into an approval and sends the task its outcome', async () => {
+    const message = {
+      signoff: {
+        title: 'Deploy 2.3.1',
+        approvers: ['lead@example.com'],
+        notify: [],
+        metadata: { version: '2.3.1' },
+      },
+      taskToken: 'sfn-task-1',
+    };
+    const res = await post(sns.notification(TOPIC, message, { version: '1' }));
+    expect(res.statusCode).toBe(200);
+    const { approvalId } = res.json();
+    await decide(approvalId, 'approve');
+    const call = await awaitCall('taskToken', 'sfn-task-1');
+    expect(call?.target).toBe('AWSStepFunctions.SendTaskSuccess');
+    expect(JSON.parse(call?.body.output as string)).toMatchObject({
+      approved: true,
+      status: 'approved',
+      approvalId,
+    });
+  });
+
+  it('refuses a request whose signoff body is invalid', async () => {
+    const res = await post(
+      sns.notification(TOPIC, { signoff: { approvers: ['lead@example.com'] }, taskToken: 't' }),
+    );
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('invalid_input');
+  });
+});
+
+describe('refused with nothing created', () => {
+  it.each([
+    [
+      'a forged signature',
+      () => sns.notification(TOPIC, pipelineMessage('f1'), { key: sns.otherKey() }),
+      403,
+      'invalid_signature',
+    ],
+    [
+      'an altered message',
+      () => ({
+        ...sns.notification(TOPIC, pipelineMessage('f2')),
+        Message: JSON.stringify(pipelineMessage('f2', 'web', 1)),
+      }),
+      403,
+      'invalid_signature',
+    ],
+    ['a topic not allowed', () => sns.notification(OTHER_TOPIC, pipelineMessage('f3')), 403, 'forbidden'],
+    [
+      'a certificate URL on another host',
+      () =>
+        sns.notification(TOPIC, pipelineMessage('f4'), { certUrl: 'https://sns.evil.example.com/cert.pem' }),
+      403,
+      'invalid_signature',
+    ],
+    [
+      'an http certificate URL',
+      () =>
+        sns.notification(TOPIC, pipelineMessage('f5'), { certUrl: sns.certUrl.replace('https:', 'http:') }),
+      403,
+      'invalid_signature',
+    ],
+    [
+      'a certificate URL that is not a .pem',
+      () => sns.notification(TOPIC, pipelineMessage('f6'), { certUrl: sns.certUrl.replace('.pem', '.txt') }),
+      403,
+      'invalid_signature',
+    ],
+  ])('%s', async (_name, envelope, status, code) => {
+    const before = await approvalCount();
+    const res = await post(envelope());
+    expect(res.statusCode).toBe(status);
+    expect(res.json().error.code).toBe(code);
+    expect(await approvalCount()).toBe(before);
+  });
+
+  it('a body that is not an SNS message', async () => {
+    for (const payload of ['not json', JSON.stringify({ Type: 'Notification' })]) {
+      const res = await h.api({
+        method: 'POST',
+        url: '/integrations/aws/sns',
+        payload,
+        headers: { 'content-type': 'text/plain' },
+        token: null,
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.code).toBe('invalid_input');
+    }
+  });
+});
