@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AWS_TEST_CREDENTIALS, startAwsEndpoint } from '../helpers/aws.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
-import { eventually } from '../helpers/receiver.js';
+import { eventually, startReceiver } from '../helpers/receiver.js';
 import { startFakeSns } from '../helpers/sns.js';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:signoff-approvals';
@@ -276,5 +276,144 @@ describe('refused with nothing created', () => {
       expect(res.statusCode).toBe(400);
       expect(res.json().error.code).toBe('invalid_input');
     }
+  });
+});
+
+describe('CloudFormation custom resources through SNS', () => {
+  let cfn: Awaited<ReturnType<typeof startReceiver>>;
+  beforeAll(async () => {
+    cfn = await startReceiver();
+  });
+  afterAll(async () => cfn?.stop());
+
+  const puts = (path: string) => cfn.received.filter((r) => r.method === 'PUT' && r.url.startsWith(path));
+
+  function customResource(
+    requestType: 'Create' | 'Update' | 'Delete',
+    id: string,
+    properties: Record<string, unknown>,
+    physicalId?: string,
+  ) {
+    return {
+      RequestType: requestType,
+      ServiceToken: TOPIC,
+      ResponseURL: `${cfn.url.replace('/hook', '')}/response/${id}?X-Amz-Signature=abc`,
+      StackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/shop/1234',
+      RequestId: `request-${id}`,
+      LogicalResourceId: 'Approval',
+      ResourceType: 'Custom::Approval',
+      ...(physicalId ? { PhysicalResourceId: physicalId } : {}),
+      ResourceProperties: {
+        ServiceToken: TOPIC,
+        WaitHandle: `${cfn.url.replace('/hook', '')}/wait/${id}?X-Amz-Signature=def`,
+        Approvers: ['lead@example.com'],
+        Required: '1',
+        Title: `Launch shop ${id}`,
+        ...properties,
+      },
+    };
+  }
+
+  async function create(id: string, properties: Record<string, unknown> = {}) {
+    const res = await post(sns.notification(TOPIC, customResource('Create', id, properties)));
+    expect(res.statusCode).toBe(200);
+    const [response] = await eventually(() => {
+      const found = puts(`/response/${id}`);
+      expect(found).toHaveLength(1);
+      return found;
+    });
+    return JSON.parse(response?.body ?? '{}');
+  }
+
+  function signal(id: string) {
+    return eventually(() => {
+      const found = puts(`/wait/${id}`);
+      expect(found).toHaveLength(1);
+      expect(found[0]?.headers['content-type']).toBeUndefined();
+      expect(Number(found[0]?.headers['content-length'])).toBe(Buffer.byteLength(found[0]?.body ?? ''));
+      return JSON.parse(found[0]?.body ?? '{}');
+    });
+  }
+
+  it('answers Create with SUCCESS and the approval id; approving signals the WaitHandle SUCCESS', async () => {
+    const response = await create('approve');
+    expect(response).toMatchObject({
+      Status: 'SUCCESS',
+      RequestId: 'request-approve',
+      LogicalResourceId: 'Approval',
+    });
+    expect(response.PhysicalResourceId).toMatch(/^apr_/);
+    expect(response.Data).toEqual({ ApprovalId: response.PhysicalResourceId });
+    await decide(response.PhysicalResourceId, 'approve');
+    expect(await signal('approve')).toMatchObject({
+      Status: 'SUCCESS',
+      UniqueId: response.PhysicalResourceId,
+    });
+  });
+
+  it('signals FAILURE when rejected and when it times out', async () => {
+    const rejected = await create('reject');
+    await decide(rejected.PhysicalResourceId, 'reject');
+    expect(await signal('reject')).toMatchObject({
+      Status: 'FAILURE',
+      Reason: expect.stringContaining('Rejected by lead@example.com'),
+    });
+    await create('timeout', { Timeout: '1s' });
+    expect(await signal('timeout')).toMatchObject({
+      Status: 'FAILURE',
+      Reason: expect.stringContaining('expired'),
+    });
+  });
+
+  it('answers bad properties with FAILED and a reason, creating nothing', async () => {
+    const before = await approvalCount();
+    const response = await create('bad', { Approvers: ['not an address'], Title: '' });
+    expect(response).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('Property') });
+    expect(await approvalCount()).toBe(before);
+  });
+
+  it('cancels a pending approval on Delete and answers Update with SUCCESS', async () => {
+    const created = await create('delete');
+    const updated = await post(
+      sns.notification(TOPIC, customResource('Update', 'update', {}, created.PhysicalResourceId)),
+    );
+    expect(updated.statusCode).toBe(200);
+    await eventually(() => expect(puts('/response/update')).toHaveLength(1));
+    expect(JSON.parse(puts('/response/update')[0]?.body ?? '{}')).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: created.PhysicalResourceId,
+    });
+    await post(sns.notification(TOPIC, customResource('Delete', 'deleted', {}, created.PhysicalResourceId)));
+    await eventually(() => expect(puts('/response/deleted')).toHaveLength(1));
+    const approval = (
+      await h.api({ method: 'GET', url: `/v1/approvals/${created.PhysicalResourceId}` })
+    ).json();
+    expect(approval.status).toBe('cancelled');
+  });
+});
+
+describe('Step Functions through SNS: reject and timeout', () => {
+  it('succeeds with approved: false on a reject, and fails the task on expiry with failOnReject', async () => {
+    const rejected = await post(
+      sns.notification(TOPIC, {
+        signoff: { title: 'Deploy', approvers: ['lead@example.com'], notify: [] },
+        taskToken: 'sfn-reject',
+      }),
+    );
+    await decide(rejected.json().approvalId, 'reject');
+    const success = await awaitCall('taskToken', 'sfn-reject');
+    expect(success?.target).toBe('AWSStepFunctions.SendTaskSuccess');
+    expect(JSON.parse(success?.body.output as string)).toMatchObject({ approved: false, status: 'rejected' });
+    await post(
+      sns.notification(TOPIC, {
+        signoff: { title: 'Deploy', approvers: ['lead@example.com'], notify: [], timeout: '1s' },
+        taskToken: 'sfn-expire',
+        failOnReject: true,
+      }),
+    );
+    expect(await awaitCall('taskToken', 'sfn-expire')).toMatchObject({
+      target: 'AWSStepFunctions.SendTaskFailure',
+      body: { error: 'signoff.Expired' },
+    });
   });
 });

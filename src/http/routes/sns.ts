@@ -1,17 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { createApproval } from '../../approvals/create.js';
 import { SignoffError } from '../../core/errors.js';
-import { isPipelineNotification, pipelineApprovalRequest } from '../../intake/codepipeline.js';
 import type { Route } from '../../intake/routes.js';
+import { handleSnsNotification } from '../../intake/sns-notification.js';
 import {
   checkAwsUrl,
   createHttpsGetter,
   createSnsVerifier,
   type SnsEnvelope,
 } from '../../intake/sns-signature.js';
-import { isTaskRequest, taskApprovalRequest } from '../../intake/stepfunctions.js';
 import type { Services } from '../../services.js';
 
 const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
@@ -41,8 +39,8 @@ const SnsEnvelopeSchema = Type.Object(
 
 /**
  * POST /integrations/aws/sns: messages from allowed SNS topics, each signature verified
- * before anything is believed. Subscriptions are confirmed; CodePipeline notifications and
- * Step Functions requests become approvals, once per MessageId.
+ * before anything is believed. Subscriptions are confirmed; notifications are handed to
+ * the intake (CodePipeline, Step Functions, CloudFormation), once per MessageId.
  */
 export async function registerSnsRoutes(app: FastifyInstance, services: Services, routes: readonly Route[]) {
   const { config, logger } = services;
@@ -88,43 +86,7 @@ export async function registerSnsRoutes(app: FastifyInstance, services: Services
         return { received: true };
       }
 
-      let message: unknown;
-      try {
-        message = JSON.parse(envelope.Message);
-      } catch {
-        throw new SignoffError('invalid_input', 'The SNS message is not JSON signoff understands.');
-      }
-      let approvalRequest: Parameters<typeof createApproval>[1];
-      if (isPipelineNotification(message)) {
-        try {
-          approvalRequest = pipelineApprovalRequest(
-            message,
-            envelope.TopicArn,
-            routes,
-            services.now(),
-          ).request;
-        } catch (error) {
-          if (error instanceof SignoffError && error.code === 'no_route')
-            logger.error({ ...log, pipeline: message.approval.pipelineName }, `refused: ${error.message}`);
-          throw error;
-        }
-      } else if (isTaskRequest(message)) {
-        approvalRequest = taskApprovalRequest(message, envelope.TopicArn);
-      } else {
-        throw new SignoffError(
-          'invalid_input',
-          'The SNS message is neither a CodePipeline approval nor a signoff request.',
-        );
-      }
-      // The MessageId is the idempotency key: SNS retries and replays create one approval.
-      const { approval, created } = await createApproval(services, approvalRequest, {
-        actor: null,
-        mayNameRequester: true,
-        credentialId: `sns:${envelope.TopicArn}`,
-        idempotencyKey: envelope.MessageId,
-      });
-      logger.info({ ...log, approvalId: approval.id, created }, 'approval request received from SNS');
-      return { approvalId: approval.id, created };
+      return handleSnsNotification(services, routes, envelope);
     },
   );
 }

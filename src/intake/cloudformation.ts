@@ -1,0 +1,85 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
+import type { CreateApprovalRequest } from '../approvals/create.js';
+import { APPROVER_PATTERN } from '../core/identity.js';
+
+const Url = Type.String({ maxLength: 4096, pattern: '^https?://[^\\s]+$' });
+
+/** A CloudFormation custom resource request, as SNS delivers it. */
+const CustomResourceRequest = Type.Object({
+  RequestType: Type.Union([Type.Literal('Create'), Type.Literal('Update'), Type.Literal('Delete')]),
+  ResponseURL: Url,
+  StackId: Type.String({ minLength: 1, maxLength: 2048 }),
+  RequestId: Type.String({ minLength: 1, maxLength: 200 }),
+  LogicalResourceId: Type.String({ minLength: 1, maxLength: 255 }),
+  ResourceType: Type.String({ minLength: 1, maxLength: 255 }),
+  PhysicalResourceId: Type.Optional(Type.String({ maxLength: 1024 })),
+  ResourceProperties: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+export type CustomResourceRequest = Static<typeof CustomResourceRequest>;
+
+// CloudFormation passes every property as a string (numbers too), or a list of strings.
+const ApprovalProperties = Type.Object({
+  WaitHandle: Url,
+  Approvers: Type.Union([
+    Type.Array(Type.String({ pattern: APPROVER_PATTERN, maxLength: 254 }), { minItems: 1, maxItems: 50 }),
+    Type.String({ minLength: 3, maxLength: 5000 }),
+  ]),
+  Required: Type.Optional(
+    Type.Union([Type.Integer({ minimum: 1, maximum: 50 }), Type.String({ pattern: '^[1-9]\\d?$' })]),
+  ),
+  Title: Type.String({ minLength: 1, maxLength: 200 }),
+  Description: Type.Optional(Type.String({ maxLength: 10_000 })),
+  Timeout: Type.Optional(Type.String({ pattern: '^\\d+(\\.\\d+)?[smhd]?$', maxLength: 20 })),
+});
+
+const ajv = new Ajv({ allErrors: false, coerceTypes: false });
+const validRequest = ajv.compile<CustomResourceRequest>(CustomResourceRequest);
+const validProperties = ajv.compile<Static<typeof ApprovalProperties>>(ApprovalProperties);
+
+/** Whether an SNS message body is a CloudFormation custom resource request. */
+export function isCustomResourceRequest(message: unknown): message is CustomResourceRequest {
+  return validRequest(message);
+}
+
+/**
+ * The approval a `Custom::Approval` Create asks for, or the reason it cannot be made
+ * (which goes back to CloudFormation as FAILED).
+ */
+export function customResourceApproval(
+  request: CustomResourceRequest,
+): { ok: true; approval: CreateApprovalRequest } | { ok: false; reason: string } {
+  if (request.ResourceType !== 'Custom::Approval')
+    return { ok: false, reason: `signoff only handles Custom::Approval, not ${request.ResourceType}.` };
+  const properties = { ...request.ResourceProperties };
+  delete properties.ServiceToken;
+  if (!validProperties(properties)) {
+    const error = validProperties.errors?.[0];
+    const field = error?.instancePath.split('/')[1] || String(error?.params.missingProperty ?? 'properties');
+    return { ok: false, reason: `Property ${field} ${error?.message ?? 'is invalid'}.` };
+  }
+  const approvers =
+    typeof properties.Approvers === 'string'
+      ? properties.Approvers.split(',')
+          .map((a) => a.trim())
+          .filter(Boolean)
+      : properties.Approvers;
+  if (!approvers.every((a) => new RegExp(APPROVER_PATTERN).test(a)))
+    return { ok: false, reason: 'Property Approvers must list email addresses or group:NAME.' };
+  return {
+    ok: true,
+    approval: {
+      title: properties.Title,
+      description: properties.Description,
+      metadata: {
+        source: 'cloudformation',
+        stackId: request.StackId,
+        logicalResourceId: request.LogicalResourceId,
+      },
+      approvers,
+      required: properties.Required === undefined ? undefined : Number(properties.Required),
+      timeout: properties.Timeout,
+      callback: { type: 'cloudformation', url: properties.WaitHandle },
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import { type CreateApprovalRequest, createApproval } from '../approvals/create.js';
+import { cancelApproval } from '../approvals/lifecycle.js';
+import { putToPresignedUrl } from '../callbacks/cloudformation.js';
+import { SignoffError } from '../core/errors.js';
+import type { Services } from '../services.js';
+import {
+  type CustomResourceRequest,
+  customResourceApproval,
+  isCustomResourceRequest,
+} from './cloudformation.js';
+import { isPipelineNotification, pipelineApprovalRequest } from './codepipeline.js';
+import type { Route } from './routes.js';
+import type { SnsEnvelope } from './sns-signature.js';
+import { isTaskRequest, taskApprovalRequest } from './stepfunctions.js';
+
+/** Creates the approval an AWS message asks for; `key` makes SNS retries create it once. */
+async function createFromAws(
+  services: Services,
+  request: CreateApprovalRequest,
+  topicArn: string,
+  key: string,
+) {
+  return createApproval(services, request, {
+    actor: null,
+    mayNameRequester: true,
+    credentialId: `sns:${topicArn}`,
+    idempotencyKey: key,
+  });
+}
+
+/**
+ * Answers a CloudFormation custom resource request at its ResponseURL. Create makes the
+ * approval (PhysicalResourceId = its id) that will signal the stack's WaitConditionHandle;
+ * Delete cancels it if still pending; Update changes nothing. Bad properties answer FAILED.
+ * If the answer cannot be delivered, SNS is told to retry: Create is idempotent by RequestId.
+ */
+async function answerCustomResource(services: Services, request: CustomResourceRequest, topicArn: string) {
+  const respond = (Status: 'SUCCESS' | 'FAILED', PhysicalResourceId: string, Reason: string, Data?: object) =>
+    putToPresignedUrl(
+      request.ResponseURL,
+      {
+        Status,
+        Reason,
+        PhysicalResourceId,
+        StackId: request.StackId,
+        RequestId: request.RequestId,
+        LogicalResourceId: request.LogicalResourceId,
+        Data,
+      },
+      services.config.httpTimeoutMs,
+      'Custom resource response',
+    );
+  const physicalId = request.PhysicalResourceId ?? `signoff-${request.RequestId}`;
+  if (request.RequestType === 'Update') {
+    await respond('SUCCESS', physicalId, 'signoff approvals are not changed by updates');
+    return { responded: 'SUCCESS' };
+  }
+  if (request.RequestType === 'Delete') {
+    if (physicalId.startsWith('apr_')) {
+      await cancelApproval(services, physicalId, 'cloudformation', 'the stack is being deleted').catch(
+        (error: unknown) => {
+          if (!(error instanceof SignoffError && ['already_decided', 'not_found'].includes(error.code)))
+            throw error;
+        },
+      );
+    }
+    await respond('SUCCESS', physicalId, 'Deleted');
+    return { responded: 'SUCCESS' };
+  }
+  const wanted = customResourceApproval(request);
+  if (!wanted.ok) {
+    await respond('FAILED', physicalId, wanted.reason);
+    return { responded: 'FAILED' };
+  }
+  let approvalId: string;
+  try {
+    approvalId = (
+      await createFromAws(services, wanted.approval, topicArn, `cloudformation:${request.RequestId}`)
+    ).approval.id;
+  } catch (error) {
+    if (!(error instanceof SignoffError) || error.code !== 'invalid_input') throw error;
+    await respond('FAILED', physicalId, error.message);
+    return { responded: 'FAILED' };
+  }
+  await respond('SUCCESS', approvalId, 'Waiting for approval', { ApprovalId: approvalId });
+  return { responded: 'SUCCESS', approvalId };
+}
+
+/**
+ * Acts on a verified SNS notification: a CodePipeline manual-approval notification (approvers
+ * from the first matching route), a Step Functions request (its own create body and task
+ * token), or a CloudFormation custom resource request.
+ */
+export async function handleSnsNotification(
+  services: Services,
+  routes: readonly Route[],
+  envelope: SnsEnvelope,
+) {
+  const log = { topic: envelope.TopicArn, messageId: envelope.MessageId };
+  let message: unknown;
+  try {
+    message = JSON.parse(envelope.Message);
+  } catch {
+    throw new SignoffError('invalid_input', 'The SNS message is not JSON signoff understands.');
+  }
+  let request: CreateApprovalRequest;
+  if (isPipelineNotification(message)) {
+    try {
+      request = pipelineApprovalRequest(message, envelope.TopicArn, routes, services.now()).request;
+    } catch (error) {
+      if (error instanceof SignoffError && error.code === 'no_route')
+        services.logger.error(
+          { ...log, pipeline: message.approval.pipelineName },
+          `refused: ${error.message}`,
+        );
+      throw error;
+    }
+  } else if (isTaskRequest(message)) {
+    request = taskApprovalRequest(message, envelope.TopicArn);
+  } else if (isCustomResourceRequest(message)) {
+    return answerCustomResource(services, message, envelope.TopicArn);
+  } else {
+    throw new SignoffError('invalid_input', 'The SNS message is not a request signoff understands.');
+  }
+  const { approval, created } = await createFromAws(services, request, envelope.TopicArn, envelope.MessageId);
+  services.logger.info({ ...log, approvalId: approval.id, created }, 'approval request received from SNS');
+  return { approvalId: approval.id, created };
+}
