@@ -5,7 +5,7 @@ import { createApiKeyAuthenticator, ensureAdminKey } from './auth/api-keys.js';
 import { createJwtAuthenticator } from './auth/jwt.js';
 import { loadPermissions, type PermissionDocument } from './auth/permission-document.js';
 import type { Authenticator } from './auth/principal.js';
-import { createResumeHandler } from './callbacks/resume.js';
+import { createWorkflowHandlers } from './callbacks/resume.js';
 import { createWebhookResumer } from './callbacks/webhook.js';
 import { createLocalChanges } from './changes.js';
 import { createEmailNotifier } from './channels/email-notifier.js';
@@ -119,7 +119,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
   dispatcher = createDispatcher(services, {
     email: createEmailNotifier(services),
     webhook: createWebhookResumer(services),
-    resume: createResumeHandler(services),
+    ...createWorkflowHandlers(services),
   });
   const generatedAdminKey = await ensureAdminKey(db, newId, services.now(), config.adminKey);
   const authenticators = createAuthenticators(config, services, permissions);

@@ -7,7 +7,7 @@ import type { Services } from '../services.js';
 import { findApproval, findApprovalByIdempotencyKey, insertApproval } from '../store/approvals.js';
 import { isUniqueViolation } from '../store/database.js';
 import { audit } from './audit.js';
-import { queueStageNotifications, queueWebhookEvent } from './messages.js';
+import { queueHeartbeat, queueStageNotifications, queueWebhookEvent } from './messages.js';
 
 /** The create body, as the HTTP schema has already checked it. */
 export interface CreateApprovalRequest {
@@ -134,6 +134,7 @@ export async function createApproval(
       );
       await queueStageNotifications(tx, services, approval, now);
       await queueWebhookEvent(tx, services, approval, 'approval.created', now);
+      await queueHeartbeat(tx, approval, 1, now);
       return { approval, created: true };
     });
   let result: Awaited<ReturnType<typeof attempt>>;

@@ -97,3 +97,25 @@ export async function queueResume(tx: Db, services: Services, approval: Approval
     createdAt: now,
   });
 }
+
+export interface HeartbeatPayload {
+  readonly approvalId: string;
+  readonly sequence: number;
+}
+
+/**
+ * Queues the next Step Functions heartbeat of a pending approval. The id is derived from
+ * the approval and the sequence, so a retried step never starts a second chain.
+ */
+export async function queueHeartbeat(tx: Db, approval: Approval, sequence: number, now: Date): Promise<void> {
+  if (approval.callback?.type !== 'stepfunctions' || !approval.callback.heartbeatSeconds) return;
+  const payload: HeartbeatPayload = { approvalId: approval.id, sequence };
+  await insertOutbox(tx, {
+    id: `msg_hb${approval.id.slice('apr_'.length)}_${sequence}`,
+    approvalId: approval.id,
+    kind: 'heartbeat',
+    payload: { ...payload },
+    createdAt: now,
+    dueAt: new Date(now.getTime() + approval.callback.heartbeatSeconds * 1000),
+  });
+}

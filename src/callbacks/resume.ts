@@ -1,4 +1,4 @@
-import type { ResumePayload } from '../approvals/messages.js';
+import { type HeartbeatPayload, queueHeartbeat, type ResumePayload } from '../approvals/messages.js';
 import type { Callback } from '../core/model.js';
 import type { Services } from '../services.js';
 import { findApproval, replaceCallback } from '../store/approvals.js';
@@ -24,15 +24,19 @@ function withoutSecrets(callback: Callback): Callback {
 }
 
 /**
- * Resumes the workflow waiting on an approval (CodePipeline, Step Functions, CloudFormation).
- * Its token or pre-signed URL is kept only until then.
+ * Resumes the workflow waiting on an approval (CodePipeline, Step Functions, CloudFormation);
+ * its token or pre-signed URL is kept only until then. Also keeps waiting Step Functions
+ * tasks alive with heartbeats.
  */
-export function createResumeHandler(services: Services): OutboxHandler {
+export function createWorkflowHandlers(services: Services): {
+  resume: OutboxHandler;
+  heartbeat: OutboxHandler;
+} {
   const timeoutMs = services.config.httpTimeoutMs;
   const codepipeline = createCodePipelineResumer(timeoutMs);
   const stepfunctions = createStepFunctionsResumer(timeoutMs);
   const cloudformation = createCloudFormationResumer(timeoutMs);
-  return {
+  const resume: OutboxHandler = {
     async deliver(_row, payload) {
       const { approvalId, data } = payload as ResumePayload;
       const callback = (await findApproval(services.db, approvalId))?.callback;
@@ -47,4 +51,17 @@ export function createResumeHandler(services: Services): OutboxHandler {
       return report;
     },
   };
+  const heartbeat: OutboxHandler = {
+    async deliver(_row, payload) {
+      const { approvalId, sequence } = payload as HeartbeatPayload;
+      const approval = await findApproval(services.db, approvalId);
+      const callback = approval?.callback;
+      if (approval?.status !== 'pending' || callback?.type !== 'stepfunctions')
+        return { skipped: 'approval is no longer pending' };
+      await stepfunctions.heartbeat(callback);
+      await queueHeartbeat(services.db, approval, sequence + 1, services.now());
+      return { silent: true };
+    },
+  };
+  return { resume, heartbeat };
 }

@@ -1,4 +1,9 @@
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  SendTaskFailureCommand,
+  SendTaskHeartbeatCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
 import type { StepFunctionsCallback } from '../core/model.js';
 import { awsClientOptions, classifyAwsError } from './aws-errors.js';
 import { type Outcome, truncate } from './outcome.js';
@@ -52,6 +57,16 @@ export function createStepFunctionsResumer(timeoutMs: number) {
         throw classifyAwsError(error, fail ? 'SendTaskFailure' : 'SendTaskSuccess');
       }
       return { target: 'stepfunctions', call: fail ? 'SendTaskFailure' : 'SendTaskSuccess' };
+    },
+    /** Tells Step Functions the task is still alive while people decide. */
+    async heartbeat(callback: StepFunctionsCallback) {
+      try {
+        await clientFor(callback.region).send(
+          new SendTaskHeartbeatCommand({ taskToken: callback.taskToken }),
+        );
+      } catch (error) {
+        throw classifyAwsError(error, 'SendTaskHeartbeat');
+      }
     },
   };
 }

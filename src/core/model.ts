@@ -66,6 +66,8 @@ export interface StepFunctionsCallback {
   readonly region?: string | undefined;
   /** Reject and expiry fail the task instead of succeeding with `approved: false`. */
   readonly failOnReject?: boolean | undefined;
+  /** While pending, send SendTaskHeartbeat this often (for tasks with a HeartbeatSeconds). */
+  readonly heartbeatSeconds?: number | undefined;
 }
 
 /** Signals a CloudFormation WaitConditionHandle through its pre-signed URL. */

@@ -56,6 +56,7 @@ const CallbackSchema = Type.Union([
       taskToken: Type.String({ minLength: 1, maxLength: 2048 }),
       region: Type.Optional(AwsRegion),
       failOnReject: Type.Optional(Type.Boolean()),
+      heartbeatSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 86_400 })),
     },
     { additionalProperties: false },
   ),

@@ -11,6 +11,7 @@ const TaskRequest = Type.Object(
     signoff: Type.Omit(CreateApprovalBody, ['callback']),
     taskToken: Type.String({ minLength: 1, maxLength: 2048 }),
     failOnReject: Type.Optional(Type.Boolean()),
+    heartbeatSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 86_400 })),
   },
   { additionalProperties: false },
 );
@@ -33,10 +34,16 @@ export function taskApprovalRequest(message: unknown, topicArn: string): CreateA
       `Step Functions request ${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}.`,
     );
   }
-  const { signoff, taskToken, failOnReject } = message;
+  const { signoff, taskToken, failOnReject, heartbeatSeconds } = message;
   return {
     ...(signoff as Omit<CreateApprovalRequest, 'callback'>),
     metadata: { source: 'stepfunctions', ...signoff.metadata },
-    callback: { type: 'stepfunctions', taskToken, failOnReject, region: regionOfTopic(topicArn) },
+    callback: {
+      type: 'stepfunctions',
+      taskToken,
+      failOnReject,
+      heartbeatSeconds,
+      region: regionOfTopic(topicArn),
+    },
   };
 }

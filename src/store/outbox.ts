@@ -1,7 +1,7 @@
 import { type Db, isPostgres } from './database.js';
 import type { OutboxRow } from './schema.js';
 
-export type OutboxKind = 'email' | 'webhook' | 'resume';
+export type OutboxKind = 'email' | 'webhook' | 'resume' | 'heartbeat';
 export type OutboxStatus = 'pending' | 'delivered' | 'dead';
 
 export interface NewOutboxMessage {
@@ -10,6 +10,8 @@ export interface NewOutboxMessage {
   readonly kind: OutboxKind;
   readonly payload: Record<string, unknown>;
   readonly createdAt: Date;
+  /** When to deliver it; now unless given. */
+  readonly dueAt?: Date | undefined;
 }
 
 /** Queues one message; it is written in the caller's transaction, next to the state change. */
@@ -23,11 +25,13 @@ export async function insertOutbox(db: Db, message: NewOutboxMessage): Promise<v
       payload: JSON.stringify(message.payload),
       status: 'pending',
       attempts: 0,
-      next_attempt_at: message.createdAt.getTime(),
+      next_attempt_at: (message.dueAt ?? message.createdAt).getTime(),
       last_error: null,
       created_at: message.createdAt.getTime(),
       delivered_at: null,
     })
+    // A message is queued once by id: a repeated insert (a retried step) changes nothing.
+    .onConflict((oc) => oc.column('id').doNothing())
     .execute();
 }
 

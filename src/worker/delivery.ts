@@ -1,7 +1,11 @@
 import type { OutboxRow } from '../store/schema.js';
 
 /** What a delivery attempt reports when it did its job; goes to the audit trail. */
-export type DeliveryReport = { readonly skipped?: string } & Record<string, unknown>;
+export type DeliveryReport = {
+  readonly skipped?: string;
+  /** Routine deliveries (heartbeats) leave no audit event. */
+  readonly silent?: boolean;
+} & Record<string, unknown>;
 
 /** Delivers one outbox message of one kind. Throwing means "try again later". */
 export interface OutboxHandler {

@@ -19,6 +19,7 @@ const AUDIT_TYPES: Record<OutboxKind, { ok: AuditType; failed: AuditType; dead: 
   email: { ok: 'notification.sent', failed: 'notification.failed', dead: 'notification.dead_lettered' },
   webhook: { ok: 'callback.delivered', failed: 'callback.failed', dead: 'callback.dead_lettered' },
   resume: { ok: 'callback.delivered', failed: 'callback.failed', dead: 'callback.dead_lettered' },
+  heartbeat: { ok: 'callback.delivered', failed: 'callback.failed', dead: 'callback.dead_lettered' },
 };
 
 /** Exponential backoff with "equal jitter": half the delay is fixed, half random. */
@@ -120,9 +121,10 @@ export function createDispatcher(
       else if (settled) logger.warn({ ...log, retryInMs: delay }, 'outbox delivery failed; will retry');
       return;
     }
-    const event = report.skipped
-      ? null
-      : { type: types.ok, data: { messageId: row.id, attempts, ...report } };
+    const event =
+      report.skipped || report.silent
+        ? null
+        : { type: types.ok, data: { messageId: row.id, attempts, ...report } };
     await settle(row, (tx, lease) => markOutboxDelivered(tx, lease, attempts, services.now()), event);
     logger.debug({ messageId: row.id, kind, attempts, skipped: report.skipped }, 'outbox message delivered');
   }

@@ -196,6 +196,34 @@ describe('Step Functions: SendTaskSuccess / SendTaskFailure', () => {
   });
 });
 
+describe('Step Functions heartbeats', () => {
+  it('sends SendTaskHeartbeat every heartbeatSeconds while pending, and none after the decision', async () => {
+    const heartbeats = () =>
+      aws.calls.filter(
+        (c) => c.target === 'AWSStepFunctions.SendTaskHeartbeat' && c.body.taskToken === 'task-alive',
+      );
+    const id = await createWith({ type: 'stepfunctions', taskToken: 'task-alive', heartbeatSeconds: 60 });
+    expect(heartbeats()).toHaveLength(0);
+    try {
+      h.advance(61_000);
+      await eventually(() => expect(heartbeats()).toHaveLength(1));
+      h.advance(61_000);
+      await eventually(() => expect(heartbeats()).toHaveLength(2));
+      await decide(id, 'approve');
+      await eventually(() =>
+        expect(callsFor('taskToken', 'task-alive').filter((c) => c.target.endsWith('Success'))).toHaveLength(
+          1,
+        ),
+      );
+      h.advance(61_000);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(heartbeats()).toHaveLength(2);
+    } finally {
+      h.advance(-183_000);
+    }
+  });
+});
+
 describe('CloudFormation: the WaitConditionHandle pre-signed URL', () => {
   it('PUTs SUCCESS or FAILURE with no Content-Type and an exact Content-Length', async () => {
     const approved = await createWith({ type: 'cloudformation', url: `${receiver.url}?sig=approve` });
