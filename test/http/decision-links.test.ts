@@ -247,7 +247,7 @@ describe('decision pages', () => {
   });
 
   it('offers no renewal once the approval itself has timed out, even before the sweeper ran', async () => {
-    const { approval, mails } = await createAndMail({ timeout: '30m' });
+    const { mails } = await createAndMail({ timeout: '30m' });
     const path = pathOf(mails[0] as ReceivedMail);
     h.advance(31 * 60 * 1000);
     try {
