@@ -87,9 +87,12 @@ export const CreateApprovalBody = Type.Object(
 );
 export type CreateApprovalBody = Static<typeof CreateApprovalBody>;
 
+const VerdictSchema = Type.Union([Type.Literal('approve'), Type.Literal('reject')]);
+
+/** A verdict with an optional comment: the API's JSON body and the decision page's form. */
 export const DecisionBody = Type.Object(
   {
-    verdict: Type.Union([Type.Literal('approve'), Type.Literal('reject')]),
+    verdict: VerdictSchema,
     comment: Type.Optional(Type.String({ maxLength: 2000 })),
   },
   { additionalProperties: false },
@@ -121,17 +124,8 @@ export type WaitQuery = Static<typeof WaitQuery>;
 export const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 128 }) });
 export type TokenParams = Static<typeof TokenParams>;
 
-export const LinkDecisionForm = Type.Object(
-  {
-    verdict: Type.Union([Type.Literal('approve'), Type.Literal('reject')]),
-    comment: Type.Optional(Type.String({ maxLength: 2000 })),
-  },
-  { additionalProperties: false },
-);
-export type LinkDecisionForm = Static<typeof LinkDecisionForm>;
-
 export const PageQuery = Type.Object(
-  { verdict: Type.Optional(Type.Union([Type.Literal('approve'), Type.Literal('reject')])) },
+  { verdict: Type.Optional(VerdictSchema) },
   { additionalProperties: true },
 );
 export type PageQuery = Static<typeof PageQuery>;

@@ -20,7 +20,7 @@ import {
   renderRenewedPage,
   renderSpentLinkPage,
 } from '../pages.js';
-import { LinkDecisionForm, PageQuery, TokenParams } from '../schemas.js';
+import { DecisionBody, PageQuery, TokenParams } from '../schemas.js';
 
 /** Whether the caller asked for JSON rather than a page. */
 export function wantsJson(request: FastifyRequest): boolean {
@@ -110,9 +110,9 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
     },
   );
 
-  app.post<{ Params: TokenParams; Body: LinkDecisionForm }>(
+  app.post<{ Params: TokenParams; Body: DecisionBody }>(
     '/d/:token',
-    { schema: { params: TokenParams, body: LinkDecisionForm } },
+    { schema: { params: TokenParams, body: DecisionBody } },
     async (request, reply) => {
       const { token } = request.params;
       try {
