@@ -104,8 +104,9 @@ export interface HeartbeatPayload {
 }
 
 /**
- * Queues the next Step Functions heartbeat of a pending approval. The id is derived from
- * the approval and the sequence, so a retried step never starts a second chain.
+ * Queues heartbeat number `sequence` of a pending approval, due `sequence` intervals after
+ * it was created (a fixed schedule, however late the previous one went out). The id comes
+ * from the approval and the sequence, so a retried step never starts a second chain.
  */
 export async function queueHeartbeat(tx: Db, approval: Approval, sequence: number, now: Date): Promise<void> {
   if (approval.callback?.type !== 'stepfunctions' || !approval.callback.heartbeatSeconds) return;
@@ -116,6 +117,6 @@ export async function queueHeartbeat(tx: Db, approval: Approval, sequence: numbe
     kind: 'heartbeat',
     payload: { ...payload },
     createdAt: now,
-    dueAt: new Date(now.getTime() + approval.callback.heartbeatSeconds * 1000),
+    dueAt: new Date(approval.createdAt.getTime() + sequence * approval.callback.heartbeatSeconds * 1000),
   });
 }

@@ -228,11 +228,15 @@ describe('CloudFormation: the WaitConditionHandle pre-signed URL', () => {
   it('PUTs SUCCESS or FAILURE with no Content-Type and an exact Content-Length', async () => {
     const approved = await createWith({ type: 'cloudformation', url: `${receiver.url}?sig=approve` });
     const rejected = await createWith({ type: 'cloudformation', url: `${receiver.url}?sig=reject` });
+    const expired = await createWith(
+      { type: 'cloudformation', url: `${receiver.url}?sig=expire` },
+      { timeout: '1s' },
+    );
     await decide(approved, 'approve');
     await decide(rejected, 'reject', 'not now');
     const signals = await eventually(() => {
       const puts = receiver.received.filter((r) => r.method === 'PUT' && r.status === 200);
-      expect(puts).toHaveLength(2);
+      expect(puts).toHaveLength(3);
       return puts;
     });
     for (const put of signals) {
@@ -244,6 +248,10 @@ describe('CloudFormation: the WaitConditionHandle pre-signed URL', () => {
     expect(byId.get(rejected)).toMatchObject({
       Status: 'FAILURE',
       Reason: expect.stringContaining('not now'),
+    });
+    expect(byId.get(expired)).toMatchObject({
+      Status: 'FAILURE',
+      Reason: expect.stringContaining('expired'),
     });
     expect(JSON.parse(byId.get(approved).Data)).toMatchObject({ status: 'approved' });
   });
