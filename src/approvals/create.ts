@@ -1,13 +1,20 @@
 import { sha256Hex } from '../auth/secrets.js';
-import { newApproval, normalizeIdentity } from '../core/approval.js';
+import { cancel, newApproval, normalizeIdentity } from '../core/approval.js';
 import { parseDuration } from '../core/duration.js';
 import { SignoffError } from '../core/errors.js';
 import type { Approval, Callback, Policy } from '../core/model.js';
 import type { Services } from '../services.js';
-import { findApproval, findApprovalByIdempotencyKey, insertApproval } from '../store/approvals.js';
-import { isUniqueViolation } from '../store/database.js';
+import {
+  findApproval,
+  findApprovalByIdempotencyKey,
+  findPendingIdsByKey,
+  insertApproval,
+} from '../store/approvals.js';
+import { type Db, isUniqueViolation } from '../store/database.js';
 import { audit } from './audit.js';
 import { queueHeartbeat, queueStageNotifications, queueWebhookEvent } from './messages.js';
+import { VersionConflict } from './transaction.js';
+import { commitTransition } from './transition.js';
 
 /** The create body, as the HTTP schema has already checked it. */
 export interface CreateApprovalRequest {
@@ -22,6 +29,7 @@ export interface CreateApprovalRequest {
   timeout?: string | number;
   notify?: string[];
   callback?: Callback;
+  key?: string;
 }
 
 export interface CreateContext {
@@ -68,6 +76,22 @@ function timeoutMs(services: Services, timeout: string | number | undefined): nu
 }
 
 /**
+ * Cancels the pending approvals that carry the new one's key, in the creating transaction:
+ * an approval of an old commit must not ship a new one. Their callbacks are told.
+ */
+async function supersede(tx: Db, services: Services, newer: Approval, now: Date): Promise<string[]> {
+  const cancelled: string[] = [];
+  for (const id of await findPendingIdsByKey(tx, newer.supersedeKey as string)) {
+    const older = await findApproval(tx, id);
+    const result = older && cancel(older, now, 'signoff', `superseded by ${newer.id}`);
+    if (!older || !result?.ok) continue;
+    await commitTransition(tx, services, { before: older, after: result.approval, actor: null, now });
+    cancelled.push(id);
+  }
+  return cancelled;
+}
+
+/**
  * Creates an approval with its audit event and queued notifications in one transaction.
  * A repeated Idempotency-Key with the same body returns the first approval.
  */
@@ -94,6 +118,7 @@ export async function createApproval(
       callback: request.callback,
       notify: request.notify,
       timeoutMs: timeoutMs(services, request.timeout),
+      supersedeKey: request.key,
     },
     now,
     services.newId('apr'),
@@ -107,6 +132,7 @@ export async function createApproval(
       }
     : undefined;
 
+  let superseded: string[] = [];
   const attempt = () =>
     services.db.transaction().execute(async (tx) => {
       if (idempotency) {
@@ -122,6 +148,7 @@ export async function createApproval(
           return { approval: existing, created: false };
         }
       }
+      superseded = approval.supersedeKey ? await supersede(tx, services, approval, now) : [];
       await insertApproval(tx, approval, idempotency);
       await audit(
         tx,
@@ -141,10 +168,15 @@ export async function createApproval(
   try {
     result = await attempt();
   } catch (error) {
-    // Two requests with one key raced past the lookup; the loser now finds the winner's approval.
-    if (!idempotency || !isUniqueViolation(error)) throw error;
+    // Two requests with one key raced past the lookup (the loser now finds the winner's
+    // approval), or a superseded approval changed under us: once more from the start.
+    if (!(error instanceof VersionConflict) && !(idempotency && isUniqueViolation(error))) throw error;
     result = await attempt();
   }
-  if (result.created) services.wakeDispatcher();
+  if (result.created) {
+    services.wakeDispatcher();
+    // Waiters on superseded approvals wake up too (a no-op for the others).
+    for (const id of superseded) services.changes.publish(id);
+  }
   return result;
 }

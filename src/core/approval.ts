@@ -22,6 +22,7 @@ export interface NewApprovalInput {
   readonly callback?: Callback | null | undefined;
   readonly notify?: readonly string[] | undefined;
   readonly timeoutMs: number;
+  readonly supersedeKey?: string | null | undefined;
 }
 
 /** Normalises an identity for comparison: emails are case-insensitive. */
@@ -46,6 +47,7 @@ export function newApproval(input: NewApprovalInput, now: Date, id: string): App
     expiresAt: new Date(now.getTime() + input.timeoutMs),
     decidedAt: null,
     reason: null,
+    supersedeKey: input.supersedeKey ?? null,
     decisions: [],
     version: 0,
   };

@@ -98,6 +98,8 @@ export interface Approval {
   readonly decidedAt: Date | null;
   /** Why the approval reached its terminal status, e.g. who rejected or "timed out". */
   readonly reason: string | null;
+  /** A newer approval with the same key supersedes (cancels) this one while it is pending. */
+  readonly supersedeKey: string | null;
   readonly decisions: readonly Decision[];
   /** Optimistic concurrency token: every state change increments it. */
   readonly version: number;

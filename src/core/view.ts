@@ -15,6 +15,7 @@ export function approvalView(approval: Approval) {
     expiresAt: approval.expiresAt.toISOString(),
     decidedAt: approval.decidedAt?.toISOString() ?? null,
     reason: approval.reason,
+    key: approval.supersedeKey,
     callback: approval.callback ? { type: approval.callback.type } : null,
     stages: evaluateStages(approval).map((stage) => ({
       name: stage.name,

@@ -82,6 +82,13 @@ export const CreateApprovalBody = Type.Object(
     timeout: Type.Optional(Duration),
     notify: Type.Optional(Type.Array(Type.Literal('email'), { maxItems: 1 })),
     callback: Type.Optional(CallbackSchema),
+    key: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: 'e.g. web/production: a new approval with the same key cancels the pending older ones',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

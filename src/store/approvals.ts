@@ -43,6 +43,7 @@ export async function insertApproval(
       idempotency_owner: idempotency?.owner ?? null,
       idempotency_key: idempotency?.key ?? null,
       request_hash: idempotency?.requestHash ?? null,
+      supersede_key: approval.supersedeKey,
     })
     .execute();
 }
@@ -87,6 +88,18 @@ export async function findApproval(db: Db, id: string): Promise<Approval | undef
     .orderBy('id')
     .execute();
   return toApproval(row, decisions);
+}
+
+/** Ids of the pending approvals with this supersede key (oldest first). */
+export async function findPendingIdsByKey(db: Db, key: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('approvals')
+    .select('id')
+    .where('supersede_key', '=', key)
+    .where('status', '=', 'pending')
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => r.id);
 }
 
 /** Finds the approval an earlier request with the same idempotency key created. */
@@ -182,6 +195,7 @@ function toApproval(row: ApprovalRow, decisions: DecisionRow[]): Approval {
     expiresAt: new Date(Number(row.expires_at)),
     decidedAt: row.decided_at === null ? null : new Date(Number(row.decided_at)),
     reason: row.reason,
+    supersedeKey: row.supersede_key,
     version: Number(row.version),
     decisions: decisions.map(
       (d): Decision => ({

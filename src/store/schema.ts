@@ -20,6 +20,7 @@ export interface ApprovalsTable {
   idempotency_owner: string | null;
   idempotency_key: string | null;
   request_hash: string | null;
+  supersede_key: string | null;
 }
 
 export interface DecisionsTable {

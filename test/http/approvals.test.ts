@@ -334,3 +334,40 @@ describe('concurrent creates with one Idempotency-Key', () => {
     expect(new Set(results.map((r) => r.json().id)).size).toBe(1);
   });
 });
+
+describe('supersede', () => {
+  it('cancels the pending approval with the same key when a newer one is created, and tells its callback', async () => {
+    const callback = { type: 'webhook', url: 'http://127.0.0.1:9/hook' };
+    const older = (await create(approvalBody({ key: 'web/production', callback, notify: [] }))).json();
+    const other = (await create(approvalBody({ key: 'web/staging', notify: [] }))).json();
+    const newer = (await create(approvalBody({ key: 'web/production', notify: [] }))).json();
+    expect(newer).toMatchObject({ status: 'pending', key: 'web/production' });
+    const superseded = (await h.api({ method: 'GET', url: `/v1/approvals/${older.id}` })).json();
+    expect(superseded).toMatchObject({
+      status: 'cancelled',
+      reason: `Cancelled by signoff: superseded by ${newer.id}`,
+    });
+    expect((await h.api({ method: 'GET', url: `/v1/approvals/${other.id}` })).json().status).toBe('pending');
+    const told = await h.signoff.services.db
+      .selectFrom('outbox')
+      .select('payload')
+      .where('approval_id', '=', older.id)
+      .where('kind', '=', 'webhook')
+      .execute();
+    expect(told.map((row) => JSON.parse(row.payload).type)).toEqual(['approval.created', 'approval.decided']);
+    expect(JSON.parse(told[1]?.payload ?? '{}').data).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('leaves a decided approval with the same key alone', async () => {
+    const lead = await h.keyFor('lead@example.com', ['approvals:decide']);
+    const first = (await create(approvalBody({ key: 'api/production', notify: [] }))).json();
+    await h.api({
+      method: 'POST',
+      url: `/v1/approvals/${first.id}/decisions`,
+      payload: { verdict: 'approve' },
+      token: lead,
+    });
+    await create(approvalBody({ key: 'api/production', notify: [] }));
+    expect((await h.api({ method: 'GET', url: `/v1/approvals/${first.id}` })).json().status).toBe('approved');
+  });
+});
