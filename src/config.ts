@@ -48,6 +48,8 @@ export interface Config {
   readonly snsCaFile: string | undefined;
   /** Path of the routing file for approvals that arrive from AWS. */
   readonly routesPath: string | undefined;
+  /** Hosts a CloudFormation WaitHandle or custom resource ResponseURL may point at. */
+  readonly cfnUrlHost: RegExp;
 }
 
 type Env = Record<string, string | undefined>;
@@ -82,10 +84,11 @@ function identifier(env: Env, name: string, fallback: string): string {
   return value;
 }
 
+/** A host pattern, always matched against the whole host name (an unanchored one would let evil.net in). */
 function pattern(env: Env, name: string, fallback: string): RegExp {
   const raw = env[name] || fallback;
   try {
-    return new RegExp(raw);
+    return new RegExp(`^(?:${raw})$`);
   } catch {
     throw new SignoffError('invalid_input', `${name}="${raw}" is not a regular expression.`);
   }
@@ -166,6 +169,11 @@ export function loadConfig(env: Env = process.env): Config {
     snsCertHost: pattern(env, 'SIGNOFF_SNS_CERT_HOST', '^sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?$'),
     snsCaFile: env.SIGNOFF_SNS_CA_FILE || undefined,
     routesPath: env.SIGNOFF_ROUTES || undefined,
+    cfnUrlHost: pattern(
+      env,
+      'SIGNOFF_CFN_URL_HOST',
+      '^cloudformation-(custom-resource-response|waitcondition)-[a-z0-9-]+\\.s3([.-][a-z0-9-]+)*\\.amazonaws\\.com(\\.cn)?$',
+    ),
   };
   if (config.oidcClockSkewSeconds > 60)
     throw new SignoffError('invalid_input', 'SIGNOFF_OIDC_CLOCK_SKEW must be at most 60s.');

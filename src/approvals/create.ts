@@ -43,6 +43,11 @@ export interface CreateContext {
   /** Scope of idempotency keys: one caller's key never collides with another's. */
   readonly credentialId: string;
   readonly idempotencyKey?: string | undefined;
+  /**
+   * The key alone identifies the request (an SNS MessageId): a replay returns the first
+   * approval even if the body was derived differently (e.g. a timeout counted from now).
+   */
+  readonly keyIdentifiesRequest?: boolean | undefined;
 }
 
 function buildPolicy(request: CreateApprovalRequest): Policy {
@@ -73,6 +78,15 @@ function timeoutMs(services: Services, timeout: string | number | undefined): nu
   if (ms > services.config.maxTimeoutMs)
     throw new SignoffError('invalid_input', 'timeout is longer than SIGNOFF_MAX_TIMEOUT allows.');
   return ms;
+}
+
+/** Whether a URL may receive CloudFormation signals: only pre-signed S3 hosts, never internal ones. */
+export function isCloudFormationUrl(services: Services, url: string): boolean {
+  try {
+    return services.config.cfnUrlHost.test(new URL(url).hostname);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -106,6 +120,11 @@ export async function createApproval(
     normalizeIdentity(request.requester) !== normalizeIdentity(context.actor ?? '')
   )
     throw new SignoffError('forbidden', 'This credential may only request approvals as itself.');
+  if (request.callback?.type === 'cloudformation' && !isCloudFormationUrl(services, request.callback.url))
+    throw new SignoffError(
+      'invalid_input',
+      'callback.url must be a CloudFormation WaitConditionHandle URL (a host allowed by SIGNOFF_CFN_URL_HOST).',
+    );
   const now = services.now();
   const approval = newApproval(
     {
@@ -138,7 +157,7 @@ export async function createApproval(
       if (idempotency) {
         const earlier = await findApprovalByIdempotencyKey(tx, idempotency.owner, idempotency.key);
         if (earlier) {
-          if (earlier.request_hash !== idempotency.requestHash)
+          if (!context.keyIdentifiesRequest && earlier.request_hash !== idempotency.requestHash)
             throw new SignoffError(
               'idempotency_conflict',
               'This Idempotency-Key was used with a different request.',

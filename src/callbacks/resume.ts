@@ -44,9 +44,16 @@ export function createWorkflowHandlers(services: Services): {
         throw new PermanentDeliveryError('The approval has no workflow to resume.');
       const outcome = outcomeOf(data);
       let report: Record<string, unknown>;
-      if (callback.type === 'codepipeline') report = await codepipeline.resume(callback, outcome);
-      else if (callback.type === 'stepfunctions') report = await stepfunctions.resume(callback, outcome);
-      else report = await cloudformation.resume(callback, outcome);
+      try {
+        if (callback.type === 'codepipeline') report = await codepipeline.resume(callback, outcome);
+        else if (callback.type === 'stepfunctions') report = await stepfunctions.resume(callback, outcome);
+        else report = await cloudformation.resume(callback, outcome);
+      } catch (error) {
+        // A final refusal means the token or URL will never be used again: do not keep it.
+        if (error instanceof PermanentDeliveryError)
+          await replaceCallback(services.db, approvalId, withoutSecrets(callback));
+        throw error;
+      }
       await replaceCallback(services.db, approvalId, withoutSecrets(callback));
       return report;
     },

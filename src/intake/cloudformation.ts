@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import type { CreateApprovalRequest } from '../approvals/create.js';
+import { parseDuration } from '../core/duration.js';
 import { APPROVER_PATTERN } from '../core/identity.js';
 
 const Url = Type.String({ maxLength: 4096, pattern: '^https?://[^\\s]+$' });
@@ -66,6 +67,9 @@ export function customResourceApproval(
       : properties.Approvers;
   if (!approvers.every((a) => new RegExp(APPROVER_PATTERN).test(a)))
     return { ok: false, reason: 'Property Approvers must list email addresses or group:NAME.' };
+  // A WaitCondition waits 12 hours at most; an approval outliving it could signal nothing.
+  if (properties.Timeout && (parseDuration(properties.Timeout) ?? 0) > 12 * 3_600_000)
+    return { ok: false, reason: 'Property Timeout must be at most 12h (the longest a WaitCondition waits).' };
   return {
     ok: true,
     approval: {
@@ -78,7 +82,7 @@ export function customResourceApproval(
       },
       approvers,
       required: properties.Required === undefined ? undefined : Number(properties.Required),
-      timeout: properties.Timeout,
+      timeout: properties.Timeout ?? '12h',
       callback: { type: 'cloudformation', url: properties.WaitHandle },
     },
   };

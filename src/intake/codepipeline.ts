@@ -29,9 +29,14 @@ export function isPipelineNotification(
   );
 }
 
+/** A region name, or undefined when the value is not one (so the SDK is never handed garbage). */
+export function validRegion(value: unknown): string | undefined {
+  return typeof value === 'string' && /^[a-z]{2}(-[a-z]+)+-\d$/.test(value) ? value : undefined;
+}
+
 /** The region of a topic ARN: arn:aws:sns:REGION:ACCOUNT:NAME. */
 export function regionOfTopic(topicArn: string): string | undefined {
-  return topicArn.split(':')[3] || undefined;
+  return validRegion(topicArn.split(':')[3]);
 }
 
 const HTTP_LINK = /^https?:\/\/\S+$/;
@@ -69,7 +74,7 @@ export function pipelineApprovalRequest(
     untilExpiry ?? Number.POSITIVE_INFINITY,
   );
   const link = [approval.externalEntityLink, approval.approvalReviewLink].find((l) => l && HTTP_LINK.test(l));
-  const region = notification.region ?? regionOfTopic(topicArn);
+  const region = validRegion(notification.region) ?? regionOfTopic(topicArn);
   return {
     route,
     request: {

@@ -1,8 +1,9 @@
-import { type CreateApprovalRequest, createApproval } from '../approvals/create.js';
+import { type CreateApprovalRequest, createApproval, isCloudFormationUrl } from '../approvals/create.js';
 import { cancelApproval } from '../approvals/lifecycle.js';
 import { putToPresignedUrl } from '../callbacks/cloudformation.js';
 import { SignoffError } from '../core/errors.js';
 import type { Services } from '../services.js';
+import { findApproval } from '../store/approvals.js';
 import {
   type CustomResourceRequest,
   customResourceApproval,
@@ -25,6 +26,7 @@ async function createFromAws(
     mayNameRequester: true,
     credentialId: `sns:${topicArn}`,
     idempotencyKey: key,
+    keyIdentifiesRequest: true,
   });
 }
 
@@ -35,6 +37,11 @@ async function createFromAws(
  * If the answer cannot be delivered, SNS is told to retry: Create is idempotent by RequestId.
  */
 async function answerCustomResource(services: Services, request: CustomResourceRequest, topicArn: string) {
+  if (!isCloudFormationUrl(services, request.ResponseURL))
+    throw new SignoffError(
+      'invalid_input',
+      'The ResponseURL is not on a host allowed by SIGNOFF_CFN_URL_HOST.',
+    );
   const respond = (Status: 'SUCCESS' | 'FAILED', PhysicalResourceId: string, Reason: string, Data?: object) =>
     putToPresignedUrl(
       request.ResponseURL,
@@ -56,11 +63,16 @@ async function answerCustomResource(services: Services, request: CustomResourceR
     return { responded: 'SUCCESS' };
   }
   if (request.RequestType === 'Delete') {
-    if (physicalId.startsWith('apr_')) {
+    // Only the approval this very resource created: another approval's id must not cancel it.
+    const approval = physicalId.startsWith('apr_') ? await findApproval(services.db, physicalId) : undefined;
+    const ours =
+      approval?.callback?.type === 'cloudformation' &&
+      approval.metadata.stackId === request.StackId &&
+      approval.metadata.logicalResourceId === request.LogicalResourceId;
+    if (ours && approval.status === 'pending') {
       await cancelApproval(services, physicalId, 'cloudformation', 'the stack is being deleted').catch(
         (error: unknown) => {
-          if (!(error instanceof SignoffError && ['already_decided', 'not_found'].includes(error.code)))
-            throw error;
+          if (!(error instanceof SignoffError && error.code === 'already_decided')) throw error;
         },
       );
     }

@@ -4,6 +4,9 @@ import { rootCertificates } from 'node:tls';
 import { LRUCache } from 'lru-cache';
 import { SignoffError } from '../core/errors.js';
 
+const MAX_AGE_MS = 65 * 60_000;
+const MAX_CLOCK_AHEAD_MS = 5 * 60_000;
+
 /** The fields of an SNS HTTP(S) delivery that signoff reads. */
 export interface SnsEnvelope {
   readonly Type: 'Notification' | 'SubscriptionConfirmation' | 'UnsubscribeConfirmation';
@@ -102,6 +105,10 @@ export function createSnsVerifier(options: { hostPattern: RegExp; get: HttpsGett
   }
 
   return async (envelope: SnsEnvelope): Promise<void> => {
+    // SNS gives up on an HTTP delivery within an hour: anything older is a replay.
+    const age = options.now().getTime() - Date.parse(envelope.Timestamp);
+    if (!(age < MAX_AGE_MS && age > -MAX_CLOCK_AHEAD_MS))
+      refuse('The SNS message is too old, or from the future.');
     const certUrl = checkAwsUrl(envelope.SigningCertURL, options.hostPattern, 'SigningCertURL', true);
     let cert: X509Certificate;
     try {

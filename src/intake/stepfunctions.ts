@@ -12,6 +12,8 @@ const TaskRequest = Type.Object(
     taskToken: Type.String({ minLength: 1, maxLength: 2048 }),
     failOnReject: Type.Optional(Type.Boolean()),
     heartbeatSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 86_400 })),
+    /** The task's region, when the topic is in another one (task tokens work only in their own). */
+    region: Type.Optional(Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' })),
   },
   { additionalProperties: false },
 );
@@ -34,7 +36,7 @@ export function taskApprovalRequest(message: unknown, topicArn: string): CreateA
       `Step Functions request ${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}.`,
     );
   }
-  const { signoff, taskToken, failOnReject, heartbeatSeconds } = message;
+  const { signoff, taskToken, failOnReject, heartbeatSeconds, region } = message;
   return {
     ...(signoff as Omit<CreateApprovalRequest, 'callback'>),
     metadata: { source: 'stepfunctions', ...signoff.metadata },
@@ -43,7 +45,7 @@ export function taskApprovalRequest(message: unknown, topicArn: string): CreateA
       taskToken,
       failOnReject,
       heartbeatSeconds,
-      region: regionOfTopic(topicArn),
+      region: region ?? regionOfTopic(topicArn),
     },
   };
 }

@@ -19,7 +19,7 @@ beforeAll(async () => {
     AWS_SECRET_ACCESS_KEY: AWS_TEST_CREDENTIALS.secretAccessKey,
     AWS_REGION: 'eu-west-1',
   });
-  h = await startHarness();
+  h = await startHarness({ SIGNOFF_CFN_URL_HOST: '127\\.0\\.0\\.1' });
   lead = await h.keyFor('lead@example.com', ['approvals:decide']);
 });
 afterAll(async () => {
@@ -263,6 +263,8 @@ describe('the REST API', () => {
       { type: 'codepipeline', pipelineName: 'web', stageName: 'Prod', actionName: 'Approve' },
       { type: 'stepfunctions' },
       { type: 'cloudformation', url: 'ftp://example.com/x' },
+      // Only WaitCondition hosts: signoff must not be made to PUT to internal services.
+      { type: 'cloudformation', url: 'http://169.254.169.254/latest/meta-data' },
       { type: 'stepfunctions', taskToken: 't', extra: true },
       { type: 'lambda', arn: 'x' },
     ]) {

@@ -45,6 +45,7 @@ beforeAll(async () => {
     ...sns.env,
     SIGNOFF_SNS_TOPICS: `${TOPIC}, arn:aws:sns:eu-west-1:123456789012:unused`,
     SIGNOFF_ROUTES: routes,
+    SIGNOFF_CFN_URL_HOST: '127\\.0\\.0\\.1',
   });
   lead = await h.keyFor('lead@example.com', ['approvals:decide']);
 });
@@ -169,11 +170,36 @@ describe('CodePipeline through SNS', () => {
     });
   });
 
-  it('creates one approval for a replayed MessageId', async () => {
+  it('creates one approval for a replayed MessageId, however much later SNS retries', async () => {
     const envelope = sns.notification(TOPIC, pipelineMessage('cp-replay'));
     const first = (await post(envelope)).json();
-    const again = (await post(envelope)).json();
-    expect(again).toEqual({ approvalId: first.approvalId, created: false });
+    h.advance(5_000);
+    try {
+      const again = await post(envelope);
+      expect(again.statusCode).toBe(200);
+      expect(again.json()).toEqual({ approvalId: first.approvalId, created: false });
+    } finally {
+      h.advance(-5_000);
+    }
+  });
+
+  it('refuses a message older than SNS ever retries, and malformed signed fields', async () => {
+    const before = await approvalCount();
+    h.advance(2 * 3_600_000);
+    try {
+      const old = await post(sns.notification(TOPIC, pipelineMessage('cp-old')));
+      expect(old.statusCode).toBe(403);
+      expect(old.json().error.code).toBe('invalid_signature');
+    } finally {
+      h.advance(-2 * 3_600_000);
+    }
+    const shifted = await post({
+      ...sns.notification(TOPIC, pipelineMessage('cp-shift')),
+      MessageId: 'x\nSubject\ny',
+    });
+    expect(shifted.statusCode).toBe(400);
+    expect(shifted.json().error.code).toBe('invalid_input');
+    expect(await approvalCount()).toBe(before);
   });
 
   it('refuses a notification no route covers, creating nothing', async () => {
@@ -370,6 +396,29 @@ describe('CloudFormation custom resources through SNS', () => {
     const response = await create('bad', { Approvers: ['not an address'], Title: '' });
     expect(response).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('Property') });
     expect(await approvalCount()).toBe(before);
+  });
+
+  it('never cancels, on Delete, an approval this resource did not create', async () => {
+    const unrelated = (
+      await h.api({
+        method: 'POST',
+        url: '/v1/approvals',
+        payload: { title: 'Unrelated', approvers: ['lead@example.com'], notify: [] },
+      })
+    ).json();
+    await post(sns.notification(TOPIC, customResource('Delete', 'foreign', {}, unrelated.id)));
+    await eventually(() => expect(puts('/response/foreign')).toHaveLength(1));
+    expect(JSON.parse(puts('/response/foreign')[0]?.body ?? '{}')).toMatchObject({ Status: 'SUCCESS' });
+    expect((await h.api({ method: 'GET', url: `/v1/approvals/${unrelated.id}` })).json().status).toBe(
+      'pending',
+    );
+  });
+
+  it('refuses a Timeout longer than a WaitCondition waits', async () => {
+    expect(await create('too-long', { Timeout: '13h' })).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining('12h'),
+    });
   });
 
   it('cancels a pending approval on Delete and answers Update with SUCCESS', async () => {

@@ -13,6 +13,9 @@ import {
 import type { Services } from '../../services.js';
 
 const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
+// Every signed field but Message is a single line of a known form: a value with a newline
+// could move text between fields without changing the signed bytes.
+const Line = (max: number) => Type.String({ minLength: 1, maxLength: max, pattern: '^[^\\r\\n]+$' });
 
 const SnsEnvelopeSchema = Type.Object(
   {
@@ -21,17 +24,20 @@ const SnsEnvelopeSchema = Type.Object(
       Type.Literal('SubscriptionConfirmation'),
       Type.Literal('UnsubscribeConfirmation'),
     ]),
-    MessageId: Text(100),
-    TopicArn: Text(300),
+    MessageId: Type.String({ pattern: '^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$' }),
+    TopicArn: Type.String({
+      maxLength: 300,
+      pattern: '^arn:aws[a-z-]*:sns:[a-z0-9-]+:\\d{12}:[A-Za-z0-9_.-]+$',
+    }),
     Message: Type.String({ maxLength: 300_000 }),
-    Timestamp: Text(40),
+    Timestamp: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$' }),
     SignatureVersion: Type.Union([Type.Literal('1'), Type.Literal('2')]),
     Signature: Text(2000),
-    SigningCertURL: Text(2000),
-    Subject: Type.Optional(Type.String({ maxLength: 200 })),
-    SubscribeURL: Type.Optional(Text(2000)),
+    SigningCertURL: Line(2000),
+    Subject: Type.Optional(Type.String({ maxLength: 200, pattern: '^[^\\r\\n]*$' })),
+    SubscribeURL: Type.Optional(Line(2000)),
     UnsubscribeURL: Type.Optional(Text(2000)),
-    Token: Type.Optional(Text(2000)),
+    Token: Type.Optional(Line(2000)),
   },
   // SNS may add fields over time; unknown ones are not signed and are ignored.
   { additionalProperties: true },
