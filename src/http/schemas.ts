@@ -8,7 +8,7 @@ const Email = Type.String({
   pattern: EMAIL_PATTERN,
   description: 'an email address',
 });
-export const Approver = Type.String({
+const Approver = Type.String({
   minLength: 3,
   maxLength: 254,
   pattern: APPROVER_PATTERN,
