@@ -4,7 +4,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { SignoffError } from './core/errors.js';
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+const ajv = new Ajv({ allErrors: true, strict: false, discriminator: true });
 
 /** "(line 12)" for a path into the YAML document, when the document knows it. */
 function lineOf(source: string, path: (string | number)[]): string {
@@ -29,6 +29,12 @@ function describeError(source: string, error: ErrorObject): string {
   return `${path}${lineOf(source, segments)}: ${error.message ?? 'is invalid'}${extra}`;
 }
 
+/** A mistake the schema cannot see (say, a bad expression), at a path into the document. */
+export interface DocumentIssue {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
 /**
  * Parses a YAML (or JSON) configuration document and checks it against `schema`; every
  * mistake is reported with its path and line, e.g. `/rules/1/permissions/0 (line 8): …`.
@@ -38,6 +44,7 @@ export function parseConfigDocument<S extends TSchema>(
   origin: string,
   schema: S,
   what: string,
+  check?: (value: Static<S>) => DocumentIssue[],
 ): Static<S> {
   const doc = parseDocument(source);
   if (doc.errors.length > 0)
@@ -46,6 +53,14 @@ export function parseConfigDocument<S extends TSchema>(
   const validate = ajv.compile<Static<S>>(schema);
   if (!validate(value)) {
     const problems = (validate.errors ?? []).slice(0, 10).map((e) => `  ${describeError(source, e)}`);
+    throw new SignoffError('invalid_input', `${origin} is not a valid ${what}:\n${problems.join('\n')}`);
+  }
+  const issues = check?.(value) ?? [];
+  if (issues.length > 0) {
+    const problems = issues.slice(0, 10).map((issue) => {
+      const path = `/${issue.path.join('/')}`;
+      return `  ${path}${lineOf(source, [...issue.path])}: ${issue.message}`;
+    });
     throw new SignoffError('invalid_input', `${origin} is not a valid ${what}:\n${problems.join('\n')}`);
   }
   return value;

@@ -50,6 +50,14 @@ export interface Config {
   readonly routesPath: string | undefined;
   /** Hosts a CloudFormation WaitHandle or custom resource ResponseURL may point at. */
   readonly cfnUrlHost: RegExp;
+  /** Path of the named policies file. */
+  readonly policiesPath: string | undefined;
+  /** OpenAI-compatible chat-completions endpoint for `ai` stages (base URL, e.g. https://api.openai.com/v1). */
+  readonly aiUrl: string | undefined;
+  readonly aiKey: string | undefined;
+  readonly aiModel: string | undefined;
+  /** How long one AI review may take before the stage hands over. */
+  readonly aiTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -174,10 +182,20 @@ export function loadConfig(env: Env = process.env): Config {
       'SIGNOFF_CFN_URL_HOST',
       '^cloudformation-(custom-resource-response|waitcondition)-[a-z0-9-]+\\.s3([.-][a-z0-9-]+)*\\.amazonaws\\.com(\\.cn)?$',
     ),
+    policiesPath: env.SIGNOFF_POLICIES || undefined,
+    aiUrl: url(env, 'SIGNOFF_AI_URL', ['https:', 'http:']),
+    aiKey: env.SIGNOFF_AI_KEY || undefined,
+    aiModel: env.SIGNOFF_AI_MODEL || undefined,
+    aiTimeoutMs: duration(env, 'SIGNOFF_AI_TIMEOUT', '60s'),
   };
   if (config.oidcClockSkewSeconds > 60)
     throw new SignoffError('invalid_input', 'SIGNOFF_OIDC_CLOCK_SKEW must be at most 60s.');
   if (config.linkTtlMs <= 0) throw new SignoffError('invalid_input', 'SIGNOFF_LINK_TTL must be more than 0.');
+  if (config.aiUrl && !config.aiModel)
+    throw new SignoffError(
+      'invalid_input',
+      'SIGNOFF_AI_URL is set: name the model too, in SIGNOFF_AI_MODEL.',
+    );
   if (config.defaultTimeoutMs > config.maxTimeoutMs)
     throw new SignoffError('invalid_input', 'SIGNOFF_DEFAULT_TIMEOUT must not exceed SIGNOFF_MAX_TIMEOUT.');
   return config;

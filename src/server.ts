@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
+import { createReviewHandler } from './approvals/review.js';
+import { createTimerHandler } from './approvals/timers.js';
 import { createApiKeyAuthenticator, ensureAdminKey } from './auth/api-keys.js';
 import { createJwtAuthenticator } from './auth/jwt.js';
 import { loadPermissions, type PermissionDocument } from './auth/permission-document.js';
@@ -15,6 +17,8 @@ import { buildApp } from './http/app.js';
 import { newId } from './ids.js';
 import { loadRoutes } from './intake/routes.js';
 import { createLogger } from './logger.js';
+import { loadPolicies } from './policies/catalog.js';
+import { type AiReviewer, createAiReviewer } from './reviewers/ai.js';
 import type { Services } from './services.js';
 import { type Db, isPostgres, migrate, openDatabase } from './store/database.js';
 import { createPostgresChanges } from './store/postgres-changes.js';
@@ -60,6 +64,16 @@ async function openChanges(config: Config, db: Db, logger: Logger) {
   return changes;
 }
 
+function createConfiguredReviewer(config: Config): AiReviewer | undefined {
+  if (!config.aiUrl || !config.aiModel) return undefined;
+  return createAiReviewer({
+    url: config.aiUrl,
+    key: config.aiKey,
+    model: config.aiModel,
+    timeoutMs: config.aiTimeoutMs,
+  });
+}
+
 /** API keys always; JWTs when an issuer is configured. */
 function createAuthenticators(
   config: Config,
@@ -89,7 +103,8 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
   const logger = options.logger ?? createLogger(config.logLevel);
   const print = options.print ?? ((text: string) => process.stdout.write(text));
   // A mistake in the permission document stops the start before anything else is opened.
-  const routes = loadRoutes(config.routesPath);
+  const policies = loadPolicies(config.policiesPath, { aiConfigured: Boolean(config.aiUrl) });
+  const routes = loadRoutes(config.routesPath, policies);
   const permissions = loadPermissions({
     path: config.permissionsPath,
     issuer: config.oidcIssuer,
@@ -114,12 +129,15 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     newId,
     changes,
     mailer: options.mailer ?? chooseMailer(config, print),
+    policies,
     wakeDispatcher: () => dispatcher?.wake(),
   };
   dispatcher = createDispatcher(services, {
     email: createEmailNotifier(services),
     webhook: createWebhookResumer(services),
     ...createWorkflowHandlers(services),
+    review: createReviewHandler(services, createConfiguredReviewer(config)),
+    timer: createTimerHandler(services),
   });
   const generatedAdminKey = await ensureAdminKey(db, newId, services.now(), config.adminKey);
   const authenticators = createAuthenticators(config, services, permissions);

@@ -3,6 +3,7 @@ import type { ApprovalChanges } from './changes.js';
 import type { Mailer } from './channels/mailer.js';
 import type { Config } from './config.js';
 import type { NewId } from './ids.js';
+import type { PolicyCatalog } from './policies/catalog.js';
 import type { Db } from './store/database.js';
 
 /** Everything the application needs, wired once at start and passed down explicitly. */
@@ -14,6 +15,8 @@ export interface Services {
   readonly newId: NewId;
   readonly changes: ApprovalChanges;
   readonly mailer: Mailer;
+  /** Named policies from SIGNOFF_POLICIES. */
+  readonly policies: PolicyCatalog;
   /** Nudges the outbox dispatcher after a commit so delivery does not wait for the next poll. */
   readonly wakeDispatcher: () => void;
 }

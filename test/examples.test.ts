@@ -278,6 +278,6 @@ describe('examples/', () => {
       stage: 'Production',
       action: 'Approve',
     });
-    expect(route?.approvers.length).toBeGreaterThan(0);
+    expect(route?.approvers?.length).toBeGreaterThan(0);
   });
 });

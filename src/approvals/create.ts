@@ -3,6 +3,10 @@ import { cancel, newApproval, normalizeIdentity } from '../core/approval.js';
 import { parseDuration } from '../core/duration.js';
 import { SignoffError } from '../core/errors.js';
 import type { Approval, Callback, Policy } from '../core/model.js';
+import { advance } from '../core/stages.js';
+import { compileStages } from '../policies/compile.js';
+import type { StageSpec } from '../policies/spec.js';
+import { reviewRules } from '../reviewers/rule.js';
 import type { Services } from '../services.js';
 import {
   findApproval,
@@ -12,9 +16,9 @@ import {
 } from '../store/approvals.js';
 import { type Db, isUniqueViolation } from '../store/database.js';
 import { audit } from './audit.js';
-import { queueHeartbeat, queueStageNotifications, queueWebhookEvent } from './messages.js';
+import { queueHeartbeat, queueWebhookEvent } from './messages.js';
 import { VersionConflict } from './transaction.js';
-import { commitTransition } from './transition.js';
+import { commitTransition, recordProgress } from './transition.js';
 
 /** The create body, as the HTTP schema has already checked it. */
 export interface CreateApprovalRequest {
@@ -23,8 +27,11 @@ export interface CreateApprovalRequest {
   link?: string;
   metadata?: Record<string, unknown>;
   requester?: string;
-  approvers: string[];
+  /** Exactly one of: `approvers` (+ `required`), inline `stages`, or a named `policy`. */
+  approvers?: string[];
   required?: number;
+  stages?: StageSpec[];
+  policy?: string;
   allowSelfApproval?: boolean;
   timeout?: string | number;
   notify?: string[];
@@ -50,25 +57,58 @@ export interface CreateContext {
   readonly keyIdentifiesRequest?: boolean | undefined;
 }
 
-function buildPolicy(request: CreateApprovalRequest): Policy {
-  const approvers = [
-    ...new Set(request.approvers.map((a) => (a.startsWith('group:') ? a : normalizeIdentity(a)))),
-  ];
-  const required = request.required ?? 1;
-  const hasGroups = approvers.some((a) => a.startsWith('group:'));
-  if (!hasGroups && required > approvers.length)
+function simplePolicy(approvers: string[], required: number, allowSelfApproval: boolean): Policy {
+  const unique = [...new Set(approvers.map((a) => (a.startsWith('group:') ? a : normalizeIdentity(a))))];
+  if (!unique.some((a) => a.startsWith('group:')) && required > unique.length)
     throw new SignoffError(
       'invalid_input',
-      `required (${required}) is more than the number of approvers (${approvers.length}).`,
+      `required (${required}) is more than the number of approvers (${unique.length}).`,
     );
   return {
-    stages: [{ name: 'approval', type: 'human', gates: [{ approvers, required }] }],
-    allowSelfApproval: request.allowSelfApproval ?? false,
+    stages: [{ name: 'approval', type: 'human', gates: [{ approvers: unique, required }] }],
+    allowSelfApproval,
   };
 }
 
-function timeoutMs(services: Services, timeout: string | number | undefined): number {
-  if (timeout === undefined) return services.config.defaultTimeoutMs;
+/** The policy a request asks for: a named one, inline stages, or approvers as one human stage. */
+function buildPolicy(
+  services: Services,
+  request: CreateApprovalRequest,
+): { policy: Policy; timeoutMs?: number | undefined } {
+  const given = [request.approvers, request.stages, request.policy].filter((v) => v !== undefined).length;
+  if (given !== 1)
+    throw new SignoffError('invalid_input', 'Give exactly one of approvers, stages or policy.');
+  if (request.required !== undefined && request.approvers === undefined)
+    throw new SignoffError('invalid_input', 'required goes with approvers; gates of stages have their own.');
+  if (request.policy !== undefined) {
+    const named = services.policies.get(request.policy);
+    if (!named) throw new SignoffError('invalid_input', `There is no policy named "${request.policy}".`);
+    // A request may not loosen a policy the team wrote down.
+    if (request.allowSelfApproval !== undefined)
+      throw new SignoffError('invalid_input', `allowSelfApproval is set by the policy "${named.name}".`);
+    return { policy: named.policy, timeoutMs: named.timeoutMs };
+  }
+  const allowSelfApproval = request.allowSelfApproval ?? false;
+  if (request.approvers)
+    return { policy: simplePolicy(request.approvers, request.required ?? 1, allowSelfApproval) };
+  const compiled = compileStages(request.stages ?? [], ['stages'], {
+    aiConfigured: Boolean(services.config.aiUrl),
+  });
+  const first = compiled.issues[0];
+  if (first)
+    throw new SignoffError('invalid_input', `body/${first.path.join('/')} ${first.message}`, {
+      details: { issues: compiled.issues.map((i) => ({ path: `/${i.path.join('/')}`, message: i.message })) },
+    });
+  return { policy: { stages: compiled.stages, allowSelfApproval } };
+}
+
+function timeoutMs(
+  services: Services,
+  timeout: string | number | undefined,
+  policyTimeoutMs?: number,
+): number {
+  if (timeout === undefined)
+    return Math.min(policyTimeoutMs ?? services.config.defaultTimeoutMs, services.config.maxTimeoutMs);
   const ms = parseDuration(timeout);
   if (ms === undefined || ms <= 0)
     throw new SignoffError(
@@ -126,22 +166,25 @@ export async function createApproval(
       'callback.url must be a CloudFormation WaitConditionHandle URL (a host allowed by SIGNOFF_CFN_URL_HOST).',
     );
   const now = services.now();
-  const approval = newApproval(
+  const { policy, timeoutMs: policyTimeoutMs } = buildPolicy(services, request);
+  const created = newApproval(
     {
       title: request.title,
       description: request.description,
       link: request.link,
       metadata: request.metadata,
       requester: request.requester ?? context.actor,
-      policy: buildPolicy(request),
+      policy,
       callback: request.callback,
       notify: request.notify,
-      timeoutMs: timeoutMs(services, request.timeout),
+      timeoutMs: timeoutMs(services, request.timeout, policyTimeoutMs),
       supersedeKey: request.key,
     },
     now,
     services.newId('apr'),
   );
+  // Rule stages at the front decide at once: a docs-only change is approved before anyone is mailed.
+  const approval = advance(created, now, reviewRules);
   const idempotency = context.idempotencyKey
     ? {
         // Hashed: a token's issuer#subject can be far longer than the column (GitHub's are).
@@ -178,9 +221,15 @@ export async function createApproval(
         { title: approval.title },
         now,
       );
-      await queueStageNotifications(tx, services, approval, now);
       await queueWebhookEvent(tx, services, approval, 'approval.created', now);
-      await queueHeartbeat(tx, approval, 1, now);
+      await recordProgress(tx, services, {
+        before: null,
+        after: approval,
+        actor: approval.requester,
+        now,
+        byHuman: false,
+      });
+      if (approval.status === 'pending') await queueHeartbeat(tx, approval, 1, now);
       return { approval, created: true };
     });
   let result: Awaited<ReturnType<typeof attempt>>;

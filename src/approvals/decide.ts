@@ -1,6 +1,7 @@
 import { type DecisionInput, decide } from '../core/approval.js';
 import { SignoffError } from '../core/errors.js';
 import type { Approval } from '../core/model.js';
+import { reviewRules } from '../reviewers/rule.js';
 import type { Services } from '../services.js';
 import type { Db } from '../store/database.js';
 import { withApproval } from './transaction.js';
@@ -19,13 +20,12 @@ export async function decideApproval(
   return withApproval(services, id, async (tx, approval) => {
     const now = services.now();
     if (beforeCommit) await beforeCommit(tx, approval);
-    const result = decide(approval, input, now, services.newId('dec'));
+    const result = decide(approval, input, now, services.newId('dec'), reviewRules);
     if (!result.ok) throw new SignoffError(result.code, result.message);
     await commitTransition(tx, services, {
       before: approval,
       after: result.approval,
       decision: result.decision,
-      outcome: result.outcome,
       actor: result.decision.actor,
       now,
     });

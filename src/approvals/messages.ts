@@ -1,5 +1,5 @@
 import { approversToNotify, currentStage } from '../core/approval.js';
-import type { Approval } from '../core/model.js';
+import type { Approval, HumanStage, Stage } from '../core/model.js';
 import { approvalView } from '../core/view.js';
 import type { Services } from '../services.js';
 import type { Db } from '../store/database.js';
@@ -12,6 +12,8 @@ export interface EmailPayload {
   readonly stage: string;
   readonly approver: string;
   readonly renewed: boolean;
+  /** A reminder to someone who has not decided yet. */
+  readonly reminder?: boolean | undefined;
 }
 
 export interface WebhookPayload {
@@ -119,4 +121,84 @@ export async function queueHeartbeat(tx: Db, approval: Approval, sequence: numbe
     createdAt: now,
     dueAt: new Date(approval.createdAt.getTime() + sequence * approval.callback.heartbeatSeconds * 1000),
   });
+}
+
+/** The id part of an approval id, for message ids derived from it. */
+function idSuffix(approval: Approval): string {
+  return approval.id.slice('apr_'.length);
+}
+
+function stageIndex(approval: Approval, stage: Stage): number {
+  return approval.policy.stages.findIndex((s) => s.name === stage.name);
+}
+
+export type TimerAction = 'remind' | 'escalate' | 'timeout';
+
+export interface TimerPayload {
+  readonly approvalId: string;
+  readonly stage: string;
+  readonly action: TimerAction;
+  /** Reminders are numbered from 1; each delivered one queues the next. */
+  readonly sequence: number;
+  /** When the stage started waiting (reminders are scheduled from it). */
+  readonly startedAt: string;
+}
+
+/**
+ * Queues one timer of a waiting stage. A stage is reached once per approval, so its index,
+ * the action and the sequence make a stable id: a retried step never queues a timer twice.
+ */
+export async function queueTimer(
+  tx: Db,
+  approval: Approval,
+  payload: TimerPayload,
+  dueAt: Date,
+  now: Date,
+): Promise<void> {
+  const stage = approval.policy.stages.find((s) => s.name === payload.stage);
+  if (!stage || dueAt >= approval.expiresAt) return;
+  const suffix = `${idSuffix(approval)}_${stageIndex(approval, stage)}`;
+  await insertOutbox(tx, {
+    id: `msg_${payload.action[0]}${suffix}_${payload.sequence}`,
+    approvalId: approval.id,
+    kind: 'timer',
+    payload: { ...payload },
+    createdAt: now,
+    dueAt,
+  });
+}
+
+/** Queues the timeout, first reminder and escalation of a human stage that starts waiting now. */
+async function queueStageTimers(tx: Db, approval: Approval, stage: HumanStage, now: Date): Promise<void> {
+  const base = { approvalId: approval.id, stage: stage.name, sequence: 1, startedAt: now.toISOString() };
+  const at = (ms: number) => new Date(now.getTime() + ms);
+  if (stage.timeoutMs)
+    await queueTimer(tx, approval, { ...base, action: 'timeout' }, at(stage.timeoutMs), now);
+  if (stage.remindAfterMs)
+    await queueTimer(tx, approval, { ...base, action: 'remind' }, at(stage.remindAfterMs), now);
+  if (stage.escalateAfterMs && stage.escalateTo?.length)
+    await queueTimer(tx, approval, { ...base, action: 'escalate' }, at(stage.escalateAfterMs), now);
+}
+
+export interface ReviewPayload {
+  readonly approvalId: string;
+  readonly stage: string;
+}
+
+/** Starts the stage that waits now: mails and timers for people, a review for an AI. */
+export async function startStage(tx: Db, services: Services, approval: Approval, now: Date): Promise<void> {
+  const stage = currentStage(approval);
+  if (stage?.type === 'human') {
+    await queueStageNotifications(tx, services, approval, now);
+    await queueStageTimers(tx, approval, stage, now);
+  } else if (stage?.type === 'ai') {
+    const payload: ReviewPayload = { approvalId: approval.id, stage: stage.name };
+    await insertOutbox(tx, {
+      id: `msg_a${idSuffix(approval)}_${stageIndex(approval, stage)}`,
+      approvalId: approval.id,
+      kind: 'review',
+      payload: { ...payload },
+      createdAt: now,
+    });
+  }
 }

@@ -1,10 +1,11 @@
-import type { DecisionOutcome } from '../core/approval.js';
+import { currentStage } from '../core/approval.js';
 import type { Approval, Decision } from '../core/model.js';
 import type { Services } from '../services.js';
+import { countAgreement } from '../store/agreement.js';
 import { insertDecision, updateApprovalState } from '../store/approvals.js';
 import type { Db } from '../store/database.js';
 import { audit } from './audit.js';
-import { queueResume, queueStageNotifications, queueWebhookEvent } from './messages.js';
+import { queueResume, queueWebhookEvent, startStage } from './messages.js';
 import { VersionConflict } from './transaction.js';
 
 const TERMINAL_AUDIT = {
@@ -21,14 +22,7 @@ const TERMINAL_AUDIT = {
 export async function commitTransition(
   tx: Db,
   services: Services,
-  change: {
-    before: Approval;
-    after: Approval;
-    decision?: Decision;
-    outcome?: DecisionOutcome;
-    actor: string | null;
-    now: Date;
-  },
+  change: { before: Approval; after: Approval; decision?: Decision; actor: string | null; now: Date },
 ): Promise<void> {
   const { before, after, decision, actor, now } = change;
   if (!(await updateApprovalState(tx, after, before.version))) throw new VersionConflict();
@@ -52,12 +46,45 @@ export async function commitTransition(
       now,
     );
   }
+  await recordProgress(tx, services, { before, after, actor, now, byHuman: decision !== undefined });
+}
+
+/**
+ * Audits and queues what follows from a change (or from a creation, when `before` is null):
+ * new stage results and escalations, the end of the approval with its callback, or the
+ * start of the stage that waits now.
+ */
+export async function recordProgress(
+  tx: Db,
+  services: Services,
+  change: { before: Approval | null; after: Approval; actor: string | null; now: Date; byHuman: boolean },
+): Promise<void> {
+  const { before, after, actor, now } = change;
+  for (const result of after.results.slice(before?.results.length ?? 0)) {
+    const { at: _at, ...data } = result;
+    await audit(tx, services, after.id, 'stage.result', result.via, { ...data }, now);
+  }
+  for (const escalation of after.escalations.slice(before?.escalations.length ?? 0))
+    await audit(
+      tx,
+      services,
+      after.id,
+      'approval.escalated',
+      null,
+      { stage: escalation.stage, approvers: escalation.approvers },
+      now,
+    );
   if (after.status !== 'pending') {
     await audit(tx, services, after.id, TERMINAL_AUDIT[after.status], actor, { reason: after.reason }, now);
     await queueWebhookEvent(tx, services, after, 'approval.decided', now);
     await queueResume(tx, services, after, now);
-  } else if (change.outcome === 'stage_passed') {
-    await queueStageNotifications(tx, services, after, now);
-    await queueWebhookEvent(tx, services, after, 'approval.stage_passed', now);
+    // The AI's advice is scored only against outcomes people decided.
+    if (change.byHuman) await countAgreement(tx, after);
+    return;
+  }
+  const waiting = currentStage(after);
+  if (waiting && waiting.name !== (before && currentStage(before)?.name)) {
+    await startStage(tx, services, after, now);
+    if (before) await queueWebhookEvent(tx, services, after, 'approval.stage_passed', now);
   }
 }

@@ -10,7 +10,7 @@ import { renderApprovalMail } from './email.js';
 export function createEmailNotifier(services: Services): OutboxHandler {
   return {
     async deliver(_row, payload) {
-      const { approvalId, stage, approver, renewed } = payload as EmailPayload;
+      const { approvalId, stage, approver, renewed, reminder } = payload as EmailPayload;
       const approval = await findApproval(services.db, approvalId);
       const now = services.now();
       if (approval?.status !== 'pending' || now >= approval.expiresAt)
@@ -27,6 +27,7 @@ export function createEmailNotifier(services: Services): OutboxHandler {
           linkExpiresAt: link.expiresAt,
           now,
           renewed,
+          reminder,
         }),
       );
       return { channel: 'email', to: approver, stage, linkExpiresAt: link.expiresAt.toISOString() };

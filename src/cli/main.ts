@@ -97,6 +97,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-l, --link <url>', 'where approvers can look (a diff, a staging site)')
     .option('-a, --approver <email>', 'an approver (repeatable)', collect, [])
     .option('-r, --required <n>', 'how many approvers must approve', (v) => Number.parseInt(v, 10))
+    .option('-p, --policy <name>', "a named policy from the server's policies file, instead of --approver")
     .option('--requester <email>', 'who asks (defaults to the credential)')
     .option('--metadata <json>', 'JSON object with details for approvers and rules')
     .option('--timeout <duration>', 'how long to wait before the approval expires', duration)
@@ -107,7 +108,8 @@ export async function main(argv: string[]): Promise<number> {
     )
     .option('--json', 'print the approval as JSON')
     .action(async (options) => {
-      if (options.approver.length === 0) throw new InvalidArgumentError('give at least one --approver');
+      if (options.approver.length === 0 && !options.policy)
+        throw new InvalidArgumentError('give at least one --approver, or a --policy');
       let metadata: unknown;
       if (options.metadata) {
         try {
@@ -120,8 +122,9 @@ export async function main(argv: string[]): Promise<number> {
         title: options.title,
         description: options.description,
         link: options.link,
-        approvers: options.approver,
+        approvers: options.policy ? undefined : options.approver,
         required: options.required,
+        policy: options.policy,
         requester: options.requester,
         metadata,
         timeout: options.timeout === undefined ? undefined : Math.ceil(options.timeout / 1000),
@@ -132,9 +135,11 @@ export async function main(argv: string[]): Promise<number> {
       const approval = await client.request<ApprovalView>('POST', '/v1/approvals', { body, headers });
       if (options.json) print(approval);
       else print(approval.id);
-      log(
-        `created ${approval.id}: waiting for ${approval.stages[0]?.gates.map((g) => g.approvers.join(', ')).join('; ')}`,
-      );
+      const waiting = approval.stages.find((s) => s.status === 'pending');
+      const on = waiting?.gates.length
+        ? waiting.gates.map((g) => g.approvers.join(', ')).join('; ')
+        : (waiting?.name ?? approval.status);
+      log(`created ${approval.id}: ${approval.status === 'pending' ? `waiting for ${on}` : approval.status}`);
       if (options.wait) {
         const timeoutMs = new Date(approval.expiresAt).getTime() - Date.now() + 60_000;
         exitCode = (await waitForApproval(client, approval.id, { timeoutMs, log })).code;

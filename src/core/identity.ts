@@ -6,3 +6,8 @@ export const EMAIL_PATTERN = `^${ADDRESS}$`;
 
 /** An approver: an email address or `group:NAME`, as a JSON Schema pattern. */
 export const APPROVER_PATTERN = `^(group:[A-Za-z0-9._-]+|${ADDRESS})$`;
+
+/** Normalises an identity for comparison: emails are case-insensitive. */
+export function normalizeIdentity(value: string): string {
+  return value.trim().toLowerCase();
+}

@@ -14,17 +14,96 @@ export interface Gate {
   readonly required: number;
 }
 
+/** What a stage does when its own timeout runs out: `escalate` hands over to the next stage. */
+export type TimeoutAction = 'reject' | 'approve' | 'escalate';
+
 export interface HumanStage {
   readonly name: string;
   readonly type: 'human';
   readonly gates: readonly Gate[];
+  /** How long this stage may wait once it is reached, and what happens then. */
+  readonly timeoutMs?: number | undefined;
+  readonly onTimeout?: TimeoutAction | undefined;
+  /** Mail the approvers who have not decided after this long, then every `remindEveryMs`. */
+  readonly remindAfterMs?: number | undefined;
+  readonly remindEveryMs?: number | undefined;
+  /** After this long, `escalateTo` become approvers of every gate of the stage. */
+  readonly escalateAfterMs?: number | undefined;
+  readonly escalateTo?: readonly string[] | undefined;
 }
 
-export type Stage = HumanStage;
+export type RuleOutcome = 'approve' | 'reject' | 'pass';
+
+/** One condition (a CEL expression) and what the stage does when it holds. */
+export interface Rule {
+  readonly when: string;
+  readonly then: RuleOutcome;
+  readonly reason?: string | undefined;
+}
+
+/** Rules evaluated in order; the first that holds decides. None holding skips the stage. */
+export interface RuleStage {
+  readonly name: string;
+  readonly type: 'rule';
+  readonly rules: readonly Rule[];
+}
+
+/** `decide`: the verdict counts; `advise`: shown to the humans; `shadow`: recorded only. */
+export type AiMode = 'decide' | 'advise' | 'shadow';
+
+export interface AiStage {
+  readonly name: string;
+  readonly type: 'ai';
+  readonly mode: AiMode;
+  readonly instructions: string | null;
+  /** Verdicts below this confidence escalate. */
+  readonly minConfidence: number;
+  /** When false, an approving verdict escalates instead. */
+  readonly canApprove: boolean;
+}
+
+export type Stage = HumanStage | RuleStage | AiStage;
 
 export interface Policy {
+  /** The named policy this came from, if any (the AI agreement figures are kept per name). */
+  readonly name?: string | null | undefined;
   readonly stages: readonly Stage[];
   readonly allowSelfApproval: boolean;
+}
+
+/**
+ * How a stage ended without a human verdict. `approve` and `reject` from a rule or AI stage
+ * decide the whole approval; `pass` passes the stage; `skip` hands over to the next stage.
+ */
+export type StageOutcome = 'approve' | 'reject' | 'pass' | 'skip';
+
+export type AiVerdict = 'approve' | 'reject' | 'escalate';
+
+/** What an AI reviewer said (or why it could not say anything). */
+export interface AiReview {
+  readonly model: string;
+  readonly mode: AiMode;
+  readonly verdict: AiVerdict | null;
+  readonly confidence: number | null;
+  readonly rationale: string | null;
+  /** Why the review could not be used: a timeout, an error, malformed output. */
+  readonly error: string | null;
+}
+
+export interface StageResult {
+  readonly stage: string;
+  readonly outcome: StageOutcome;
+  readonly via: 'rule' | 'ai' | 'timeout';
+  readonly reason: string;
+  readonly at: Date;
+  readonly review?: AiReview | undefined;
+}
+
+/** Approvers added to a waiting stage because nobody decided in time. */
+export interface Escalation {
+  readonly stage: string;
+  readonly approvers: readonly string[];
+  readonly at: Date;
 }
 
 export interface Decision {
@@ -101,6 +180,9 @@ export interface Approval {
   /** A newer approval with the same key supersedes (cancels) this one while it is pending. */
   readonly supersedeKey: string | null;
   readonly decisions: readonly Decision[];
+  /** Outcomes of stages that ended without a human verdict (rules, AI, stage timeouts). */
+  readonly results: readonly StageResult[];
+  readonly escalations: readonly Escalation[];
   /** Optimistic concurrency token: every state change increments it. */
   readonly version: number;
 }

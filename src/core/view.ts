@@ -1,5 +1,24 @@
 import { evaluateStages } from './approval.js';
-import type { Approval } from './model.js';
+import type { Approval, Decision, StageResult } from './model.js';
+
+function humanDecision(d: Decision) {
+  return {
+    stage: d.stage,
+    actor: d.actor,
+    verdict: d.verdict,
+    comment: d.comment,
+    via: d.via,
+    at: d.at.toISOString(),
+  };
+}
+
+/** A rule, an AI or a timeout that approved or rejected a stage shows as a decision of its own. */
+function automatedDecision(r: StageResult) {
+  const verdict = r.outcome === 'reject' ? 'reject' : r.outcome === 'skip' ? null : 'approve';
+  if (!verdict) return [];
+  const actor = r.via === 'ai' ? `ai:${r.review?.model ?? 'unknown'}` : r.via;
+  return [{ stage: r.stage, actor, verdict, comment: r.reason, via: r.via, at: r.at.toISOString() }];
+}
 
 /** The public JSON shape of an approval (see the contract). Secrets of the callback never appear. */
 export function approvalView(approval: Approval) {
@@ -26,15 +45,20 @@ export function approvalView(approval: Approval) {
         required: gate.required,
         approvals: gate.approvals,
       })),
+      result: stage.result
+        ? {
+            outcome: stage.result.outcome,
+            via: stage.result.via,
+            reason: stage.result.reason,
+            at: stage.result.at.toISOString(),
+            review: stage.result.review ?? null,
+          }
+        : null,
     })),
-    decisions: approval.decisions.map((d) => ({
-      stage: d.stage,
-      actor: d.actor,
-      verdict: d.verdict,
-      comment: d.comment,
-      via: d.via,
-      at: d.at.toISOString(),
-    })),
+    decisions: [
+      ...approval.decisions.map(humanDecision),
+      ...approval.results.flatMap(automatedDecision),
+    ].sort((a, b) => a.at.localeCompare(b.at)),
   };
 }
 

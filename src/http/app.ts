@@ -8,6 +8,7 @@ import { registerApprovalRoutes } from './routes/approvals.js';
 import { decisionPageErrors, registerDecisionPageRoutes } from './routes/decision-pages.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOutboxRoutes } from './routes/outbox.js';
+import { registerPolicyRoutes } from './routes/policies.js';
 import { registerSnsRoutes } from './routes/sns.js';
 import { createValidatorCompiler } from './validation.js';
 
@@ -64,6 +65,7 @@ export async function buildApp(
   registerHealthRoutes(app, services);
   registerApprovalRoutes(app, services, authenticators);
   registerOutboxRoutes(app, services, authenticators);
+  registerPolicyRoutes(app, services, authenticators);
   await app.register(async (pages) => registerDecisionPageRoutes(pages, services));
   await app.register(async (sns) => registerSnsRoutes(sns, services, intake.routes));
   return app;

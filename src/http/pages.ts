@@ -2,6 +2,7 @@ import type { OpenedLink } from '../approvals/links.js';
 import { evaluateStages } from '../core/approval.js';
 import { formatDuration } from '../core/duration.js';
 import type { Approval, Verdict } from '../core/model.js';
+import { adviceFor } from '../core/review.js';
 import { escapeHtml, metadataText, safeHref } from '../html.js';
 
 const STYLE = `body{font-family:system-ui,sans-serif;max-width:42em;margin:2em auto;padding:0 1em;color:#1f2328}
@@ -9,7 +10,7 @@ h1{font-size:1.4em}pre{background:#f6f8fa;padding:.8em;overflow:auto}.muted{colo
 textarea{width:100%;min-height:5em;box-sizing:border-box}.actions{display:flex;gap:1em;margin-top:1em}
 button{font-size:1em;padding:.6em 1.4em;border-radius:6px;border:1px solid #1f232826;cursor:pointer}
 .approve{background:#1a7f37;color:#fff}.reject{background:#cf222e;color:#fff}.selected{outline:3px solid #0969da}
-.banner{padding:.8em;border-radius:6px;background:#fff8c5}`;
+.banner{padding:.8em;border-radius:6px;background:#fff8c5}.advice{border-left:3px solid #8250df;padding-left:.8em}`;
 
 /** A whole page: inline style only, no script, no third-party asset. */
 export function page(title: string, body: string): string {
@@ -29,7 +30,10 @@ function summary(approval: Approval, now: Date): string {
 times out in ${escapeHtml(formatDuration(approval.expiresAt.getTime() - now.getTime()))}</p>
 ${approval.description ? `<p style="white-space:pre-wrap">${escapeHtml(approval.description)}</p>` : ''}
 ${href ? `<p>Link: <a href="${escapeHtml(href)}" rel="noreferrer noopener">${escapeHtml(approval.link)}</a></p>` : approval.link ? `<p>Link: ${escapeHtml(approval.link)}</p>` : ''}
-${metadata ? `<pre>${escapeHtml(metadata)}</pre>` : ''}`;
+${metadata ? `<pre>${escapeHtml(metadata)}</pre>` : ''}
+${adviceFor(approval)
+  .map((line) => `<p class="advice">${escapeHtml(line)}</p>`)
+  .join('\n')}`;
 }
 
 /** The confirmation page a link opens. Viewing it decides nothing. */

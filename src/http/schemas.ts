@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { APPROVER_PATTERN, EMAIL_PATTERN } from '../core/identity.js';
 import { APPROVAL_STATUSES } from '../core/model.js';
+import { PolicyName, StagesSpec } from '../policies/spec.js';
 
 const Email = Type.String({
   minLength: 3,
@@ -76,8 +77,10 @@ export const CreateApprovalBody = Type.Object(
     link: Type.Optional(HttpUrl),
     metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     requester: Type.Optional(Email),
-    approvers: Type.Array(Approver, { minItems: 1, maxItems: 50 }),
+    approvers: Type.Optional(Type.Array(Approver, { minItems: 1, maxItems: 50 })),
     required: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
+    stages: Type.Optional(StagesSpec),
+    policy: Type.Optional(PolicyName),
     allowSelfApproval: Type.Optional(Type.Boolean()),
     timeout: Type.Optional(Duration),
     notify: Type.Optional(Type.Array(Type.Literal('email'), { maxItems: 1 })),

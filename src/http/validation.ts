@@ -12,6 +12,7 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
     coerceTypes: false,
     removeAdditional: false,
     useDefaults: true,
+    discriminator: true,
   });
   const coercing = new Ajv({
     allErrors: false,

@@ -93,6 +93,7 @@ export function pipelineApprovalRequest(
       },
       approvers: route.approvers,
       required: route.required,
+      policy: route.policy,
       notify: route.notify,
       timeout: Number.isFinite(timeoutMs) ? Math.max(1, Math.floor(timeoutMs / 1000)) : undefined,
       callback: {

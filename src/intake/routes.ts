@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { parseConfigDocument, readConfigFile } from '../config-file.js';
+import { type DocumentIssue, parseConfigDocument, readConfigFile } from '../config-file.js';
 import { APPROVER_PATTERN } from '../core/identity.js';
+import type { PolicyCatalog } from '../policies/catalog.js';
 
 const Pattern = Type.String({ minLength: 1, maxLength: 300 });
 
@@ -18,10 +19,13 @@ const RouteSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    approvers: Type.Array(Type.String({ minLength: 3, maxLength: 254, pattern: APPROVER_PATTERN }), {
-      minItems: 1,
-      maxItems: 50,
-    }),
+    approvers: Type.Optional(
+      Type.Array(Type.String({ minLength: 3, maxLength: 254, pattern: APPROVER_PATTERN }), {
+        minItems: 1,
+        maxItems: 50,
+      }),
+    ),
+    policy: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'a named policy' })),
     required: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
     timeout: Type.Optional(Type.String({ pattern: '^\\d+(\\.\\d+)?[smhd]?$' })),
     notify: Type.Optional(Type.Array(Type.Literal('email'), { maxItems: 1 })),
@@ -62,9 +66,34 @@ export function findRoute(routes: readonly Route[], subject: RouteSubject): Rout
   );
 }
 
+/** Each route names approvers or a policy from the policies file, never both. */
+function checkRoutes(routes: readonly Route[], policies: PolicyCatalog): DocumentIssue[] {
+  return routes.flatMap((route, index): DocumentIssue[] => {
+    if ((route.approvers === undefined) === (route.policy === undefined))
+      return [{ path: ['routes', index], message: 'give either approvers or policy' }];
+    if (route.policy !== undefined && !policies.has(route.policy))
+      return [
+        {
+          path: ['routes', index, 'policy'],
+          message: `there is no policy named "${route.policy}" in SIGNOFF_POLICIES`,
+        },
+      ];
+    if (route.policy !== undefined && route.required !== undefined)
+      return [
+        { path: ['routes', index, 'required'], message: 'required goes with approvers, not with a policy' },
+      ];
+    return [];
+  });
+}
+
 /** Reads the routing file named by SIGNOFF_ROUTES; mistakes name their path and line. */
-export function loadRoutes(path: string | undefined): Route[] {
+export function loadRoutes(path: string | undefined, policies: PolicyCatalog = new Map()): Route[] {
   if (!path) return [];
-  return parseConfigDocument(readConfigFile(path, 'SIGNOFF_ROUTES'), path, RoutesSchema, 'routing file')
-    .routes;
+  return parseConfigDocument(
+    readConfigFile(path, 'SIGNOFF_ROUTES'),
+    path,
+    RoutesSchema,
+    'routing file',
+    (document) => checkRoutes(document.routes, policies),
+  ).routes;
 }

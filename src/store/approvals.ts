@@ -4,7 +4,9 @@ import type {
   Callback,
   Channel,
   Decision,
+  Escalation,
   Policy,
+  StageResult,
   Verdict,
 } from '../core/model.js';
 import { type Db, isPostgres } from './database.js';
@@ -37,9 +39,10 @@ export async function insertApproval(
       notify: JSON.stringify(approval.notify),
       created_at: approval.createdAt.getTime(),
       expires_at: approval.expiresAt.getTime(),
-      decided_at: null,
-      reason: null,
+      decided_at: approval.decidedAt?.getTime() ?? null,
+      reason: approval.reason,
       version: approval.version,
+      progress: serializeProgress(approval),
       idempotency_owner: idempotency?.owner ?? null,
       idempotency_key: idempotency?.key ?? null,
       request_hash: idempotency?.requestHash ?? null,
@@ -59,6 +62,7 @@ export async function updateApprovalState(db: Db, approval: Approval, readVersio
       status: approval.status,
       decided_at: approval.decidedAt?.getTime() ?? null,
       reason: approval.reason,
+      progress: serializeProgress(approval),
       version: readVersion + 1,
     })
     .where('id', '=', approval.id)
@@ -179,8 +183,27 @@ export async function insertDecision(db: Db, approvalId: string, decision: Decis
     .execute();
 }
 
+interface StoredProgress {
+  results: (Omit<StageResult, 'at'> & { at: number })[];
+  escalations: (Omit<Escalation, 'at'> & { at: number })[];
+}
+
+function serializeProgress(approval: Approval): string | null {
+  if (approval.results.length === 0 && approval.escalations.length === 0) return null;
+  const progress: StoredProgress = {
+    results: approval.results.map((r) => ({ ...r, at: r.at.getTime() })),
+    escalations: approval.escalations.map((e) => ({ ...e, at: e.at.getTime() })),
+  };
+  return JSON.stringify(progress);
+}
+
 function toApproval(row: ApprovalRow, decisions: DecisionRow[]): Approval {
+  const progress: StoredProgress = row.progress
+    ? (JSON.parse(row.progress) as StoredProgress)
+    : { results: [], escalations: [] };
   return {
+    results: progress.results.map((r) => ({ ...r, at: new Date(r.at) })),
+    escalations: progress.escalations.map((e) => ({ ...e, at: new Date(e.at) })),
     id: row.id,
     status: row.status as ApprovalStatus,
     title: row.title,

@@ -1,7 +1,7 @@
 import { type Db, isPostgres } from './database.js';
 import type { OutboxRow } from './schema.js';
 
-export type OutboxKind = 'email' | 'webhook' | 'resume' | 'heartbeat';
+export type OutboxKind = 'email' | 'webhook' | 'resume' | 'heartbeat' | 'review' | 'timer';
 export type OutboxStatus = 'pending' | 'delivered' | 'dead';
 
 export interface NewOutboxMessage {

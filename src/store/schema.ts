@@ -21,6 +21,8 @@ export interface ApprovalsTable {
   idempotency_key: string | null;
   request_hash: string | null;
   supersede_key: string | null;
+  /** JSON: stage results and escalations; null before any. */
+  progress: string | null;
 }
 
 export interface DecisionsTable {
@@ -82,6 +84,15 @@ export interface ApiKeysTable {
   revoked_at: number | null;
 }
 
+export interface AiAgreementTable {
+  policy: string;
+  stage: string;
+  mode: string;
+  agreed: number;
+  disagreed: number;
+  escalated: number;
+}
+
 export interface Database {
   approvals: ApprovalsTable;
   decisions: DecisionsTable;
@@ -89,6 +100,7 @@ export interface Database {
   outbox: OutboxTable;
   audit_events: AuditEventsTable;
   api_keys: ApiKeysTable;
+  ai_agreement: AiAgreementTable;
 }
 
 export type ApprovalRow = Selectable<ApprovalsTable>;

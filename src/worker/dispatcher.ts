@@ -20,6 +20,9 @@ const AUDIT_TYPES: Record<OutboxKind, { ok: AuditType; failed: AuditType; dead: 
   webhook: { ok: 'callback.delivered', failed: 'callback.failed', dead: 'callback.dead_lettered' },
   resume: { ok: 'callback.delivered', failed: 'callback.failed', dead: 'callback.dead_lettered' },
   heartbeat: { ok: 'callback.delivered', failed: 'callback.failed', dead: 'callback.dead_lettered' },
+  // Reviews and timers write their own audit events with the state change they cause.
+  review: { ok: 'stage.result', failed: 'notification.failed', dead: 'notification.dead_lettered' },
+  timer: { ok: 'approval.reminded', failed: 'notification.failed', dead: 'notification.dead_lettered' },
 };
 
 /** Exponential backoff with "equal jitter": half the delay is fixed, half random. */
@@ -63,8 +66,10 @@ export function createDispatcher(
   const { config, logger } = services;
   // A delivery is abandoned well before its lease runs out, so no other worker can start
   // the same message while this one is still sending it.
+  // An AI review may take longer than a callback: it gets its own deadline.
   const deliveryDeadlineMs = config.httpTimeoutMs * 2;
-  const leaseMs = config.httpTimeoutMs * 3 + 1000;
+  const reviewDeadlineMs = config.aiTimeoutMs + config.httpTimeoutMs;
+  const leaseMs = Math.max(deliveryDeadlineMs, reviewDeadlineMs) + config.httpTimeoutMs + 1000;
   let running = false;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
@@ -100,7 +105,10 @@ export function createDispatcher(
     let report: DeliveryReport;
     try {
       if (!handler) throw new PermanentDeliveryError(`No handler for outbox kind "${row.kind}".`);
-      report = await withDeadline(handler.deliver(row, JSON.parse(row.payload)), deliveryDeadlineMs);
+      report = await withDeadline(
+        handler.deliver(row, JSON.parse(row.payload)),
+        kind === 'review' ? reviewDeadlineMs : deliveryDeadlineMs,
+      );
     } catch (error) {
       const now = services.now();
       const message = error instanceof Error ? error.message : String(error);

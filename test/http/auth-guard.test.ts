@@ -21,6 +21,8 @@ const PROTECTED: { method: 'GET' | 'POST'; url: string; permission: Permission; 
   },
   { method: 'POST', url: '/v1/approvals/:id/cancel', permission: 'approvals:create', body: {} },
   { method: 'GET', url: '/v1/outbox', permission: 'admin' },
+  { method: 'GET', url: '/v1/policies', permission: 'approvals:read' },
+  { method: 'GET', url: '/v1/policies/:name/agreement', permission: 'approvals:read' },
 ];
 // Public: health, the decision links (the token is the credential), SNS (every message's signature is).
 const PUBLIC = [

@@ -1,0 +1,127 @@
+import { approversToNotify, currentStage, normalizeIdentity } from '../core/approval.js';
+import { formatDuration } from '../core/duration.js';
+import type { Approval, HumanStage, StageResult } from '../core/model.js';
+import { advance } from '../core/stages.js';
+import { reviewRules } from '../reviewers/rule.js';
+import type { Services } from '../services.js';
+import type { Db } from '../store/database.js';
+import type { DeliveryReport, OutboxHandler } from '../worker/delivery.js';
+import { audit } from './audit.js';
+import { queueEmail, queueTimer, type TimerPayload } from './messages.js';
+import { withApproval } from './transaction.js';
+import { commitTransition } from './transition.js';
+
+async function mail(
+  tx: Db,
+  services: Services,
+  approval: Approval,
+  stage: string,
+  people: string[],
+  reminder: boolean,
+  now: Date,
+) {
+  if (!approval.notify.includes('email')) return;
+  for (const approver of people)
+    await queueEmail(
+      tx,
+      services,
+      { approvalId: approval.id, stage, approver, renewed: false, reminder },
+      now,
+    );
+}
+
+/** Mails the approvers who have not decided, and schedules the next reminder. */
+async function remind(
+  tx: Db,
+  services: Services,
+  approval: Approval,
+  stage: HumanStage,
+  timer: TimerPayload,
+  now: Date,
+) {
+  const people = approversToNotify(approval);
+  await mail(tx, services, approval, stage.name, people, true, now);
+  await audit(
+    tx,
+    services,
+    approval.id,
+    'approval.reminded',
+    null,
+    { stage: stage.name, approvers: people, sequence: timer.sequence },
+    now,
+  );
+  if (!stage.remindEveryMs || !stage.remindAfterMs) return;
+  // A fixed schedule from the stage's start, however late this reminder went out.
+  const next = new Date(
+    Date.parse(timer.startedAt) + stage.remindAfterMs + timer.sequence * stage.remindEveryMs,
+  );
+  await queueTimer(tx, approval, { ...timer, sequence: timer.sequence + 1 }, next, now);
+}
+
+/** Adds `escalateTo` to every gate of the waiting stage and mails the people among them. */
+async function escalate(tx: Db, services: Services, approval: Approval, stage: HumanStage, now: Date) {
+  const added = (stage.escalateTo ?? []).map((a) => (a.startsWith('group:') ? a : normalizeIdentity(a)));
+  const after: Approval = {
+    ...approval,
+    escalations: [...approval.escalations, { stage: stage.name, approvers: added, at: now }],
+  };
+  await commitTransition(tx, services, { before: approval, after, actor: null, now });
+  const fresh = new Set(added);
+  await mail(
+    tx,
+    services,
+    after,
+    stage.name,
+    approversToNotify(after).filter((p) => fresh.has(p)),
+    false,
+    now,
+  );
+}
+
+const TIMEOUT_OUTCOMES = { reject: 'reject', approve: 'pass', escalate: 'skip' } as const;
+
+/** Ends the waiting stage as its `onTimeout` says (reject unless told otherwise). */
+async function timeOut(
+  tx: Db,
+  services: Services,
+  approval: Approval,
+  stage: HumanStage,
+  timer: TimerPayload,
+  now: Date,
+) {
+  const action = stage.onTimeout ?? 'reject';
+  const waited = formatDuration(now.getTime() - Date.parse(timer.startedAt));
+  const result: StageResult = {
+    stage: stage.name,
+    outcome: TIMEOUT_OUTCOMES[action],
+    via: 'timeout',
+    reason: `Stage "${stage.name}" timed out after ${waited} (onTimeout: ${action})`,
+    at: now,
+  };
+  const after = advance({ ...approval, results: [...approval.results, result] }, now, reviewRules);
+  await commitTransition(tx, services, { before: approval, after, actor: null, now });
+}
+
+/**
+ * Handles a stage's timers (reminder, escalation, timeout) when they fall due. A timer whose
+ * stage no longer waits does nothing, so nothing is sent after the decision.
+ */
+export function createTimerHandler(services: Services): OutboxHandler {
+  return {
+    async deliver(_row, payload): Promise<DeliveryReport> {
+      const timer = payload as TimerPayload;
+      return withApproval(services, timer.approvalId, async (tx, approval) => {
+        const now = services.now();
+        const stage = currentStage(approval);
+        if (approval.status !== 'pending' || now >= approval.expiresAt)
+          return { skipped: 'approval is no longer pending', silent: true };
+        if (stage?.name !== timer.stage || stage.type !== 'human')
+          return { skipped: 'stage is no longer waiting', silent: true };
+        if (timer.action === 'remind') await remind(tx, services, approval, stage, timer, now);
+        else if (timer.action === 'escalate') await escalate(tx, services, approval, stage, now);
+        else await timeOut(tx, services, approval, stage, timer, now);
+        return { silent: true };
+      });
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { type Authenticator, hasUnrestrictedPermission } from '../../auth/principal.js';
+import { SignoffError } from '../../core/errors.js';
+import type { Services } from '../../services.js';
+import { findAgreement } from '../../store/agreement.js';
+import { principalOf, requirePermission } from '../auth.js';
+
+const PolicyParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) });
+
+/**
+ * The named policies, and how often each AI stage that only advised or shadowed agreed with
+ * the people who decided: the figure a team needs before letting the AI decide. Figures
+ * span every approval of a policy, so restricted credentials may not read them.
+ */
+export function registerPolicyRoutes(
+  app: FastifyInstance,
+  services: Services,
+  auth: readonly Authenticator[],
+) {
+  const mustSeeEverything = (request: Parameters<typeof principalOf>[0]) => {
+    if (!hasUnrestrictedPermission(principalOf(request), 'approvals:read'))
+      throw new SignoffError(
+        'forbidden',
+        'Policy figures span all approvals: this needs an unrestricted credential.',
+      );
+  };
+
+  app.get('/v1/policies', { preHandler: requirePermission(auth, 'approvals:read') }, async (request) => {
+    mustSeeEverything(request);
+    return {
+      items: [...services.policies.values()].map((named) => ({
+        name: named.name,
+        description: named.description,
+        allowSelfApproval: named.policy.allowSelfApproval,
+        stages: named.policy.stages.map((s) => ({
+          name: s.name,
+          type: s.type,
+          ...(s.type === 'ai' ? { mode: s.mode } : {}),
+        })),
+      })),
+    };
+  });
+
+  app.get<{ Params: { name: string } }>(
+    '/v1/policies/:name/agreement',
+    { schema: { params: PolicyParams }, preHandler: requirePermission(auth, 'approvals:read') },
+    async (request) => {
+      mustSeeEverything(request);
+      const named = services.policies.get(request.params.name);
+      if (!named) throw new SignoffError('not_found', `There is no policy named "${request.params.name}".`);
+      const counts = new Map((await findAgreement(services.db, named.name)).map((row) => [row.stage, row]));
+      const stages = named.policy.stages.flatMap((stage) => {
+        if (stage.type !== 'ai' || stage.mode === 'decide') return [];
+        const row = counts.get(stage.name);
+        const agreed = Number(row?.agreed ?? 0);
+        const disagreed = Number(row?.disagreed ?? 0);
+        const decided = agreed + disagreed;
+        return [
+          {
+            stage: stage.name,
+            mode: stage.mode,
+            agreed,
+            disagreed,
+            escalated: Number(row?.escalated ?? 0),
+            agreement: decided === 0 ? null : agreed / decided,
+          },
+        ];
+      });
+      return { policy: named.name, stages };
+    },
+  );
+}

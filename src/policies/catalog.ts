@@ -1,0 +1,48 @@
+import { type DocumentIssue, parseConfigDocument, readConfigFile } from '../config-file.js';
+import { parseDuration } from '../core/duration.js';
+import type { Policy } from '../core/model.js';
+import { type CompileOptions, compileStages } from './compile.js';
+import { PoliciesFileSpec } from './spec.js';
+
+/** A policy from the policies file, referenced by name from the API and from AWS routes. */
+export interface NamedPolicy {
+  readonly name: string;
+  readonly description: string | null;
+  readonly policy: Policy;
+  /** The approval timeout this policy asks for, unless the request names one. */
+  readonly timeoutMs: number | undefined;
+}
+
+export type PolicyCatalog = ReadonlyMap<string, NamedPolicy>;
+
+/**
+ * Parses a policies document; every mistake, from a wrong field to a rule that does not
+ * compile, is reported with its path and line.
+ */
+export function parsePolicies(source: string, origin: string, options: CompileOptions): PolicyCatalog {
+  const catalog = new Map<string, NamedPolicy>();
+  parseConfigDocument(source, origin, PoliciesFileSpec, 'policies file', (document) => {
+    const issues: DocumentIssue[] = [];
+    for (const [name, spec] of Object.entries(document.policies)) {
+      const compiled = compileStages(spec.stages, ['policies', name, 'stages'], options);
+      issues.push(...compiled.issues);
+      const timeoutMs = spec.timeout === undefined ? undefined : parseDuration(spec.timeout);
+      if (spec.timeout !== undefined && !timeoutMs)
+        issues.push({ path: ['policies', name, 'timeout'], message: 'must be a duration such as 24h' });
+      catalog.set(name, {
+        name,
+        description: spec.description ?? null,
+        policy: { name, stages: compiled.stages, allowSelfApproval: spec.allowSelfApproval ?? false },
+        timeoutMs,
+      });
+    }
+    return issues;
+  });
+  return catalog;
+}
+
+/** Reads the policies file named by SIGNOFF_POLICIES (none: an empty catalog). */
+export function loadPolicies(path: string | undefined, options: CompileOptions): PolicyCatalog {
+  if (!path) return new Map();
+  return parsePolicies(readConfigFile(path, 'SIGNOFF_POLICIES'), path, options);
+}

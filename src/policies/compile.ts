@@ -1,0 +1,144 @@
+import type { DocumentIssue } from '../config-file.js';
+import { parseDuration } from '../core/duration.js';
+import { normalizeIdentity } from '../core/identity.js';
+import type { Gate, HumanStage, Stage } from '../core/model.js';
+import { checkCondition } from '../reviewers/rule.js';
+import type { StageSpec } from './spec.js';
+
+type Path = (string | number)[];
+
+export interface CompileOptions {
+  /** Whether an AI endpoint is configured (SIGNOFF_AI_URL). */
+  readonly aiConfigured: boolean;
+}
+
+const MIN_REMIND_EVERY_MS = 5 * 60 * 1000;
+
+function normalizeApprover(entry: string): string {
+  return entry.startsWith('group:') ? entry : normalizeIdentity(entry);
+}
+
+/** A duration field in milliseconds, or an issue at its path. */
+function durationField(
+  value: string | number | undefined,
+  path: Path,
+  issues: DocumentIssue[],
+  minMs = 1000,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < minMs) {
+    issues.push({
+      path,
+      message: `must be a duration of at least ${minMs / 1000}s, such as 90s, 15m, 1h or 7d`,
+    });
+    return undefined;
+  }
+  return ms;
+}
+
+function compileGates(
+  spec: Extract<StageSpec, { type: 'human' }>,
+  path: Path,
+  issues: DocumentIssue[],
+): Gate[] {
+  return spec.gates.map((gate, index) => {
+    const approvers = [...new Set(gate.approvers.map(normalizeApprover))];
+    const required = gate.required ?? 1;
+    if (!approvers.some((a) => a.startsWith('group:')) && required > approvers.length)
+      issues.push({
+        path: [...path, 'gates', index, 'required'],
+        message: `required (${required}) is more than the number of approvers (${approvers.length})`,
+      });
+    return { approvers, required };
+  });
+}
+
+function compileHuman(
+  spec: Extract<StageSpec, { type: 'human' }>,
+  name: string,
+  path: Path,
+  issues: DocumentIssue[],
+) {
+  const stage: HumanStage = {
+    name,
+    type: 'human',
+    gates: compileGates(spec, path, issues),
+    timeoutMs: durationField(spec.timeout, [...path, 'timeout'], issues),
+    onTimeout: spec.onTimeout,
+    remindAfterMs: durationField(spec.remindAfter, [...path, 'remindAfter'], issues),
+    remindEveryMs: durationField(spec.remindEvery, [...path, 'remindEvery'], issues, MIN_REMIND_EVERY_MS),
+    escalateAfterMs: durationField(spec.escalateAfter, [...path, 'escalateAfter'], issues),
+    escalateTo: spec.escalateTo?.map(normalizeApprover),
+  };
+  if (spec.remindEvery !== undefined && spec.remindAfter === undefined)
+    issues.push({
+      path: [...path, 'remindEvery'],
+      message: 'needs remindAfter (when the first reminder goes out)',
+    });
+  if ((spec.escalateAfter === undefined) !== (spec.escalateTo === undefined))
+    issues.push({
+      path: [...path, spec.escalateAfter === undefined ? 'escalateTo' : 'escalateAfter'],
+      message: 'escalateAfter and escalateTo go together',
+    });
+  if (spec.onTimeout !== undefined && spec.timeout === undefined)
+    issues.push({ path: [...path, 'onTimeout'], message: 'needs timeout (how long the stage may wait)' });
+  return stage;
+}
+
+function compileStage(
+  spec: StageSpec,
+  name: string,
+  path: Path,
+  options: CompileOptions,
+  issues: DocumentIssue[],
+): Stage {
+  if (spec.type === 'human') return compileHuman(spec, name, path, issues);
+  if (spec.type === 'rule') {
+    for (const [index, rule] of spec.rules.entries()) {
+      const problem = checkCondition(rule.when);
+      if (problem) issues.push({ path: [...path, 'rules', index, 'when'], message: problem });
+    }
+    return { name, type: 'rule', rules: spec.rules };
+  }
+  if (!options.aiConfigured)
+    issues.push({
+      path: [...path, 'type'],
+      message: 'ai stages need an AI endpoint: set SIGNOFF_AI_URL and SIGNOFF_AI_MODEL',
+    });
+  return {
+    name,
+    type: 'ai',
+    mode: spec.mode ?? 'advise',
+    instructions: spec.instructions ?? null,
+    minConfidence: spec.minConfidence ?? 0.8,
+    canApprove: spec.canApprove ?? true,
+  };
+}
+
+/**
+ * Turns stages as written into the policy model, with defaults filled in, and lists every
+ * mistake the schema cannot see (duplicate names, bad expressions, durations) at its path.
+ */
+export function compileStages(
+  specs: readonly StageSpec[],
+  path: Path,
+  options: CompileOptions,
+): { stages: Stage[]; issues: DocumentIssue[] } {
+  const issues: DocumentIssue[] = [];
+  const seen = new Set<string>();
+  const stages = specs.map((spec, index) => {
+    const name = spec.name ?? (seen.has(spec.type) ? `${spec.type}-${index + 1}` : spec.type);
+    if (seen.has(name))
+      issues.push({ path: [...path, index, 'name'], message: `another stage is named "${name}"` });
+    seen.add(name);
+    return compileStage(spec, name, [...path, index], options, issues);
+  });
+  const last = stages.at(-1);
+  if (last?.type === 'ai' && last.mode !== 'decide')
+    issues.push({
+      path: [...path, stages.length - 1, 'mode'],
+      message: `an ${last.mode} stage only records its verdict: add a stage after it that decides`,
+    });
+  return { stages, issues };
+}

@@ -1,0 +1,108 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { APPROVER_PATTERN } from '../core/identity.js';
+
+/** How policies are written, in the API's create body and in the policies file alike. */
+
+const Approver = Type.String({
+  minLength: 3,
+  maxLength: 254,
+  pattern: APPROVER_PATTERN,
+  description: 'an email address or group:NAME',
+});
+export const DurationSpec = Type.Union([
+  Type.String({ pattern: '^\\d+(\\.\\d+)?[smhd]?$', maxLength: 20 }),
+  Type.Integer({ minimum: 1 }),
+]);
+const StageName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' });
+
+const GateSpec = Type.Object(
+  {
+    approvers: Type.Array(Approver, { minItems: 1, maxItems: 50 }),
+    required: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
+  },
+  { additionalProperties: false },
+);
+
+const HumanStageSpec = Type.Object(
+  {
+    name: Type.Optional(StageName),
+    type: Type.Literal('human'),
+    gates: Type.Array(GateSpec, { minItems: 1, maxItems: 10 }),
+    timeout: Type.Optional(DurationSpec),
+    onTimeout: Type.Optional(
+      Type.Union([Type.Literal('reject'), Type.Literal('approve'), Type.Literal('escalate')]),
+    ),
+    remindAfter: Type.Optional(DurationSpec),
+    remindEvery: Type.Optional(DurationSpec),
+    escalateAfter: Type.Optional(DurationSpec),
+    escalateTo: Type.Optional(Type.Array(Approver, { minItems: 1, maxItems: 20 })),
+  },
+  { additionalProperties: false },
+);
+
+const RuleSpec = Type.Object(
+  {
+    when: Type.String({ minLength: 1, maxLength: 2000, description: 'a CEL expression' }),
+    // biome-ignore lint/suspicious/noThenProperty: the contract names this field; a schema is never awaited
+    then: Type.Union([Type.Literal('approve'), Type.Literal('reject'), Type.Literal('pass')]),
+    reason: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+
+const RuleStageSpec = Type.Object(
+  {
+    name: Type.Optional(StageName),
+    type: Type.Literal('rule'),
+    rules: Type.Array(RuleSpec, { minItems: 1, maxItems: 50 }),
+  },
+  { additionalProperties: false },
+);
+
+const AiStageSpec = Type.Object(
+  {
+    name: Type.Optional(StageName),
+    type: Type.Literal('ai'),
+    mode: Type.Optional(Type.Union([Type.Literal('decide'), Type.Literal('advise'), Type.Literal('shadow')])),
+    instructions: Type.Optional(Type.String({ maxLength: 4000 })),
+    minConfidence: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    canApprove: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export type StageSpec =
+  | Static<typeof HumanStageSpec>
+  | Static<typeof RuleStageSpec>
+  | Static<typeof AiStageSpec>;
+
+/**
+ * One of the three stage kinds, chosen by `type`: a discriminated `oneOf`, so a mistake is
+ * reported against the kind that was meant rather than against all three.
+ */
+const StageSpecSchema = Type.Unsafe<StageSpec>({
+  type: 'object',
+  required: ['type'],
+  discriminator: { propertyName: 'type' },
+  oneOf: [HumanStageSpec, RuleStageSpec, AiStageSpec],
+});
+
+export const StagesSpec = Type.Array(StageSpecSchema, { minItems: 1, maxItems: 10 });
+
+export const NamedPolicySpec = Type.Object(
+  {
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    allowSelfApproval: Type.Optional(Type.Boolean()),
+    timeout: Type.Optional(DurationSpec),
+    stages: StagesSpec,
+  },
+  { additionalProperties: false },
+);
+export type NamedPolicySpec = Static<typeof NamedPolicySpec>;
+
+export const PolicyName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$' });
+
+export const PoliciesFileSpec = Type.Object(
+  { policies: Type.Record(PolicyName, NamedPolicySpec, { additionalProperties: false }) },
+  { additionalProperties: false },
+);
