@@ -19,6 +19,7 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
     coerceTypes: true,
     removeAdditional: false,
     useDefaults: true,
+    discriminator: true,
   });
   return ({ schema, httpPart }) => {
     const validate = (httpPart === 'body' ? strict : coercing).compile(schema as object);

@@ -18,9 +18,9 @@ const TaskRequest = Type.Object(
   { additionalProperties: false },
 );
 
-const validate = new Ajv({ allErrors: false, coerceTypes: false }).compile<Static<typeof TaskRequest>>(
-  TaskRequest,
-);
+const validate = new Ajv({ allErrors: false, coerceTypes: false, discriminator: true }).compile<
+  Static<typeof TaskRequest>
+>(TaskRequest);
 
 /** Whether an SNS message body is a signoff request from Step Functions. */
 export function isTaskRequest(message: unknown): boolean {
