@@ -26,7 +26,11 @@ function describeError(source: string, error: ErrorObject): string {
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
   const path = error.instancePath || '/';
   const extra = error.params.additionalProperty ? ` "${String(error.params.additionalProperty)}"` : '';
-  return `${path}${lineOf(source, segments)}: ${error.message ?? 'is invalid'}${extra}`;
+  const message =
+    error.keyword === 'discriminator'
+      ? `${String(error.params.tag)} "${String(error.params.tagValue)}" is not one of the known kinds`
+      : (error.message ?? 'is invalid');
+  return `${path}${lineOf(source, segments)}: ${message}${extra}`;
 }
 
 /** A mistake the schema cannot see (say, a bad expression), at a path into the document. */

@@ -1,5 +1,5 @@
 import type { DocumentIssue } from '../config-file.js';
-import { parseDuration } from '../core/duration.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
 import { normalizeIdentity } from '../core/identity.js';
 import type { Gate, HumanStage, Stage } from '../core/model.js';
 import { checkCondition } from '../reviewers/rule.js';
@@ -30,7 +30,7 @@ function durationField(
   if (ms === undefined || ms < minMs) {
     issues.push({
       path,
-      message: `must be a duration of at least ${minMs / 1000}s, such as 90s, 15m, 1h or 7d`,
+      message: `must be a duration of at least ${formatDuration(minMs)}, such as 90s, 15m, 1h or 7d`,
     });
     return undefined;
   }
@@ -138,7 +138,7 @@ export function compileStages(
   if (last?.type === 'ai' && last.mode !== 'decide')
     issues.push({
       path: [...path, stages.length - 1, 'mode'],
-      message: `an ${last.mode} stage only records its verdict: add a stage after it that decides`,
+      message: `with mode ${last.mode} this stage only records its verdict: add a stage after it that decides`,
     });
   return { stages, issues };
 }
