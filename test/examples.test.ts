@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { parseDuration } from '../src/core/duration.js';
 import { findRoute, loadRoutes } from '../src/intake/routes.js';
+import { loadPolicies } from '../src/policies/catalog.js';
 
 const EXAMPLES = new URL('../examples/', import.meta.url);
 const FILES = readdirSync(EXAMPLES).sort();
@@ -153,6 +154,7 @@ describe('examples/', () => {
     expect(FILES).toEqual(
       expect.arrayContaining([
         'codepipeline.yaml',
+        'policies.yaml',
         'routes.yaml',
         'service-catalog-approval.yaml',
         'stepfunctions.json',
@@ -169,7 +171,7 @@ describe('examples/', () => {
     expect(load(name)).toBeTypeOf('object');
   });
 
-  it.each(FILES.filter((name) => name !== 'routes.yaml' && name.endsWith('.yaml')))(
+  it.each(FILES.filter((name) => !['routes.yaml', 'policies.yaml'].includes(name) && name.endsWith('.yaml')))(
     '%s is a CloudFormation template whose references all resolve',
     (name) => {
       const template = obj(load(name), name);
@@ -279,5 +281,13 @@ describe('examples/', () => {
       action: 'Approve',
     });
     expect(route?.approvers?.length).toBeGreaterThan(0);
+  });
+
+  it('policies.yaml: loads with the real policies loader, with an AI endpoint configured', () => {
+    const catalog = loadPolicies(fileURLToPath(new URL('../examples/policies.yaml', import.meta.url)), {
+      aiConfigured: true,
+    });
+    expect([...catalog.keys()]).toEqual(['prod-deploy', 'small-changes']);
+    expect(catalog.get('prod-deploy')?.policy.stages.map((s) => s.type)).toEqual(['rule', 'ai', 'human']);
   });
 });

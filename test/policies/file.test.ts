@@ -82,7 +82,9 @@ describe('the policies file', () => {
     );
     expect(message).toContain('/policies/prod-deploy/stages/1/remindEvery (line 14): needs remindAfter');
     expect(message).toContain('/policies/ai-only/stages/0/type (line 17): ai stages need an AI endpoint');
-    expect(message).toContain('/policies/ai-only/stages/0/mode (line 17): with mode shadow this stage only records');
+    expect(message).toContain(
+      '/policies/ai-only/stages/0/mode (line 17): with mode shadow this stage only records',
+    );
   });
 
   it('names the path and line of schema mistakes: unknown fields and kinds', () => {
