@@ -191,6 +191,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.oidcClockSkewSeconds > 60)
     throw new SignoffError('invalid_input', 'SIGNOFF_OIDC_CLOCK_SKEW must be at most 60s.');
   if (config.linkTtlMs <= 0) throw new SignoffError('invalid_input', 'SIGNOFF_LINK_TTL must be more than 0.');
+  if (config.aiUrl && /^[a-z]+:\/\/[^/]*@/i.test(config.aiUrl))
+    throw new SignoffError(
+      'invalid_input',
+      'SIGNOFF_AI_URL must not hold credentials: put the key in SIGNOFF_AI_KEY.',
+    );
   if (config.aiUrl && !config.aiModel)
     throw new SignoffError(
       'invalid_input',

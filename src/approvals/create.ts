@@ -79,7 +79,10 @@ function buildPolicy(
   if (given !== 1)
     throw new SignoffError('invalid_input', 'Give exactly one of approvers, stages or policy.');
   if (request.required !== undefined && request.approvers === undefined)
-    throw new SignoffError('invalid_input', 'required goes with approvers; gates of stages have their own.');
+    throw new SignoffError(
+      'invalid_input',
+      'required goes with approvers; a policy or stages set it per gate.',
+    );
   if (request.policy !== undefined) {
     const named = services.policies.get(request.policy);
     if (!named) throw new SignoffError('invalid_input', `There is no policy named "${request.policy}".`);

@@ -34,8 +34,9 @@ export function createReviewHandler(services: Services, reviewer: AiReviewer | u
             error: 'SIGNOFF_AI_URL is not set',
           };
       await withApproval(services, approvalId, async (tx, fresh) => {
-        if (currentStage(fresh)?.name !== name) return;
         const now = services.now();
+        // The approval may have run out while the model thought; the sweeper will expire it.
+        if (currentStage(fresh)?.name !== name || now >= fresh.expiresAt) return;
         const result = judgeReview(stage, review, now);
         const after = advance({ ...fresh, results: [...fresh.results, result] }, now, reviewRules);
         await commitTransition(tx, services, { before: fresh, after, actor: null, now });

@@ -51,20 +51,25 @@ async function remind(
     now,
   );
   if (!stage.remindEveryMs || !stage.remindAfterMs) return;
-  // A fixed schedule from the stage's start, however late this reminder went out.
-  const next = new Date(
-    Date.parse(timer.startedAt) + stage.remindAfterMs + timer.sequence * stage.remindEveryMs,
-  );
-  await queueTimer(tx, approval, { ...timer, sequence: timer.sequence + 1 }, next, now);
+  // A fixed schedule from the stage's start; slots missed while no worker ran are skipped,
+  // so a late worker sends one reminder, not a burst.
+  const first = Date.parse(timer.startedAt) + stage.remindAfterMs;
+  const sequence = Math.max(timer.sequence, Math.floor((now.getTime() - first) / stage.remindEveryMs) + 1);
+  const next = new Date(first + sequence * stage.remindEveryMs);
+  await queueTimer(tx, approval, { ...timer, sequence: sequence + 1 }, next, now);
 }
 
 /** Adds `escalateTo` to every gate of the waiting stage and mails the people among them. */
 async function escalate(tx: Db, services: Services, approval: Approval, stage: HumanStage, now: Date) {
+  // A redelivered timer must not escalate (and mail) twice.
+  if (approval.escalations.some((e) => e.stage === stage.name)) return;
   const added = (stage.escalateTo ?? []).map((a) => (a.startsWith('group:') ? a : normalizeIdentity(a)));
-  const after: Approval = {
-    ...approval,
-    escalations: [...approval.escalations, { stage: stage.name, approvers: added, at: now }],
-  };
+  // More approvers can re-seat approvals already given and so pass the stage: move on if it does.
+  const after = advance(
+    { ...approval, escalations: [...approval.escalations, { stage: stage.name, approvers: added, at: now }] },
+    now,
+    reviewRules,
+  );
   await commitTransition(tx, services, { before: approval, after, actor: null, now });
   const fresh = new Set(added);
   await mail(

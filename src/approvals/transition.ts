@@ -46,7 +46,9 @@ export async function commitTransition(
       now,
     );
   }
-  await recordProgress(tx, services, { before, after, actor, now, byHuman: decision !== undefined });
+  // Only an outcome a person's verdict settled scores the AI (not one a rule settled after it).
+  const byHuman = decision !== undefined && after.results.length === before.results.length;
+  await recordProgress(tx, services, { before, after, actor, now, byHuman });
 }
 
 /**

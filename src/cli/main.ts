@@ -108,8 +108,8 @@ export async function main(argv: string[]): Promise<number> {
     )
     .option('--json', 'print the approval as JSON')
     .action(async (options) => {
-      if (options.approver.length === 0 && !options.policy)
-        throw new InvalidArgumentError('give at least one --approver, or a --policy');
+      if ((options.approver.length === 0) === !options.policy)
+        throw new InvalidArgumentError('give at least one --approver, or a --policy (not both)');
       let metadata: unknown;
       if (options.metadata) {
         try {

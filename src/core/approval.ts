@@ -82,7 +82,7 @@ export function decide(
     return fail('already_decided', `Stage "${input.stage}" is no longer waiting for a decision.`);
   if (stage.type !== 'human')
     return fail(
-      'not_approver',
+      'already_decided',
       `Stage "${stage.name}" is decided by ${stage.type === 'ai' ? 'an AI reviewer' : 'rules'}, not by people.`,
     );
   const gates = effectiveGates(approval, stage);

@@ -167,7 +167,9 @@ function rejectionReason(approval: Approval, state: StageState): string {
 }
 
 function approvalReason(states: readonly StageState[]): string {
-  const people = [...new Set(states.flatMap((s) => s.gates.flatMap((g) => g.approvals)))];
+  // Only stages that people passed: a stage handed over or passed by its timeout approved nothing.
+  const passedByPeople = states.filter((s) => s.status === 'passed' && !s.result);
+  const people = [...new Set(passedByPeople.flatMap((s) => s.gates.flatMap((g) => g.approvals)))];
   if (people.length > 0) return `Approved by ${people.join(', ')}`;
   return states.findLast((s) => s.result)?.result?.reason ?? 'Approved';
 }
@@ -189,7 +191,13 @@ export function advance(approval: Approval, now: Date, reviewRule: RuleReviewer)
     const index = states.findIndex((s) => s.status === 'pending');
     if (index === -1) {
       if (states.at(-1)?.status === 'passed') return finish(current, 'approved', now, approvalReason(states));
-      return finish(current, 'rejected', now, 'No stage approved: the last stage handed over to nobody');
+      const why = states.at(-1)?.result?.reason;
+      return finish(
+        current,
+        'rejected',
+        now,
+        `No stage approved: the last stage handed over to nobody${why ? ` (${why})` : ''}`,
+      );
     }
     const stage = current.policy.stages[index] as Stage;
     if (stage.type !== 'rule') return current;

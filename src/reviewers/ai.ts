@@ -72,12 +72,19 @@ function parseVerdict(content: unknown) {
   return { verdict: value };
 }
 
+class AnswerTooLarge extends Error {}
+
+/** Reads the body, giving up as soon as it passes the byte limit. */
 async function readLimited(response: Response): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > MAX_ANSWER_BYTES) throw new Error('the answer is too large');
-  const text = await response.text();
-  if (text.length > MAX_ANSWER_BYTES) throw new Error('the answer is too large');
-  return text;
+  if (Number(response.headers.get('content-length') ?? 0) > MAX_ANSWER_BYTES) throw new AnswerTooLarge();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body ?? []) {
+    size += chunk.byteLength;
+    if (size > MAX_ANSWER_BYTES) throw new AnswerTooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** An AI reviewer that talks to any OpenAI-compatible chat-completions endpoint. */
@@ -116,7 +123,9 @@ export function createAiReviewer(endpoint: AiEndpoint): AiReviewer {
         const name = (error as { name?: string }).name;
         if (name === 'TimeoutError' || name === 'AbortError')
           return failed(`no answer within ${endpoint.timeoutMs / 1000}s`);
-        return failed(`the AI endpoint could not be reached: ${(error as Error).message}`);
+        if (error instanceof AnswerTooLarge) return failed('the answer is too large');
+        // The error's own text may quote the endpoint; it is shown to approvers, so it stays generic.
+        return failed('the AI endpoint could not be reached');
       }
       let content: unknown;
       try {

@@ -61,8 +61,13 @@ function program(expression: string): Program {
   return compiled;
 }
 
+const LIST_MACRO = /\.\s*(all|exists|exists_one|map|filter)\s*\(/g;
+
 /** Why a rule condition cannot be used (a syntax or type error), or undefined when it can. */
 export function checkCondition(expression: string): string | undefined {
+  // Rules run while a request waits: nested list macros over request data could take minutes.
+  if ((expression.match(LIST_MACRO)?.length ?? 0) > 1)
+    return 'use at most one list macro (all, exists, exists_one, map, filter) per condition';
   try {
     const checked = program(expression).check();
     if (!checked.valid) return firstLine(checked.error);

@@ -184,8 +184,8 @@ export async function insertDecision(db: Db, approvalId: string, decision: Decis
 }
 
 interface StoredProgress {
-  results: (Omit<StageResult, 'at'> & { at: number })[];
-  escalations: (Omit<Escalation, 'at'> & { at: number })[];
+  results?: (Omit<StageResult, 'at'> & { at: number })[];
+  escalations?: (Omit<Escalation, 'at'> & { at: number })[];
 }
 
 function serializeProgress(approval: Approval): string | null {
@@ -202,8 +202,8 @@ function toApproval(row: ApprovalRow, decisions: DecisionRow[]): Approval {
     ? (JSON.parse(row.progress) as StoredProgress)
     : { results: [], escalations: [] };
   return {
-    results: progress.results.map((r) => ({ ...r, at: new Date(r.at) })),
-    escalations: progress.escalations.map((e) => ({ ...e, at: new Date(e.at) })),
+    results: (progress.results ?? []).map((r) => ({ ...r, at: new Date(r.at) })),
+    escalations: (progress.escalations ?? []).map((e) => ({ ...e, at: new Date(e.at) })),
     id: row.id,
     status: row.status as ApprovalStatus,
     title: row.title,

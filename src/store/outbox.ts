@@ -92,6 +92,18 @@ async function settleOutbox(
   return result.numUpdatedRows === 1n;
 }
 
+/** Lengthens a lease this worker still holds (for slow work such as an AI review); false if lost. */
+export async function extendOutboxLease(db: Db, lease: OutboxLease, until: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('outbox')
+    .set({ next_attempt_at: until.getTime() })
+    .where('id', '=', lease.id)
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', '=', lease.leaseUntil)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
 /** Records a successful delivery. */
 export async function markOutboxDelivered(
   db: Db,

@@ -4,6 +4,7 @@ import type { Services } from '../services.js';
 import type { Db } from '../store/database.js';
 import {
   claimDueOutbox,
+  extendOutboxLease,
   markOutboxDead,
   markOutboxDelivered,
   type OutboxKind,
@@ -66,10 +67,12 @@ export function createDispatcher(
   const { config, logger } = services;
   // A delivery is abandoned well before its lease runs out, so no other worker can start
   // the same message while this one is still sending it.
-  // An AI review may take longer than a callback: it gets its own deadline.
   const deliveryDeadlineMs = config.httpTimeoutMs * 2;
+  const leaseMs = config.httpTimeoutMs * 3 + 1000;
+  // An AI review may take far longer than a callback: its lease is lengthened before it starts,
+  // so a crash still frees ordinary messages after the short lease.
   const reviewDeadlineMs = config.aiTimeoutMs + config.httpTimeoutMs;
-  const leaseMs = Math.max(deliveryDeadlineMs, reviewDeadlineMs) + config.httpTimeoutMs + 1000;
+  const reviewLeaseMs = reviewDeadlineMs + config.httpTimeoutMs + 1000;
   let running = false;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
@@ -97,8 +100,15 @@ export function createDispatcher(
     return settled;
   }
 
-  async function deliverOne(row: OutboxRow): Promise<void> {
+  async function deliverOne(claimed: OutboxRow): Promise<void> {
+    let row = claimed;
     const kind = row.kind as OutboxKind;
+    if (kind === 'review') {
+      const until = new Date(services.now().getTime() + reviewLeaseMs);
+      const lease = { id: row.id, leaseUntil: Number(row.next_attempt_at) };
+      if (!(await extendOutboxLease(services.db, lease, until))) return;
+      row = { ...row, next_attempt_at: until.getTime() };
+    }
     const handler = handlers[kind];
     const attempts = Number(row.attempts) + 1;
     const types = AUDIT_TYPES[kind];

@@ -228,7 +228,7 @@ describe('human gates', () => {
     const a = start([ai, leads]);
     expect(currentStage(a)?.name).toBe('ai');
     const early = vote(a, 'lead@example.com');
-    expect(early.ok || early.code).toBe('not_approver');
+    expect(early.ok || early.code).toBe('already_decided');
   });
 });
 
@@ -266,5 +266,20 @@ describe('AI verdicts', () => {
     expect(outcome(stage({ canApprove: false }), review({ verdict: 'reject' }))).toBe('reject');
     expect(outcome(stage({ mode: 'advise' }), review({ verdict: 'reject' }))).toBe('skip');
     expect(outcome(stage({ mode: 'shadow' }), review())).toBe('skip');
+  });
+});
+
+describe('rule conditions', () => {
+  it('are refused when they cannot be evaluated in bounded time or give no boolean', () => {
+    const issues = (when: string) =>
+      compileStages([{ type: 'rule', rules: [{ when, then: 'approve' }] }], ['stages'], {
+        aiConfigured: false,
+      }).issues;
+    expect(issues('metadata.files.all(f, f.endsWith(".md"))')).toEqual([]);
+    expect(issues('metadata.a.all(x, metadata.b.all(y, x == y))')[0]?.message).toContain(
+      'at most one list macro',
+    );
+    expect(issues('1 + 2')[0]?.message).toContain('true or false');
+    expect(issues('metadata.files +')[0]?.path).toEqual(['stages', 0, 'rules', 0, 'when']);
   });
 });

@@ -160,6 +160,33 @@ describe('reminders and escalation', () => {
   });
 });
 
+describe('escalation that completes a stage', () => {
+  it('approves when the added approver re-seats approvals already given', async () => {
+    const approval = await create('Escalation completes', [
+      {
+        name: 'pair',
+        type: 'human',
+        gates: [
+          { approvers: ['alice@example.com', 'dave@example.com'] },
+          { approvers: ['carol@example.com'] },
+        ],
+        escalateAfter: '1h',
+        escalateTo: ['dave@example.com'],
+      },
+    ]);
+    expect((await decideAs(approval.id, 'alice@example.com', 'approve')).statusCode).toBe(201);
+    expect((await decideAs(approval.id, 'dave@example.com', 'approve')).statusCode).toBe(201);
+    h.advance(61 * MINUTE);
+    await deliverDue();
+    const view = (await h.api({ method: 'GET', url: `/v1/approvals/${approval.id}` })).json();
+    expect(view.status).toBe('approved');
+    expect(view.stages[0].gates.map((g: { approvals: string[] }) => g.approvals)).toEqual([
+      ['alice@example.com'],
+      ['dave@example.com'],
+    ]);
+  });
+});
+
 describe('stage timeouts', () => {
   const human = (onTimeout: string, name = 'first') => ({
     name,
