@@ -1,7 +1,8 @@
 import { sha256Hex } from '../auth/secrets.js';
-import { cancel, newApproval, normalizeIdentity } from '../core/approval.js';
+import { cancel, newApproval } from '../core/approval.js';
 import { parseDuration } from '../core/duration.js';
 import { SignoffError } from '../core/errors.js';
+import { normalizeApprover, normalizeIdentity } from '../core/identity.js';
 import type { Approval, Callback, Policy } from '../core/model.js';
 import { advance } from '../core/stages.js';
 import { compileStages } from '../policies/compile.js';
@@ -58,7 +59,7 @@ export interface CreateContext {
 }
 
 function simplePolicy(approvers: string[], required: number, allowSelfApproval: boolean): Policy {
-  const unique = [...new Set(approvers.map((a) => (a.startsWith('group:') ? a : normalizeIdentity(a))))];
+  const unique = [...new Set(approvers.map(normalizeApprover))];
   if (!unique.some((a) => a.startsWith('group:')) && required > unique.length)
     throw new SignoffError(
       'invalid_input',

@@ -1,7 +1,8 @@
 import { generateSecret, sha256Hex } from '../auth/secrets.js';
-import { currentStage, linkExpiry } from '../core/approval.js';
+import { linkExpiry } from '../core/approval.js';
 import { SignoffError } from '../core/errors.js';
 import type { Approval, Verdict } from '../core/model.js';
+import { currentStage } from '../core/stages.js';
 import type { Services } from '../services.js';
 import { findApproval } from '../store/approvals.js';
 import type { Db } from '../store/database.js';

@@ -1,5 +1,5 @@
-import { approversToNotify, currentStage } from '../core/approval.js';
 import type { Approval, HumanStage, Stage } from '../core/model.js';
+import { approversToNotify, currentStage } from '../core/stages.js';
 import { approvalView } from '../core/view.js';
 import type { Services } from '../services.js';
 import type { Db } from '../store/database.js';

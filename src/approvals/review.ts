@@ -1,6 +1,5 @@
-import { currentStage } from '../core/approval.js';
 import { judgeReview } from '../core/review.js';
-import { advance } from '../core/stages.js';
+import { advance, currentStage } from '../core/stages.js';
 import type { AiReviewer } from '../reviewers/ai.js';
 import { reviewRules } from '../reviewers/rule.js';
 import type { Services } from '../services.js';

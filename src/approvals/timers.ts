@@ -1,7 +1,6 @@
-import { approversToNotify, currentStage, normalizeIdentity } from '../core/approval.js';
 import { formatDuration } from '../core/duration.js';
 import type { Approval, HumanStage, StageResult } from '../core/model.js';
-import { advance } from '../core/stages.js';
+import { advance, approversToNotify, currentStage } from '../core/stages.js';
 import { reviewRules } from '../reviewers/rule.js';
 import type { Services } from '../services.js';
 import type { Db } from '../store/database.js';
@@ -63,7 +62,7 @@ async function remind(
 async function escalate(tx: Db, services: Services, approval: Approval, stage: HumanStage, now: Date) {
   // A redelivered timer must not escalate (and mail) twice.
   if (approval.escalations.some((e) => e.stage === stage.name)) return;
-  const added = (stage.escalateTo ?? []).map((a) => (a.startsWith('group:') ? a : normalizeIdentity(a)));
+  const added = [...(stage.escalateTo ?? [])];
   // More approvers can re-seat approvals already given and so pass the stage: move on if it does.
   const after = advance(
     { ...approval, escalations: [...approval.escalations, { stage: stage.name, approvers: added, at: now }] },

@@ -1,5 +1,5 @@
-import { currentStage } from '../core/approval.js';
 import type { Approval, Decision } from '../core/model.js';
+import { currentStage } from '../core/stages.js';
 import type { Services } from '../services.js';
 import { countAgreement } from '../store/agreement.js';
 import { insertDecision, updateApprovalState } from '../store/approvals.js';

@@ -1,6 +1,6 @@
 import { issueLink } from '../approvals/links.js';
 import type { EmailPayload } from '../approvals/messages.js';
-import { currentStage } from '../core/approval.js';
+import { currentStage } from '../core/stages.js';
 import type { Services } from '../services.js';
 import { findApproval } from '../store/approvals.js';
 import type { OutboxHandler } from '../worker/delivery.js';

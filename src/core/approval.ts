@@ -10,9 +10,6 @@ import {
   type RuleReviewer,
 } from './stages.js';
 
-export { normalizeIdentity } from './identity.js';
-export { approversToNotify, currentStage, evaluateStages, matchesApprover } from './stages.js';
-
 export interface NewApprovalInput {
   readonly title: string;
   readonly description?: string | null | undefined;

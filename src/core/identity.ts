@@ -11,3 +11,8 @@ export const APPROVER_PATTERN = `^(group:[A-Za-z0-9._-]+|${ADDRESS})$`;
 export function normalizeIdentity(value: string): string {
   return value.trim().toLowerCase();
 }
+
+/** Normalises an approver entry: identities are case-insensitive, `group:NAME` is kept as written. */
+export function normalizeApprover(entry: string): string {
+  return entry.startsWith('group:') ? entry : normalizeIdentity(entry);
+}

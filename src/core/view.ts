@@ -1,5 +1,5 @@
-import { evaluateStages } from './approval.js';
 import type { Approval, Decision, StageResult } from './model.js';
+import { evaluateStages } from './stages.js';
 
 function humanDecision(d: Decision) {
   return {

@@ -1,8 +1,8 @@
 import type { OpenedLink } from '../approvals/links.js';
-import { evaluateStages } from '../core/approval.js';
 import { formatDuration } from '../core/duration.js';
 import type { Approval, Verdict } from '../core/model.js';
 import { adviceFor } from '../core/review.js';
+import { evaluateStages } from '../core/stages.js';
 import { escapeHtml, metadataText, safeHref } from '../html.js';
 
 const STYLE = `body{font-family:system-ui,sans-serif;max-width:42em;margin:2em auto;padding:0 1em;color:#1f2328}

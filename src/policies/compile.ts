@@ -1,6 +1,6 @@
 import type { DocumentIssue } from '../config-file.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
-import { normalizeIdentity } from '../core/identity.js';
+import { normalizeApprover } from '../core/identity.js';
 import type { Gate, HumanStage, Stage } from '../core/model.js';
 import { checkCondition } from '../reviewers/rule.js';
 import type { StageSpec } from './spec.js';
@@ -13,10 +13,6 @@ export interface CompileOptions {
 }
 
 const MIN_REMIND_EVERY_MS = 5 * 60 * 1000;
-
-function normalizeApprover(entry: string): string {
-  return entry.startsWith('group:') ? entry : normalizeIdentity(entry);
-}
 
 /** A duration field in milliseconds, or an issue at its path. */
 function durationField(

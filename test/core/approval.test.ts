@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { cancel, decide, evaluateStages, expire, linkExpiry, newApproval } from '../../src/core/approval.js';
+import { cancel, decide, expire, linkExpiry, newApproval } from '../../src/core/approval.js';
 import type { Approval, Verdict } from '../../src/core/model.js';
+import { evaluateStages } from '../../src/core/stages.js';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 let seq = 0;
