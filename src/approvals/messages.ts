@@ -39,19 +39,28 @@ export async function queueEmail(
   });
 }
 
-/** Queues mails for everyone the waiting stage needs, if the approval asked for email. */
-export async function queueStageNotifications(tx: Db, services: Services, approval: Approval, now: Date) {
-  if (!approval.notify.includes('email')) return;
+/**
+ * Queues mails for everyone the waiting stage needs who has not decided (or only for `only`),
+ * if the approval asked for email; returns who will be mailed.
+ */
+export async function queueStageNotifications(
+  tx: Db,
+  services: Services,
+  approval: Approval,
+  now: Date,
+  options: { reminder?: boolean; only?: ReadonlySet<string> } = {},
+): Promise<string[]> {
   const stage = currentStage(approval);
-  if (!stage) return;
-  for (const approver of approversToNotify(approval)) {
+  if (!stage || !approval.notify.includes('email')) return [];
+  const people = approversToNotify(approval).filter((p) => !options.only || options.only.has(p));
+  for (const approver of people)
     await queueEmail(
       tx,
       services,
-      { approvalId: approval.id, stage: stage.name, approver, renewed: false },
+      { approvalId: approval.id, stage: stage.name, approver, renewed: false, reminder: options.reminder },
       now,
     );
-  }
+  return people;
 }
 
 /** Queues one event for the approval's webhook callback; the snapshot is taken now. */

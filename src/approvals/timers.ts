@@ -1,33 +1,14 @@
 import { formatDuration } from '../core/duration.js';
 import type { Approval, HumanStage, StageResult } from '../core/model.js';
-import { advance, approversToNotify, currentStage } from '../core/stages.js';
+import { advance, currentStage } from '../core/stages.js';
 import { reviewRules } from '../reviewers/rule.js';
 import type { Services } from '../services.js';
 import type { Db } from '../store/database.js';
 import type { DeliveryReport, OutboxHandler } from '../worker/delivery.js';
 import { audit } from './audit.js';
-import { queueEmail, queueTimer, type TimerPayload } from './messages.js';
+import { queueStageNotifications, queueTimer, type TimerPayload } from './messages.js';
 import { withApproval } from './transaction.js';
 import { commitTransition } from './transition.js';
-
-async function mail(
-  tx: Db,
-  services: Services,
-  approval: Approval,
-  stage: string,
-  people: string[],
-  reminder: boolean,
-  now: Date,
-) {
-  if (!approval.notify.includes('email')) return;
-  for (const approver of people)
-    await queueEmail(
-      tx,
-      services,
-      { approvalId: approval.id, stage, approver, renewed: false, reminder },
-      now,
-    );
-}
 
 /** Mails the approvers who have not decided, and schedules the next reminder. */
 async function remind(
@@ -38,8 +19,7 @@ async function remind(
   timer: TimerPayload,
   now: Date,
 ) {
-  const people = approversToNotify(approval);
-  await mail(tx, services, approval, stage.name, people, true, now);
+  const people = await queueStageNotifications(tx, services, approval, now, { reminder: true });
   await audit(
     tx,
     services,
@@ -70,16 +50,7 @@ async function escalate(tx: Db, services: Services, approval: Approval, stage: H
     reviewRules,
   );
   await commitTransition(tx, services, { before: approval, after, actor: null, now });
-  const fresh = new Set(added);
-  await mail(
-    tx,
-    services,
-    after,
-    stage.name,
-    approversToNotify(after).filter((p) => fresh.has(p)),
-    false,
-    now,
-  );
+  await queueStageNotifications(tx, services, after, now, { only: new Set(added) });
 }
 
 const TIMEOUT_OUTCOMES = { reject: 'reject', approve: 'pass', escalate: 'skip' } as const;
