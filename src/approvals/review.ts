@@ -16,6 +16,8 @@ import { commitTransition } from './transition.js';
  */
 export function createReviewHandler(services: Services, reviewer: AiReviewer | undefined): OutboxHandler {
   return {
+    // The model's own timeout, and time to record its verdict.
+    deadlineMs: services.config.aiTimeoutMs + services.config.httpTimeoutMs,
     async deliver(_row, payload): Promise<DeliveryReport> {
       const { approvalId, stage: name } = payload as ReviewPayload;
       const approval = await findApproval(services.db, approvalId);

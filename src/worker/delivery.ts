@@ -10,6 +10,8 @@ export type DeliveryReport = {
 /** Delivers one outbox message of one kind. Throwing means "try again later". */
 export interface OutboxHandler {
   deliver(row: OutboxRow, payload: unknown): Promise<DeliveryReport>;
+  /** How long one delivery may take, when longer than an ordinary callback's deadline. */
+  readonly deadlineMs?: number;
 }
 
 /** Thrown by a handler when retrying cannot help (e.g. the target is gone for good). */

@@ -69,10 +69,6 @@ export function createDispatcher(
   // the same message while this one is still sending it.
   const deliveryDeadlineMs = config.httpTimeoutMs * 2;
   const leaseMs = config.httpTimeoutMs * 3 + 1000;
-  // An AI review may take far longer than a callback: its lease is lengthened before it starts,
-  // so a crash still frees ordinary messages after the short lease.
-  const reviewDeadlineMs = config.aiTimeoutMs + config.httpTimeoutMs;
-  const reviewLeaseMs = reviewDeadlineMs + config.httpTimeoutMs + 1000;
   let running = false;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
@@ -103,22 +99,22 @@ export function createDispatcher(
   async function deliverOne(claimed: OutboxRow): Promise<void> {
     let row = claimed;
     const kind = row.kind as OutboxKind;
-    if (kind === 'review') {
-      const until = new Date(services.now().getTime() + reviewLeaseMs);
+    const handler = handlers[kind];
+    const deadlineMs = handler?.deadlineMs ?? deliveryDeadlineMs;
+    // Slow work (an AI review) lengthens its own lease before it starts, so a crash still
+    // frees ordinary messages after the short lease.
+    if (deadlineMs > deliveryDeadlineMs) {
+      const until = new Date(services.now().getTime() + deadlineMs + config.httpTimeoutMs + 1000);
       const lease = { id: row.id, leaseUntil: Number(row.next_attempt_at) };
       if (!(await extendOutboxLease(services.db, lease, until))) return;
       row = { ...row, next_attempt_at: until.getTime() };
     }
-    const handler = handlers[kind];
     const attempts = Number(row.attempts) + 1;
     const types = AUDIT_TYPES[kind];
     let report: DeliveryReport;
     try {
       if (!handler) throw new PermanentDeliveryError(`No handler for outbox kind "${row.kind}".`);
-      report = await withDeadline(
-        handler.deliver(row, JSON.parse(row.payload)),
-        kind === 'review' ? reviewDeadlineMs : deliveryDeadlineMs,
-      );
+      report = await withDeadline(handler.deliver(row, JSON.parse(row.payload)), deadlineMs);
     } catch (error) {
       const now = services.now();
       const message = error instanceof Error ? error.message : String(error);
