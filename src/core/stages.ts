@@ -116,9 +116,9 @@ function ownStatus(approval: Approval, stage: Stage, gates: readonly GateState[]
   return 'pending';
 }
 
-/** Whether a result ends the whole approval with approval (a rule or an AI said approve). */
+/** Whether a result ends the whole approval with approval: only rules and AI say `approve` (timeouts pass). */
 function approvesOutright(result: StageResult | undefined): boolean {
-  return result?.outcome === 'approve' && result.via !== 'timeout';
+  return result?.outcome === 'approve';
 }
 
 /** Derives every stage's state from the approval's decisions, results and escalations. */

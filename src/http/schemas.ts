@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { APPROVER_PATTERN, EMAIL_PATTERN } from '../core/identity.js';
+import { EMAIL_PATTERN } from '../core/identity.js';
 import { APPROVAL_STATUSES } from '../core/model.js';
-import { PolicyName, StagesSpec } from '../policies/spec.js';
+import { Approver, DurationSpec, PolicyName, StagesSpec } from '../policies/spec.js';
 
 const Email = Type.String({
   minLength: 3,
@@ -9,17 +9,7 @@ const Email = Type.String({
   pattern: EMAIL_PATTERN,
   description: 'an email address',
 });
-const Approver = Type.String({
-  minLength: 3,
-  maxLength: 254,
-  pattern: APPROVER_PATTERN,
-  description: 'an email address or group:NAME',
-});
 const HttpUrl = Type.String({ maxLength: 2000, pattern: '^https?://[^\\s]+$' });
-const Duration = Type.Union([
-  Type.String({ pattern: '^\\d+(\\.\\d+)?[smhd]?$', maxLength: 20 }),
-  Type.Integer({ minimum: 1 }),
-]);
 
 export const WebhookCallbackSchema = Type.Object(
   {
@@ -82,7 +72,7 @@ export const CreateApprovalBody = Type.Object(
     stages: Type.Optional(StagesSpec),
     policy: Type.Optional(PolicyName),
     allowSelfApproval: Type.Optional(Type.Boolean()),
-    timeout: Type.Optional(Duration),
+    timeout: Type.Optional(DurationSpec),
     notify: Type.Optional(Type.Array(Type.Literal('email'), { maxItems: 1 })),
     callback: Type.Optional(CallbackSchema),
     key: Type.Optional(
@@ -128,7 +118,10 @@ export const ListQuery = Type.Object(
 );
 export type ListQuery = Static<typeof ListQuery>;
 
-export const WaitQuery = Type.Object({ timeout: Type.Optional(Duration) }, { additionalProperties: false });
+export const WaitQuery = Type.Object(
+  { timeout: Type.Optional(DurationSpec) },
+  { additionalProperties: false },
+);
 export type WaitQuery = Static<typeof WaitQuery>;
 
 export const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 128 }) });

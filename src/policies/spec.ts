@@ -3,7 +3,7 @@ import { APPROVER_PATTERN } from '../core/identity.js';
 
 /** How policies are written, in the API's create body and in the policies file alike. */
 
-const Approver = Type.String({
+export const Approver = Type.String({
   minLength: 3,
   maxLength: 254,
   pattern: APPROVER_PATTERN,
