@@ -22,10 +22,10 @@ export function createReviewHandler(services: Services, reviewer: AiReviewer | u
       const { approvalId, stage: name } = payload as ReviewPayload;
       const approval = await findApproval(services.db, approvalId);
       const stage = approval && currentStage(approval);
-      if (stage?.name !== name || stage.type !== 'ai')
+      if (!approval || stage?.name !== name || stage.type !== 'ai')
         return { skipped: 'stage is no longer waiting', silent: true };
       const review = reviewer
-        ? await reviewer.review(approval as NonNullable<typeof approval>, stage)
+        ? await reviewer.review(approval, stage)
         : {
             model: 'none',
             mode: stage.mode,
