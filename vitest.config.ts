@@ -24,7 +24,7 @@ const SQLITE_ONLY = [
   'test/errors-doc.test.ts',
   'test/examples.test.ts',
   'test/intake/routes.test.ts',
-  'test/worker/**',
+  'test/outbox/**',
   'test/quickstart.test.ts',
   'test/store/query-plans.test.ts',
 ];

@@ -17,12 +17,13 @@ import { buildApp } from './http/app.js';
 import { newId } from './ids.js';
 import { loadRoutes } from './intake/routes.js';
 import { createLogger } from './logger.js';
+import { createDispatcher, type Dispatcher } from './outbox/dispatcher.js';
+import type { OutboxHandlers } from './outbox/handler.js';
 import { loadPolicies } from './policies/catalog.js';
 import { type AiReviewer, createAiReviewer } from './reviewers/ai.js';
 import type { Services } from './services.js';
 import { type Db, isPostgres, migrate, openDatabase } from './store/database.js';
 import { createPostgresChanges } from './store/postgres-changes.js';
-import { createDispatcher, type Dispatcher } from './worker/dispatcher.js';
 import { startSweeper } from './worker/sweeper.js';
 
 export interface Signoff {
@@ -132,13 +133,15 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     policies,
     wakeDispatcher: () => dispatcher?.wake(),
   };
-  dispatcher = createDispatcher(services, {
+  // Every outbox kind needs its handler here: the type refuses a missing one.
+  const handlers: OutboxHandlers = {
     email: createEmailNotifier(services),
     webhook: createWebhookResumer(services),
     ...createWorkflowHandlers(services),
     review: createReviewHandler(services, createConfiguredReviewer(config)),
     timer: createTimerHandler(services),
-  });
+  };
+  dispatcher = createDispatcher(services, handlers);
   const generatedAdminKey = await ensureAdminKey(db, newId, services.now(), config.adminKey);
   const authenticators = createAuthenticators(config, services, permissions);
   const app = await buildApp(services, authenticators, { routes });

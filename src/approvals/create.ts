@@ -1,12 +1,12 @@
 import { sha256Hex } from '../auth/secrets.js';
+import { isCloudFormationUrl } from '../callbacks/cloudformation.js';
 import { cancel, newApproval } from '../core/approval.js';
 import { parseDuration } from '../core/duration.js';
 import { SignoffError } from '../core/errors.js';
 import { normalizeApprover, normalizeIdentity } from '../core/identity.js';
-import type { Approval, Callback, Policy } from '../core/model.js';
+import type { Approval, Policy } from '../core/model.js';
 import { advance } from '../core/stages.js';
 import { compileStages } from '../policies/compile.js';
-import type { StageSpec } from '../policies/spec.js';
 import { reviewRules } from '../reviewers/rule.js';
 import type { Services } from '../services.js';
 import {
@@ -15,30 +15,13 @@ import {
   findPendingIdsByKey,
   insertApproval,
 } from '../store/approvals.js';
-import { type Db, isUniqueViolation } from '../store/database.js';
-import { audit } from './audit.js';
+import { isUniqueViolation } from '../store/database.js';
+import { audit } from '../unit-of-work/audit.js';
+import { runUnitOfWork, type UnitOfWork } from '../unit-of-work/context.js';
 import { queueHeartbeat, queueWebhookEvent } from './messages.js';
+import type { CreateApprovalRequest } from './request.js';
 import { VersionConflict } from './transaction.js';
 import { commitTransition, recordProgress } from './transition.js';
-
-/** The create body, as the HTTP schema has already checked it. */
-export interface CreateApprovalRequest {
-  title: string;
-  description?: string;
-  link?: string;
-  metadata?: Record<string, unknown>;
-  requester?: string;
-  /** Exactly one of: `approvers` (+ `required`), inline `stages`, or a named `policy`. */
-  approvers?: string[];
-  required?: number;
-  stages?: StageSpec[];
-  policy?: string;
-  allowSelfApproval?: boolean;
-  timeout?: string | number;
-  notify?: string[];
-  callback?: Callback;
-  key?: string;
-}
 
 export interface CreateContext {
   /** Who asks: the authenticated actor, used when the body names no requester. */
@@ -124,29 +107,17 @@ function timeoutMs(
   return ms;
 }
 
-/** Whether a URL may receive CloudFormation signals: only pre-signed S3 hosts, never internal ones. */
-export function isCloudFormationUrl(services: Services, url: string): boolean {
-  try {
-    return services.config.cfnUrlHost.test(new URL(url).hostname);
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Cancels the pending approvals that carry the new one's key, in the creating transaction:
  * an approval of an old commit must not ship a new one. Their callbacks are told.
  */
-async function supersede(tx: Db, services: Services, newer: Approval, now: Date): Promise<string[]> {
-  const cancelled: string[] = [];
-  for (const id of await findPendingIdsByKey(tx, newer.supersedeKey as string)) {
-    const older = await findApproval(tx, id);
-    const result = older && cancel(older, now, 'signoff', `superseded by ${newer.id}`);
+async function supersede(unit: UnitOfWork, newer: Approval, key: string): Promise<void> {
+  for (const id of await findPendingIdsByKey(unit.db, key)) {
+    const older = await findApproval(unit.db, id);
+    const result = older && cancel(older, unit.now, 'signoff', `superseded by ${newer.id}`);
     if (!older || !result?.ok) continue;
-    await commitTransition(tx, services, { before: older, after: result.approval, actor: null, now });
-    cancelled.push(id);
+    await commitTransition(unit, { before: older, after: result.approval, actor: null });
   }
-  return cancelled;
 }
 
 /**
@@ -164,7 +135,10 @@ export async function createApproval(
     normalizeIdentity(request.requester) !== normalizeIdentity(context.actor ?? '')
   )
     throw new SignoffError('forbidden', 'This credential may only request approvals as itself.');
-  if (request.callback?.type === 'cloudformation' && !isCloudFormationUrl(services, request.callback.url))
+  if (
+    request.callback?.type === 'cloudformation' &&
+    !isCloudFormationUrl(services.config.cfnUrlHost, request.callback.url)
+  )
     throw new SignoffError(
       'invalid_input',
       'callback.url must be a CloudFormation WaitConditionHandle URL (a host allowed by SIGNOFF_CFN_URL_HOST).',
@@ -198,57 +172,48 @@ export async function createApproval(
       }
     : undefined;
 
-  let superseded: string[] = [];
   const attempt = () =>
-    services.db.transaction().execute(async (tx) => {
-      if (idempotency) {
-        const earlier = await findApprovalByIdempotencyKey(tx, idempotency.owner, idempotency.key);
-        if (earlier) {
-          if (!context.keyIdentifiesRequest && earlier.request_hash !== idempotency.requestHash)
-            throw new SignoffError(
-              'idempotency_conflict',
-              'This Idempotency-Key was used with a different request.',
-            );
-          const existing = await findApproval(tx, earlier.id);
-          if (!existing) throw new Error(`Idempotency row points at missing approval ${earlier.id}`);
-          return { approval: existing, created: false };
+    runUnitOfWork(
+      services,
+      async (unit) => {
+        if (idempotency) {
+          const earlier = await findApprovalByIdempotencyKey(unit.db, idempotency.owner, idempotency.key);
+          if (earlier) {
+            if (!context.keyIdentifiesRequest && earlier.request_hash !== idempotency.requestHash)
+              throw new SignoffError(
+                'idempotency_conflict',
+                'This Idempotency-Key was used with a different request.',
+              );
+            const existing = await findApproval(unit.db, earlier.id);
+            if (!existing) throw new Error(`Idempotency row points at missing approval ${earlier.id}`);
+            return { approval: existing, created: false };
+          }
         }
-      }
-      superseded = approval.supersedeKey ? await supersede(tx, services, approval, now) : [];
-      await insertApproval(tx, approval, idempotency);
-      await audit(
-        tx,
-        services,
-        approval.id,
-        'approval.created',
-        approval.requester,
-        { title: approval.title },
-        now,
-      );
-      await queueWebhookEvent(tx, services, approval, 'approval.created', now);
-      await recordProgress(tx, services, {
-        before: null,
-        after: approval,
-        actor: approval.requester,
-        now,
-        byHuman: false,
-      });
-      if (approval.status === 'pending') await queueHeartbeat(tx, approval, 1, now);
-      return { approval, created: true };
-    });
-  let result: Awaited<ReturnType<typeof attempt>>;
+        if (approval.supersedeKey) await supersede(unit, approval, approval.supersedeKey);
+        await insertApproval(unit.db, approval, idempotency);
+        await audit(unit, approval.id, {
+          type: 'approval.created',
+          actor: approval.requester,
+          data: { title: approval.title },
+        });
+        await queueWebhookEvent(unit, approval, 'approval.created');
+        await recordProgress(unit, {
+          before: null,
+          after: approval,
+          actor: approval.requester,
+          byHuman: false,
+        });
+        if (approval.status === 'pending') await queueHeartbeat(unit, approval, 1);
+        return { approval, created: true };
+      },
+      { now },
+    );
   try {
-    result = await attempt();
+    return await attempt();
   } catch (error) {
     // Two requests with one key raced past the lookup (the loser now finds the winner's
     // approval), or a superseded approval changed under us: once more from the start.
     if (!(error instanceof VersionConflict) && !(idempotency && isUniqueViolation(error))) throw error;
-    result = await attempt();
+    return attempt();
   }
-  if (result.created) {
-    services.wakeDispatcher();
-    // Waiters on superseded approvals wake up too (a no-op for the others).
-    for (const id of superseded) services.changes.publish(id);
-  }
-  return result;
 }

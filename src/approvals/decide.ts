@@ -3,7 +3,7 @@ import { SignoffError } from '../core/errors.js';
 import type { Approval } from '../core/model.js';
 import { reviewRules } from '../reviewers/rule.js';
 import type { Services } from '../services.js';
-import type { Db } from '../store/database.js';
+import type { UnitOfWork } from '../unit-of-work/context.js';
 import { withApproval } from './transaction.js';
 import { commitTransition } from './transition.js';
 
@@ -15,19 +15,17 @@ export async function decideApproval(
   services: Services,
   id: string,
   input: DecisionInput,
-  beforeCommit?: (tx: Db, approval: Approval) => Promise<void>,
+  beforeCommit?: (unit: UnitOfWork, approval: Approval) => Promise<void>,
 ): Promise<Approval> {
-  return withApproval(services, id, async (tx, approval) => {
-    const now = services.now();
-    if (beforeCommit) await beforeCommit(tx, approval);
-    const result = decide(approval, input, now, services.newId('dec'), reviewRules);
+  return withApproval(services, id, async (unit, approval) => {
+    if (beforeCommit) await beforeCommit(unit, approval);
+    const result = decide(approval, input, unit.now, unit.newId('dec'), reviewRules);
     if (!result.ok) throw new SignoffError(result.code, result.message);
-    await commitTransition(tx, services, {
+    await commitTransition(unit, {
       before: approval,
       after: result.approval,
       decision: result.decision,
       actor: result.decision.actor,
-      now,
     });
     return result.approval;
   });

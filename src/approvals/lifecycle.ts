@@ -3,6 +3,7 @@ import { SignoffError } from '../core/errors.js';
 import type { Approval } from '../core/model.js';
 import type { Services } from '../services.js';
 import { claimDueApprovalId, findApproval } from '../store/approvals.js';
+import { runUnitOfWork } from '../unit-of-work/context.js';
 import { withApproval } from './transaction.js';
 import { commitTransition } from './transition.js';
 
@@ -13,11 +14,10 @@ export async function cancelApproval(
   by: string,
   reason?: string | null,
 ): Promise<Approval> {
-  return withApproval(services, id, async (tx, approval) => {
-    const now = services.now();
-    const result = cancel(approval, now, by, reason);
+  return withApproval(services, id, async (unit, approval) => {
+    const result = cancel(approval, unit.now, by, reason);
     if (!result.ok) throw new SignoffError(result.code, result.message);
-    await commitTransition(tx, services, { before: approval, after: result.approval, actor: by, now });
+    await commitTransition(unit, { before: approval, after: result.approval, actor: by });
     return result.approval;
   });
 }
@@ -27,19 +27,14 @@ export async function cancelApproval(
  * Returns false when nothing is due. Concurrent sweepers never expire one twice.
  */
 export async function expireNextDue(services: Services): Promise<boolean> {
-  const expired = await services.db.transaction().execute(async (tx) => {
-    const now = services.now();
-    const id = await claimDueApprovalId(tx, now);
-    const approval = id ? await findApproval(tx, id) : undefined;
-    if (!approval) return undefined;
-    const result = expire(approval, now);
+  return runUnitOfWork(services, async (unit) => {
+    const id = await claimDueApprovalId(unit.db, unit.now);
+    const approval = id ? await findApproval(unit.db, id) : undefined;
+    if (!approval) return false;
+    const result = expire(approval, unit.now);
     if (!result.ok)
       throw new Error(`Approval ${approval.id} was claimed as due but cannot expire: ${result.code}`);
-    await commitTransition(tx, services, { before: approval, after: result.approval, actor: null, now });
-    return approval.id;
+    await commitTransition(unit, { before: approval, after: result.approval, actor: null });
+    return true;
   });
-  if (!expired) return false;
-  services.changes.publish(expired);
-  services.wakeDispatcher();
-  return true;
 }

@@ -6,9 +6,10 @@ import { currentStage } from '../core/stages.js';
 import type { Services } from '../services.js';
 import { findApproval } from '../store/approvals.js';
 import type { Db } from '../store/database.js';
-import { findLinkByHash, insertLink, markLinkOpened, markLinkRenewed, markLinkUsed } from '../store/links.js';
+import { findLinkByHash, insertLink, markLink } from '../store/links.js';
 import type { LinkRow } from '../store/schema.js';
-import { audit } from './audit.js';
+import { audit } from '../unit-of-work/audit.js';
+import { runUnitOfWork, type UnitOfWork } from '../unit-of-work/context.js';
 import { decideApproval } from './decide.js';
 import { queueEmail } from './messages.js';
 import { withApproval } from './transaction.js';
@@ -26,24 +27,22 @@ export interface OpenedLink {
 
 /** Creates a one-time link for one approver of one stage; returns the token once. */
 export async function issueLink(
-  db: Db,
-  services: Services,
+  unit: UnitOfWork,
   approval: Approval,
   stage: string,
   approver: string,
-  now: Date,
 ): Promise<{ url: string; expiresAt: Date }> {
   const token = generateSecret();
-  const expiresAt = linkExpiry(approval, now, services.config.linkTtlMs);
-  await insertLink(db, {
+  const expiresAt = linkExpiry(approval, unit.now, unit.config.linkTtlMs);
+  await insertLink(unit.db, {
     tokenHash: sha256Hex(token),
     approvalId: approval.id,
     stage,
     approver,
-    createdAt: now,
+    createdAt: unit.now,
     expiresAt,
   });
-  return { url: `${services.config.publicUrl}/d/${token}`, expiresAt };
+  return { url: `${unit.config.publicUrl}/d/${token}`, expiresAt };
 }
 
 function linkState(link: LinkRow, now: Date): LinkState {
@@ -99,18 +98,13 @@ export async function recordLinkOpened(
   userAgent: string | undefined,
 ) {
   if (opened.link.opened_at !== null) return;
-  const now = services.now();
-  await services.db.transaction().execute(async (tx) => {
-    if (!(await markLinkOpened(tx, opened.link.token_hash, now))) return;
-    await audit(
-      tx,
-      services,
-      opened.approval.id,
-      'link.opened',
-      opened.link.approver,
-      { stage: opened.link.stage, userAgent: userAgent?.slice(0, 200) ?? null },
-      now,
-    );
+  await runUnitOfWork(services, async (unit) => {
+    if (!(await markLink(unit.db, opened.link.token_hash, 'opened', unit.now))) return;
+    await audit(unit, opened.approval.id, {
+      type: 'link.opened',
+      actor: opened.link.approver,
+      data: { stage: opened.link.stage, userAgent: userAgent?.slice(0, 200) ?? null },
+    });
   });
 }
 
@@ -130,11 +124,11 @@ export async function decideByLink(
     ip: decision.ip,
     stage: link.stage,
   };
-  return decideApproval(services, link.approval_id, input, async (tx) => {
+  return decideApproval(services, link.approval_id, input, async (unit) => {
     // Read again inside the transaction: a racing request may have spent it meanwhile.
-    const state = linkState(await findLink(tx, tokenHash), services.now());
+    const state = linkState(await findLink(unit.db, tokenHash), unit.now);
     if (state !== 'usable') throw spentLinkError(state);
-    if (!(await markLinkUsed(tx, tokenHash, services.now()))) throw spentLinkError('used');
+    if (!(await markLink(unit.db, tokenHash, 'used', unit.now))) throw spentLinkError('used');
   });
 }
 
@@ -142,23 +136,27 @@ export async function decideByLink(
 export async function renewLink(services: Services, token: string): Promise<{ approver: string }> {
   const tokenHash = hashOfToken(token);
   const { approval_id } = await findLink(services.db, tokenHash);
-  return withApproval(services, approval_id, async (tx, approval) => {
-    const now = services.now();
-    const link = await findLink(tx, tokenHash);
+  return withApproval(services, approval_id, async (unit, approval) => {
+    const { now } = unit;
+    const link = await findLink(unit.db, tokenHash);
     const state = linkState(link, now);
     if (state === 'usable')
       throw new SignoffError('invalid_input', 'This link still works; use it to decide.');
     if (approval.status !== 'pending' || now >= approval.expiresAt)
       throw new SignoffError('already_decided', 'This approval is no longer waiting for decisions.');
-    if (!isRenewable(link, approval, state, now) || !(await markLinkRenewed(tx, tokenHash, now)))
+    if (!isRenewable(link, approval, state, now) || !(await markLink(unit.db, tokenHash, 'renewed', now)))
       throw spentLinkError(state);
-    await queueEmail(
-      tx,
-      services,
-      { approvalId: approval.id, stage: link.stage, approver: link.approver, renewed: true },
-      now,
-    );
-    await audit(tx, services, approval.id, 'link.renewed', link.approver, { stage: link.stage }, now);
+    await queueEmail(unit, {
+      approvalId: approval.id,
+      stage: link.stage,
+      approver: link.approver,
+      renewed: true,
+    });
+    await audit(unit, approval.id, {
+      type: 'link.renewed',
+      actor: link.approver,
+      data: { stage: link.stage },
+    });
     return { approver: link.approver };
   });
 }

@@ -1,11 +1,11 @@
+import { NOTIFICATION_EVENTS } from '../core/audit.js';
 import { judgeReview } from '../core/review.js';
 import { advance, currentStage } from '../core/stages.js';
+import type { OutboxHandler } from '../outbox/handler.js';
 import type { AiReviewer } from '../reviewers/ai.js';
 import { reviewRules } from '../reviewers/rule.js';
 import type { Services } from '../services.js';
 import { findApproval } from '../store/approvals.js';
-import type { DeliveryReport, OutboxHandler } from '../worker/delivery.js';
-import type { ReviewPayload } from './messages.js';
 import { withApproval } from './transaction.js';
 import { commitTransition } from './transition.js';
 
@@ -14,12 +14,16 @@ import { commitTransition } from './transition.js';
  * moves the approval on, if the stage still waits. Without a reviewer configured the stage
  * hands over, as it would on any other failure.
  */
-export function createReviewHandler(services: Services, reviewer: AiReviewer | undefined): OutboxHandler {
+export function createReviewHandler(
+  services: Services,
+  reviewer: AiReviewer | undefined,
+): OutboxHandler<'review'> {
   return {
+    // Reviews audit their verdict with the state change they cause; only failures are the outbox's.
+    events: NOTIFICATION_EVENTS,
     // The model's own timeout, and time to record its verdict.
     deadlineMs: services.config.aiTimeoutMs + services.config.httpTimeoutMs,
-    async deliver(_row, payload): Promise<DeliveryReport> {
-      const { approvalId, stage: name } = payload as ReviewPayload;
+    async deliver({ payload: { approvalId, stage: name } }) {
       const approval = await findApproval(services.db, approvalId);
       const stage = approval && currentStage(approval);
       if (!approval || stage?.name !== name || stage.type !== 'ai')
@@ -34,13 +38,12 @@ export function createReviewHandler(services: Services, reviewer: AiReviewer | u
             rationale: null,
             error: 'SIGNOFF_AI_URL is not set',
           };
-      await withApproval(services, approvalId, async (tx, fresh) => {
-        const now = services.now();
+      await withApproval(services, approvalId, async (unit, fresh) => {
         // The approval may have run out while the model thought; the sweeper will expire it.
-        if (currentStage(fresh)?.name !== name || now >= fresh.expiresAt) return;
-        const result = judgeReview(stage, review, now);
-        const after = advance({ ...fresh, results: [...fresh.results, result] }, now, reviewRules);
-        await commitTransition(tx, services, { before: fresh, after, actor: null, now });
+        if (currentStage(fresh)?.name !== name || unit.now >= fresh.expiresAt) return;
+        const result = judgeReview(stage, review, unit.now);
+        const after = advance({ ...fresh, results: [...fresh.results, result] }, unit.now, reviewRules);
+        await commitTransition(unit, { before: fresh, after, actor: null });
       });
       return { silent: true };
     },

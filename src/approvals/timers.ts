@@ -1,100 +1,92 @@
+import { NOTIFICATION_EVENTS } from '../core/audit.js';
 import { formatDuration } from '../core/duration.js';
 import type { Approval, HumanStage, StageResult } from '../core/model.js';
 import { advance, currentStage } from '../core/stages.js';
+import type { OutboxHandler } from '../outbox/handler.js';
+import type { TimerPayload } from '../outbox/kinds.js';
 import { reviewRules } from '../reviewers/rule.js';
 import type { Services } from '../services.js';
-import type { Db } from '../store/database.js';
-import type { DeliveryReport, OutboxHandler } from '../worker/delivery.js';
-import { audit } from './audit.js';
-import { queueStageNotifications, queueTimer, type TimerPayload } from './messages.js';
+import { audit } from '../unit-of-work/audit.js';
+import type { UnitOfWork } from '../unit-of-work/context.js';
+import { queueStageNotifications, queueTimer } from './messages.js';
 import { withApproval } from './transaction.js';
 import { commitTransition } from './transition.js';
 
+/** The waiting human stage a timer acts on, with the timer itself. */
+interface DueTimer {
+  readonly approval: Approval;
+  readonly stage: HumanStage;
+  readonly timer: TimerPayload;
+}
+
 /** Mails the approvers who have not decided, and schedules the next reminder. */
-async function remind(
-  tx: Db,
-  services: Services,
-  approval: Approval,
-  stage: HumanStage,
-  timer: TimerPayload,
-  now: Date,
-) {
-  const people = await queueStageNotifications(tx, services, approval, now, { reminder: true });
-  await audit(
-    tx,
-    services,
-    approval.id,
-    'approval.reminded',
-    null,
-    { stage: stage.name, approvers: people, sequence: timer.sequence },
-    now,
-  );
+async function remind(unit: UnitOfWork, { approval, stage, timer }: DueTimer) {
+  const people = await queueStageNotifications(unit, approval, { reminder: true });
+  await audit(unit, approval.id, {
+    type: 'approval.reminded',
+    actor: null,
+    data: { stage: stage.name, approvers: people, sequence: timer.sequence },
+  });
   if (!stage.remindEveryMs || !stage.remindAfterMs) return;
   // A fixed schedule from the stage's start; slots missed while no worker ran are skipped,
   // so a late worker sends one reminder, not a burst.
   const first = Date.parse(timer.startedAt) + stage.remindAfterMs;
-  const sequence = Math.max(timer.sequence, Math.floor((now.getTime() - first) / stage.remindEveryMs) + 1);
+  const elapsed = unit.now.getTime() - first;
+  const sequence = Math.max(timer.sequence, Math.floor(elapsed / stage.remindEveryMs) + 1);
   const next = new Date(first + sequence * stage.remindEveryMs);
-  await queueTimer(tx, approval, { ...timer, sequence: sequence + 1 }, next, now);
+  await queueTimer(unit, approval, { ...timer, sequence: sequence + 1 }, next);
 }
 
 /** Adds `escalateTo` to every gate of the waiting stage and mails the people among them. */
-async function escalate(tx: Db, services: Services, approval: Approval, stage: HumanStage, now: Date) {
+async function escalate(unit: UnitOfWork, { approval, stage }: DueTimer) {
   // A redelivered timer must not escalate (and mail) twice.
   if (approval.escalations.some((e) => e.stage === stage.name)) return;
   const added = [...(stage.escalateTo ?? [])];
+  const escalation = { stage: stage.name, approvers: added, at: unit.now };
   // More approvers can re-seat approvals already given and so pass the stage: move on if it does.
   const after = advance(
-    { ...approval, escalations: [...approval.escalations, { stage: stage.name, approvers: added, at: now }] },
-    now,
+    { ...approval, escalations: [...approval.escalations, escalation] },
+    unit.now,
     reviewRules,
   );
-  await commitTransition(tx, services, { before: approval, after, actor: null, now });
-  await queueStageNotifications(tx, services, after, now, { only: new Set(added) });
+  await commitTransition(unit, { before: approval, after, actor: null });
+  await queueStageNotifications(unit, after, { only: new Set(added) });
 }
 
 const TIMEOUT_OUTCOMES = { reject: 'reject', approve: 'pass', escalate: 'skip' } as const;
 
 /** Ends the waiting stage as its `onTimeout` says (reject unless told otherwise). */
-async function timeOut(
-  tx: Db,
-  services: Services,
-  approval: Approval,
-  stage: HumanStage,
-  timer: TimerPayload,
-  now: Date,
-) {
+async function timeOut(unit: UnitOfWork, { approval, stage, timer }: DueTimer) {
   const action = stage.onTimeout ?? 'reject';
-  const waited = formatDuration(now.getTime() - Date.parse(timer.startedAt));
+  const waited = formatDuration(unit.now.getTime() - Date.parse(timer.startedAt));
   const result: StageResult = {
     stage: stage.name,
     outcome: TIMEOUT_OUTCOMES[action],
     via: 'timeout',
     reason: `Stage "${stage.name}" timed out after ${waited} (onTimeout: ${action})`,
-    at: now,
+    at: unit.now,
   };
-  const after = advance({ ...approval, results: [...approval.results, result] }, now, reviewRules);
-  await commitTransition(tx, services, { before: approval, after, actor: null, now });
+  const after = advance({ ...approval, results: [...approval.results, result] }, unit.now, reviewRules);
+  await commitTransition(unit, { before: approval, after, actor: null });
 }
+
+const ACTIONS = { remind, escalate, timeout: timeOut } as const;
 
 /**
  * Handles a stage's timers (reminder, escalation, timeout) when they fall due. A timer whose
  * stage no longer waits does nothing, so nothing is sent after the decision.
  */
-export function createTimerHandler(services: Services): OutboxHandler {
+export function createTimerHandler(services: Services): OutboxHandler<'timer'> {
   return {
-    async deliver(_row, payload): Promise<DeliveryReport> {
-      const timer = payload as TimerPayload;
-      return withApproval(services, timer.approvalId, async (tx, approval) => {
-        const now = services.now();
+    events: NOTIFICATION_EVENTS,
+    async deliver({ payload: timer }) {
+      return withApproval(services, timer.approvalId, async (unit, approval) => {
         const stage = currentStage(approval);
-        if (approval.status !== 'pending' || now >= approval.expiresAt)
+        if (approval.status !== 'pending' || unit.now >= approval.expiresAt)
           return { skipped: 'approval is no longer pending', silent: true };
         if (stage?.name !== timer.stage || stage.type !== 'human')
           return { skipped: 'stage is no longer waiting', silent: true };
-        if (timer.action === 'remind') await remind(tx, services, approval, stage, timer, now);
-        else if (timer.action === 'escalate') await escalate(tx, services, approval, stage, now);
-        else await timeOut(tx, services, approval, stage, timer, now);
+        await ACTIONS[timer.action](unit, { approval, stage, timer });
         return { silent: true };
       });
     },

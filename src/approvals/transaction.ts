@@ -2,7 +2,7 @@ import { SignoffError } from '../core/errors.js';
 import type { Approval } from '../core/model.js';
 import type { Services } from '../services.js';
 import { findApproval } from '../store/approvals.js';
-import type { Db } from '../store/database.js';
+import { runUnitOfWork, type UnitOfWork } from '../unit-of-work/context.js';
 
 /** Thrown inside a transaction when another writer changed the approval first. */
 export class VersionConflict extends Error {
@@ -14,28 +14,31 @@ export class VersionConflict extends Error {
 
 const MAX_ATTEMPTS = 8;
 
+/** Runs a unit of work again from the start while it loses a version race, a few times at most. */
+export async function retryOnConflict<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof VersionConflict) || tries >= MAX_ATTEMPTS) throw error;
+    }
+  }
+}
+
 /**
- * Runs `work` on a freshly read approval inside one transaction; if another writer got
- * there first (version conflict), reads again and retries. After a commit that changed
- * something, waiters are woken and the dispatcher nudged.
+ * Runs `work` on a freshly read approval inside one unit of work; if another writer got
+ * there first (version conflict), reads again and retries.
  */
 export async function withApproval<T>(
   services: Services,
   id: string,
-  work: (tx: Db, approval: Approval) => Promise<T>,
+  work: (unit: UnitOfWork, approval: Approval) => Promise<T>,
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const result = await services.db.transaction().execute(async (tx) => {
-        const approval = await findApproval(tx, id);
-        if (!approval) throw new SignoffError('not_found', `No approval ${id}.`);
-        return work(tx, approval);
-      });
-      services.changes.publish(id);
-      services.wakeDispatcher();
-      return result;
-    } catch (error) {
-      if (!(error instanceof VersionConflict) || attempt >= MAX_ATTEMPTS) throw error;
-    }
-  }
+  return retryOnConflict(() =>
+    runUnitOfWork(services, async (unit) => {
+      const approval = await findApproval(unit.db, id);
+      if (!approval) throw new SignoffError('not_found', `No approval ${id}.`);
+      return work(unit, approval);
+    }),
+  );
 }

@@ -1,10 +1,9 @@
 import type { Approval, Decision } from '../core/model.js';
 import { currentStage } from '../core/stages.js';
-import type { Services } from '../services.js';
 import { countAgreement } from '../store/agreement.js';
 import { insertDecision, updateApprovalState } from '../store/approvals.js';
-import type { Db } from '../store/database.js';
-import { audit } from './audit.js';
+import { audit } from '../unit-of-work/audit.js';
+import type { UnitOfWork } from '../unit-of-work/context.js';
 import { queueResume, queueWebhookEvent, startStage } from './messages.js';
 import { VersionConflict } from './transaction.js';
 
@@ -17,24 +16,21 @@ const TERMINAL_AUDIT = {
 
 /**
  * Writes one state change: the new status (only if nobody changed it since `before`),
- * the decision if any, its audit events and the messages it causes — all in `tx`.
+ * the decision if any, its audit events and the messages it causes — all in the unit.
  */
 export async function commitTransition(
-  tx: Db,
-  services: Services,
-  change: { before: Approval; after: Approval; decision?: Decision; actor: string | null; now: Date },
+  unit: UnitOfWork,
+  change: { before: Approval; after: Approval; decision?: Decision; actor: string | null },
 ): Promise<void> {
-  const { before, after, decision, actor, now } = change;
-  if (!(await updateApprovalState(tx, after, before.version))) throw new VersionConflict();
+  const { before, after, decision, actor } = change;
+  if (!(await updateApprovalState(unit.db, after, before.version))) throw new VersionConflict();
+  unit.afterCommit.publishChange(after.id);
   if (decision) {
-    await insertDecision(tx, after.id, decision);
-    await audit(
-      tx,
-      services,
-      after.id,
-      'approval.decision',
-      decision.actor,
-      {
+    await insertDecision(unit.db, after.id, decision);
+    await audit(unit, after.id, {
+      type: 'approval.decision',
+      actor: decision.actor,
+      data: {
         stage: decision.stage,
         verdict: decision.verdict,
         comment: decision.comment,
@@ -43,12 +39,11 @@ export async function commitTransition(
         issuer: decision.issuer,
         subject: decision.subject,
       },
-      now,
-    );
+    });
   }
   // Only an outcome a person's verdict settled scores the AI (not one a rule settled after it).
   const byHuman = decision !== undefined && after.results.length === before.results.length;
-  await recordProgress(tx, services, { before, after, actor, now, byHuman });
+  await recordProgress(unit, { before, after, actor, byHuman });
 }
 
 /**
@@ -57,36 +52,35 @@ export async function commitTransition(
  * start of the stage that waits now.
  */
 export async function recordProgress(
-  tx: Db,
-  services: Services,
-  change: { before: Approval | null; after: Approval; actor: string | null; now: Date; byHuman: boolean },
+  unit: UnitOfWork,
+  change: { before: Approval | null; after: Approval; actor: string | null; byHuman: boolean },
 ): Promise<void> {
-  const { before, after, actor, now } = change;
+  const { before, after, actor } = change;
   for (const result of after.results.slice(before?.results.length ?? 0)) {
     const { at: _at, ...data } = result;
-    await audit(tx, services, after.id, 'stage.result', result.via, { ...data }, now);
+    await audit(unit, after.id, { type: 'stage.result', actor: result.via, data: { ...data } });
   }
   for (const escalation of after.escalations.slice(before?.escalations.length ?? 0))
-    await audit(
-      tx,
-      services,
-      after.id,
-      'approval.escalated',
-      null,
-      { stage: escalation.stage, approvers: escalation.approvers },
-      now,
-    );
+    await audit(unit, after.id, {
+      type: 'approval.escalated',
+      actor: null,
+      data: { stage: escalation.stage, approvers: escalation.approvers },
+    });
   if (after.status !== 'pending') {
-    await audit(tx, services, after.id, TERMINAL_AUDIT[after.status], actor, { reason: after.reason }, now);
-    await queueWebhookEvent(tx, services, after, 'approval.decided', now);
-    await queueResume(tx, services, after, now);
+    await audit(unit, after.id, {
+      type: TERMINAL_AUDIT[after.status],
+      actor,
+      data: { reason: after.reason },
+    });
+    await queueWebhookEvent(unit, after, 'approval.decided');
+    await queueResume(unit, after);
     // The AI's advice is scored only against outcomes people decided.
-    if (change.byHuman) await countAgreement(tx, after);
+    if (change.byHuman) await countAgreement(unit.db, after);
     return;
   }
   const waiting = currentStage(after);
   if (waiting && waiting.name !== (before && currentStage(before)?.name)) {
-    await startStage(tx, services, after, now);
-    if (before) await queueWebhookEvent(tx, services, after, 'approval.stage_passed', now);
+    await startStage(unit, after);
+    if (before) await queueWebhookEvent(unit, after, 'approval.stage_passed');
   }
 }

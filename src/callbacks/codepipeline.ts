@@ -1,20 +1,11 @@
 import { CodePipelineClient, PutApprovalResultCommand } from '@aws-sdk/client-codepipeline';
 import type { CodePipelineCallback } from '../core/model.js';
-import { awsClientOptions, classifyAwsError } from './aws-errors.js';
+import { classifyAwsError, regionalClients } from './aws.js';
 import { type Outcome, truncate } from './outcome.js';
 
 /** Resumes a CodePipeline manual-approval action with PutApprovalResult (Approved or Rejected). */
 export function createCodePipelineResumer(timeoutMs: number) {
-  const clients = new Map<string, CodePipelineClient>();
-  const clientFor = (region: string | undefined) => {
-    const key = region ?? '';
-    let client = clients.get(key);
-    if (!client) {
-      client = new CodePipelineClient(awsClientOptions(region, timeoutMs));
-      clients.set(key, client);
-    }
-    return client;
-  };
+  const clientFor = regionalClients(CodePipelineClient, timeoutMs);
   return {
     async resume(callback: CodePipelineCallback, outcome: Outcome) {
       const status = outcome.approved ? 'Approved' : 'Rejected';

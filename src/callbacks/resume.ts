@@ -1,9 +1,11 @@
-import { type HeartbeatPayload, queueHeartbeat, type ResumePayload } from '../approvals/messages.js';
+import { queueHeartbeat } from '../approvals/messages.js';
+import { CALLBACK_EVENTS } from '../core/audit.js';
 import type { Callback } from '../core/model.js';
+import { PermanentDeliveryError } from '../outbox/errors.js';
+import type { OutboxHandler } from '../outbox/handler.js';
 import type { Services } from '../services.js';
 import { findApproval, replaceCallback } from '../store/approvals.js';
-import type { OutboxHandler } from '../worker/delivery.js';
-import { PermanentDeliveryError } from '../worker/delivery.js';
+import { runUnitOfWork } from '../unit-of-work/context.js';
 import { createCloudFormationResumer } from './cloudformation.js';
 import { createCodePipelineResumer } from './codepipeline.js';
 import { outcomeOf } from './outcome.js';
@@ -29,16 +31,16 @@ function withoutSecrets(callback: Callback): Callback {
  * tasks alive with heartbeats.
  */
 export function createWorkflowHandlers(services: Services): {
-  resume: OutboxHandler;
-  heartbeat: OutboxHandler;
+  resume: OutboxHandler<'resume'>;
+  heartbeat: OutboxHandler<'heartbeat'>;
 } {
   const timeoutMs = services.config.httpTimeoutMs;
   const codepipeline = createCodePipelineResumer(timeoutMs);
   const stepfunctions = createStepFunctionsResumer(timeoutMs);
   const cloudformation = createCloudFormationResumer(timeoutMs);
-  const resume: OutboxHandler = {
-    async deliver(_row, payload) {
-      const { approvalId, data } = payload as ResumePayload;
+  const resume: OutboxHandler<'resume'> = {
+    events: CALLBACK_EVENTS,
+    async deliver({ payload: { approvalId, data } }) {
       const callback = (await findApproval(services.db, approvalId))?.callback;
       if (!callback || callback.type === 'webhook')
         throw new PermanentDeliveryError('The approval has no workflow to resume.');
@@ -58,15 +60,15 @@ export function createWorkflowHandlers(services: Services): {
       return report;
     },
   };
-  const heartbeat: OutboxHandler = {
-    async deliver(_row, payload) {
-      const { approvalId, sequence } = payload as HeartbeatPayload;
+  const heartbeat: OutboxHandler<'heartbeat'> = {
+    events: CALLBACK_EVENTS,
+    async deliver({ payload: { approvalId, sequence } }) {
       const approval = await findApproval(services.db, approvalId);
       const callback = approval?.callback;
       if (approval?.status !== 'pending' || callback?.type !== 'stepfunctions')
         return { skipped: 'approval is no longer pending' };
       await stepfunctions.heartbeat(callback);
-      await queueHeartbeat(services.db, approval, sequence + 1, services.now());
+      await runUnitOfWork(services, (unit) => queueHeartbeat(unit, approval, sequence + 1));
       return { silent: true };
     },
   };

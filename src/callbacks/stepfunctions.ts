@@ -5,7 +5,7 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import type { StepFunctionsCallback } from '../core/model.js';
-import { awsClientOptions, classifyAwsError } from './aws-errors.js';
+import { classifyAwsError, regionalClients } from './aws.js';
 import { type Outcome, truncate } from './outcome.js';
 
 const MAX_OUTPUT_BYTES = 256 * 1024;
@@ -31,16 +31,7 @@ function taskOutput(outcome: Outcome): string {
 
 /** Resumes a Step Functions task: SendTaskSuccess, or SendTaskFailure with failOnReject. */
 export function createStepFunctionsResumer(timeoutMs: number) {
-  const clients = new Map<string, SFNClient>();
-  const clientFor = (region: string | undefined) => {
-    const key = region ?? '';
-    let client = clients.get(key);
-    if (!client) {
-      client = new SFNClient(awsClientOptions(region, timeoutMs));
-      clients.set(key, client);
-    }
-    return client;
-  };
+  const clientFor = regionalClients(SFNClient, timeoutMs);
   return {
     async resume(callback: StepFunctionsCallback, outcome: Outcome) {
       const fail = callback.failOnReject === true && !outcome.approved;

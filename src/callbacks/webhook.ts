@@ -1,19 +1,19 @@
 import { Webhook } from 'standardwebhooks';
-import type { WebhookPayload } from '../approvals/messages.js';
+import { CALLBACK_EVENTS } from '../core/audit.js';
 import { SignoffError } from '../core/errors.js';
+import { PermanentDeliveryError, parseRetryAfter, RetryAfterError } from '../outbox/errors.js';
+import type { OutboxHandler } from '../outbox/handler.js';
 import type { Services } from '../services.js';
 import { findApproval } from '../store/approvals.js';
-import type { OutboxHandler } from '../worker/delivery.js';
-import { PermanentDeliveryError } from '../worker/delivery.js';
 
 /**
  * POSTs an event to the approval's webhook, signed per Standard Webhooks. The outbox
  * row's id is the `webhook-id`, so every retry carries the same one. Only 2xx counts.
  */
-export function createWebhookResumer(services: Services): OutboxHandler {
+export function createWebhookResumer(services: Services): OutboxHandler<'webhook'> {
   return {
-    async deliver(row, payload) {
-      const event = payload as WebhookPayload;
+    events: CALLBACK_EVENTS,
+    async deliver({ id, payload: event }) {
       const approval = await findApproval(services.db, event.approvalId);
       const callback = approval?.callback;
       if (callback?.type !== 'webhook')
@@ -25,11 +25,10 @@ export function createWebhookResumer(services: Services): OutboxHandler {
       const headers: Record<string, string> = {
         'content-type': 'application/json',
         'user-agent': 'signoff-webhook/1',
-        'webhook-id': row.id,
+        'webhook-id': id,
         'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
       };
-      if (callback.secret)
-        headers['webhook-signature'] = new Webhook(callback.secret).sign(row.id, sentAt, body);
+      if (callback.secret) headers['webhook-signature'] = new Webhook(callback.secret).sign(id, sentAt, body);
       let response: Response;
       try {
         response = await fetch(callback.url, {
@@ -49,6 +48,12 @@ export function createWebhookResumer(services: Services): OutboxHandler {
         });
       }
       await response.body?.cancel();
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), services.now());
+      if ((response.status === 429 || response.status === 503) && retryAfterMs !== undefined)
+        throw new RetryAfterError(
+          `Webhook at ${target} answered HTTP ${response.status}; it asks to retry later.`,
+          retryAfterMs,
+        );
       if (response.status < 200 || response.status > 299)
         throw new SignoffError('upstream_failed', `Webhook at ${target} answered HTTP ${response.status}.`);
       return { type: event.type, target, status: response.status };

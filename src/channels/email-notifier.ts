@@ -1,16 +1,17 @@
 import { issueLink } from '../approvals/links.js';
-import type { EmailPayload } from '../approvals/messages.js';
+import { NOTIFICATION_EVENTS } from '../core/audit.js';
 import { currentStage } from '../core/stages.js';
+import type { OutboxHandler } from '../outbox/handler.js';
 import type { Services } from '../services.js';
 import { findApproval } from '../store/approvals.js';
-import type { OutboxHandler } from '../worker/delivery.js';
+import { runUnitOfWork } from '../unit-of-work/context.js';
 import { renderApprovalMail } from './email.js';
 
 /** Sends the approval mail: a fresh one-time link is made at delivery, so no token waits in the outbox. */
-export function createEmailNotifier(services: Services): OutboxHandler {
+export function createEmailNotifier(services: Services): OutboxHandler<'email'> {
   return {
-    async deliver(_row, payload) {
-      const { approvalId, stage, approver, renewed, reminder } = payload as EmailPayload;
+    events: NOTIFICATION_EVENTS,
+    async deliver({ payload: { approvalId, stage, approver, renewed, reminder } }) {
       const approval = await findApproval(services.db, approvalId);
       const now = services.now();
       if (approval?.status !== 'pending' || now >= approval.expiresAt)
@@ -18,7 +19,9 @@ export function createEmailNotifier(services: Services): OutboxHandler {
       if (currentStage(approval)?.name !== stage) return { skipped: 'stage is no longer waiting' };
       if (approval.decisions.some((d) => d.stage === stage && d.actor === approver))
         return { skipped: 'approver has already decided' };
-      const link = await issueLink(services.db, services, approval, stage, approver, now);
+      const link = await runUnitOfWork(services, (unit) => issueLink(unit, approval, stage, approver), {
+        now,
+      });
       await services.mailer.send(
         renderApprovalMail({
           approval,

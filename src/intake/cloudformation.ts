@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
-import type { CreateApprovalRequest } from '../approvals/create.js';
+import type { CreateApprovalRequest } from '../approvals/request.js';
 import { parseDuration } from '../core/duration.js';
 import { APPROVER_PATTERN } from '../core/identity.js';
 

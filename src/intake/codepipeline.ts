@@ -1,4 +1,4 @@
-import type { CreateApprovalRequest } from '../approvals/create.js';
+import type { CreateApprovalRequest } from '../approvals/request.js';
 import { parseDuration } from '../core/duration.js';
 import { SignoffError } from '../core/errors.js';
 import { findRoute, type Route } from './routes.js';

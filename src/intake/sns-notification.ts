@@ -1,6 +1,7 @@
-import { type CreateApprovalRequest, createApproval, isCloudFormationUrl } from '../approvals/create.js';
+import { createApproval } from '../approvals/create.js';
 import { cancelApproval } from '../approvals/lifecycle.js';
-import { putToPresignedUrl } from '../callbacks/cloudformation.js';
+import type { CreateApprovalRequest } from '../approvals/request.js';
+import { isCloudFormationUrl, putToPresignedUrl } from '../callbacks/cloudformation.js';
 import { SignoffError } from '../core/errors.js';
 import type { Services } from '../services.js';
 import { findApproval } from '../store/approvals.js';
@@ -37,7 +38,7 @@ async function createFromAws(
  * If the answer cannot be delivered, SNS is told to retry: Create is idempotent by RequestId.
  */
 async function answerCustomResource(services: Services, request: CustomResourceRequest, topicArn: string) {
-  if (!isCloudFormationUrl(services, request.ResponseURL))
+  if (!isCloudFormationUrl(services.config.cfnUrlHost, request.ResponseURL))
     throw new SignoffError(
       'invalid_input',
       'The ResponseURL is not on a host allowed by SIGNOFF_CFN_URL_HOST.',

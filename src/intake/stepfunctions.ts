@@ -1,8 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
-import type { CreateApprovalRequest } from '../approvals/create.js';
+import type { CreateApprovalRequest } from '../approvals/request.js';
+import { CreateApprovalBody } from '../approvals/request.js';
 import { SignoffError } from '../core/errors.js';
-import { CreateApprovalBody } from '../http/schemas.js';
 import { regionOfTopic } from './codepipeline.js';
 
 /** What a `sns:publish.waitForTaskToken` state publishes: a create body and the task token. */
@@ -38,7 +38,7 @@ export function taskApprovalRequest(message: unknown, topicArn: string): CreateA
   }
   const { signoff, taskToken, failOnReject, heartbeatSeconds, region } = message;
   return {
-    ...(signoff as Omit<CreateApprovalRequest, 'callback'>),
+    ...signoff,
     metadata: { source: 'stepfunctions', ...signoff.metadata },
     callback: {
       type: 'stepfunctions',

@@ -33,35 +33,22 @@ export async function findLinkByHash(db: Db, tokenHash: string): Promise<LinkRow
   return db.selectFrom('links').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
 }
 
-/** Marks a link used unless someone already did; false means it was used before. */
-export async function markLinkUsed(db: Db, tokenHash: string, now: Date): Promise<boolean> {
-  const result = await db
-    .updateTable('links')
-    .set({ used_at: now.getTime() })
-    .where('token_hash', '=', tokenHash)
-    .where('used_at', 'is', null)
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
-}
+/** The once-only moments of a link, each a column that is written at most once. */
+export type LinkMark = 'used' | 'opened' | 'renewed';
 
-/** Marks a link opened the first time; false when it was opened before. */
-export async function markLinkOpened(db: Db, tokenHash: string, now: Date): Promise<boolean> {
-  const result = await db
-    .updateTable('links')
-    .set({ opened_at: now.getTime() })
-    .where('token_hash', '=', tokenHash)
-    .where('opened_at', 'is', null)
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
-}
+const MARK_COLUMNS = { used: 'used_at', opened: 'opened_at', renewed: 'renewed_at' } as const;
 
-/** Marks a link renewed unless it already was; a link can be renewed only once. */
-export async function markLinkRenewed(db: Db, tokenHash: string, now: Date): Promise<boolean> {
+/**
+ * Records that a link was used, opened or renewed, unless that already happened; false
+ * means it had (a link is used once, renewed once, and its first opening is what counts).
+ */
+export async function markLink(db: Db, tokenHash: string, mark: LinkMark, now: Date): Promise<boolean> {
+  const column = MARK_COLUMNS[mark];
   const result = await db
     .updateTable('links')
-    .set({ renewed_at: now.getTime() })
+    .set({ [column]: now.getTime() })
     .where('token_hash', '=', tokenHash)
-    .where('renewed_at', 'is', null)
+    .where(column, 'is', null)
     .executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }

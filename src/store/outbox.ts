@@ -1,17 +1,16 @@
 import { type Db, isPostgres } from './database.js';
 import type { OutboxRow } from './schema.js';
 
-export type OutboxKind = 'email' | 'webhook' | 'resume' | 'heartbeat' | 'review' | 'timer';
 export type OutboxStatus = 'pending' | 'delivered' | 'dead';
 
 export interface NewOutboxMessage {
   readonly id: string;
   readonly approvalId: string | null;
-  readonly kind: OutboxKind;
-  readonly payload: Record<string, unknown>;
+  readonly kind: string;
+  /** The payload, already serialized. */
+  readonly payload: string;
   readonly createdAt: Date;
-  /** When to deliver it; now unless given. */
-  readonly dueAt?: Date | undefined;
+  readonly dueAt: Date;
 }
 
 /** Queues one message; it is written in the caller's transaction, next to the state change. */
@@ -22,10 +21,10 @@ export async function insertOutbox(db: Db, message: NewOutboxMessage): Promise<v
       id: message.id,
       approval_id: message.approvalId,
       kind: message.kind,
-      payload: JSON.stringify(message.payload),
+      payload: message.payload,
       status: 'pending',
       attempts: 0,
-      next_attempt_at: (message.dueAt ?? message.createdAt).getTime(),
+      next_attempt_at: message.dueAt.getTime(),
       last_error: null,
       created_at: message.createdAt.getTime(),
       delivered_at: null,
@@ -70,15 +69,18 @@ export interface OutboxLease {
   readonly leaseUntil: number;
 }
 
-/** Only the holder of a live lease may settle a message; false means the lease was lost. */
-async function settleOutbox(
+/**
+ * Changes a message only while the caller still holds its lease (the row is pending and
+ * its next attempt is still the lease's end); false means the lease was lost.
+ */
+async function updateLeased(
   db: Db,
   lease: OutboxLease,
   changes: {
     status?: 'delivered' | 'dead';
-    attempts: number;
+    attempts?: number;
     next_attempt_at?: number;
-    last_error: string | null;
+    last_error?: string | null;
     delivered_at?: number;
   },
 ): Promise<boolean> {
@@ -94,14 +96,7 @@ async function settleOutbox(
 
 /** Lengthens a lease this worker still holds (for slow work such as an AI review); false if lost. */
 export async function extendOutboxLease(db: Db, lease: OutboxLease, until: Date): Promise<boolean> {
-  const result = await db
-    .updateTable('outbox')
-    .set({ next_attempt_at: until.getTime() })
-    .where('id', '=', lease.id)
-    .where('status', '=', 'pending')
-    .where('next_attempt_at', '=', lease.leaseUntil)
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
+  return updateLeased(db, lease, { next_attempt_at: until.getTime() });
 }
 
 /** Records a successful delivery. */
@@ -111,7 +106,7 @@ export async function markOutboxDelivered(
   attempts: number,
   now: Date,
 ): Promise<boolean> {
-  return settleOutbox(db, lease, {
+  return updateLeased(db, lease, {
     status: 'delivered',
     attempts,
     delivered_at: now.getTime(),
@@ -127,7 +122,7 @@ export async function scheduleOutboxRetry(
   nextAttemptAt: Date,
   error: string,
 ): Promise<boolean> {
-  return settleOutbox(db, lease, { attempts, next_attempt_at: nextAttemptAt.getTime(), last_error: error });
+  return updateLeased(db, lease, { attempts, next_attempt_at: nextAttemptAt.getTime(), last_error: error });
 }
 
 /** Gives up on a message; it stays visible as dead-lettered. */
@@ -137,7 +132,7 @@ export async function markOutboxDead(
   attempts: number,
   error: string,
 ): Promise<boolean> {
-  return settleOutbox(db, lease, { status: 'dead', attempts, last_error: error });
+  return updateLeased(db, lease, { status: 'dead', attempts, last_error: error });
 }
 
 /** Messages in one status, newest first (dead letters for operators). */

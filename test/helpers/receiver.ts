@@ -10,8 +10,8 @@ export interface ReceivedRequest {
   readonly status: number;
 }
 
-/** How the receiver answers: a status, a status after a pause, or never ('hang'). */
-export type Answer = number | 'hang' | { status: number; delayMs: number };
+/** How the receiver answers: a status, a status after a pause or with headers, or never ('hang'). */
+export type Answer = number | 'hang' | { status: number; delayMs?: number; headers?: Record<string, string> };
 
 /**
  * A real HTTP receiver on loopback for callbacks. `respond` decides each answer; `stop`
@@ -43,9 +43,13 @@ export async function startReceiver(options: { port?: number } = {}) {
           hanging.add(() => res.destroy());
           return;
         }
-        const { status, delayMs } = typeof answer === 'number' ? { status: answer, delayMs: 0 } : answer;
+        const {
+          status,
+          delayMs = 0,
+          headers = {},
+        } = typeof answer === 'number' ? { status: answer } : answer;
         setTimeout(() => {
-          res.writeHead(status, { 'content-type': 'text/plain' }).end('ok', () => {
+          res.writeHead(status, { 'content-type': 'text/plain', ...headers }).end('ok', () => {
             received.push({ ...request, status });
             for (const wake of waiters.splice(0)) wake();
           });

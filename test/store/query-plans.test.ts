@@ -6,7 +6,7 @@ import { findApiKeyByHash } from '../../src/store/api-keys.js';
 import { claimDueApprovalId, findApproval, findApprovalByIdempotencyKey } from '../../src/store/approvals.js';
 import { listAudit } from '../../src/store/audit.js';
 import type { Db } from '../../src/store/database.js';
-import { findLinkByHash, markLinkUsed } from '../../src/store/links.js';
+import { findLinkByHash, markLink } from '../../src/store/links.js';
 import { claimDueOutbox } from '../../src/store/outbox.js';
 import type { Database } from '../../src/store/schema.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
@@ -55,7 +55,7 @@ describe('query plans (SQLite)', () => {
   });
 
   it('spending a link uses the same index', async () => {
-    const plans = await plansOf((db) => markLinkUsed(db, 'a'.repeat(64), new Date()));
+    const plans = await plansOf((db) => markLink(db, 'a'.repeat(64), 'used', new Date()));
     expect(plans[0]).toMatch(/SEARCH links USING INDEX sqlite_autoindex_links_1/);
   });
 

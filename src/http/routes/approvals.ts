@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { type CreateApprovalRequest, createApproval } from '../../approvals/create.js';
+import { createApproval } from '../../approvals/create.js';
 import { decideApproval } from '../../approvals/decide.js';
 import { cancelApproval } from '../../approvals/lifecycle.js';
+import { CreateApprovalBody, type CreateApprovalRequest } from '../../approvals/request.js';
 import { waitForDecision } from '../../approvals/wait.js';
 import {
   type Authenticator,
@@ -17,14 +18,7 @@ import type { Services } from '../../services.js';
 import { findApproval, listApprovals } from '../../store/approvals.js';
 import { listAudit } from '../../store/audit.js';
 import { principalOf, requirePermission } from '../auth.js';
-import {
-  ApprovalParams,
-  CancelBody,
-  CreateApprovalBody,
-  DecisionBody,
-  ListQuery,
-  WaitQuery,
-} from '../schemas.js';
+import { ApprovalParams, CancelBody, DecisionBody, ListQuery, WaitQuery } from '../schemas.js';
 
 const MAX_WAIT_MS = 60_000;
 
@@ -50,7 +44,7 @@ export function registerApprovalRoutes(
   app.addHook('preClose', async () => shutdown.abort());
   const can = (permission: Parameters<typeof requirePermission>[1]) => requirePermission(auth, permission);
 
-  app.post<{ Body: CreateApprovalBody }>(
+  app.post<{ Body: CreateApprovalRequest }>(
     '/v1/approvals',
     { schema: { body: CreateApprovalBody }, preHandler: can('approvals:create') },
     async (request, reply) => {
@@ -63,7 +57,7 @@ export function registerApprovalRoutes(
       const key = request.headers['idempotency-key'];
       if (key !== undefined && (typeof key !== 'string' || key.length < 1 || key.length > 255))
         throw new SignoffError('invalid_input', 'Idempotency-Key must be 1 to 255 characters.');
-      const { approval, created } = await createApproval(services, request.body as CreateApprovalRequest, {
+      const { approval, created } = await createApproval(services, request.body, {
         actor: principal.actor,
         mayNameRequester: principal.actor === null || hasUnrestrictedPermission(principal, 'admin'),
         credentialId: principal.credentialId,

@@ -1,4 +1,4 @@
-import { type AuditType, audit } from '../approvals/audit.js';
+import type { AuditEntry } from '../core/audit.js';
 import { SignoffError } from '../core/errors.js';
 import type { Services } from '../services.js';
 import type { Db } from '../store/database.js';
@@ -7,30 +7,18 @@ import {
   extendOutboxLease,
   markOutboxDead,
   markOutboxDelivered,
-  type OutboxKind,
   type OutboxLease,
   scheduleOutboxRetry,
 } from '../store/outbox.js';
 import type { OutboxRow } from '../store/schema.js';
-import { type DeliveryReport, type OutboxHandler, PermanentDeliveryError } from './delivery.js';
+import { audit } from '../unit-of-work/audit.js';
+import { runUnitOfWork } from '../unit-of-work/context.js';
+import { retryDelay } from './backoff.js';
+import { PermanentDeliveryError, RetryAfterError } from './errors.js';
+import type { AnyOutboxMessage, DeliveryReport, OutboxHandler, OutboxHandlers } from './handler.js';
+import { isOutboxKind, type OutboxKind } from './kinds.js';
 
 const BATCH = 16;
-
-const AUDIT_TYPES: Record<OutboxKind, { ok: AuditType; failed: AuditType; dead: AuditType }> = {
-  email: { ok: 'notification.sent', failed: 'notification.failed', dead: 'notification.dead_lettered' },
-  webhook: { ok: 'callback.delivered', failed: 'callback.failed', dead: 'callback.dead_lettered' },
-  resume: { ok: 'callback.delivered', failed: 'callback.failed', dead: 'callback.dead_lettered' },
-  heartbeat: { ok: 'callback.delivered', failed: 'callback.failed', dead: 'callback.dead_lettered' },
-  // Reviews and timers write their own audit events with the state change they cause.
-  review: { ok: 'stage.result', failed: 'notification.failed', dead: 'notification.dead_lettered' },
-  timer: { ok: 'approval.reminded', failed: 'notification.failed', dead: 'notification.dead_lettered' },
-};
-
-/** Exponential backoff with "equal jitter": half the delay is fixed, half random. */
-export function retryDelay(attempts: number, baseMs: number, maxMs: number, random = Math.random): number {
-  const exponential = Math.min(maxMs, baseMs * 2 ** Math.min(attempts - 1, 30));
-  return Math.round(exponential / 2 + (exponential / 2) * random());
-}
 
 /** Rejects with `upstream_timeout` when `work` takes longer than `ms`. */
 async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
@@ -48,6 +36,25 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   }
 }
 
+/** A stored row as a typed message; undefined for a kind this signoff does not know. */
+function decodeMessage(row: OutboxRow): AnyOutboxMessage | undefined {
+  if (!isOutboxKind(row.kind)) return undefined;
+  return {
+    id: row.id,
+    kind: row.kind,
+    approvalId: row.approval_id,
+    // The payload was written by `enqueue` for this very kind.
+    payload: JSON.parse(row.payload),
+    attempts: Number(row.attempts),
+    createdAt: new Date(Number(row.created_at)),
+  };
+}
+
+/** The handler of a kind: the registry's type pairs every kind with a handler of its payload. */
+function handlerFor<K extends OutboxKind>(handlers: OutboxHandlers, kind: K): OutboxHandler<K> {
+  return handlers[kind];
+}
+
 export interface Dispatcher {
   start(): void;
   /** Delivers what is due now; resolves with how many messages were attempted. */
@@ -59,11 +66,9 @@ export interface Dispatcher {
 /**
  * Delivers outbox messages at least once: lease a due row, hand it to its kind's
  * handler, then mark it delivered, schedule a retry with backoff, or dead-letter it.
+ * It knows no feature: what a kind means and how it is audited come from its handler.
  */
-export function createDispatcher(
-  services: Services,
-  handlers: Record<OutboxKind, OutboxHandler>,
-): Dispatcher {
+export function createDispatcher(services: Services, handlers: OutboxHandlers): Dispatcher {
   const { config, logger } = services;
   // A delivery is abandoned well before its lease runs out, so no other worker can start
   // the same message while this one is still sending it.
@@ -77,15 +82,13 @@ export function createDispatcher(
   /** Settles a message and writes its audit event together, if this dispatcher still holds the lease. */
   async function settle(
     row: OutboxRow,
-    write: (tx: Db, lease: OutboxLease) => Promise<boolean>,
-    event: { type: AuditType; data: Record<string, unknown> } | null,
+    write: (db: Db, lease: OutboxLease) => Promise<boolean>,
+    entry: AuditEntry | null,
   ): Promise<boolean> {
     const lease = { id: row.id, leaseUntil: Number(row.next_attempt_at) };
-    const now = services.now();
-    const settled = await services.db.transaction().execute(async (tx) => {
-      if (!(await write(tx, lease))) return false;
-      if (row.approval_id && event)
-        await audit(tx, services, row.approval_id, event.type, null, event.data, now);
+    const settled = await runUnitOfWork(services, async (unit) => {
+      if (!(await write(unit.db, lease))) return false;
+      if (row.approval_id && entry) await audit(unit, row.approval_id, entry);
       return true;
     });
     if (!settled)
@@ -96,11 +99,40 @@ export function createDispatcher(
     return settled;
   }
 
+  async function fail(row: OutboxRow, handler: OutboxHandler<OutboxKind> | undefined, error: unknown) {
+    const now = services.now();
+    const attempts = Number(row.attempts) + 1;
+    const message = error instanceof Error ? error.message : String(error);
+    const delay =
+      error instanceof RetryAfterError
+        ? Math.min(error.retryAfterMs, config.retryMaxMs)
+        : retryDelay(attempts, config.retryBaseMs, config.retryMaxMs);
+    const age = now.getTime() - Number(row.created_at);
+    const dead = error instanceof PermanentDeliveryError || age + delay > config.deadLetterAfterMs;
+    const data = { messageId: row.id, attempts, error: message, retryInMs: dead ? null : delay };
+    const events = handler?.events;
+    const settled = await settle(
+      row,
+      (db, lease) =>
+        dead
+          ? markOutboxDead(db, lease, attempts, message)
+          : scheduleOutboxRetry(db, lease, attempts, new Date(now.getTime() + delay), message),
+      events ? { type: dead ? events.dead : events.failed, actor: null, data } : null,
+    );
+    const log = { messageId: row.id, kind: row.kind, attempts, error: message };
+    if (settled && dead) logger.error(log, 'outbox message dead-lettered: it will not be retried');
+    else if (settled) logger.warn({ ...log, retryInMs: delay }, 'outbox delivery failed; will retry');
+  }
+
   async function deliverOne(claimed: OutboxRow): Promise<void> {
     let row = claimed;
-    const kind = row.kind as OutboxKind;
-    const handler = handlers[kind];
-    const deadlineMs = handler?.deadlineMs ?? deliveryDeadlineMs;
+    const message = decodeMessage(row);
+    if (!message) {
+      await fail(row, undefined, new PermanentDeliveryError(`No handler for outbox kind "${row.kind}".`));
+      return;
+    }
+    const handler: OutboxHandler<OutboxKind> = handlerFor(handlers, message.kind);
+    const deadlineMs = handler.deadlineMs ?? deliveryDeadlineMs;
     // Slow work (an AI review) lengthens its own lease before it starts, so a crash still
     // frees ordinary messages after the short lease.
     if (deadlineMs > deliveryDeadlineMs) {
@@ -109,38 +141,23 @@ export function createDispatcher(
       if (!(await extendOutboxLease(services.db, lease, until))) return;
       row = { ...row, next_attempt_at: until.getTime() };
     }
-    const attempts = Number(row.attempts) + 1;
-    const types = AUDIT_TYPES[kind];
     let report: DeliveryReport;
     try {
-      if (!handler) throw new PermanentDeliveryError(`No handler for outbox kind "${row.kind}".`);
-      report = await withDeadline(handler.deliver(row, JSON.parse(row.payload)), deadlineMs);
+      report = await withDeadline(handler.deliver(message), deadlineMs);
     } catch (error) {
-      const now = services.now();
-      const message = error instanceof Error ? error.message : String(error);
-      const delay = retryDelay(attempts, config.retryBaseMs, config.retryMaxMs);
-      const age = now.getTime() - Number(row.created_at);
-      const dead = error instanceof PermanentDeliveryError || age + delay > config.deadLetterAfterMs;
-      const data = { messageId: row.id, attempts, error: message, retryInMs: dead ? null : delay };
-      const settled = await settle(
-        row,
-        (tx, lease) =>
-          dead
-            ? markOutboxDead(tx, lease, attempts, message)
-            : scheduleOutboxRetry(tx, lease, attempts, new Date(now.getTime() + delay), message),
-        { type: dead ? types.dead : types.failed, data },
-      );
-      const log = { messageId: row.id, kind, attempts, error: message };
-      if (settled && dead) logger.error(log, 'outbox message dead-lettered: it will not be retried');
-      else if (settled) logger.warn({ ...log, retryInMs: delay }, 'outbox delivery failed; will retry');
+      await fail(row, handler, error);
       return;
     }
-    const event =
+    const attempts = Number(row.attempts) + 1;
+    const entry =
       report.skipped || report.silent
         ? null
-        : { type: types.ok, data: { messageId: row.id, attempts, ...report } };
-    await settle(row, (tx, lease) => markOutboxDelivered(tx, lease, attempts, services.now()), event);
-    logger.debug({ messageId: row.id, kind, attempts, skipped: report.skipped }, 'outbox message delivered');
+        : { type: handler.events.delivered, actor: null, data: { messageId: row.id, attempts, ...report } };
+    await settle(row, (db, lease) => markOutboxDelivered(db, lease, attempts, services.now()), entry);
+    logger.debug(
+      { messageId: row.id, kind: row.kind, attempts, skipped: report.skipped },
+      'outbox message delivered',
+    );
   }
 
   async function runOnce(): Promise<number> {

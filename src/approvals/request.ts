@@ -1,0 +1,89 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { EMAIL_PATTERN } from '../core/identity.js';
+import { Approver, DurationSpec, PolicyName, StagesSpec } from '../policies/spec.js';
+
+const Email = Type.String({
+  minLength: 3,
+  maxLength: 254,
+  pattern: EMAIL_PATTERN,
+  description: 'an email address',
+});
+const HttpUrl = Type.String({ maxLength: 2000, pattern: '^https?://[^\\s]+$' });
+
+const WebhookCallbackSchema = Type.Object(
+  {
+    type: Type.Literal('webhook'),
+    url: HttpUrl,
+    secret: Type.Optional(
+      Type.String({
+        pattern: '^whsec_[A-Za-z0-9+/]{24,}={0,2}$',
+        maxLength: 200,
+        description: 'Standard Webhooks secret: whsec_ followed by base64 of at least 18 random bytes',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const AwsRegion = Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-\\d$', maxLength: 30 });
+
+const CallbackSchema = Type.Union([
+  WebhookCallbackSchema,
+  Type.Object(
+    {
+      type: Type.Literal('codepipeline'),
+      pipelineName: Type.String({ minLength: 1, maxLength: 100 }),
+      stageName: Type.String({ minLength: 1, maxLength: 100 }),
+      actionName: Type.String({ minLength: 1, maxLength: 100 }),
+      token: Type.String({ minLength: 1, maxLength: 200 }),
+      region: Type.Optional(AwsRegion),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      type: Type.Literal('stepfunctions'),
+      taskToken: Type.String({ minLength: 1, maxLength: 2048 }),
+      region: Type.Optional(AwsRegion),
+      failOnReject: Type.Optional(Type.Boolean()),
+      heartbeatSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 86_400 })),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      type: Type.Literal('cloudformation'),
+      url: Type.String({ maxLength: 4096, pattern: '^https?://[^\\s]+$' }),
+    },
+    { additionalProperties: false },
+  ),
+]);
+
+/** What asking for an approval takes: the API's create body, and what the AWS intakes build. */
+export const CreateApprovalBody = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: 200 }),
+    description: Type.Optional(Type.String({ maxLength: 10_000 })),
+    link: Type.Optional(HttpUrl),
+    metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    requester: Type.Optional(Email),
+    approvers: Type.Optional(Type.Array(Approver, { minItems: 1, maxItems: 50 })),
+    required: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
+    stages: Type.Optional(StagesSpec),
+    policy: Type.Optional(PolicyName),
+    allowSelfApproval: Type.Optional(Type.Boolean()),
+    timeout: Type.Optional(DurationSpec),
+    notify: Type.Optional(Type.Array(Type.Literal('email'), { maxItems: 1 })),
+    callback: Type.Optional(CallbackSchema),
+    key: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: 'e.g. web/production: a new approval with the same key cancels the pending older ones',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+/** A create request, as its schema has checked it (the API body, or one an intake built). */
+export type CreateApprovalRequest = Static<typeof CreateApprovalBody>;

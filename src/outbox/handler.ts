@@ -1,0 +1,39 @@
+import type { DeliveryEvents } from '../core/audit.js';
+import type { OutboxKind, OutboxPayloads } from './kinds.js';
+
+/** One message as a handler receives it. */
+export interface OutboxMessage<K extends OutboxKind> {
+  /** Stable across retries: receivers de-duplicate on it. */
+  readonly id: string;
+  readonly kind: K;
+  readonly approvalId: string | null;
+  readonly payload: OutboxPayloads[K];
+  /** Attempts before this one. */
+  readonly attempts: number;
+  readonly createdAt: Date;
+}
+
+/** Any message, as a union over the kinds (so `handlers[message.kind]` fits `message`). */
+export type AnyOutboxMessage = { [K in OutboxKind]: OutboxMessage<K> }[OutboxKind];
+
+/** What a delivery reports when it did its job; goes to the audit trail. */
+export type DeliveryReport = {
+  readonly skipped?: string;
+  /** Routine deliveries (heartbeats, work that audits itself) leave no audit event. */
+  readonly silent?: boolean;
+} & Record<string, unknown>;
+
+/**
+ * Delivers the messages of one kind. Throwing means "try again later" with backoff;
+ * `PermanentDeliveryError` means never, `RetryAfterError` means after the time it names.
+ */
+export interface OutboxHandler<K extends OutboxKind> {
+  deliver(message: OutboxMessage<K>): Promise<DeliveryReport>;
+  /** The audit events of this kind's deliveries. */
+  readonly events: DeliveryEvents;
+  /** How long one delivery may take, when longer than an ordinary callback's deadline. */
+  readonly deadlineMs?: number;
+}
+
+/** One handler for every kind: a kind without a handler does not compile. */
+export type OutboxHandlers = { readonly [K in OutboxKind]: OutboxHandler<K> };

@@ -1,0 +1,82 @@
+import type { ApprovalView } from '../core/view.js';
+
+/** Events a webhook callback receives. */
+export type WebhookEventType = 'approval.created' | 'approval.decided' | 'approval.stage_passed';
+
+/** A mail with a fresh one-time link for one approver of one stage. */
+export interface EmailPayload {
+  readonly approvalId: string;
+  readonly stage: string;
+  readonly approver: string;
+  readonly renewed: boolean;
+  /** A reminder to someone who has not decided yet. */
+  readonly reminder?: boolean | undefined;
+}
+
+/** One event for the approval's webhook; the snapshot is taken when it is queued. */
+export interface WebhookPayload {
+  readonly approvalId: string;
+  readonly type: WebhookEventType;
+  readonly timestamp: string;
+  readonly data: ApprovalView;
+}
+
+/** What a waiting workflow is told when its approval ends; the snapshot is taken at the end. */
+export interface ResumePayload {
+  readonly approvalId: string;
+  readonly data: ApprovalView;
+}
+
+/** Heartbeat number `sequence` of a Step Functions task that still waits. */
+export interface HeartbeatPayload {
+  readonly approvalId: string;
+  readonly sequence: number;
+}
+
+/** An AI review of one stage. */
+export interface ReviewPayload {
+  readonly approvalId: string;
+  readonly stage: string;
+}
+
+export type TimerAction = 'remind' | 'escalate' | 'timeout';
+
+/** One timer of a waiting human stage. */
+export interface TimerPayload {
+  readonly approvalId: string;
+  readonly stage: string;
+  readonly action: TimerAction;
+  /** Reminders are numbered from 1; each delivered one queues the next. */
+  readonly sequence: number;
+  /** When the stage started waiting (reminders are scheduled from it). */
+  readonly startedAt: string;
+}
+
+/**
+ * The outbox's task map: each kind names its payload. `enqueue` and the handlers are
+ * checked against it, and the dispatcher needs a handler for every kind.
+ */
+export interface OutboxPayloads {
+  email: EmailPayload;
+  webhook: WebhookPayload;
+  resume: ResumePayload;
+  heartbeat: HeartbeatPayload;
+  review: ReviewPayload;
+  timer: TimerPayload;
+}
+
+export type OutboxKind = keyof OutboxPayloads;
+
+const KINDS: Record<OutboxKind, true> = {
+  email: true,
+  webhook: true,
+  resume: true,
+  heartbeat: true,
+  review: true,
+  timer: true,
+};
+
+/** Whether a stored kind is one this signoff knows. */
+export function isOutboxKind(kind: string): kind is OutboxKind {
+  return Object.hasOwn(KINDS, kind);
+}

@@ -1,0 +1,54 @@
+import type { Config } from '../config.js';
+import type { NewId } from '../ids.js';
+import type { Services } from '../services.js';
+import type { Db } from '../store/database.js';
+
+/**
+ * What every write needs, travelling as one value: the transaction, one instant for the
+ * whole change, ids, settings, and effects that must wait until the commit.
+ */
+export interface UnitOfWork {
+  /** The open transaction. */
+  readonly db: Db;
+  readonly now: Date;
+  readonly newId: NewId;
+  readonly config: Config;
+  /** Deferred until the transaction commits; dropped if it rolls back. */
+  readonly afterCommit: AfterCommit;
+}
+
+/** Effects a unit of work asks for; each runs at most once, after the commit. */
+export interface AfterCommit {
+  /** Nudge the outbox dispatcher: a message is due now. */
+  wakeDispatcher(): void;
+  /** Wake the waiters of an approval that changed. */
+  publishChange(approvalId: string): void;
+}
+
+/**
+ * Runs `work` in one transaction and, once it has committed, the effects it asked for.
+ * `now` is the clock's unless the caller already fixed the instant of the change.
+ */
+export async function runUnitOfWork<T>(
+  services: Services,
+  work: (unit: UnitOfWork) => Promise<T>,
+  options: { now?: Date } = {},
+): Promise<T> {
+  const now = options.now ?? services.now();
+  let wake = false;
+  const changed = new Set<string>();
+  const afterCommit: AfterCommit = {
+    wakeDispatcher: () => {
+      wake = true;
+    },
+    publishChange: (approvalId) => {
+      changed.add(approvalId);
+    },
+  };
+  const result = await services.db
+    .transaction()
+    .execute((db) => work({ db, now, newId: services.newId, config: services.config, afterCommit }));
+  for (const approvalId of changed) services.changes.publish(approvalId);
+  if (wake) services.wakeDispatcher();
+  return result;
+}
