@@ -23,7 +23,7 @@ const SQLITE_ONLY = [
   'test/auth/permission-document.test.ts',
   'test/errors-doc.test.ts',
   'test/examples.test.ts',
-  'test/intake/routes.test.ts',
+  'test/intake/routing.test.ts',
   'test/outbox/**',
   'test/quickstart.test.ts',
   'test/store/query-plans.test.ts',

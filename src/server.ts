@@ -15,7 +15,7 @@ import { createConsoleMailer, createSmtpMailer, type Mailer } from './channels/m
 import { type Config, databaseOptions } from './config.js';
 import { buildApp } from './http/app.js';
 import { newId } from './ids.js';
-import { loadRoutes } from './intake/routes.js';
+import { loadRoutes } from './intake/routing.js';
 import { createLogger } from './logger.js';
 import { createDispatcher, type Dispatcher } from './outbox/dispatcher.js';
 import type { OutboxHandlers } from './outbox/handler.js';

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { parseDuration } from '../src/core/duration.js';
-import { findRoute, loadRoutes } from '../src/intake/routes.js';
+import { findRoute, loadRoutes } from '../src/intake/routing.js';
 import { loadPolicies } from '../src/policies/catalog.js';
 
 const EXAMPLES = new URL('../examples/', import.meta.url);

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Authenticator } from '../auth/principal.js';
 import { SignoffError } from '../core/errors.js';
-import type { Route } from '../intake/routes.js';
+import type { Route } from '../intake/routing.js';
 import type { Services } from '../services.js';
 import { createErrorHandler } from './errors.js';
 import { registerApprovalRoutes } from './routes/approvals.js';

@@ -1,7 +1,7 @@
 import type { CreateApprovalRequest } from '../approvals/request.js';
 import { parseDuration } from '../core/duration.js';
 import { SignoffError } from '../core/errors.js';
-import { findRoute, type Route } from './routes.js';
+import { findRoute, type Route } from './routing.js';
 
 /** The `approval` part of a CodePipeline manual-approval notification. */
 interface PipelineApproval {

@@ -11,7 +11,7 @@ import {
   isCustomResourceRequest,
 } from './cloudformation.js';
 import { isPipelineNotification, pipelineApprovalRequest } from './codepipeline.js';
-import type { Route } from './routes.js';
+import type { Route } from './routing.js';
 import type { SnsEnvelope } from './sns-signature.js';
 import { isTaskRequest, taskApprovalRequest } from './stepfunctions.js';
 

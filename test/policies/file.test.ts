@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SignoffError } from '../../src/core/errors.js';
-import { loadRoutes } from '../../src/intake/routes.js';
+import { loadRoutes } from '../../src/intake/routing.js';
 import { parsePolicies } from '../../src/policies/catalog.js';
 import { runCli } from '../helpers/process.js';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { SignoffError } from '../../core/errors.js';
-import type { Route } from '../../intake/routes.js';
+import type { Route } from '../../intake/routing.js';
 import { handleSnsNotification } from '../../intake/sns-notification.js';
 import {
   checkAwsUrl,

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findRoute, loadRoutes } from '../../src/intake/routes.js';
+import { findRoute, loadRoutes } from '../../src/intake/routing.js';
 
 function write(text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'signoff-routes-')), 'routes.yaml');
