@@ -1,6 +1,6 @@
 import { sha256Hex } from '../auth/secrets.js';
-import { isCloudFormationUrl } from '../callbacks/cloudformation.js';
 import { cancel, newApproval } from '../core/approval.js';
+import { isCloudFormationUrl } from '../core/callback-targets.js';
 import { parseDuration } from '../core/duration.js';
 import { SignoffError } from '../core/errors.js';
 import { normalizeApprover, normalizeIdentity } from '../core/identity.js';

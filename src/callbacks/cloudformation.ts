@@ -3,15 +3,6 @@ import type { CloudFormationCallback } from '../core/model.js';
 import { PermanentDeliveryError } from '../outbox/errors.js';
 import { type Outcome, truncate } from './outcome.js';
 
-/** Whether a URL may receive CloudFormation signals: only pre-signed S3 hosts, never internal ones. */
-export function isCloudFormationUrl(allowedHost: RegExp, url: string): boolean {
-  try {
-    return allowedHost.test(new URL(url).hostname);
-  } catch {
-    return false;
-  }
-}
-
 /**
  * PUTs JSON to a CloudFormation pre-signed S3 URL (a WaitConditionHandle or a custom
  * resource's ResponseURL): no Content-Type, which the signature does not cover, and an

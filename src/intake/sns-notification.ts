@@ -1,7 +1,8 @@
 import { createApproval } from '../approvals/create.js';
 import { cancelApproval } from '../approvals/lifecycle.js';
 import type { CreateApprovalRequest } from '../approvals/request.js';
-import { isCloudFormationUrl, putToPresignedUrl } from '../callbacks/cloudformation.js';
+import { putToPresignedUrl } from '../callbacks/cloudformation.js';
+import { isCloudFormationUrl } from '../core/callback-targets.js';
 import { SignoffError } from '../core/errors.js';
 import type { Services } from '../services.js';
 import { findApproval } from '../store/approvals.js';
