@@ -5,7 +5,7 @@ import { createReviewHandler } from './approvals/review.js';
 import { createTimerHandler } from './approvals/timers.js';
 import { createApiKeyAuthenticator, ensureAdminKey } from './auth/api-keys.js';
 import { createJwtAuthenticator } from './auth/jwt.js';
-import { loadPermissions, type PermissionDocument } from './auth/permission-document.js';
+import { checkPinnedPolicies, loadPermissions, type PermissionDocument } from './auth/permission-document.js';
 import type { Authenticator } from './auth/principal.js';
 import { createWorkflowHandlers } from './callbacks/resume.js';
 import { createWebhookResumer } from './callbacks/webhook.js';
@@ -111,6 +111,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     issuer: config.oidcIssuer,
     audience: config.oidcAudience,
   });
+  checkPinnedPolicies(permissions, (name) => policies.has(name));
   const db: Db = openDatabase(
     databaseOptions(config, (error) => logger.error({ err: error }, 'database connection error')),
   );

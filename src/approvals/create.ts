@@ -18,6 +18,7 @@ import {
 import { isUniqueViolation } from '../store/database.js';
 import { audit } from '../unit-of-work/audit.js';
 import { runUnitOfWork, type UnitOfWork } from '../unit-of-work/context.js';
+import { looseningFields } from './loosening.js';
 import { queueHeartbeat, queueWebhookEvent } from './messages.js';
 import type { CreateApprovalRequest } from './request.js';
 import { VersionConflict } from './transaction.js';
@@ -31,6 +32,14 @@ export interface CreateContext {
    * identity of their own) and admins may, or anyone could dodge the self-approval rule.
    */
   readonly mayNameRequester: boolean;
+  /**
+   * Whether the request may ask for a gate looser than people deciding (rule and AI stages,
+   * `onTimeout: approve`, self-approval, no mail): only credentials trusted with inline
+   * policies, and routes an operator wrote. Named policies are the server's, so always allowed.
+   */
+  readonly mayLoosen: boolean;
+  /** The named policies this caller is pinned to; undefined when it may use any gate. */
+  readonly allowedPolicies?: readonly string[] | undefined;
   /** Scope of idempotency keys: one caller's key never collides with another's. */
   readonly credentialId: string;
   readonly idempotencyKey?: string | undefined;
@@ -107,6 +116,24 @@ function timeoutMs(
   return ms;
 }
 
+/** Refuses a request whose gate this caller may not ask for: a looser one, or one its pin excludes. */
+function checkGate(request: CreateApprovalRequest, context: CreateContext): void {
+  const pinned = context.allowedPolicies;
+  if (pinned && (request.policy === undefined || !pinned.includes(request.policy)))
+    throw new SignoffError(
+      'policy_not_allowed',
+      `This credential may only create approvals with the named ${pinned.length === 1 ? 'policy' : 'policies'} ${pinned.map((p) => `"${p}"`).join(', ') || '(none)'}.`,
+    );
+  if (context.mayLoosen) return;
+  const fields = looseningFields(request);
+  if (fields.length > 0)
+    throw new SignoffError(
+      'inline_policy_forbidden',
+      `This credential may not loosen the gate it asks for (${fields.map((f) => `${f.path}: ${f.why}`).join('; ')}); use a named policy, or a credential with approvals:inline-policy.`,
+      { details: { fields } },
+    );
+}
+
 /**
  * Cancels the pending approvals that carry the new one's key, in the creating transaction:
  * an approval of an old commit must not ship a new one. Their callbacks are told.
@@ -135,6 +162,7 @@ export async function createApproval(
     normalizeIdentity(request.requester) !== normalizeIdentity(context.actor ?? '')
   )
     throw new SignoffError('forbidden', 'This credential may only request approvals as itself.');
+  checkGate(request, context);
   if (
     request.callback?.type === 'cloudformation' &&
     !isCloudFormationUrl(services.config.cfnUrlHost, request.callback.url)

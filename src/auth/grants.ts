@@ -40,7 +40,7 @@ function matches(
 
 /** The metadata a rule's grant is restricted to, or null when a claim it needs is missing. */
 function restriction(rule: PermissionRule, claims: JWTPayload): Record<string, string> | undefined | null {
-  if (!rule.restrict) return undefined;
+  if (!rule.restrict?.metadata) return undefined;
   const metadata: Record<string, string> = {};
   for (const [key, source] of Object.entries(rule.restrict.metadata)) {
     const value = typeof source === 'string' ? source : scalarClaim(claims, source.claim);
@@ -62,7 +62,7 @@ export function grantsFor(
     if (!matches(rule, claims, scopes, groups)) continue;
     const metadata = restriction(rule, claims);
     if (metadata === null) continue;
-    grants.push({ permissions: new Set(rule.permissions), metadata });
+    grants.push({ permissions: new Set(rule.permissions), metadata, policies: rule.restrict?.policies });
   }
   return grants;
 }

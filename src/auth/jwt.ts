@@ -33,7 +33,8 @@ export interface JwtOptions {
 type KeySet = ReturnType<typeof createRemoteJWKSet>;
 
 function refuse(reason: string): never {
-  throw new SignoffError('invalid_token', 'The access token is not valid.', { details: { reason } });
+  // The reason goes to the log only (as the cause); the caller learns nothing about why.
+  throw new SignoffError('invalid_token', 'The access token is not valid.', { cause: new Error(reason) });
 }
 
 function unavailable(issuer: string, cause?: unknown): SignoffError {
@@ -182,7 +183,10 @@ export function createJwtAuthenticator(options: JwtOptions): Authenticator {
       } catch (error) {
         if (error instanceof SignoffError && error.code === 'invalid_token')
           options.logger.info(
-            { reason: error.details?.reason, tokenHash: hash.slice(0, 12) },
+            {
+              reason: error.cause instanceof Error ? error.cause.message : undefined,
+              tokenHash: hash.slice(0, 12),
+            },
             'access token refused',
           );
         throw error;

@@ -54,7 +54,14 @@ const RuleSchema = Type.Object(
     claims: Type.Optional(Type.Record(NonEmpty, ClaimValue)),
     permissions: Type.Array(Permission, { minItems: 1 }),
     restrict: Type.Optional(
-      Type.Object({ metadata: Type.Record(NonEmpty, RestrictValue) }, { additionalProperties: false }),
+      Type.Object(
+        {
+          metadata: Type.Optional(Type.Record(NonEmpty, RestrictValue)),
+          /** Creating is allowed only with one of these named policies. */
+          policies: Type.Optional(Type.Array(NonEmpty, { minItems: 1, maxItems: 100 })),
+        },
+        { additionalProperties: false, minProperties: 1 },
+      ),
     ),
   },
   { additionalProperties: false },
@@ -126,4 +133,17 @@ export function loadPermissions(options: {
       `With more than one issuer, every rule must name its issuer; these do not: ${unbound.map((r, i) => r.name ?? `#${i + 1}`).join(', ')}.`,
     );
   return document;
+}
+
+/** Refuses rules that pin credentials to named policies the policies file does not define. */
+export function checkPinnedPolicies(document: PermissionDocument, exists: (name: string) => boolean): void {
+  const unknown = [
+    ...new Set(document.rules.flatMap((rule) => rule.restrict?.policies ?? []).filter((p) => !exists(p))),
+  ];
+  if (unknown.length > 0)
+    throw new SignoffError(
+      'invalid_input',
+      `SIGNOFF_PERMISSIONS pins credentials to policies that SIGNOFF_POLICIES does not define: ${unknown.join(', ')}.`,
+      { details: { policies: unknown } },
+    );
 }

@@ -1,4 +1,11 @@
-export const PERMISSIONS = ['approvals:create', 'approvals:read', 'approvals:decide', 'admin'] as const;
+export const PERMISSIONS = [
+  'approvals:create',
+  'approvals:read',
+  'approvals:decide',
+  /** Create with a gate looser than people deciding (rules, AI, onTimeout: approve, self-approval, no mail). */
+  'approvals:inline-policy',
+  'admin',
+] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 /**
@@ -8,6 +15,8 @@ export type Permission = (typeof PERMISSIONS)[number];
 export interface Grant {
   readonly permissions: ReadonlySet<Permission>;
   readonly metadata?: Readonly<Record<string, string>> | undefined;
+  /** When set, creating is allowed only with one of these named policies. */
+  readonly policies?: readonly string[] | undefined;
 }
 
 /** Who called the API, as established by one of the authenticators. */
@@ -38,17 +47,34 @@ export function hasUnrestrictedPermission(principal: Principal, permission: Perm
   return principal.grants.some((grant) => grantHolds(grant, permission) && !grant.metadata);
 }
 
+/** Whether a grant reaches an approval with this metadata (an unrestricted one reaches all). */
+function grantCovers(grant: Grant, metadata: Readonly<Record<string, unknown>>): boolean {
+  return Object.entries(grant.metadata ?? {}).every(([key, value]) => metadata[key] === value);
+}
+
 /** Whether the principal may use `permission` on an approval with this metadata. */
 export function permitsApproval(
   principal: Principal,
   permission: Permission,
   metadata: Readonly<Record<string, unknown>>,
 ): boolean {
-  return principal.grants.some(
-    (grant) =>
-      grantHolds(grant, permission) &&
-      Object.entries(grant.metadata ?? {}).every(([key, value]) => metadata[key] === value),
+  return principal.grants.some((grant) => grantHolds(grant, permission) && grantCovers(grant, metadata));
+}
+
+/**
+ * The named policies a principal may create an approval with, or undefined when it may use
+ * any (or none): the union over the grants that let it create this approval, unless one of
+ * them is not pinned.
+ */
+export function allowedPolicies(
+  principal: Principal,
+  metadata: Readonly<Record<string, unknown>>,
+): readonly string[] | undefined {
+  const creating = principal.grants.filter(
+    (grant) => grantHolds(grant, 'approvals:create') && grantCovers(grant, metadata),
   );
+  if (creating.some((grant) => !grant.policies)) return undefined;
+  return [...new Set(creating.flatMap((grant) => grant.policies ?? []))];
 }
 
 /**

@@ -12,6 +12,9 @@ export const ERROR_CODES = [
   'invalid_signature',
   'not_approver',
   'self_approval',
+  'inline_policy_forbidden',
+  'policy_not_allowed',
+  'not_owner',
   'not_found',
   'link_not_found',
   'already_decided',
@@ -31,7 +34,10 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** The one error class of signoff: a stable code, a human message, an optional cause. */
+/**
+ * The one error class of signoff: a stable code, a human message, an optional cause (for
+ * the log only) and optional details that the caller sees (every problem, by path).
+ */
 export class SignoffError extends Error {
   readonly code: ErrorCode;
   readonly details: Record<string, unknown> | undefined;

@@ -12,6 +12,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   invalid_signature: 403,
   not_approver: 403,
   self_approval: 403,
+  inline_policy_forbidden: 403,
+  policy_not_allowed: 403,
+  not_owner: 403,
   not_found: 404,
   link_not_found: 404,
   already_decided: 409,
@@ -74,8 +77,11 @@ export function createErrorHandler(
     const message =
       coded.code === 'internal' ? `Something went wrong on our side (request ${request.id}).` : coded.message;
     const renderer = renderers.find((r) => r.match(request));
-    const safe = new SignoffError(coded.code, message);
+    const details = coded.code === 'internal' ? undefined : coded.details;
+    const safe = new SignoffError(coded.code, message, details ? { details } : undefined);
     if (renderer) return renderer.render(reply, safe, status);
-    return reply.status(status).send({ error: { code: coded.code, message } });
+    return reply
+      .status(status)
+      .send({ error: { code: coded.code, message, ...(details ? { details } : {}) } });
   };
 }

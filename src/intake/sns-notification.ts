@@ -22,10 +22,12 @@ async function createFromAws(
   request: CreateApprovalRequest,
   topicArn: string,
   key: string,
+  mayLoosen: boolean,
 ) {
   return createApproval(services, request, {
     actor: null,
     mayNameRequester: true,
+    mayLoosen,
     credentialId: `sns:${topicArn}`,
     idempotencyKey: key,
     keyIdentifiesRequest: true,
@@ -89,7 +91,7 @@ async function answerCustomResource(services: Services, request: CustomResourceR
   let approvalId: string;
   try {
     approvalId = (
-      await createFromAws(services, wanted.approval, topicArn, `cloudformation:${request.RequestId}`)
+      await createFromAws(services, wanted.approval, topicArn, `cloudformation:${request.RequestId}`, false)
     ).approval.id;
   } catch (error) {
     if (!(error instanceof SignoffError) || error.code !== 'invalid_input') throw error;
@@ -118,6 +120,8 @@ export async function handleSnsNotification(
     throw new SignoffError('invalid_input', 'The SNS message is not JSON signoff understands.');
   }
   let request: CreateApprovalRequest;
+  // Routes are the operator's; a Step Functions body is whoever may publish to the topic.
+  let fromOperator = true;
   if (isPipelineNotification(message)) {
     try {
       request = pipelineApprovalRequest(message, envelope.TopicArn, routes, services.now()).request;
@@ -131,12 +135,19 @@ export async function handleSnsNotification(
     }
   } else if (isTaskRequest(message)) {
     request = taskApprovalRequest(message, envelope.TopicArn);
+    fromOperator = false;
   } else if (isCustomResourceRequest(message)) {
     return answerCustomResource(services, message, envelope.TopicArn);
   } else {
     throw new SignoffError('invalid_input', 'The SNS message is not a request signoff understands.');
   }
-  const { approval, created } = await createFromAws(services, request, envelope.TopicArn, envelope.MessageId);
+  const { approval, created } = await createFromAws(
+    services,
+    request,
+    envelope.TopicArn,
+    envelope.MessageId,
+    fromOperator,
+  );
   services.logger.info({ ...log, approvalId: approval.id, created }, 'approval request received from SNS');
   return { approvalId: approval.id, created };
 }

@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 const create = (token: string, overrides: Record<string, unknown> = {}) =>
-  h.api({ method: 'POST', url: '/v1/approvals', payload: approvalBody({ notify: [], ...overrides }), token });
+  h.api({ method: 'POST', url: '/v1/approvals', payload: approvalBody(overrides), token });
 
 function expectInvalidToken(res: Awaited<ReturnType<Harness['api']>>) {
   expect(res.statusCode).toBe(401);
@@ -311,14 +311,14 @@ describe('idempotency with access tokens', () => {
     const first = await h.api({
       method: 'POST',
       url: '/v1/approvals',
-      payload: approvalBody({ notify: [] }),
+      payload: approvalBody(),
       token,
       headers,
     });
     const again = await h.api({
       method: 'POST',
       url: '/v1/approvals',
-      payload: approvalBody({ notify: [] }),
+      payload: approvalBody(),
       token,
       headers,
     });
@@ -365,7 +365,7 @@ describe('keys at the provider', () => {
     );
     try {
       const call = (token: string) =>
-        app.api({ method: 'POST', url: '/v1/approvals', payload: approvalBody({ notify: [] }), token });
+        app.api({ method: 'POST', url: '/v1/approvals', payload: approvalBody(), token });
       const before = await rotating.machineToken({ scopes: ['approvals:create'] });
       expect((await call(before)).statusCode).toBe(201);
       await rotating.rotateKeys();

@@ -217,7 +217,6 @@ describe('Step Functions through SNS', () => {
       signoff: {
         title: 'Deploy 2.3.1',
         approvers: ['lead@example.com'],
-        notify: [],
         metadata: { version: '2.3.1' },
       },
       taskToken: 'sfn-task-1',
@@ -241,6 +240,21 @@ describe('Step Functions through SNS', () => {
     );
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe('invalid_input');
+  });
+
+  it('refuses a body that would open its own gate: whoever may publish is a create credential', async () => {
+    const res = await post(
+      sns.notification(TOPIC, {
+        signoff: {
+          title: 'Deploy',
+          stages: [{ type: 'rule', rules: [{ when: 'true', then: 'approve' }] }],
+        },
+        taskToken: 'sfn-self-approved',
+      }),
+    );
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error.code).toBe('inline_policy_forbidden');
+    expect(aws.calls.some((c) => c.body.taskToken === 'sfn-self-approved')).toBe(false);
   });
 });
 
@@ -445,7 +459,7 @@ describe('Step Functions through SNS: reject and timeout', () => {
   it('succeeds with approved: false on a reject, and fails the task on expiry with failOnReject', async () => {
     const rejected = await post(
       sns.notification(TOPIC, {
-        signoff: { title: 'Deploy', approvers: ['lead@example.com'], notify: [] },
+        signoff: { title: 'Deploy', approvers: ['lead@example.com'] },
         taskToken: 'sfn-reject',
       }),
     );
@@ -455,7 +469,7 @@ describe('Step Functions through SNS: reject and timeout', () => {
     expect(JSON.parse(success?.body.output as string)).toMatchObject({ approved: false, status: 'rejected' });
     await post(
       sns.notification(TOPIC, {
-        signoff: { title: 'Deploy', approvers: ['lead@example.com'], notify: [], timeout: '1s' },
+        signoff: { title: 'Deploy', approvers: ['lead@example.com'], timeout: '1s' },
         taskToken: 'sfn-expire',
         failOnReject: true,
       }),

@@ -6,6 +6,7 @@ import { CreateApprovalBody, type CreateApprovalRequest } from '../../approvals/
 import { waitForDecision } from '../../approvals/wait.js';
 import {
   type Authenticator,
+  allowedPolicies,
   hasUnrestrictedPermission,
   type Permission,
   type Principal,
@@ -49,7 +50,8 @@ export function registerApprovalRoutes(
     { schema: { body: CreateApprovalBody }, preHandler: can('approvals:create') },
     async (request, reply) => {
       const principal = principalOf(request);
-      if (!permitsApproval(principal, 'approvals:create', request.body.metadata ?? {}))
+      const metadata = request.body.metadata ?? {};
+      if (!permitsApproval(principal, 'approvals:create', metadata))
         throw new SignoffError(
           'forbidden',
           'This credential may only create approvals whose metadata matches its grant.',
@@ -60,6 +62,8 @@ export function registerApprovalRoutes(
       const { approval, created } = await createApproval(services, request.body, {
         actor: principal.actor,
         mayNameRequester: principal.actor === null || hasUnrestrictedPermission(principal, 'admin'),
+        mayLoosen: permitsApproval(principal, 'approvals:inline-policy', metadata),
+        allowedPolicies: allowedPolicies(principal, metadata),
         credentialId: principal.credentialId,
         idempotencyKey: key,
       });
