@@ -14,6 +14,7 @@ import {
   findApprovalByIdempotencyKey,
   findPendingIdsByKey,
   insertApproval,
+  lockSupersedeKey,
 } from '../store/approvals.js';
 import { isUniqueViolation } from '../store/database.js';
 import { audit } from '../unit-of-work/audit.js';
@@ -42,6 +43,8 @@ export interface CreateContext {
   readonly allowedPolicies?: readonly string[] | undefined;
   /** Scope of idempotency keys: one caller's key never collides with another's. */
   readonly credentialId: string;
+  /** Whom the approval will belong to (see `ownerScope`): supersede and cancel stay within it. */
+  readonly owner: string;
   readonly idempotencyKey?: string | undefined;
   /**
    * The key alone identifies the request (an SNS MessageId): a replay returns the first
@@ -138,14 +141,18 @@ function checkGate(request: CreateApprovalRequest, context: CreateContext): void
  * Cancels the pending approvals that carry the new one's key, in the creating transaction:
  * an approval of an old commit must not ship a new one. Their callbacks are told.
  */
-async function supersede(unit: UnitOfWork, newer: Approval, key: string): Promise<void> {
-  for (const id of await findPendingIdsByKey(unit.db, key)) {
+async function supersede(unit: UnitOfWork, newer: Approval, owner: string, key: string): Promise<void> {
+  // Creates with one key wait for each other here, so each supersedes the one before it.
+  await lockSupersedeKey(unit.db, owner, key);
+  for (const id of await findPendingIdsByKey(unit.db, owner, key)) {
     const older = await findApproval(unit.db, id);
     const result = older && cancel(older, unit.now, 'signoff', `superseded by ${newer.id}`);
     if (!older || !result?.ok) continue;
     await commitTransition(unit, { before: older, after: result.approval, actor: null });
   }
 }
+
+const MAX_CREATE_ATTEMPTS = 5;
 
 /**
  * Creates an approval with its audit event and queued notifications in one transaction.
@@ -185,6 +192,7 @@ export async function createApproval(
       notify: request.notify,
       timeoutMs: timeoutMs(services, request.timeout, policyTimeoutMs),
       supersedeKey: request.key,
+      owner: sha256Hex(context.owner),
     },
     now,
     services.newId('apr'),
@@ -217,7 +225,8 @@ export async function createApproval(
             return { approval: existing, created: false };
           }
         }
-        if (approval.supersedeKey) await supersede(unit, approval, approval.supersedeKey);
+        if (approval.supersedeKey && approval.owner)
+          await supersede(unit, approval, approval.owner, approval.supersedeKey);
         await insertApproval(unit.db, approval, idempotency);
         await audit(unit, approval.id, {
           type: 'approval.created',
@@ -236,12 +245,14 @@ export async function createApproval(
       },
       { now },
     );
-  try {
-    return await attempt();
-  } catch (error) {
-    // Two requests with one key raced past the lookup (the loser now finds the winner's
-    // approval), or a superseded approval changed under us: once more from the start.
-    if (!(error instanceof VersionConflict) && !(idempotency && isUniqueViolation(error))) throw error;
-    return attempt();
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      // Two requests with one Idempotency-Key raced past the lookup (the loser now finds the
+      // winner's approval), or a superseded approval changed under us: again from the start.
+      const raced = error instanceof VersionConflict || isUniqueViolation(error);
+      if (!raced || tries >= MAX_CREATE_ATTEMPTS) throw error;
+    }
   }
 }

@@ -7,14 +7,23 @@ import { runUnitOfWork } from '../unit-of-work/context.js';
 import { withApproval } from './transaction.js';
 import { commitTransition } from './transition.js';
 
-/** Cancels a pending approval; its callback is told. */
+/**
+ * Cancels a pending approval; its callback is told. With `owner`, only an approval of that
+ * owner (a hash of its scope) may be cancelled.
+ */
 export async function cancelApproval(
   services: Services,
   id: string,
   by: string,
   reason?: string | null,
+  options: { owner?: string | undefined } = {},
 ): Promise<Approval> {
   return withApproval(services, id, async (unit, approval) => {
+    if (options.owner !== undefined && approval.owner !== options.owner)
+      throw new SignoffError(
+        'not_owner',
+        'Only the credential that created this approval (or an admin) may cancel it.',
+      );
     const result = cancel(approval, unit.now, by, reason);
     if (!result.ok) throw new SignoffError(result.code, result.message);
     await commitTransition(unit, { before: approval, after: result.approval, actor: by });

@@ -78,6 +78,20 @@ export function allowedPolicies(
 }
 
 /**
+ * Whom an approval created by this principal belongs to: the credential itself when it may
+ * create anywhere, else the restriction it was held to (every CI token of one repository
+ * shares that repository's approvals). Supersede and cancel stay within it.
+ */
+export function ownerScope(principal: Principal, metadata: Readonly<Record<string, unknown>>): string {
+  if (hasUnrestrictedPermission(principal, 'approvals:create')) return `credential ${principal.credentialId}`;
+  const grant = principal.grants.find(
+    (g) => grantHolds(g, 'approvals:create') && grantCovers(g, metadata) && g.metadata,
+  );
+  const restriction = Object.entries(grant?.metadata ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  return `scope ${principal.issuer ?? principal.kind} ${JSON.stringify(restriction)}`;
+}
+
+/**
  * One way to turn a bearer value into a principal. Returns undefined when the value is
  * not of its kind (so the next authenticator may try), or throws `invalid_token`.
  */

@@ -21,6 +21,7 @@ export interface NewApprovalInput {
   readonly notify?: readonly string[] | undefined;
   readonly timeoutMs: number;
   readonly supersedeKey?: string | null | undefined;
+  readonly owner?: string | null | undefined;
 }
 
 /** Builds a new pending approval. Time and id come from the caller. */
@@ -41,6 +42,7 @@ export function newApproval(input: NewApprovalInput, now: Date, id: string): App
     decidedAt: null,
     reason: null,
     supersedeKey: input.supersedeKey ?? null,
+    owner: input.owner ?? null,
     decisions: [],
     results: [],
     escalations: [],

@@ -179,6 +179,11 @@ export interface Approval {
   readonly reason: string | null;
   /** A newer approval with the same key supersedes (cancels) this one while it is pending. */
   readonly supersedeKey: string | null;
+  /**
+   * Who created it, as an opaque scope (a credential, or the restriction a credential was
+   * held to): only the same owner supersedes or cancels it. Null for approvals from before.
+   */
+  readonly owner: string | null;
   readonly decisions: readonly Decision[];
   /** Outcomes of stages that ended without a human verdict (rules, AI, stage timeouts). */
   readonly results: readonly StageResult[];

@@ -29,6 +29,7 @@ async function createFromAws(
     mayNameRequester: true,
     mayLoosen,
     credentialId: `sns:${topicArn}`,
+    owner: `credential sns:${topicArn}`,
     idempotencyKey: key,
     keyIdentifiesRequest: true,
   });

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type {
   Approval,
   ApprovalStatus,
@@ -47,6 +48,7 @@ export async function insertApproval(
       idempotency_key: idempotency?.key ?? null,
       request_hash: idempotency?.requestHash ?? null,
       supersede_key: approval.supersedeKey,
+      owner: approval.owner,
     })
     .execute();
 }
@@ -94,12 +96,22 @@ export async function findApproval(db: Db, id: string): Promise<Approval | undef
   return toApproval(row, decisions);
 }
 
-/** Ids of the pending approvals with this supersede key (oldest first). */
-export async function findPendingIdsByKey(db: Db, key: string): Promise<string[]> {
+/**
+ * Holds, until the caller's transaction ends, the right to create with this owner and key:
+ * creates with one key queue up instead of racing (PostgreSQL; SQLite has one writer anyway).
+ */
+export async function lockSupersedeKey(db: Db, owner: string, key: string): Promise<void> {
+  if (!isPostgres(db)) return;
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`${owner} ${key}`}, 0))`.execute(db);
+}
+
+/** Ids of the owner's pending approvals with this supersede key (oldest first). */
+export async function findPendingIdsByKey(db: Db, owner: string, key: string): Promise<string[]> {
   const rows = await db
     .selectFrom('approvals')
     .select('id')
     .where('supersede_key', '=', key)
+    .where('owner', '=', owner)
     .where('status', '=', 'pending')
     .orderBy('id')
     .execute();
@@ -219,6 +231,7 @@ function toApproval(row: ApprovalRow, decisions: DecisionRow[]): Approval {
     decidedAt: row.decided_at === null ? null : new Date(Number(row.decided_at)),
     reason: row.reason,
     supersedeKey: row.supersede_key,
+    owner: row.owner,
     version: Number(row.version),
     decisions: decisions.map(
       (d): Decision => ({

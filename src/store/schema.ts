@@ -23,6 +23,8 @@ export interface ApprovalsTable {
   supersede_key: string | null;
   /** JSON: stage results and escalations; null before any. */
   progress: string | null;
+  /** SHA-256 of the owner scope (the creating credential or its restriction); null before owners. */
+  owner: string | null;
 }
 
 export interface DecisionsTable {

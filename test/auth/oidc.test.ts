@@ -249,6 +249,33 @@ describe('JWT access tokens from a real OpenID Provider', () => {
     });
     expect((await create(outsider, { metadata: { repository: 'acme/web' } })).statusCode).toBe(403);
   });
+
+  it("supersedes and cancels within a repository's restriction, never across repositories", async () => {
+    const ciToken = (clientId: string, repository: string) =>
+      provider.machineToken({ clientId, scopes: [], claims: { repository_owner: 'acme', repository } });
+    const status = async (id: string) =>
+      (await h.api({ method: 'GET', url: `/v1/approvals/${id}` })).json().status;
+    const web = await ciToken('ci-web-run-1', 'acme/web');
+    const payments = await ciToken('ci-payments', 'acme/payments');
+    const paymentsApproval = (
+      await create(payments, { key: 'production', metadata: { repository: 'acme/payments' } })
+    ).json();
+    const first = (await create(web, { key: 'production', metadata: { repository: 'acme/web' } })).json();
+    // Another run of the same repository (another subject) shares the repository's approvals.
+    const laterRun = await ciToken('ci-web-run-2', 'acme/web');
+    await create(laterRun, { key: 'production', metadata: { repository: 'acme/web' } });
+    expect(await status(first.id)).toBe('cancelled');
+    expect(await status(paymentsApproval.id)).toBe('pending');
+    const unrestricted = await provider.machineToken({ scopes: ['approvals:create'] });
+    const cancel = await h.api({
+      method: 'POST',
+      url: `/v1/approvals/${paymentsApproval.id}/cancel`,
+      token: unrestricted,
+    });
+    expect(cancel.statusCode).toBe(403);
+    expect(cancel.json().error.code).toBe('not_owner');
+    expect(await status(paymentsApproval.id)).toBe('pending');
+  });
 });
 
 describe('identity', () => {

@@ -8,10 +8,12 @@ import {
   type Authenticator,
   allowedPolicies,
   hasUnrestrictedPermission,
+  ownerScope,
   type Permission,
   type Principal,
   permitsApproval,
 } from '../../auth/principal.js';
+import { sha256Hex } from '../../auth/secrets.js';
 import { parseDuration } from '../../core/duration.js';
 import { SignoffError } from '../../core/errors.js';
 import { approvalView } from '../../core/view.js';
@@ -65,6 +67,7 @@ export function registerApprovalRoutes(
         mayLoosen: permitsApproval(principal, 'approvals:inline-policy', metadata),
         allowedPolicies: allowedPolicies(principal, metadata),
         credentialId: principal.credentialId,
+        owner: ownerScope(principal, metadata),
         idempotencyKey: key,
       });
       if (!created) reply.header('idempotent-replayed', 'true');
@@ -156,14 +159,19 @@ export function registerApprovalRoutes(
     { schema: { params: ApprovalParams, body: CancelBody }, preHandler: can('approvals:create') },
     async (request) => {
       const principal = principalOf(request);
-      await loadPermitted(services, principal, 'approvals:create', request.params.id);
-      const approval = await cancelApproval(
+      const approval = await loadPermitted(services, principal, 'approvals:create', request.params.id);
+      // Only whoever created it, or an admin, may call it off.
+      const owner = hasUnrestrictedPermission(principal, 'admin')
+        ? undefined
+        : sha256Hex(ownerScope(principal, approval.metadata));
+      const cancelled = await cancelApproval(
         services,
         request.params.id,
         principal.actor ?? principal.credentialId,
         request.body?.reason,
+        { owner },
       );
-      return approvalView(approval);
+      return approvalView(cancelled);
     },
   );
 
