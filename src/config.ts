@@ -1,6 +1,7 @@
 import { API_KEY_PATTERN } from './auth/secrets.js';
 import { parseDuration } from './core/duration.js';
 import { SignoffError } from './core/errors.js';
+import { type IdentityRules, normalizeIdentity } from './core/identity.js';
 
 /** Everything signoff can be told, typed. Read once at start from environment variables. */
 export interface Config {
@@ -58,6 +59,8 @@ export interface Config {
   readonly aiModel: string | undefined;
   /** How long one AI review may take before the stage hands over. */
   readonly aiTimeoutMs: number;
+  /** How identities are compared beyond case, Unicode and IDN: plus-addressing per domain. */
+  readonly identity: IdentityRules;
 }
 
 type Env = Record<string, string | undefined>;
@@ -114,6 +117,22 @@ function url(env: Env, name: string, protocols: readonly string[]): string | und
   if (!protocols.includes(parsed.protocol))
     throw new SignoffError('invalid_input', `${name} must use ${protocols.join(' or ')}.`);
   return raw;
+}
+
+/** Mail domains where `local+tag@` reaches `local@`: lowercase, IDN in ASCII, or `*`. */
+function plusAddressDomains(env: Env): string[] {
+  const domains = (env.SIGNOFF_PLUS_ADDRESS_DOMAINS ?? '')
+    .split(',')
+    .map((d) => d.trim())
+    .filter(Boolean)
+    .map((d) => (d === '*' ? d : normalizeIdentity(`x@${d}`).slice(2)));
+  for (const domain of domains)
+    if (domain !== '*' && !/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(domain))
+      throw new SignoffError(
+        'invalid_input',
+        `SIGNOFF_PLUS_ADDRESS_DOMAINS="${domain}" is not a mail domain (e.g. example.com), or * for all.`,
+      );
+  return domains;
 }
 
 /** The database connection settings of a config. */
@@ -187,6 +206,7 @@ export function loadConfig(env: Env = process.env): Config {
     aiKey: env.SIGNOFF_AI_KEY || undefined,
     aiModel: env.SIGNOFF_AI_MODEL || undefined,
     aiTimeoutMs: duration(env, 'SIGNOFF_AI_TIMEOUT', '60s'),
+    identity: { plusAddressDomains: plusAddressDomains(env) },
   };
   if (config.oidcClockSkewSeconds > 60)
     throw new SignoffError('invalid_input', 'SIGNOFF_OIDC_CLOCK_SKEW must be at most 60s.');

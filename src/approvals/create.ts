@@ -1,12 +1,14 @@
 import { sha256Hex } from '../auth/secrets.js';
+import type { DocumentIssue } from '../config-file.js';
 import { cancel, newApproval } from '../core/approval.js';
 import { isCloudFormationUrl } from '../core/callback-targets.js';
 import { parseDuration } from '../core/duration.js';
 import { SignoffError } from '../core/errors.js';
-import { normalizeApprover, normalizeIdentity } from '../core/identity.js';
+import { normalizeIdentity } from '../core/identity.js';
 import type { Approval, Policy } from '../core/model.js';
 import { advance } from '../core/stages.js';
 import { compileStages } from '../policies/compile.js';
+import type { StageSpec } from '../policies/spec.js';
 import { reviewRules } from '../reviewers/rule.js';
 import type { Services } from '../services.js';
 import {
@@ -45,25 +47,14 @@ export interface CreateContext {
   readonly credentialId: string;
   /** Whom the approval will belong to (see `ownerScope`): supersede and cancel stay within it. */
   readonly owner: string;
+  /** The issuer and subject of the token that asks, when a token does. */
+  readonly token?: { readonly issuer: string; readonly subject: string } | undefined;
   readonly idempotencyKey?: string | undefined;
   /**
    * The key alone identifies the request (an SNS MessageId): a replay returns the first
    * approval even if the body was derived differently (e.g. a timeout counted from now).
    */
   readonly keyIdentifiesRequest?: boolean | undefined;
-}
-
-function simplePolicy(approvers: string[], required: number, allowSelfApproval: boolean): Policy {
-  const unique = [...new Set(approvers.map(normalizeApprover))];
-  if (!unique.some((a) => a.startsWith('group:')) && required > unique.length)
-    throw new SignoffError(
-      'invalid_input',
-      `required (${required}) is more than the number of approvers (${unique.length}).`,
-    );
-  return {
-    stages: [{ name: 'approval', type: 'human', gates: [{ approvers: unique, required }] }],
-    allowSelfApproval,
-  };
 }
 
 /** The policy a request asks for: a named one, inline stages, or approvers as one human stage. */
@@ -87,18 +78,28 @@ function buildPolicy(
       throw new SignoffError('invalid_input', `allowSelfApproval is set by the policy "${named.name}".`);
     return { policy: named.policy, timeoutMs: named.timeoutMs };
   }
-  const allowSelfApproval = request.allowSelfApproval ?? false;
-  if (request.approvers)
-    return { policy: simplePolicy(request.approvers, request.required ?? 1, allowSelfApproval) };
-  const compiled = compileStages(request.stages ?? [], ['stages'], {
+  // `approvers` + `required` is one human stage with one gate, compiled like any other.
+  const stages: StageSpec[] = request.approvers
+    ? [
+        {
+          name: 'approval',
+          type: 'human',
+          gates: [{ approvers: request.approvers, required: request.required ?? 1 }],
+        },
+      ]
+    : (request.stages ?? []);
+  const compiled = compileStages(stages, ['stages'], {
     aiConfigured: Boolean(services.config.aiUrl),
+    identity: services.config.identity,
   });
+  // For `approvers`, a gate's problem is the body's `required`.
+  const pathOf = (issue: DocumentIssue) => (request.approvers ? '/required' : `/${issue.path.join('/')}`);
   const first = compiled.issues[0];
   if (first)
-    throw new SignoffError('invalid_input', `body/${first.path.join('/')} ${first.message}`, {
-      details: { issues: compiled.issues.map((i) => ({ path: `/${i.path.join('/')}`, message: i.message })) },
+    throw new SignoffError('invalid_input', `body${pathOf(first)} ${first.message}`, {
+      details: { issues: compiled.issues.map((i) => ({ path: pathOf(i), message: i.message })) },
     });
-  return { policy: { stages: compiled.stages, allowSelfApproval } };
+  return { policy: { stages: compiled.stages, allowSelfApproval: request.allowSelfApproval ?? false } };
 }
 
 function timeoutMs(
@@ -163,10 +164,12 @@ export async function createApproval(
   request: CreateApprovalRequest,
   context: CreateContext,
 ): Promise<{ approval: Approval; created: boolean }> {
+  const { identity } = services.config;
+  const requester = request.requester ?? context.actor;
   if (
     request.requester &&
     !context.mayNameRequester &&
-    normalizeIdentity(request.requester) !== normalizeIdentity(context.actor ?? '')
+    normalizeIdentity(request.requester, identity) !== normalizeIdentity(context.actor ?? '', identity)
   )
     throw new SignoffError('forbidden', 'This credential may only request approvals as itself.');
   checkGate(request, context);
@@ -186,7 +189,8 @@ export async function createApproval(
       description: request.description,
       link: request.link,
       metadata: request.metadata,
-      requester: request.requester ?? context.actor,
+      requester: requester === null ? null : normalizeIdentity(requester, identity),
+      requesterToken: context.token,
       policy,
       callback: request.callback,
       notify: request.notify,

@@ -1,4 +1,5 @@
 import { SignoffError } from '../core/errors.js';
+import { normalizeIdentity } from '../core/identity.js';
 import type { NewId } from '../ids.js';
 import {
   activateApiKeyByHash,
@@ -44,7 +45,7 @@ export async function createApiKey(
     id,
     keyHash: sha256Hex(secret),
     name: options.name,
-    actor: options.actor?.trim().toLowerCase() || null,
+    actor: options.actor?.trim() ? normalizeIdentity(options.actor) : null,
     permissions: options.permissions,
     createdAt: now,
   });

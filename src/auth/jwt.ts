@@ -9,6 +9,7 @@ import {
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { SignoffError } from '../core/errors.js';
+import { normalizeIdentity, SUBJECT_PREFIX } from '../core/identity.js';
 import { grantsFor, stringsOf } from './grants.js';
 import { ASYMMETRIC_ALGORITHMS, type IssuerConfig, type PermissionDocument } from './permission-document.js';
 import type { Authenticator, Principal } from './principal.js';
@@ -84,18 +85,19 @@ function keySetFinder(issuer: IssuerConfig, options: JwtOptions) {
 }
 
 /**
- * Who a verified token names. Email and groups count only from issuers that vouch for
- * people, and an email the issuer says it has not verified is not taken as one.
+ * Who a verified token names. A person is their email (or `identityClaim`) only from an
+ * issuer that vouches for people, and only when the issuer has not said the email is
+ * unverified; their groups count only then. Otherwise the token acts as `subject:SUB`, which
+ * no address and no group can match: it approves only where a gate names that subject.
  */
 function identify(issuer: IssuerConfig, claims: JWTPayload): { actor: string; groups: string[] } {
-  const subject = claims.sub as string;
+  const subject = `${SUBJECT_PREFIX}${claims.sub as string}`;
   if (issuer.people === false) return { actor: subject, groups: [] };
-  const identity = claims[issuer.identityClaim ?? 'email'];
-  const unverifiedEmail = (issuer.identityClaim ?? 'email') === 'email' && claims.email_verified === false;
-  return {
-    actor: typeof identity === 'string' && identity && !unverifiedEmail ? identity : subject,
-    groups: stringsOf(claims[issuer.groupsClaim ?? 'groups']),
-  };
+  const claim = issuer.identityClaim ?? 'email';
+  const identity = claims[claim];
+  const unverified = claim === 'email' && claims.email_verified === false;
+  if (typeof identity !== 'string' || !identity || unverified) return { actor: subject, groups: [] };
+  return { actor: normalizeIdentity(identity), groups: stringsOf(claims[issuer.groupsClaim ?? 'groups']) };
 }
 
 interface CachedPrincipal {

@@ -6,6 +6,7 @@ import {
   currentStage,
   effectiveGates,
   finish,
+  isRequester,
   matchesApprover,
   type RuleReviewer,
 } from './stages.js';
@@ -22,6 +23,8 @@ export interface NewApprovalInput {
   readonly timeoutMs: number;
   readonly supersedeKey?: string | null | undefined;
   readonly owner?: string | null | undefined;
+  /** The issuer and subject of the token that asked, when a token did. */
+  readonly requesterToken?: { readonly issuer: string; readonly subject: string } | null | undefined;
 }
 
 /** Builds a new pending approval. Time and id come from the caller. */
@@ -43,6 +46,7 @@ export function newApproval(input: NewApprovalInput, now: Date, id: string): App
     reason: null,
     supersedeKey: input.supersedeKey ?? null,
     owner: input.owner ?? null,
+    requesterToken: input.requesterToken ?? null,
     decisions: [],
     results: [],
     escalations: [],
@@ -87,11 +91,18 @@ export function decide(
   const gates = effectiveGates(approval, stage);
   const actorId = normalizeIdentity(input.actor.id);
   const actor = { id: actorId, groups: input.actor.groups };
+  const who = { actor: actorId, issuer: input.actor.issuer, subject: input.actor.subject };
   if (!gates.some((gate) => gate.approvers.some((entry) => matchesApprover(entry, actor))))
     return fail('not_approver', `${actorId} is not an approver of stage "${stage.name}".`);
-  if (input.verdict === 'approve' && actorId === approval.requester && !approval.policy.allowSelfApproval)
+  if (input.verdict === 'approve' && isRequester(approval, who) && !approval.policy.allowSelfApproval)
     return fail('self_approval', 'The requester may not approve their own request.');
-  if (approval.decisions.some((d) => d.stage === stage.name && d.actor === actorId))
+  // One person counts once, whichever of their tokens (or spellings) they come back with.
+  const sameToken = (d: Decision) =>
+    input.actor.issuer !== undefined &&
+    input.actor.subject !== undefined &&
+    d.issuer === input.actor.issuer &&
+    d.subject === input.actor.subject;
+  if (approval.decisions.some((d) => d.stage === stage.name && (d.actor === actorId || sameToken(d))))
     return fail('duplicate_decision', `${actorId} has already decided on stage "${stage.name}".`);
 
   const decision: Decision = {

@@ -184,6 +184,8 @@ export interface Approval {
    * held to): only the same owner supersedes or cancels it. Null for approvals from before.
    */
   readonly owner: string | null;
+  /** The issuer and subject of the token that asked, when a token did: that person never approves it. */
+  readonly requesterToken: { readonly issuer: string; readonly subject: string } | null;
   readonly decisions: readonly Decision[];
   /** Outcomes of stages that ended without a human verdict (rules, AI, stage timeouts). */
   readonly results: readonly StageResult[];

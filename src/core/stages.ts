@@ -1,4 +1,4 @@
-import { normalizeIdentity } from './identity.js';
+import { isMailable, normalizeIdentity } from './identity.js';
 import type {
   Actor,
   Approval,
@@ -11,10 +11,23 @@ import type {
   TerminalStatus,
 } from './model.js';
 
-/** Whether `actor` is named by an approver entry (an identity or `group:NAME`). */
+/** Whether `actor` is named by an approver entry (an address, a subject or `group:NAME`). */
 export function matchesApprover(entry: string, actor: Actor): boolean {
   if (entry.startsWith('group:')) return actor.groups.includes(entry.slice('group:'.length));
   return normalizeIdentity(entry) === normalizeIdentity(actor.id);
+}
+
+/**
+ * Whether someone is the requester: the same identity, or the same token subject that
+ * asked (another token of one person, with or without its email, is still that person).
+ */
+export function isRequester(
+  approval: Approval,
+  someone: { readonly actor: string; readonly issuer?: string | null; readonly subject?: string | null },
+): boolean {
+  if (approval.requester !== null && someone.actor === approval.requester) return true;
+  const asked = approval.requesterToken;
+  return Boolean(asked && someone.issuer === asked.issuer && someone.subject === asked.subject);
 }
 
 export interface GateState {
@@ -88,7 +101,7 @@ function countGates(approval: Approval, stage: HumanStage): GateState[] {
     (d) =>
       d.stage === stage.name &&
       d.verdict === 'approve' &&
-      (approval.policy.allowSelfApproval || d.actor !== approval.requester),
+      (approval.policy.allowSelfApproval || !isRequester(approval, d)),
   );
   const seats = assignSeats(gates, approving);
   return gates.map((gate, index) => {
@@ -149,8 +162,8 @@ export function approversToNotify(approval: Approval): string[] {
   const decided = new Set(approval.decisions.filter((d) => d.stage === stage.name).map((d) => d.actor));
   const people = effectiveGates(approval, stage)
     .flatMap((g) => g.approvers)
-    .filter((a) => !a.startsWith('group:'));
-  return [...new Set(people.map(normalizeIdentity))].filter((p) => !decided.has(p));
+    .filter(isMailable);
+  return [...new Set(people.map((p) => normalizeIdentity(p)))].filter((p) => !decided.has(p));
 }
 
 /** Evaluates a rule stage; rules run outside the core (they need an expression language). */

@@ -1,6 +1,6 @@
 import type { DocumentIssue } from '../config-file.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
-import { normalizeApprover } from '../core/identity.js';
+import { type IdentityRules, namesOnePerson, normalizeApprover } from '../core/identity.js';
 import type { Gate, HumanStage, Stage } from '../core/model.js';
 import { checkCondition } from '../reviewers/rule.js';
 import type { StageSpec } from './spec.js';
@@ -10,6 +10,8 @@ type Path = (string | number)[];
 export interface CompileOptions {
   /** Whether an AI endpoint is configured (SIGNOFF_AI_URL). */
   readonly aiConfigured: boolean;
+  /** How approvers' addresses are normalised (plus-addressing); exact unless configured. */
+  readonly identity?: IdentityRules | undefined;
 }
 
 const MIN_REMIND_EVERY_MS = 5 * 60 * 1000;
@@ -36,12 +38,13 @@ function durationField(
 function compileGates(
   spec: Extract<StageSpec, { type: 'human' }>,
   path: Path,
+  options: CompileOptions,
   issues: DocumentIssue[],
 ): Gate[] {
   return spec.gates.map((gate, index) => {
-    const approvers = [...new Set(gate.approvers.map(normalizeApprover))];
+    const approvers = [...new Set(gate.approvers.map((a) => normalizeApprover(a, options.identity)))];
     const required = gate.required ?? 1;
-    if (!approvers.some((a) => a.startsWith('group:')) && required > approvers.length)
+    if (approvers.every(namesOnePerson) && required > approvers.length)
       issues.push({
         path: [...path, 'gates', index, 'required'],
         message: `required (${required}) is more than the number of approvers (${approvers.length})`,
@@ -54,18 +57,19 @@ function compileHuman(
   spec: Extract<StageSpec, { type: 'human' }>,
   name: string,
   path: Path,
+  options: CompileOptions,
   issues: DocumentIssue[],
 ) {
   const stage: HumanStage = {
     name,
     type: 'human',
-    gates: compileGates(spec, path, issues),
+    gates: compileGates(spec, path, options, issues),
     timeoutMs: durationField(spec.timeout, [...path, 'timeout'], issues),
     onTimeout: spec.onTimeout,
     remindAfterMs: durationField(spec.remindAfter, [...path, 'remindAfter'], issues),
     remindEveryMs: durationField(spec.remindEvery, [...path, 'remindEvery'], issues, MIN_REMIND_EVERY_MS),
     escalateAfterMs: durationField(spec.escalateAfter, [...path, 'escalateAfter'], issues),
-    escalateTo: spec.escalateTo?.map(normalizeApprover),
+    escalateTo: spec.escalateTo?.map((a) => normalizeApprover(a, options.identity)),
   };
   if (spec.remindEvery !== undefined && spec.remindAfter === undefined)
     issues.push({
@@ -89,7 +93,7 @@ function compileStage(
   options: CompileOptions,
   issues: DocumentIssue[],
 ): Stage {
-  if (spec.type === 'human') return compileHuman(spec, name, path, issues);
+  if (spec.type === 'human') return compileHuman(spec, name, path, options, issues);
   if (spec.type === 'rule') {
     for (const [index, rule] of spec.rules.entries()) {
       const problem = checkCondition(rule.when);

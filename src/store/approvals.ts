@@ -49,6 +49,8 @@ export async function insertApproval(
       request_hash: idempotency?.requestHash ?? null,
       supersede_key: approval.supersedeKey,
       owner: approval.owner,
+      requester_issuer: approval.requesterToken?.issuer ?? null,
+      requester_subject: approval.requesterToken?.subject ?? null,
     })
     .execute();
 }
@@ -232,6 +234,10 @@ function toApproval(row: ApprovalRow, decisions: DecisionRow[]): Approval {
     reason: row.reason,
     supersedeKey: row.supersede_key,
     owner: row.owner,
+    requesterToken:
+      row.requester_issuer !== null && row.requester_subject !== null
+        ? { issuer: row.requester_issuer, subject: row.requester_subject }
+        : null,
     version: Number(row.version),
     decisions: decisions.map(
       (d): Decision => ({

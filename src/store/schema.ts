@@ -25,6 +25,9 @@ export interface ApprovalsTable {
   progress: string | null;
   /** SHA-256 of the owner scope (the creating credential or its restriction); null before owners. */
   owner: string | null;
+  /** The token that asked, when one did. */
+  requester_issuer: string | null;
+  requester_subject: string | null;
 }
 
 export interface DecisionsTable {

@@ -65,7 +65,7 @@ describe('JWT access tokens from a real OpenID Provider', () => {
     const good = await provider.machineToken({ scopes: ['approvals:create'] });
     const created = await create(good);
     expect(created.statusCode).toBe(201);
-    expect(created.json().requester).toBe('signoff-test-machine');
+    expect(created.json().requester).toBe('subject:signoff-test-machine');
     const noScope = await provider.machineToken({ clientId: 'other-machine', scopes: ['signoff:other'] });
     const refused = await create(noScope);
     expect(refused.statusCode).toBe(403);
@@ -299,6 +299,59 @@ describe('identity', () => {
     });
     expect(res.statusCode).toBe(403);
     expect(res.json().error.code).toBe('not_approver');
+  });
+
+  it('counts one person once, whichever of their tokens they come with', async () => {
+    const alice = (claims: Record<string, unknown>) =>
+      provider.machineToken({ clientId: 'alice-sub', scopes: ['approvals:decide'], claims });
+    const withEmail = await alice({ email: 'alice@example.com', email_verified: true, groups: ['release'] });
+    const withoutEmail = await alice({ groups: ['release'] });
+    const decide = async (id: string, token: string) =>
+      h.api({ method: 'POST', url: `/v1/approvals/${id}/decisions`, payload: { verdict: 'approve' }, token });
+
+    // A 2-of-N gate of a group: the same subject without its email is not a second member.
+    const gate = (
+      await create(await provider.machineToken({ scopes: ['approvals:create'] }), {
+        approvers: ['group:release', 'bob@example.com'],
+        required: 2,
+      })
+    ).json();
+    expect((await decide(gate.id, withEmail)).statusCode).toBe(201);
+    const twice = await decide(gate.id, withoutEmail);
+    expect(twice.statusCode).toBe(403);
+    expect(twice.json().error.code).toBe('not_approver');
+    expect((await h.api({ method: 'GET', url: `/v1/approvals/${gate.id}` })).json().status).toBe('pending');
+
+    // Where a gate names the subject too, the subject is still the person who already decided.
+    const named = (
+      await create(await provider.machineToken({ scopes: ['approvals:create'] }), {
+        approvers: ['alice@example.com', 'subject:alice-sub', 'bob@example.com'],
+        required: 2,
+      })
+    ).json();
+    expect((await decide(named.id, withEmail)).statusCode).toBe(201);
+    const again = await decide(named.id, withoutEmail);
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.code).toBe('duplicate_decision');
+  });
+
+  it('does not let the token that asked approve with another token of the same subject', async () => {
+    const asker = await provider.machineToken({
+      clientId: 'dev-sub',
+      scopes: ['approvals:create', 'approvals:decide'],
+      claims: { email: 'dev@example.com', email_verified: true },
+    });
+    const created = (await create(asker, { approvers: ['subject:dev-sub', 'lead@example.com'] })).json();
+    expect(created.requester).toBe('dev@example.com');
+    const sameSubject = await provider.machineToken({ clientId: 'dev-sub', scopes: ['approvals:decide'] });
+    const res = await h.api({
+      method: 'POST',
+      url: `/v1/approvals/${created.id}/decisions`,
+      payload: { verdict: 'approve' },
+      token: sameSubject,
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error.code).toBe('self_approval');
   });
 
   it('answers 503 identity_provider_unavailable, not 401, while the issuer cannot be reached', async () => {

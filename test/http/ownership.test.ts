@@ -75,3 +75,36 @@ describe('ownership', () => {
     expect(rows.filter((r) => r.status === 'cancelled')).toHaveLength(49);
   });
 });
+
+describe('self-approval sees through spellings', () => {
+  it('refuses a plus-addressed or punycode spelling of the requester', async () => {
+    const folding = await startHarness({ SIGNOFF_PLUS_ADDRESS_DOMAINS: 'example.com' }, { workers: false });
+    try {
+      const machine = await folding.keyFor(null, ['approvals:create']);
+      const cases = [
+        { requester: 'alice+deploys@example.com', approver: 'alice@example.com' },
+        { requester: 'dev@bücher.example', approver: 'dev@xn--bcher-kva.example' },
+      ];
+      for (const { requester, approver } of cases) {
+        const created = await folding.api({
+          method: 'POST',
+          url: '/v1/approvals',
+          payload: approvalBody({ requester, approvers: [approver, 'lead@example.com'] }),
+          token: machine,
+        });
+        expect(created.statusCode).toBe(201);
+        const key = await folding.keyFor(approver, ['approvals:decide']);
+        const res = await folding.api({
+          method: 'POST',
+          url: `/v1/approvals/${created.json().id}/decisions`,
+          payload: { verdict: 'approve' },
+          token: key,
+        });
+        expect(res.statusCode).toBe(403);
+        expect(res.json().error.code).toBe('self_approval');
+      }
+    } finally {
+      await folding.close();
+    }
+  });
+});

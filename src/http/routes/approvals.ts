@@ -68,6 +68,10 @@ export function registerApprovalRoutes(
         allowedPolicies: allowedPolicies(principal, metadata),
         credentialId: principal.credentialId,
         owner: ownerScope(principal, metadata),
+        token:
+          principal.issuer && principal.subject
+            ? { issuer: principal.issuer, subject: principal.subject }
+            : undefined,
         idempotencyKey: key,
       });
       if (!created) reply.header('idempotent-replayed', 'true');
