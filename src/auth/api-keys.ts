@@ -64,8 +64,10 @@ export async function ensureAdminKey(
 ): Promise<string | undefined> {
   if (configured) {
     const keyHash = sha256Hex(configured);
-    // A changed SIGNOFF_ADMIN_KEY retires the previous one.
+    // A changed SIGNOFF_ADMIN_KEY retires the previous one, and a configured one retires the
+    // key generated before anyone configured one.
     await revokeOtherApiKeysNamed(db, CONFIGURED_ADMIN_KEY_NAME, keyHash, now);
+    await revokeOtherApiKeysNamed(db, ADMIN_KEY_NAME, keyHash, now);
     if (!(await activateApiKeyByHash(db, keyHash)))
       await createApiKey(db, ids, now, {
         name: CONFIGURED_ADMIN_KEY_NAME,

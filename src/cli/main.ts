@@ -6,7 +6,8 @@ import { parseDuration } from '../core/duration.js';
 import { SignoffError } from '../core/errors.js';
 import type { ApprovalView } from '../core/view.js';
 import { newId } from '../ids.js';
-import { migrate, openDatabase } from '../store/database.js';
+import { listApiKeys, revokeApiKey } from '../store/api-keys.js';
+import { type Db, migrate, openDatabase } from '../store/database.js';
 import { ApiError, createClient } from './client.js';
 import { serve } from './serve.js';
 import { EXIT, waitForApproval } from './wait.js';
@@ -16,6 +17,21 @@ function duration(value: string): number {
   if (ms === undefined || ms <= 0)
     throw new InvalidArgumentError('use a duration such as 90s, 15m, 1h or 7d');
   return ms;
+}
+
+/** Opens (and migrates) the database named by the environment for one command. */
+async function withDatabase(work: (db: Db, applied: string[]) => Promise<void>): Promise<void> {
+  const config = loadConfig();
+  const db = openDatabase(databaseOptions(config));
+  try {
+    await work(db, await migrate(db, config.databaseSchema));
+  } finally {
+    await db.destroy();
+  }
+}
+
+function isoTime(epochMs: number): string {
+  return new Date(Number(epochMs)).toISOString();
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -50,14 +66,9 @@ export async function main(argv: string[]): Promise<number> {
     .command('migrate')
     .description('apply database migrations and exit')
     .action(async () => {
-      const config = loadConfig();
-      const db = openDatabase(databaseOptions(config));
-      try {
-        const applied = await migrate(db, config.databaseSchema);
+      await withDatabase(async (_db, applied) => {
         log(applied.length ? `applied: ${applied.join(', ')}` : 'the database is up to date');
-      } finally {
-        await db.destroy();
-      }
+      });
     });
 
   const keys = program.command('keys').description('manage API keys (works on the database directly)');
@@ -73,10 +84,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-n, --name <name>', 'what the key is for', 'api key')
     .option('-a, --actor <email>', 'the identity that decides with this key (approvals:decide)')
     .action(async (options: { permission: string[]; name: string; actor?: string }) => {
-      const config = loadConfig();
-      const db = openDatabase(databaseOptions(config));
-      try {
-        await migrate(db, config.databaseSchema);
+      await withDatabase(async (db) => {
         const key = await createApiKey(db, newId, new Date(), {
           name: options.name,
           actor: options.actor ?? null,
@@ -84,9 +92,32 @@ export async function main(argv: string[]): Promise<number> {
         });
         log(`created ${key.id} (${options.permission.join(', ')}); the secret is shown only now:`);
         print(key.secret);
-      } finally {
-        await db.destroy();
-      }
+      });
+    });
+  keys
+    .command('list')
+    .description('list API keys (never their secrets), revoked ones marked')
+    .action(async () => {
+      await withDatabase(async (db) => {
+        for (const key of await listApiKeys(db)) {
+          const revoked = key.revoked_at === null ? '' : `  revoked ${isoTime(key.revoked_at)}`;
+          const permissions = (JSON.parse(key.permissions) as string[]).join(',');
+          print(
+            `${key.id}  ${key.name}  actor=${key.actor ?? '-'}  ${permissions}  created ${isoTime(key.created_at)}${revoked}`,
+          );
+        }
+      });
+    });
+  keys
+    .command('revoke')
+    .description('revoke an API key by its id (as `keys list` shows it); it stops working at once')
+    .argument('<id>', 'key id, e.g. key_01...')
+    .action(async (id: string) => {
+      await withDatabase(async (db) => {
+        if (!(await revokeApiKey(db, id, new Date())))
+          throw new SignoffError('not_found', `No active API key ${id}; see signoff keys list.`);
+        log(`revoked ${id}`);
+      });
     });
 
   program

@@ -67,3 +67,19 @@ export async function activateApiKeyByHash(db: Db, keyHash: string): Promise<boo
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
+
+/** Every key, oldest first, revoked ones included (for operators; hashes stay inside). */
+export async function listApiKeys(db: Db): Promise<ApiKeyRow[]> {
+  return db.selectFrom('api_keys').selectAll().orderBy('created_at').orderBy('id').execute();
+}
+
+/** Revokes one key by id; false when there is no such key or it was already revoked. */
+export async function revokeApiKey(db: Db, id: string, now: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('api_keys')
+    .set({ revoked_at: now.getTime() })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}

@@ -1,0 +1,94 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { createSignoff } from '../../src/server.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { runCli } from '../helpers/process.js';
+
+let dir: string;
+let database: TestDatabase;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'signoff-keys-'));
+  database = await createTestDatabase(dir);
+});
+afterAll(async () => {
+  await database.drop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Starts signoff on the suite's database with these settings, runs `work`, stops it. */
+async function withSignoff<T>(
+  env: Record<string, string>,
+  work: (signoff: Awaited<ReturnType<typeof createSignoff>>) => Promise<T>,
+): Promise<T> {
+  const config = loadConfig({ ...database.env, SIGNOFF_LOG_LEVEL: 'silent', ...env });
+  const signoff = await createSignoff(config, {
+    logger: createLogger('silent'),
+    workers: false,
+    print: () => {},
+  });
+  try {
+    return await work(signoff);
+  } finally {
+    await signoff.close();
+  }
+}
+
+const readWith = (signoff: Awaited<ReturnType<typeof createSignoff>>, key: string) =>
+  signoff.app.inject({ method: 'GET', url: '/v1/approvals', headers: { authorization: `Bearer ${key}` } });
+
+describe('API keys', () => {
+  it('retires the generated admin key once SIGNOFF_ADMIN_KEY is set, and the old one when it rotates', async () => {
+    const generated = await withSignoff({}, async (signoff) => {
+      expect(signoff.generatedAdminKey).toMatch(/^sk_/);
+      return signoff.generatedAdminKey as string;
+    });
+    const first = 'sk_configured_admin_key_number_one';
+    const second = 'sk_configured_admin_key_number_two';
+    await withSignoff({ SIGNOFF_ADMIN_KEY: first }, async (signoff) => {
+      expect((await readWith(signoff, generated)).statusCode).toBe(401);
+      expect((await readWith(signoff, first)).statusCode).toBe(200);
+    });
+    await withSignoff({ SIGNOFF_ADMIN_KEY: second }, async (signoff) => {
+      expect((await readWith(signoff, first)).statusCode).toBe(401);
+      expect((await readWith(signoff, second)).statusCode).toBe(200);
+      expect(signoff.generatedAdminKey).toBeUndefined();
+    });
+  });
+
+  it('lists keys without their secrets and revokes one by id from the command line', async () => {
+    const env = { ...database.env, SIGNOFF_LOG_LEVEL: 'silent' };
+    const created = await runCli(
+      ['keys', 'create', '--permission', 'approvals:read', '--name', 'reader'],
+      env,
+    );
+    expect(created.code).toBe(0);
+    const secret = created.stdout.trim();
+    const id = /created (key_\w+)/.exec(created.stderr)?.[1] as string;
+    expect(id).toBeDefined();
+
+    const listed = await runCli(['keys', 'list'], env);
+    expect(listed.code).toBe(0);
+    const line = listed.stdout.split('\n').find((l) => l.startsWith(id)) as string;
+    expect(line).toContain('reader');
+    expect(line).toContain('approvals:read');
+    expect(line).not.toContain('revoked');
+    expect(listed.stdout).not.toContain(secret);
+
+    await withSignoff({ SIGNOFF_ADMIN_KEY: 'sk_configured_admin_key_number_two' }, async (signoff) => {
+      expect((await readWith(signoff, secret)).statusCode).toBe(200);
+    });
+    expect((await runCli(['keys', 'revoke', id], env)).code).toBe(0);
+    await withSignoff({ SIGNOFF_ADMIN_KEY: 'sk_configured_admin_key_number_two' }, async (signoff) => {
+      expect((await readWith(signoff, secret)).statusCode).toBe(401);
+    });
+    const after = await runCli(['keys', 'list'], env);
+    expect(after.stdout.split('\n').find((l) => l.startsWith(id))).toContain('revoked');
+    const again = await runCli(['keys', 'revoke', id], env);
+    expect(again.code).not.toBe(0);
+  });
+});
