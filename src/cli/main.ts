@@ -53,7 +53,9 @@ export async function main(argv: string[]): Promise<number> {
       const config = loadConfig();
       const db = openDatabase(databaseOptions(config));
       try {
-        const applied = await migrate(db, config.databaseSchema);
+        const applied = await migrate(db, config.databaseSchema, {
+          warn: (_details, message) => log(message),
+        });
         log(applied.length ? `applied: ${applied.join(', ')}` : 'the database is up to date');
       } finally {
         await db.destroy();

@@ -93,6 +93,12 @@ export interface AiAgreementTable {
   escalated: number;
 }
 
+/** Whether a migration breaks older code (1) or only adds (0); see migrations/index.ts. */
+export interface MigrationFlagsTable {
+  name: string;
+  breaking: number;
+}
+
 export interface Database {
   approvals: ApprovalsTable;
   decisions: DecisionsTable;
@@ -101,6 +107,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   api_keys: ApiKeysTable;
   ai_agreement: AiAgreementTable;
+  migration_flags: MigrationFlagsTable;
 }
 
 export type ApprovalRow = Selectable<ApprovalsTable>;
