@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Static, TSchema } from '@sinclair/typebox';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { SignoffError } from './core/errors.js';
-
-const ajv = new Ajv({ allErrors: true, strict: false, discriminator: true });
+import { ajv } from './validation.js';
 
 /** "(line 12)" for a path into the YAML document, when the document knows it. */
 function lineOf(source: string, path: (string | number)[]): string {

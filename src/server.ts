@@ -116,7 +116,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     databaseOptions(config, (error) => logger.error({ err: error }, 'database connection error')),
   );
   try {
-    await migrate(db, config.databaseSchema);
+    await migrate(db, config.databaseSchema, logger);
   } catch (error) {
     await db.destroy();
     throw error;

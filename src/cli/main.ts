@@ -24,7 +24,7 @@ async function withDatabase(work: (db: Db, applied: string[]) => Promise<void>):
   const config = loadConfig();
   const db = openDatabase(databaseOptions(config));
   try {
-    await work(db, await migrate(db, config.databaseSchema));
+    await work(db, await migrate(db, config.databaseSchema, { warn: (_details, message) => log(message) }));
   } finally {
     await db.destroy();
   }

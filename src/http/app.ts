@@ -5,7 +5,7 @@ import type { Route } from '../intake/routing.js';
 import type { Services } from '../services.js';
 import { createErrorHandler } from './errors.js';
 import { registerApprovalRoutes } from './routes/approvals.js';
-import { decisionPageErrors, registerDecisionPageRoutes } from './routes/decision-pages.js';
+import { registerDecisionPageRoutes } from './routes/decision-pages.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOutboxRoutes } from './routes/outbox.js';
 import { registerPolicyRoutes } from './routes/policies.js';
@@ -25,11 +25,15 @@ export async function buildApp(
   authenticators: readonly Authenticator[],
   intake: { routes: readonly Route[] } = { routes: [] },
 ): Promise<FastifyInstance> {
-  const handleError = createErrorHandler([decisionPageErrors]);
+  const handleError = createErrorHandler();
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     bodyLimit: services.config.bodyLimitBytes,
     trustProxy: false,
+    // Node refuses request heads over 16 KiB, so the router never cuts a parameter off
+    // before any scope is known: its length is for its route's schema to judge, and its
+    // scope answers (a decision link's with a page).
+    maxParamLength: 16 * 1024,
     // Fastify's own request lines would carry URLs, and decision URLs carry tokens.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => services.newId('evt').replace('evt_', 'req_'),
@@ -66,7 +70,7 @@ export async function buildApp(
   registerApprovalRoutes(app, services, authenticators);
   registerOutboxRoutes(app, services, authenticators);
   registerPolicyRoutes(app, services, authenticators);
-  await app.register(async (pages) => registerDecisionPageRoutes(pages, services));
+  await app.register(async (pages) => registerDecisionPageRoutes(pages, services), { prefix: '/d' });
   await app.register(async (sns) => registerSnsRoutes(sns, services, intake.routes));
   return app;
 }

@@ -59,13 +59,30 @@ export function toSignoffError(error: unknown): SignoffError {
   return new SignoffError('internal', 'Something went wrong on our side.', { cause: error });
 }
 
-/** Renders an error for a route family (pages answer HTML; the API answers JSON). */
-export type ErrorRenderer = (reply: FastifyReply, error: SignoffError, status: number) => FastifyReply;
+/** The body of every JSON error answer. */
+export function errorBody(error: SignoffError) {
+  const details = error.details ? { details: error.details } : {};
+  return { error: { code: error.code, message: error.message, ...details } };
+}
 
-/** The Fastify error handler: coded errors to their status, unknown ones to a generic 500. */
-export function createErrorHandler(
-  renderers: { match: (request: FastifyRequest) => boolean; render: ErrorRenderer }[],
-) {
+/** Shapes the answer to an error already coded and given its status. */
+export type ErrorRenderer = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: SignoffError,
+  status: number,
+) => FastifyReply;
+
+/** The API's answer: the error as JSON. */
+export const renderJsonError: ErrorRenderer = (_request, reply, error, status) =>
+  reply.status(status).send(errorBody(error));
+
+/**
+ * A Fastify error handler: coded errors to their status, unknown ones to a generic 500 that
+ * names the request id (details go to the log only). A scope that answers in another form
+ * (decision pages) sets its own, with its own renderer.
+ */
+export function createErrorHandler(render: ErrorRenderer = renderJsonError) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const coded = toSignoffError(error);
     const status = HTTP_STATUS[coded.code];
@@ -76,12 +93,13 @@ export function createErrorHandler(
     }
     const message =
       coded.code === 'internal' ? `Something went wrong on our side (request ${request.id}).` : coded.message;
-    const renderer = renderers.find((r) => r.match(request));
+    // What went wrong inside stays in the log; a refusal's details (every problem) go out.
     const details = coded.code === 'internal' ? undefined : coded.details;
-    const safe = new SignoffError(coded.code, message, details ? { details } : undefined);
-    if (renderer) return renderer.render(reply, safe, status);
-    return reply
-      .status(status)
-      .send({ error: { code: coded.code, message, ...(details ? { details } : {}) } });
+    return render(
+      request,
+      reply,
+      new SignoffError(coded.code, message, details ? { details } : undefined),
+      status,
+    );
   };
 }

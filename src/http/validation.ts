@@ -1,36 +1,46 @@
-import { Ajv } from 'ajv';
+import type { TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import type { FastifySchemaCompiler } from 'fastify';
+import { ajv } from '../validation.js';
 
 /**
- * Bodies are validated strictly: no type coercion, unknown fields refused (Fastify's
- * default would silently strip them). Query strings and params arrive as text, so
- * there numbers and booleans are coerced.
+ * Validates requests with the shared Ajv. Bodies are taken as sent: no type coercion,
+ * unknown fields refused (Fastify's default would silently strip them). Query strings and
+ * params arrive as text, so their numbers and booleans are converted per schema first
+ * (one Ajv cannot coerce for some parts and not for others).
  */
 export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
-  const strict = new Ajv({
-    allErrors: false,
-    coerceTypes: false,
-    removeAdditional: false,
-    useDefaults: true,
-    discriminator: true,
-  });
-  const coercing = new Ajv({
-    allErrors: false,
-    coerceTypes: true,
-    removeAdditional: false,
-    useDefaults: true,
-    discriminator: true,
-  });
   return ({ schema, httpPart }) => {
-    const validate = (httpPart === 'body' ? strict : coercing).compile(schema as object);
+    const validate = ajv.compile(schema as object);
+    const prepare =
+      httpPart === 'body'
+        ? // A POST without a body (Fastify passes null) is an empty object: `POST /cancel` needs no `{}`.
+          (input: unknown) => (input === undefined || input === null ? {} : input)
+        : (input: unknown) => convertText(schema as TSchema, input);
     return (input: unknown) => {
-      // A POST without a body (Fastify passes null) is an empty object: `POST /cancel` needs no `{}`.
-      const data = httpPart === 'body' && (input === undefined || input === null) ? {} : input;
+      const data = prepare(input);
       return validate(data) ? { value: data } : { error: validationError(validate.errors, httpPart) };
     };
   };
 }
 
+/**
+ * Query and params values as the schema's types ("5" to 5, "true" to true), but only when the
+ * text is exactly that value: TypeBox would read "2.5" or "2abc" as the integer 2, and such a
+ * value must be refused, not truncated.
+ */
+function convertText(schema: TSchema, input: unknown): unknown {
+  if (typeof input !== 'object' || input === null) return input;
+  const text = input as Record<string, unknown>;
+  // Value.Convert changes what it is given; convert a copy.
+  const converted = Value.Convert(schema, { ...text }) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(text)) {
+    if (typeof value === 'string' && String(converted[key]) !== value) converted[key] = value;
+  }
+  return converted;
+}
+
+/** Fastify's validation error, its message naming the first problem; `validation` holds them all. */
 function validationError(
   errors: { instancePath: string; message?: string; params: Record<string, unknown> }[] | null | undefined,
   part: string | undefined,

@@ -1,8 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { Ajv } from 'ajv';
 import type { CreateApprovalRequest } from '../approvals/request.js';
 import { parseDuration } from '../core/duration.js';
 import { APPROVER_PATTERN } from '../core/identity.js';
+import { ajv } from '../validation.js';
 
 const Url = Type.String({ maxLength: 4096, pattern: '^https?://[^\\s]+$' });
 
@@ -34,7 +34,6 @@ const ApprovalProperties = Type.Object({
   Timeout: Type.Optional(Type.String({ pattern: '^\\d+(\\.\\d+)?[smhd]?$', maxLength: 20 })),
 });
 
-const ajv = new Ajv({ allErrors: false, coerceTypes: false });
 const validRequest = ajv.compile<CustomResourceRequest>(CustomResourceRequest);
 const validProperties = ajv.compile<Static<typeof ApprovalProperties>>(ApprovalProperties);
 

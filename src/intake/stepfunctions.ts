@@ -1,8 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { Ajv } from 'ajv';
-import type { CreateApprovalRequest } from '../approvals/request.js';
-import { CreateApprovalBody } from '../approvals/request.js';
+import { CreateApprovalBody, type CreateApprovalRequest } from '../approvals/request.js';
 import { SignoffError } from '../core/errors.js';
+import { ajv } from '../validation.js';
 import { regionOfTopic } from './codepipeline.js';
 
 /** What a `sns:publish.waitForTaskToken` state publishes: a create body and the task token. */
@@ -18,9 +17,7 @@ const TaskRequest = Type.Object(
   { additionalProperties: false },
 );
 
-const validate = new Ajv({ allErrors: false, coerceTypes: false, discriminator: true }).compile<
-  Static<typeof TaskRequest>
->(TaskRequest);
+const validate = ajv.compile<Static<typeof TaskRequest>>(TaskRequest);
 
 /** Whether an SNS message body is a signoff request from Step Functions. */
 export function isTaskRequest(message: unknown): boolean {

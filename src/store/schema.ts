@@ -98,6 +98,12 @@ export interface AiAgreementTable {
   escalated: number;
 }
 
+/** Whether a migration breaks older code (1) or only adds (0); see migrations/index.ts. */
+export interface MigrationFlagsTable {
+  name: string;
+  breaking: number;
+}
+
 export interface Database {
   approvals: ApprovalsTable;
   decisions: DecisionsTable;
@@ -106,6 +112,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   api_keys: ApiKeysTable;
   ai_agreement: AiAgreementTable;
+  migration_flags: MigrationFlagsTable;
 }
 
 export type ApprovalRow = Selectable<ApprovalsTable>;

@@ -184,6 +184,19 @@ describe('reading approvals', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe('invalid_input');
   });
+
+  it('reads numbers from the query string and refuses what is not one it takes', async () => {
+    await create();
+    await create();
+    const one = await h.api({ method: 'GET', url: '/v1/approvals?limit=1' });
+    expect(one.statusCode).toBe(200);
+    expect(one.json().items).toHaveLength(1);
+    for (const query of ['limit=abc', 'limit=2.5', 'limit=0', 'limit=101', 'unknown=1']) {
+      const res = await h.api({ method: 'GET', url: `/v1/approvals?${query}` });
+      expect(res.statusCode, query).toBe(400);
+      expect(res.json().error.code, query).toBe('invalid_input');
+    }
+  });
 });
 
 describe('deciding through the API', () => {

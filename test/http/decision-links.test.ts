@@ -306,6 +306,90 @@ describe('decision pages', () => {
   });
 });
 
+/** Whether a response carries the headers every decision page sends. */
+function expectPageHeaders(res: { headers: Record<string, unknown> }) {
+  expect(res.headers['referrer-policy']).toBe('no-referrer');
+  expect(res.headers['cache-control']).toBe('no-store');
+  expect(res.headers['x-frame-options']).toBe('DENY');
+  expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+}
+
+describe('errors on decision pages', () => {
+  it('answer a bad verdict, a token of the wrong shape and an unknown path with a page, or JSON when asked', async () => {
+    const { approval, mails } = await createAndMail({});
+    const path = pathOf(mails[0] as ReceivedMail);
+    const refused = [
+      { method: 'POST' as const, url: path, payload: 'verdict=maybe', status: 400, code: 'invalid_input' },
+      { method: 'GET' as const, url: `/d/${'A'.repeat(300)}`, status: 400, code: 'invalid_input' },
+      { method: 'POST' as const, url: `/d/${'A'.repeat(300)}/renew`, status: 400, code: 'invalid_input' },
+      { method: 'GET' as const, url: `${path}/elsewhere`, status: 404, code: 'not_found' },
+    ];
+    for (const { method, url, payload, status: expected, code } of refused) {
+      const form = payload ? { 'content-type': 'application/x-www-form-urlencoded' } : {};
+      const page = await h.api({ method, url, payload, token: null, headers: form });
+      expect(page.statusCode, url).toBe(expected);
+      expect(page.headers['content-type'], url).toContain('text/html');
+      expectPageHeaders(page);
+      const json = await h.api({
+        method,
+        url,
+        payload,
+        token: null,
+        headers: { ...form, accept: 'application/json' },
+      });
+      expect(json.statusCode, url).toBe(expected);
+      expect(json.json().error.code, url).toBe(code);
+      expectPageHeaders(json);
+    }
+    expect((await status(approval.id)).status).toBe('pending');
+  });
+
+  it('answer an unexpected failure with a page naming nothing but the request', async () => {
+    const { approval, mails } = await createAndMail({});
+    const path = pathOf(mails[0] as ReceivedMail);
+    const { db } = h.signoff.services;
+    const row = await db
+      .selectFrom('approvals')
+      .select('metadata')
+      .where('id', '=', approval.id)
+      .executeTakeFirst();
+    // A row no signoff would write: reading it fails in a way no error code describes.
+    await db.updateTable('approvals').set({ metadata: '{' }).where('id', '=', approval.id).execute();
+    try {
+      const page = await h.api({ method: 'GET', url: path, token: null });
+      expect(page.statusCode).toBe(500);
+      expect(page.headers['content-type']).toContain('text/html');
+      expect(page.body).not.toContain('JSON');
+      expectPageHeaders(page);
+      const json = await h.api({
+        method: 'GET',
+        url: path,
+        token: null,
+        headers: { accept: 'application/json' },
+      });
+      expect(json.statusCode).toBe(500);
+      expect(json.json().error.code).toBe('internal');
+      expectPageHeaders(json);
+    } finally {
+      await db
+        .updateTable('approvals')
+        .set({ metadata: row?.metadata as string })
+        .where('id', '=', approval.id)
+        .execute();
+    }
+  });
+
+  it('leave the API answering JSON', async () => {
+    const res = await h.api({ method: 'GET', url: '/v1/approvals?limit=abc' });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain('application/json');
+    expect(res.headers['referrer-policy']).toBeUndefined();
+    const unknown = await h.api({ method: 'GET', url: '/v1/nowhere' });
+    expect(unknown.headers['content-type']).toContain('application/json');
+    expect(unknown.json().error.code).toBe('not_found');
+  });
+});
+
 describe('abuse', () => {
   it('rate limits decision pages per client with 429 rate_limited', async () => {
     const limited = await startHarness({ SIGNOFF_LINK_RATE_LIMIT: '3' }, { workers: false });
@@ -322,6 +406,10 @@ describe('abuse', () => {
         if (res.statusCode === 429) expect(res.json().error.code).toBe('rate_limited');
       }
       expect(statuses).toEqual([404, 404, 404, 429, 429]);
+      const page = await limited.api({ method: 'GET', url: `/d/${'B'.repeat(43)}`, token: null });
+      expect(page.statusCode).toBe(429);
+      expect(page.headers['content-type']).toContain('text/html');
+      expectPageHeaders(page);
       const api = await limited.api({ method: 'GET', url: '/v1/approvals' });
       expect(api.statusCode).toBe(200);
     } finally {

@@ -12,7 +12,7 @@ import {
 import { SignoffError } from '../../core/errors.js';
 import { approvalView } from '../../core/view.js';
 import type { Services } from '../../services.js';
-import { HTTP_STATUS } from '../errors.js';
+import { createErrorHandler, type ErrorRenderer, errorBody, HTTP_STATUS } from '../errors.js';
 import {
   renderDecidedPage,
   renderDecisionPage,
@@ -62,20 +62,36 @@ function spentLink(
   if (opened.state === 'usable') throw new Error('spentLink called for a usable link');
   const { code, message } = spentLinkError(opened.state);
   reply.status(HTTP_STATUS[code]);
-  if (wantsJson(request)) return reply.send({ error: { code, message }, ...linkJson(opened) });
+  if (wantsJson(request))
+    return reply.send({ ...errorBody(new SignoffError(code, message)), ...linkJson(opened) });
   return reply.type('text/html; charset=utf-8').send(renderSpentLinkPage(opened, message, token, now));
 }
 
+/** How errors on decision pages look: a page, or JSON when asked for; both with the page headers. */
+const renderPageError: ErrorRenderer = (request, reply, error, status) => {
+  setPageHeaders(reply).status(status);
+  if (wantsJson(request)) return reply.send(errorBody(error));
+  return reply
+    .type('text/html; charset=utf-8')
+    .send(renderErrorPage(status === 404 ? 'Link not found' : 'Cannot do that', error.message));
+};
+
 /**
  * GET/HEAD /d/{token} show; POST decides; POST /renew mails a fresh link. No login needed.
- * Registered as its own scope: only these routes take form posts, and they are rate limited.
+ * Registered as its own scope under the prefix /d: only these routes take form posts, they
+ * are rate limited, and their errors (unknown paths under /d too) answer as pages.
  */
 export async function registerDecisionPageRoutes(app: FastifyInstance, services: Services) {
+  // Set before the not-found handler, which takes the error handler in force when it is set.
+  app.setErrorHandler(createErrorHandler(renderPageError));
+  app.setNotFoundHandler(() => {
+    throw new SignoffError('not_found', 'No such page: decision links look like /d/{token}.');
+  });
   await app.register(formbody, { bodyLimit: services.config.bodyLimitBytes });
   await app.register(rateLimit, {
     max: services.config.linkRateLimit,
     timeWindow: 60_000,
-    // Answer through the one error handler, with the stable code.
+    // Answer through the scope's error handler, with the stable code.
     errorResponseBuilder: () =>
       new SignoffError('rate_limited', 'Too many requests for decision links; wait a minute.'),
   });
@@ -84,7 +100,7 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
   });
 
   app.get<{ Params: TokenParams; Querystring: PageQuery }>(
-    '/d/:token',
+    '/:token',
     { schema: { params: TokenParams, querystring: PageQuery } },
     async (request, reply) => {
       const { token } = request.params;
@@ -99,8 +115,7 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
           `This approval is already ${opened.approval.status}.`,
         );
         reply.status(HTTP_STATUS[error.code]);
-        if (wantsJson(request))
-          return reply.send({ error: { code: error.code, message: error.message }, ...linkJson(opened) });
+        if (wantsJson(request)) return reply.send({ ...errorBody(error), ...linkJson(opened) });
         return reply.type('text/html; charset=utf-8').send(renderErrorPage('Already decided', error.message));
       }
       if (wantsJson(request)) return reply.send(linkJson(opened));
@@ -111,7 +126,7 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
   );
 
   app.post<{ Params: TokenParams; Body: DecisionBody }>(
-    '/d/:token',
+    '/:token',
     { schema: { params: TokenParams, body: DecisionBody } },
     async (request, reply) => {
       const { token } = request.params;
@@ -136,7 +151,7 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
   );
 
   app.post<{ Params: TokenParams }>(
-    '/d/:token/renew',
+    '/:token/renew',
     { schema: { params: TokenParams } },
     async (request, reply) => {
       const { approver } = await renewLink(services, request.params.token);
@@ -146,13 +161,3 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
     },
   );
 }
-
-/** How errors on decision pages look: a page, or JSON when asked for. */
-export const decisionPageErrors = {
-  match: (request: FastifyRequest) => request.url.startsWith('/d/') && !wantsJson(request),
-  render: (reply: FastifyReply, error: SignoffError, status: number) =>
-    setPageHeaders(reply)
-      .status(status)
-      .type('text/html; charset=utf-8')
-      .send(renderErrorPage(status === 404 ? 'Link not found' : 'Cannot do that', error.message)),
-};

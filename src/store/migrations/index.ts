@@ -1,22 +1,41 @@
-import type { Migration, MigrationProvider } from 'kysely';
+import type { Migration } from 'kysely';
 import * as initial from './0001-initial.js';
 import * as decisionIssuer from './0002-decision-issuer.js';
 import * as supersedeKey from './0003-supersede-key.js';
 import * as stageProgress from './0004-stage-progress.js';
-import * as approvalOwner from './0005-approval-owner.js';
+import * as migrationFlags from './0005-migration-flags.js';
+import * as approvalOwner from './0006-approval-owner.js';
 
-/** Numbered migrations, oldest first. A landed migration is never edited; add a new one. */
-const MIGRATIONS: Record<string, Migration> = {
-  '0001-initial': initial,
-  '0002-decision-issuer': decisionIssuer,
-  '0003-supersede-key': supersedeKey,
-  '0004-stage-progress': stageProgress,
-  '0005-approval-owner': approvalOwner,
+/**
+ * Whether an older signoff may keep running on a database with this migration applied.
+ * `additive`: new tables, new nullable columns, new indexes, and nothing an older signoff
+ * reads or writes means something else. `breaking`: older code would fail, or would
+ * misread or damage what a newer one writes. When unsure, it is breaking.
+ */
+export type SchemaChange = 'additive' | 'breaking';
+
+export interface SignoffMigration extends Migration {
+  readonly change: SchemaChange;
+}
+
+/**
+ * Numbered migrations, oldest first, each saying what kind of change it is. A landed
+ * migration is never edited; add a new one. 0001–0004 landed before the flags did, so
+ * theirs are declared here.
+ */
+export const MIGRATIONS: Readonly<Record<string, SignoffMigration>> = {
+  '0001-initial': { ...initial, change: 'additive' },
+  '0002-decision-issuer': { ...decisionIssuer, change: 'additive' },
+  '0003-supersede-key': { ...supersedeKey, change: 'additive' },
+  // Older code would decide a multi-stage approval as if it had one stage and drop its progress.
+  '0004-stage-progress': { ...stageProgress, change: 'breaking' },
+  '0005-migration-flags': { ...migrationFlags, change: 'additive' },
+  // Nullable columns and an index that ignores rows without an owner: older code runs on.
+  '0006-approval-owner': { ...approvalOwner, change: 'additive' },
 };
 
-/** Names of every migration this version knows, to refuse a database migrated by a newer one. */
+/** The migration that creates the flags table: it and every later one record their flag as they run. */
+export const FIRST_FLAGGED_MIGRATION = '0005-migration-flags';
+
+/** Names of every migration this version knows, oldest first. */
 export const KNOWN_MIGRATIONS = Object.keys(MIGRATIONS);
-
-export const migrationProvider: MigrationProvider = {
-  getMigrations: async () => MIGRATIONS,
-};
