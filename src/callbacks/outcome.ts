@@ -10,13 +10,22 @@ export interface Outcome {
   readonly decisions: ApprovalView['decisions'];
 }
 
-/** The outcome of a decided approval's snapshot. */
+const PEOPLE = new Set(['link', 'api', 'cli', 'ui', 'slack']);
+
+/**
+ * The outcome of a decided approval's snapshot. The summary names who decided and why: a
+ * rejection's reason carries its comment already; an approval adds what approvers said.
+ */
 export function outcomeOf(view: ApprovalView): Outcome {
+  const said = view.decisions
+    .filter((d) => d.verdict === 'approve' && d.comment && PEOPLE.has(d.via))
+    .map((d) => `${d.actor}: ${d.comment}`);
+  const why = view.status === 'approved' && said.length > 0 ? ` (${said.join('; ')})` : '';
   return {
     approvalId: view.id,
     approved: view.status === 'approved',
     status: view.status,
-    summary: `signoff ${view.id} ${view.status}: ${view.reason ?? 'no reason given'}`,
+    summary: `signoff ${view.id} ${view.status}: ${view.reason ?? 'no reason given'}${why}`,
     decisions: view.decisions,
   };
 }

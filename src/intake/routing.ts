@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { type DocumentIssue, parseConfigDocument, readConfigFile } from '../config-file.js';
 import { APPROVER_PATTERN } from '../core/identity.js';
 import type { PolicyCatalog } from '../policies/catalog.js';
+import { compileStages } from '../policies/compile.js';
 
 const Pattern = Type.String({ minLength: 1, maxLength: 300 });
 
@@ -66,7 +67,11 @@ export function findRoute(routes: readonly Route[], subject: RouteSubject): Rout
   );
 }
 
-/** Each route names approvers or a policy from the policies file, never both. */
+/**
+ * Each route names approvers or a policy from the policies file, never both, and its
+ * approvers make a gate that can pass: checked as fully as a policy, so a mistake stops the
+ * start instead of refusing every matching notification later.
+ */
 function checkRoutes(routes: readonly Route[], policies: PolicyCatalog): DocumentIssue[] {
   return routes.flatMap((route, index): DocumentIssue[] => {
     if ((route.approvers === undefined) === (route.policy === undefined))
@@ -82,7 +87,16 @@ function checkRoutes(routes: readonly Route[], policies: PolicyCatalog): Documen
       return [
         { path: ['routes', index, 'required'], message: 'required goes with approvers, not with a policy' },
       ];
-    return [];
+    if (route.approvers === undefined) return [];
+    const gate = { approvers: route.approvers, required: route.required ?? 1 };
+    const { issues } = compileStages([{ name: 'approval', type: 'human', gates: [gate] }], [], {
+      aiConfigured: true,
+    });
+    // The one gate's problems are the route's own `required` or `approvers`.
+    return issues.map((issue) => ({
+      path: ['routes', index, issue.path.at(-1) === 'required' ? 'required' : 'approvers'],
+      message: issue.message,
+    }));
   });
 }
 

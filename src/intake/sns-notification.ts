@@ -142,13 +142,19 @@ export async function handleSnsNotification(
   } else {
     throw new SignoffError('invalid_input', 'The SNS message is not a request signoff understands.');
   }
-  const { approval, created } = await createFromAws(
-    services,
-    request,
-    envelope.TopicArn,
-    envelope.MessageId,
-    fromOperator,
-  );
+  let result: Awaited<ReturnType<typeof createFromAws>>;
+  try {
+    result = await createFromAws(services, request, envelope.TopicArn, envelope.MessageId, fromOperator);
+  } catch (error) {
+    // The sender only sees a status; the operator needs the reason to fix a route or a request.
+    if (error instanceof SignoffError)
+      services.logger.error(
+        { ...log, code: error.code, details: error.details },
+        `refused: ${error.message}`,
+      );
+    throw error;
+  }
+  const { approval, created } = result;
   services.logger.info({ ...log, approvalId: approval.id, created }, 'approval request received from SNS');
   return { approvalId: approval.id, created };
 }

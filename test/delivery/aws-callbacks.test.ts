@@ -82,6 +82,8 @@ describe('CodePipeline: PutApprovalResult', () => {
     });
     const summary = String((call?.body.result as { summary?: string } | undefined)?.summary);
     expect(summary).toContain('lead@example.com');
+    // Who approved and why: the approver's comment reaches the pipeline too.
+    expect(summary).toContain('ship it');
     expect(summary.length).toBeLessThanOrEqual(512);
     await eventually(async () => {
       const row = await h.signoff.services.db

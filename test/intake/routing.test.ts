@@ -25,6 +25,16 @@ describe('the routing file', () => {
     expect(() => loadRoutes(join(tmpdir(), 'no-such-routes.yaml'))).toThrow(/SIGNOFF_ROUTES: cannot read/);
   });
 
+  it('refuses at start a route whose gate could never pass', () => {
+    const path = write(`routes:
+  - match: { pipeline: web }
+    approvers: [lead@example.com, pm@example.com]
+    required: 3
+`);
+    expect(() => loadRoutes(path)).toThrow(expect.objectContaining({ code: 'invalid_input' }));
+    expect(() => loadRoutes(path)).toThrow(/\/routes\/0\/required \(line 4\)/);
+  });
+
   it('picks the first route whose every key matches, with * as a wildcard', () => {
     const routes = loadRoutes(
       write(`routes:
