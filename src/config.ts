@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { API_KEY_PATTERN } from './auth/secrets.js';
 import { parseDuration } from './core/duration.js';
 import { SignoffError } from './core/errors.js';
@@ -20,8 +21,13 @@ export interface Config {
   readonly defaultTimeoutMs: number;
   readonly maxTimeoutMs: number;
   readonly bodyLimitBytes: number;
-  /** Requests per minute one client address may make to decision pages. */
+  /** Decision-link lookups per minute that may find nothing for one client address before it waits. */
   readonly linkRateLimit: number;
+  /**
+   * Which proxies in front of signoff to believe about the client's address: a number of hops,
+   * or their addresses and CIDRs; false believes none (the connection's address counts).
+   */
+  readonly trustProxy: false | number | readonly string[];
   readonly logLevel: string;
   /** Outbound HTTP requests (webhooks) give up after this long. */
   readonly httpTimeoutMs: number;
@@ -119,6 +125,29 @@ function url(env: Env, name: string, protocols: readonly string[]): string | und
   return raw;
 }
 
+/** SIGNOFF_TRUST_PROXY: unset (none), a number of hops, or a comma list of addresses and CIDRs. */
+function trustProxy(env: Env): false | number | string[] {
+  const raw = env.SIGNOFF_TRUST_PROXY?.trim();
+  if (!raw) return false;
+  if (/^\d+$/.test(raw)) return integer(env, 'SIGNOFF_TRUST_PROXY', 0, 1, 20);
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const [address, prefix, extra] = entry.split('/');
+    const version = isIP(address ?? '');
+    const bits = version === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= bits);
+    if (!version || !prefixOk || extra !== undefined)
+      throw new SignoffError(
+        'invalid_input',
+        `SIGNOFF_TRUST_PROXY="${entry}" is not an address or CIDR (e.g. 10.0.0.0/8), nor a number of hops.`,
+      );
+  }
+  return entries;
+}
+
 /** Mail domains where `local+tag@` reaches `local@`: lowercase, IDN in ASCII, or `*`. */
 function plusAddressDomains(env: Env): string[] {
   const domains = (env.SIGNOFF_PLUS_ADDRESS_DOMAINS ?? '')
@@ -176,6 +205,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxTimeoutMs: duration(env, 'SIGNOFF_MAX_TIMEOUT', '30d'),
     bodyLimitBytes: integer(env, 'SIGNOFF_BODY_LIMIT', 64 * 1024, 1024, 10 * 1024 * 1024),
     linkRateLimit: integer(env, 'SIGNOFF_LINK_RATE_LIMIT', 120, 1, 1_000_000),
+    trustProxy: trustProxy(env),
     logLevel: env.SIGNOFF_LOG_LEVEL || 'info',
     httpTimeoutMs: duration(env, 'SIGNOFF_HTTP_TIMEOUT', '10s'),
     retryBaseMs: duration(env, 'SIGNOFF_RETRY_BASE', '2s'),

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Authenticator } from '../auth/principal.js';
+import type { Config } from '../config.js';
 import { SignoffError } from '../core/errors.js';
 import type { Route } from '../intake/routing.js';
 import type { Services } from '../services.js';
@@ -19,6 +20,13 @@ declare module 'fastify' {
   }
 }
 
+/** The setting as Fastify takes it: a number of hops becomes "believe the nearest N". */
+function fastifyTrustProxy(setting: Config['trustProxy']) {
+  if (setting === false) return false;
+  if (typeof setting === 'number') return (_address: string, hop: number) => hop < setting;
+  return [...setting];
+}
+
 /** Builds the HTTP application (not listening yet), so tests can use `inject`. */
 export async function buildApp(
   services: Services,
@@ -29,7 +37,8 @@ export async function buildApp(
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     bodyLimit: services.config.bodyLimitBytes,
-    trustProxy: false,
+    // Client addresses (rate limits, decisions' ip) come from the proxies an operator trusts.
+    trustProxy: fastifyTrustProxy(services.config.trustProxy),
     // Node refuses request heads over 16 KiB, so the router never cuts a parameter off
     // before any scope is known: its length is for its route's schema to judge, and its
     // scope answers (a decision link's with a page).

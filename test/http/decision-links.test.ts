@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueLink } from '../../src/approvals/links.js';
+import type { Approval } from '../../src/core/model.js';
+import { findApproval } from '../../src/store/approvals.js';
+import { runUnitOfWork } from '../../src/unit-of-work/context.js';
 import { approvalBody, type Harness, startHarness } from '../helpers/harness.js';
 import { eventually } from '../helpers/receiver.js';
 import { linkIn, type ReceivedMail, startSmtpServer } from '../helpers/smtp.js';
@@ -391,29 +395,81 @@ describe('errors on decision pages', () => {
 });
 
 describe('abuse', () => {
-  it('rate limits decision pages per client with 429 rate_limited', async () => {
+  it('throttles an address that keeps trying unknown links, while a valid link still works', async () => {
     const limited = await startHarness({ SIGNOFF_LINK_RATE_LIMIT: '3' }, { workers: false });
     try {
-      const statuses: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        const res = await limited.api({
+      const guess = (headers: Record<string, string> = {}) =>
+        limited.api({
           method: 'GET',
           url: `/d/${'B'.repeat(43)}`,
           token: null,
-          headers: { accept: 'application/json' },
+          headers: { accept: 'application/json', ...headers },
         });
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await guess();
         statuses.push(res.statusCode);
-        if (res.statusCode === 429) expect(res.json().error.code).toBe('rate_limited');
+        if (res.statusCode === 429) {
+          expect(res.json().error.code).toBe('rate_limited');
+          expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+        }
       }
       expect(statuses).toEqual([404, 404, 404, 429, 429]);
       const page = await limited.api({ method: 'GET', url: `/d/${'B'.repeat(43)}`, token: null });
       expect(page.statusCode).toBe(429);
       expect(page.headers['content-type']).toContain('text/html');
       expectPageHeaders(page);
+
+      // The same address, throttled for guessing, still opens and uses a link it was sent.
+      const created = await limited.api({ method: 'POST', url: '/v1/approvals', payload: approvalBody() });
+      const approval = await findApproval(limited.signoff.services.db, created.json().id);
+      const link = await runUnitOfWork(limited.signoff.services, (unit) =>
+        issueLink(unit, approval as Approval, 'approval', 'lead@example.com'),
+      );
+      const path = new URL(link.url).pathname;
+      const opened = await limited.api({
+        method: 'GET',
+        url: path,
+        token: null,
+        headers: { accept: 'application/json' },
+      });
+      expect(opened.statusCode).toBe(200);
+      const decided = await limited.api({
+        method: 'POST',
+        url: path,
+        token: null,
+        headers: { accept: 'application/json' },
+        payload: { verdict: 'approve' },
+      });
+      expect(decided.statusCode).toBe(200);
+      expect(decided.json().status).toBe('approved');
       const api = await limited.api({ method: 'GET', url: '/v1/approvals' });
       expect(api.statusCode).toBe(200);
     } finally {
       await limited.close();
+    }
+  });
+
+  it('counts the client behind a trusted proxy, so one guesser does not lock out everyone', async () => {
+    const behindProxy = await startHarness(
+      { SIGNOFF_LINK_RATE_LIMIT: '2', SIGNOFF_TRUST_PROXY: '127.0.0.1/8' },
+      { workers: false },
+    );
+    try {
+      const guess = (client: string) =>
+        behindProxy.api({
+          method: 'GET',
+          url: `/d/${'C'.repeat(43)}`,
+          token: null,
+          remoteAddress: '127.0.0.1',
+          headers: { accept: 'application/json', 'x-forwarded-for': client },
+        });
+      const guesser = [];
+      for (let i = 0; i < 4; i++) guesser.push((await guess('203.0.113.7')).statusCode);
+      expect(guesser).toEqual([404, 404, 429, 429]);
+      expect((await guess('198.51.100.20')).statusCode).toBe(404);
+    } finally {
+      await behindProxy.close();
     }
   });
 

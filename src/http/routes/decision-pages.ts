@@ -1,5 +1,4 @@
 import formbody from '@fastify/formbody';
-import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   decideByLink,
@@ -13,6 +12,7 @@ import { SignoffError } from '../../core/errors.js';
 import { approvalView } from '../../core/view.js';
 import type { Services } from '../../services.js';
 import { createErrorHandler, type ErrorRenderer, errorBody, HTTP_STATUS } from '../errors.js';
+import { createGuessLimiter } from '../guess-limiter.js';
 import {
   renderDecidedPage,
   renderDecisionPage,
@@ -78,23 +78,35 @@ const renderPageError: ErrorRenderer = (request, reply, error, status) => {
 
 /**
  * GET/HEAD /d/{token} show; POST decides; POST /renew mails a fresh link. No login needed.
- * Registered as its own scope under the prefix /d: only these routes take form posts, they
- * are rate limited, and their errors (unknown paths under /d too) answer as pages.
+ * Registered as its own scope under the prefix /d: only these routes take form posts, an
+ * address that keeps trying unknown links is throttled, and their errors (unknown paths
+ * under /d too) answer as pages.
  */
 export async function registerDecisionPageRoutes(app: FastifyInstance, services: Services) {
+  const handleError = createErrorHandler(renderPageError);
+  const guesses = createGuessLimiter({
+    max: services.config.linkRateLimit,
+    windowMs: 60_000,
+    now: () => services.now().getTime(),
+  });
   // Set before the not-found handler, which takes the error handler in force when it is set.
-  app.setErrorHandler(createErrorHandler(renderPageError));
+  app.setErrorHandler((error, request, reply) => {
+    if (!(error instanceof SignoffError && error.code === 'link_not_found'))
+      return handleError(error, request, reply);
+    // Only a token that matches nothing counts against the address: valid links keep working.
+    const waitMs = guesses.fail(request.ip);
+    if (waitMs === 0) return handleError(error, request, reply);
+    reply.header('retry-after', String(Math.ceil(waitMs / 1000)));
+    return handleError(
+      new SignoffError('rate_limited', 'Too many unknown decision links from this address; wait a minute.'),
+      request,
+      reply,
+    );
+  });
   app.setNotFoundHandler(() => {
     throw new SignoffError('not_found', 'No such page: decision links look like /d/{token}.');
   });
   await app.register(formbody, { bodyLimit: services.config.bodyLimitBytes });
-  await app.register(rateLimit, {
-    max: services.config.linkRateLimit,
-    timeWindow: 60_000,
-    // Answer through the scope's error handler, with the stable code.
-    errorResponseBuilder: () =>
-      new SignoffError('rate_limited', 'Too many requests for decision links; wait a minute.'),
-  });
   app.addHook('onRequest', async (_request, reply) => {
     setPageHeaders(reply);
   });

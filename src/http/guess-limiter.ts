@@ -1,0 +1,35 @@
+import { LRUCache } from 'lru-cache';
+
+/**
+ * Counts, per client address, decision-link lookups that found nothing. A valid link never
+ * counts, so an approver keeps working while an address that guesses is throttled, and
+ * one guesser behind a proxy does not lock out everyone else (with SIGNOFF_TRUST_PROXY).
+ */
+export interface GuessLimiter {
+  /** Records one failed lookup; answers how long the address must wait, or 0 while under the limit. */
+  fail(address: string): number;
+}
+
+/** A fixed window of `windowMs` per address, `max` failures in it; at most `addresses` remembered. */
+export function createGuessLimiter(options: {
+  max: number;
+  windowMs: number;
+  now: () => number;
+  addresses?: number;
+}): GuessLimiter {
+  const windows = new LRUCache<string, { start: number; failures: number }>({
+    max: options.addresses ?? 100_000,
+  });
+  return {
+    fail(address) {
+      const now = options.now();
+      let window = windows.get(address);
+      if (!window || now - window.start >= options.windowMs) {
+        window = { start: now, failures: 0 };
+        windows.set(address, window);
+      }
+      window.failures += 1;
+      return window.failures > options.max ? window.start + options.windowMs - now : 0;
+    },
+  };
+}
