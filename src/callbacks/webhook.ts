@@ -30,28 +30,18 @@ export function createWebhookResumer(services: Services): OutboxHandler {
       };
       if (callback.secret)
         headers['webhook-signature'] = new Webhook(callback.secret).sign(row.id, sentAt, body);
-      let response: Response;
+      let status: number;
       try {
-        response = await fetch(callback.url, {
-          method: 'POST',
-          headers,
-          body,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(services.config.httpTimeoutMs),
-        });
+        status = await services.egress.send(callback.url, { method: 'POST', headers, body });
       } catch (error) {
-        if (error instanceof DOMException && error.name === 'TimeoutError')
-          throw new SignoffError('upstream_timeout', `Webhook at ${target} did not answer in time.`, {
-            cause: error,
-          });
-        throw new SignoffError('upstream_failed', `Webhook at ${target} could not be reached.`, {
-          cause: error,
-        });
+        // The address may have changed since create: a refused target stays refused.
+        if (error instanceof SignoffError && error.code === 'callback_not_allowed')
+          throw new PermanentDeliveryError(error.message, { cause: error });
+        throw error;
       }
-      await response.body?.cancel();
-      if (response.status < 200 || response.status > 299)
-        throw new SignoffError('upstream_failed', `Webhook at ${target} answered HTTP ${response.status}.`);
-      return { type: event.type, target, status: response.status };
+      if (status < 200 || status > 299)
+        throw new SignoffError('upstream_failed', `Webhook at ${target} answered HTTP ${status}.`);
+      return { type: event.type, target, status };
     },
   };
 }
