@@ -12,6 +12,8 @@ import { PermanentDeliveryError } from '../worker/delivery.js';
  */
 export function createWebhookResumer(services: Services): OutboxHandler {
   return {
+    // Readers of an approval must not learn an internal network's answers through its audit trail.
+    errorsInAudit: false,
     async deliver(row, payload) {
       const event = payload as WebhookPayload;
       const approval = await findApproval(services.db, event.approvalId);
@@ -41,7 +43,8 @@ export function createWebhookResumer(services: Services): OutboxHandler {
       }
       if (status < 200 || status > 299)
         throw new SignoffError('upstream_failed', `Webhook at ${target} answered HTTP ${status}.`);
-      return { type: event.type, target, status };
+      // Delivered means 2xx; which one is nobody's business on the audit trail.
+      return { type: event.type, target };
     },
   };
 }

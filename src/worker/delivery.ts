@@ -12,6 +12,11 @@ export interface OutboxHandler {
   deliver(row: OutboxRow, payload: unknown): Promise<DeliveryReport>;
   /** How long one delivery may take, when longer than an ordinary callback's deadline. */
   readonly deadlineMs?: number;
+  /**
+   * False when failure messages could map a network a requester chose (webhooks): the audit
+   * trail then says only that delivery failed; the outbox and the log keep the message.
+   */
+  readonly errorsInAudit?: boolean;
 }
 
 /** Thrown by a handler when retrying cannot help (e.g. the target is gone for good). */

@@ -199,6 +199,8 @@ describe('webhook delivery', () => {
     expect(rebinding.asked).toEqual(['hooks.test']);
     expect(watch.attempts.length).toBeGreaterThan(0);
     expect(watch.attempts.every(isLoopback)).toBe(true);
+    const delivered = (await audit(created.id)).find((e) => e.type === 'callback.delivered');
+    expect(Object.keys(delivered?.data ?? {}).sort()).toEqual(['attempts', 'messageId', 'target', 'type']);
   });
 
   it('refuses a name that rebinds to a refused address after create, for good and before connecting', async () => {
@@ -211,7 +213,26 @@ describe('webhook delivery', () => {
     expect(watch.attempts).toEqual([]);
     const [dead] = await outbox(id, 'dead');
     expect(dead?.lastError).toBeTruthy();
-    const event = (await audit(id)).find((e) => e.type === 'callback.dead_lettered');
+    const events = await audit(id);
+    const event = events.find((e) => e.type === 'callback.dead_lettered');
     expect(event?.data).toMatchObject({ attempts: 1, retryInMs: null });
+    expect(event?.data).not.toHaveProperty('error');
+  });
+
+  it('tells the audit trail that a delivery failed, not how; the admin outbox keeps the status', async () => {
+    receiver.respond(() => 503);
+    const id = (await create(h, receiver.url)).json().id;
+    await h.signoff.dispatcher.runOnce();
+    const failed = (await audit(id)).find((e) => e.type === 'callback.failed');
+    expect(Object.keys(failed?.data ?? {}).sort()).toEqual(['attempts', 'messageId', 'retryInMs']);
+    const [pending] = await outbox(id, 'pending');
+    expect(pending?.lastError).toMatch(/\b503\b/);
+  });
+
+  it('hides why a connection failed from the audit trail', async () => {
+    const id = (await create(h, 'http://127.0.0.1:1/closed')).json().id;
+    await h.signoff.dispatcher.runOnce();
+    const failed = (await audit(id)).find((e) => e.type === 'callback.failed');
+    expect(failed?.data).not.toHaveProperty('error');
   });
 });
