@@ -25,6 +25,7 @@ const SQLITE_ONLY = [
   'test/examples.test.ts',
   'test/intake/routing.test.ts',
   'test/outbox/**',
+  'test/egress/**',
   'test/quickstart.test.ts',
   'test/store/query-plans.test.ts',
 ];

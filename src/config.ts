@@ -3,6 +3,7 @@ import { API_KEY_PATTERN } from './auth/secrets.js';
 import { parseDuration } from './core/duration.js';
 import { SignoffError } from './core/errors.js';
 import { type IdentityRules, normalizeIdentity } from './core/identity.js';
+import { type AllowList, parseAllowList } from './egress/address-policy.js';
 
 /** Everything signoff can be told, typed. Read once at start from environment variables. */
 export interface Config {
@@ -31,6 +32,11 @@ export interface Config {
   readonly logLevel: string;
   /** Outbound HTTP requests (webhooks) give up after this long. */
   readonly httpTimeoutMs: number;
+  /**
+   * Where webhooks may go (SIGNOFF_WEBHOOK_ALLOW). Undefined: anywhere but loopback,
+   * link-local, unspecified and cloud metadata addresses.
+   */
+  readonly webhookAllow: AllowList | undefined;
   /** First retry delay of the outbox; each further attempt doubles it, with jitter. */
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
@@ -164,6 +170,18 @@ function plusAddressDomains(env: Env): string[] {
   return domains;
 }
 
+function allowList(env: Env, name: string): AllowList | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const parsed = parseAllowList(raw);
+  if (!parsed.ok)
+    throw new SignoffError(
+      'invalid_input',
+      `${name} must be a comma list of host names and address ranges: ${parsed.problems.join('; ')}.`,
+    );
+  return parsed.list;
+}
+
 /** The database connection settings of a config. */
 export function databaseOptions(config: Config, onPoolError?: (error: Error) => void) {
   return {
@@ -208,6 +226,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: trustProxy(env),
     logLevel: env.SIGNOFF_LOG_LEVEL || 'info',
     httpTimeoutMs: duration(env, 'SIGNOFF_HTTP_TIMEOUT', '10s'),
+    webhookAllow: allowList(env, 'SIGNOFF_WEBHOOK_ALLOW'),
     retryBaseMs: duration(env, 'SIGNOFF_RETRY_BASE', '2s'),
     retryMaxMs: duration(env, 'SIGNOFF_RETRY_MAX', '1h'),
     deadLetterAfterMs: duration(env, 'SIGNOFF_DEAD_LETTER_AFTER', '48h'),

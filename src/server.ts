@@ -13,6 +13,8 @@ import { createLocalChanges } from './changes.js';
 import { createEmailNotifier } from './channels/email-notifier.js';
 import { createConsoleMailer, createSmtpMailer, type Mailer } from './channels/mailer.js';
 import { type Config, databaseOptions } from './config.js';
+import { createEgress } from './egress/egress.js';
+import { type ResolveHost, resolveWithSystem } from './egress/pinned-request.js';
 import { buildApp } from './http/app.js';
 import { newId } from './ids.js';
 import { loadRoutes } from './intake/routing.js';
@@ -43,6 +45,8 @@ export interface StartOptions {
   readonly workers?: boolean;
   /** Where the console mailer prints when no SMTP server is configured. */
   readonly print?: (text: string) => void;
+  /** Resolves webhook host names (default: the system resolver); tests answer without DNS. */
+  readonly resolveHost?: ResolveHost | undefined;
 }
 
 function chooseMailer(config: Config, print: (text: string) => void): Mailer {
@@ -131,6 +135,12 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     newId,
     changes,
     mailer: options.mailer ?? chooseMailer(config, print),
+    egress: createEgress({
+      allow: config.webhookAllow,
+      resolve: options.resolveHost ?? resolveWithSystem,
+      timeoutMs: config.httpTimeoutMs,
+      logger,
+    }),
     policies,
     wakeDispatcher: () => dispatcher?.wake(),
   };

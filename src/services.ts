@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ApprovalChanges } from './changes.js';
 import type { Mailer } from './channels/mailer.js';
 import type { Config } from './config.js';
+import type { Egress } from './egress/egress.js';
 import type { NewId } from './ids.js';
 import type { PolicyCatalog } from './policies/catalog.js';
 import type { Db } from './store/database.js';
@@ -15,6 +16,8 @@ export interface Services {
   readonly newId: NewId;
   readonly changes: ApprovalChanges;
   readonly mailer: Mailer;
+  /** Outbound HTTP to URLs requesters chose (webhooks), only where SIGNOFF_WEBHOOK_ALLOW lets it go. */
+  readonly egress: Egress;
   /** Named policies from SIGNOFF_POLICIES. */
   readonly policies: PolicyCatalog;
   /** Nudges the outbox dispatcher after a commit so delivery does not wait for the next poll. */

@@ -181,6 +181,7 @@ export async function createApproval(
       'invalid_input',
       'callback.url must be a CloudFormation WaitConditionHandle URL (a host allowed by SIGNOFF_CFN_URL_HOST).',
     );
+  if (request.callback?.type === 'webhook') await services.egress.assertAllowed(request.callback.url);
   const now = services.now();
   const { policy, timeoutMs: policyTimeoutMs } = buildPolicy(services, request);
   const created = newApproval(

@@ -13,6 +13,8 @@ import { findApproval } from '../store/approvals.js';
 export function createWebhookResumer(services: Services): OutboxHandler<'webhook'> {
   return {
     events: CALLBACK_EVENTS,
+    // Readers of an approval must not learn an internal network's answers through its audit trail.
+    errorsInAudit: false,
     async deliver({ id, payload: event }) {
       const approval = await findApproval(services.db, event.approvalId);
       const callback = approval?.callback;
@@ -29,34 +31,26 @@ export function createWebhookResumer(services: Services): OutboxHandler<'webhook
         'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
       };
       if (callback.secret) headers['webhook-signature'] = new Webhook(callback.secret).sign(id, sentAt, body);
-      let response: Response;
+      let answer: { status: number; retryAfter: string | undefined };
       try {
-        response = await fetch(callback.url, {
-          method: 'POST',
-          headers,
-          body,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(services.config.httpTimeoutMs),
-        });
+        answer = await services.egress.send(callback.url, { method: 'POST', headers, body });
       } catch (error) {
-        if (error instanceof DOMException && error.name === 'TimeoutError')
-          throw new SignoffError('upstream_timeout', `Webhook at ${target} did not answer in time.`, {
-            cause: error,
-          });
-        throw new SignoffError('upstream_failed', `Webhook at ${target} could not be reached.`, {
-          cause: error,
-        });
+        // The address may have changed since create: a refused target stays refused.
+        if (error instanceof SignoffError && error.code === 'callback_not_allowed')
+          throw new PermanentDeliveryError(error.message, { cause: error });
+        throw error;
       }
-      await response.body?.cancel();
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), services.now());
-      if ((response.status === 429 || response.status === 503) && retryAfterMs !== undefined)
+      const { status } = answer;
+      const retryAfterMs = parseRetryAfter(answer.retryAfter, services.now());
+      if ((status === 429 || status === 503) && retryAfterMs !== undefined)
         throw new RetryAfterError(
-          `Webhook at ${target} answered HTTP ${response.status}; it asks to retry later.`,
+          `Webhook at ${target} answered HTTP ${status}; it asks to retry later.`,
           retryAfterMs,
         );
-      if (response.status < 200 || response.status > 299)
-        throw new SignoffError('upstream_failed', `Webhook at ${target} answered HTTP ${response.status}.`);
-      return { type: event.type, target, status: response.status };
+      if (status < 200 || status > 299)
+        throw new SignoffError('upstream_failed', `Webhook at ${target} answered HTTP ${status}.`);
+      // Delivered means 2xx; which one is nobody's business on the audit trail.
+      return { type: event.type, target };
     },
   };
 }

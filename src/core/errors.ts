@@ -4,6 +4,7 @@
  */
 export const ERROR_CODES = [
   'invalid_input',
+  'callback_not_allowed',
   'unsupported_media_type',
   'body_too_large',
   'unauthorized',

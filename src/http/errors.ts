@@ -4,6 +4,7 @@ import { type ErrorCode, SignoffError } from '../core/errors.js';
 /** The one place where error codes become HTTP statuses. */
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   invalid_input: 400,
+  callback_not_allowed: 400,
   unsupported_media_type: 415,
   body_too_large: 413,
   unauthorized: 401,

@@ -109,7 +109,8 @@ export function createDispatcher(services: Services, handlers: OutboxHandlers): 
         : retryDelay(attempts, config.retryBaseMs, config.retryMaxMs);
     const age = now.getTime() - Number(row.created_at);
     const dead = error instanceof PermanentDeliveryError || age + delay > config.deadLetterAfterMs;
-    const data = { messageId: row.id, attempts, error: message, retryInMs: dead ? null : delay };
+    const detail = handler?.errorsInAudit === false ? {} : { error: message };
+    const data = { messageId: row.id, attempts, ...detail, retryInMs: dead ? null : delay };
     const events = handler?.events;
     const settled = await settle(
       row,

@@ -33,6 +33,11 @@ export interface OutboxHandler<K extends OutboxKind> {
   readonly events: DeliveryEvents;
   /** How long one delivery may take, when longer than an ordinary callback's deadline. */
   readonly deadlineMs?: number;
+  /**
+   * False when failure messages could map a network a requester chose (webhooks): the audit
+   * trail then says only that delivery failed; the outbox and the log keep the message.
+   */
+  readonly errorsInAudit?: boolean;
 }
 
 /** One handler for every kind: a kind without a handler does not compile. */

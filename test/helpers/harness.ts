@@ -5,6 +5,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { createApiKey } from '../../src/auth/api-keys.js';
 import type { Permission } from '../../src/auth/principal.js';
 import { loadConfig } from '../../src/config.js';
+import type { ResolveHost } from '../../src/egress/pinned-request.js';
 import { newId } from '../../src/ids.js';
 import { createLogger } from '../../src/logger.js';
 import { createSignoff, type Signoff } from '../../src/server.js';
@@ -24,10 +25,13 @@ export interface Harness {
 
 export const ADMIN_KEY = 'sk_test_admin_key_0123456789abcdef';
 
-/** Starts signoff on a fresh SQLite file with a settable clock. */
+/**
+ * Starts signoff on a fresh database with a settable clock. Webhooks may reach 127.0.0.1,
+ * where the tests' receivers listen; `resolveHost` answers for host names instead of DNS.
+ */
 export async function startHarness(
   env: Record<string, string> = {},
-  options: { workers?: boolean } = {},
+  options: { workers?: boolean; resolveHost?: ResolveHost } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'signoff-test-'));
   const database = await createTestDatabase(dir);
@@ -41,6 +45,7 @@ export async function startHarness(
     SIGNOFF_HTTP_TIMEOUT: '2s',
     SIGNOFF_LINK_RATE_LIMIT: '100000',
     SIGNOFF_LOG_LEVEL: process.env.SIGNOFF_TEST_LOG ?? 'silent',
+    SIGNOFF_WEBHOOK_ALLOW: '127.0.0.1/32',
     ...env,
   });
   let offset = 0;
@@ -50,6 +55,7 @@ export async function startHarness(
     now: () => new Date(Date.now() + offset),
     workers: options.workers ?? true,
     print: (text) => printed.push(text),
+    resolveHost: options.resolveHost,
   });
   return {
     signoff,
