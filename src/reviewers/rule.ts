@@ -1,11 +1,17 @@
+import { createContext, Script } from 'node:vm';
 import { Environment } from '@marcbachmann/cel-js';
 import { LRUCache } from 'lru-cache';
 import picomatch from 'picomatch';
 import type { Approval, RuleStage, StageResult } from '../core/model.js';
+import { conditionCostProblem } from './condition-cost.js';
+import { forgetPatterns, LINEAR_MATCHES } from './regex.js';
+
+/** How long the conditions of one rule stage may hold the request thread, all together. */
+export const RULE_STAGE_BUDGET_MS = 50;
 
 type Matcher = (value: string) => boolean;
 
-const matchers = new LRUCache<string, Matcher>({ max: 500 });
+let matchers = new LRUCache<string, Matcher>({ max: 500 });
 
 /** A matcher for a list of globs; compiled once per distinct list. */
 function globMatcher(patterns: readonly unknown[]): Matcher {
@@ -32,6 +38,7 @@ const environment = new Environment({
   .registerVariable('requester', 'string')
   .registerVariable('metadata', 'map')
   .registerVariable('now', 'google.protobuf.Timestamp')
+  .registerFunction(LINEAR_MATCHES.signature, LINEAR_MATCHES.expand)
   // An empty list matches nothing: a change that names no files is not "docs only".
   .registerFunction('allMatch(list, list): bool', (values: unknown[], patterns: unknown[]) => {
     const matches = globMatcher(patterns);
@@ -46,7 +53,7 @@ const environment = new Environment({
   );
 
 type Program = ReturnType<typeof environment.parse>;
-const programs = new LRUCache<string, Program>({ max: 1000 });
+let programs = new LRUCache<string, Program>({ max: 1000 });
 
 function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? 'error';
@@ -61,15 +68,14 @@ function program(expression: string): Program {
   return compiled;
 }
 
-const LIST_MACRO = /\.\s*(all|exists|exists_one|map|filter)\s*\(/g;
-
-/** Why a rule condition cannot be used (a syntax or type error), or undefined when it can. */
+/** Why a rule condition cannot be used (a syntax, type or cost problem), or undefined when it can. */
 export function checkCondition(expression: string): string | undefined {
-  // Rules run while a request waits: nested list macros over request data could take minutes.
-  if ((expression.match(LIST_MACRO)?.length ?? 0) > 1)
-    return 'use at most one list macro (all, exists, exists_one, map, filter) per condition';
   try {
-    const checked = program(expression).check();
+    const parsed = program(expression);
+    // Rules run while a request waits: their cost is bounded from what was parsed, not from the text.
+    const tooCostly = conditionCostProblem(parsed.ast);
+    if (tooCostly) return tooCostly;
+    const checked = parsed.check();
     if (!checked.valid) return firstLine(checked.error);
     if (checked.type !== 'bool' && checked.type !== 'dyn')
       return `the condition must be true or false, but it gives ${checked.type}`;
@@ -80,9 +86,38 @@ export function checkCondition(expression: string): string | undefined {
 }
 
 /**
+ * A context that lends its `timeout` to whatever runs in it: V8 stops the call when the time is
+ * up, even inside a regular expression or a glob, and the request thread goes on.
+ */
+const budgeted = createContext({});
+const callTask = new Script('task()');
+
+class OverBudget extends Error {}
+
+function runWithin<T>(ms: number, task: () => T): T {
+  budgeted.task = task;
+  try {
+    return callTask.runInContext(budgeted, { timeout: ms });
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw new OverBudget();
+    throw error;
+  } finally {
+    budgeted.task = undefined;
+  }
+}
+
+/** A stopped evaluation may have been cut off halfway through updating a cache: start them afresh. */
+function forgetCaches(): void {
+  programs = new LRUCache<string, Program>({ max: 1000 });
+  matchers = new LRUCache<string, Matcher>({ max: 500 });
+  forgetPatterns();
+}
+
+/**
  * Evaluates a rule stage: the first rule whose condition holds decides. A condition that
  * fails to evaluate (say, a missing metadata key) stops the stage and hands over to the next
- * stage, so a broken rule never approves and never silently skips a rule after it.
+ * stage, so a broken rule never approves and never silently skips a rule after it. So does a
+ * stage whose conditions take longer than RULE_STAGE_BUDGET_MS together.
  */
 export function reviewRules(stage: RuleStage, approval: Approval, now: Date): StageResult {
   const context = {
@@ -94,17 +129,37 @@ export function reviewRules(stage: RuleStage, approval: Approval, now: Date): St
     now,
   };
   const base = { stage: stage.name, via: 'rule' as const, at: now };
-  for (const [index, rule] of stage.rules.entries()) {
-    const label = `Rule ${index + 1} of stage "${stage.name}"`;
-    let holds: unknown;
-    try {
-      holds = program(rule.when)(context);
-    } catch (error) {
-      return { ...base, outcome: 'skip', reason: `${label} could not be evaluated: ${firstLine(error)}` };
+  const label = (index: number) => `Rule ${index + 1} of stage "${stage.name}"`;
+  let current = 0;
+  const evaluateRules = (): StageResult => {
+    for (const [index, rule] of stage.rules.entries()) {
+      current = index;
+      let holds: unknown;
+      try {
+        holds = program(rule.when)(context);
+      } catch (error) {
+        return {
+          ...base,
+          outcome: 'skip',
+          reason: `${label(index)} could not be evaluated: ${firstLine(error)}`,
+        };
+      }
+      if (typeof holds !== 'boolean')
+        return { ...base, outcome: 'skip', reason: `${label(index)} did not give true or false` };
+      if (holds)
+        return { ...base, outcome: rule.then, reason: rule.reason ?? `${label(index)} (${rule.when})` };
     }
-    if (typeof holds !== 'boolean')
-      return { ...base, outcome: 'skip', reason: `${label} did not give true or false` };
-    if (holds) return { ...base, outcome: rule.then, reason: rule.reason ?? `${label} (${rule.when})` };
+    return { ...base, outcome: 'skip', reason: `No rule of stage "${stage.name}" applied` };
+  };
+  try {
+    return runWithin(RULE_STAGE_BUDGET_MS, evaluateRules);
+  } catch (error) {
+    if (!(error instanceof OverBudget)) throw error;
+    forgetCaches();
+    return {
+      ...base,
+      outcome: 'skip',
+      reason: `${label(current)} could not be evaluated in time: the rules of a stage may take ${RULE_STAGE_BUDGET_MS} ms in all`,
+    };
   }
-  return { ...base, outcome: 'skip', reason: `No rule of stage "${stage.name}" applied` };
 }

@@ -102,6 +102,21 @@ describe('the policies file', () => {
     expect(message).toContain('/policies/p/stages/1 (line 7): type "robot" is not one of the known kinds');
   });
 
+  it('names the path and line of a condition RE2 cannot run or that costs too much', () => {
+    const message = mistakes(`policies:
+  p:
+    stages:
+      - type: rule
+        rules:
+          - when: "title.matches('^(?!wip)')"
+            then: approve
+          - when: "metadata.a.all(x, metadata.b.//\\n exists(y, x == y))"
+            then: approve
+`);
+    expect(message).toContain('/policies/p/stages/0/rules/0/when (line 6):');
+    expect(message).toContain('/policies/p/stages/0/rules/1/when (line 8):');
+  });
+
   it('lets routes name a policy only if it exists', () => {
     const catalog = parsePolicies(GOOD, 'policies.yaml', { aiConfigured: false });
     const routes = join(dir, 'routes.yaml');
