@@ -1,4 +1,5 @@
-import { Ajv } from 'ajv';
+import { Ajv, type SchemaValidateFunction } from 'ajv';
+import { isSingleLine, metadataProblem, SINGLE_LINE } from './input-rules.js';
 
 /**
  * The one Ajv every schema in signoff compiles with: request bodies and query strings,
@@ -21,4 +22,21 @@ export const ajv = new Ajv({
   removeAdditional: false,
   useDefaults: true,
   discriminator: true,
+});
+
+// What signoff's schemas say beyond JSON Schema: a string of one line, and the bounds of a
+// request's metadata (JSON Schema can neither count keys across levels nor measure size).
+ajv.addFormat(SINGLE_LINE, { type: 'string', validate: isSingleLine });
+
+const checkMetadata: SchemaValidateFunction = (enabled: boolean, data: unknown) => {
+  const problem = enabled ? metadataProblem(data) : undefined;
+  checkMetadata.errors = problem ? [{ keyword: 'metadataLimits', message: problem, params: {} }] : [];
+  return !problem;
+};
+ajv.addKeyword({
+  keyword: 'metadataLimits',
+  type: 'object',
+  schemaType: 'boolean',
+  errors: true,
+  validate: checkMetadata,
 });

@@ -1,6 +1,11 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { EMAIL_PATTERN } from '../core/identity.js';
+import { SINGLE_LINE } from '../input-rules.js';
 import { Approver, DurationSpec, PolicyName, StagesSpec } from '../policies/spec.js';
+
+/** A string of one line. Every other string may hold tabs and line breaks, no other control character. */
+const Line = (options: { minLength?: number; maxLength: number; pattern?: string; description?: string }) =>
+  Type.String({ ...options, format: SINGLE_LINE });
 
 const Email = Type.String({
   minLength: 3,
@@ -8,7 +13,7 @@ const Email = Type.String({
   pattern: EMAIL_PATTERN,
   description: 'an email address',
 });
-const HttpUrl = Type.String({ maxLength: 2000, pattern: '^https?://[^\\s]+$' });
+const HttpUrl = Line({ maxLength: 2000, pattern: '^https?://[^\\s]+$' });
 
 const WebhookCallbackSchema = Type.Object(
   {
@@ -32,10 +37,10 @@ const CallbackSchema = Type.Union([
   Type.Object(
     {
       type: Type.Literal('codepipeline'),
-      pipelineName: Type.String({ minLength: 1, maxLength: 100 }),
-      stageName: Type.String({ minLength: 1, maxLength: 100 }),
-      actionName: Type.String({ minLength: 1, maxLength: 100 }),
-      token: Type.String({ minLength: 1, maxLength: 200 }),
+      pipelineName: Line({ minLength: 1, maxLength: 100 }),
+      stageName: Line({ minLength: 1, maxLength: 100 }),
+      actionName: Line({ minLength: 1, maxLength: 100 }),
+      token: Line({ minLength: 1, maxLength: 200 }),
       region: Type.Optional(AwsRegion),
     },
     { additionalProperties: false },
@@ -43,7 +48,7 @@ const CallbackSchema = Type.Union([
   Type.Object(
     {
       type: Type.Literal('stepfunctions'),
-      taskToken: Type.String({ minLength: 1, maxLength: 2048 }),
+      taskToken: Line({ minLength: 1, maxLength: 2048 }),
       region: Type.Optional(AwsRegion),
       failOnReject: Type.Optional(Type.Boolean()),
       heartbeatSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 86_400 })),
@@ -53,7 +58,7 @@ const CallbackSchema = Type.Union([
   Type.Object(
     {
       type: Type.Literal('cloudformation'),
-      url: Type.String({ maxLength: 4096, pattern: '^https?://[^\\s]+$' }),
+      url: Line({ maxLength: 4096, pattern: '^https?://[^\\s]+$' }),
     },
     { additionalProperties: false },
   ),
@@ -62,10 +67,15 @@ const CallbackSchema = Type.Union([
 /** What asking for an approval takes: the API's create body, and what the AWS intakes build. */
 export const CreateApprovalBody = Type.Object(
   {
-    title: Type.String({ minLength: 1, maxLength: 200 }),
+    title: Line({ minLength: 1, maxLength: 200 }),
     description: Type.Optional(Type.String({ maxLength: 10_000 })),
     link: Type.Optional(HttpUrl),
-    metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    metadata: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        metadataLimits: true,
+        description: 'at most 8 levels deep, 100 keys in all and 16 KiB as JSON',
+      }),
+    ),
     requester: Type.Optional(Email),
     approvers: Type.Optional(Type.Array(Approver, { minItems: 1, maxItems: 50 })),
     required: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
@@ -76,7 +86,7 @@ export const CreateApprovalBody = Type.Object(
     notify: Type.Optional(Type.Array(Type.Literal('email'), { maxItems: 1 })),
     callback: Type.Optional(CallbackSchema),
     key: Type.Optional(
-      Type.String({
+      Line({
         minLength: 1,
         maxLength: 200,
         description: 'e.g. web/production: a new approval with the same key cancels the pending older ones',

@@ -1,7 +1,10 @@
+// No identity holds a control character (C0, DEL, C1).
+const CONTROLS = '\\u0000-\\u001F\\u007F-\\u009F';
 // One address only: no separators or quoting that a mailer could split into several recipients.
-const ADDRESS = '[^@\\s,;:<>()\\[\\]"\'\\\\]+@[^@\\s,;:<>()\\[\\]"\'\\\\]+';
+const ADDRESS_CHARACTER = `[^@\\s,;:<>()\\[\\]"'\\\\${CONTROLS}]`;
+const ADDRESS = `${ADDRESS_CHARACTER}+@${ADDRESS_CHARACTER}+`;
 // A token subject: whatever the issuer uses, without spaces or characters that split lists.
-const SUBJECT = '[^\\s,;<>"\'\\\\]{1,240}';
+const SUBJECT = `[^\\s,;<>"'\\\\${CONTROLS}]{1,240}`;
 
 /** An email address, as a JSON Schema pattern. */
 export const EMAIL_PATTERN = `^${ADDRESS}$`;

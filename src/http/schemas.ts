@@ -1,6 +1,11 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { APPROVAL_STATUSES } from '../core/model.js';
+import { SINGLE_LINE } from '../input-rules.js';
 import { DurationSpec } from '../policies/spec.js';
+
+/** A string of one line. Every other string may hold tabs and line breaks, no other control character. */
+const Line = (options: { minLength?: number; maxLength: number }) =>
+  Type.String({ ...options, format: SINGLE_LINE });
 
 const VerdictSchema = Type.Union([Type.Literal('approve'), Type.Literal('reject')]);
 
@@ -20,13 +25,19 @@ export const CancelBody = Type.Object(
 );
 export type CancelBody = Static<typeof CancelBody>;
 
-export const ApprovalParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+/** Headers of a create: an Idempotency-Key makes a retried create return the first approval. */
+export const CreateApprovalHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Line({ minLength: 1, maxLength: 255 })),
+});
+export type CreateApprovalHeaders = Static<typeof CreateApprovalHeaders>;
+
+export const ApprovalParams = Type.Object({ id: Line({ minLength: 1, maxLength: 64 }) });
 export type ApprovalParams = Static<typeof ApprovalParams>;
 
 export const ListQuery = Type.Object(
   {
     status: Type.Optional(Type.Union(APPROVAL_STATUSES.map((s) => Type.Literal(s)))),
-    cursor: Type.Optional(Type.String({ maxLength: 64 })),
+    cursor: Type.Optional(Line({ maxLength: 64 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   },
   { additionalProperties: false },
@@ -39,7 +50,7 @@ export const WaitQuery = Type.Object(
 );
 export type WaitQuery = Static<typeof WaitQuery>;
 
-export const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 128 }) });
+export const TokenParams = Type.Object({ token: Line({ minLength: 1, maxLength: 128 }) });
 export type TokenParams = Static<typeof TokenParams>;
 
 export const PageQuery = Type.Object(

@@ -1,13 +1,16 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifySchemaCompiler } from 'fastify';
+import { findControlCharacter } from '../input-rules.js';
 import { ajv } from '../validation.js';
 
 /**
  * Validates requests with the shared Ajv. Bodies are taken as sent: no type coercion,
  * unknown fields refused (Fastify's default would silently strip them). Query strings and
  * params arrive as text, so their numbers and booleans are converted per schema first
- * (one Ajv cannot coerce for some parts and not for others).
+ * (one Ajv cannot coerce for some parts and not for others). Then every string of every
+ * part, wherever the schema puts it (metadata included), is checked for control characters,
+ * so a field added later is covered too.
  */
 export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
   return ({ schema, httpPart }) => {
@@ -19,7 +22,16 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
         : (input: unknown) => convertText(schema as TSchema, input);
     return (input: unknown) => {
       const data = prepare(input);
-      return validate(data) ? { value: data } : { error: validationError(validate.errors, httpPart) };
+      if (!validate(data)) return { error: validationError(validate.errors, httpPart) };
+      const control = findControlCharacter(data);
+      if (!control) return { value: data };
+      const problem = control.inKey ? 'has a key with a control character' : 'holds a control character';
+      return {
+        error: validationError(
+          [{ instancePath: control.path, message: problem, params: { controlCharacter: true } }],
+          httpPart,
+        ),
+      };
     };
   };
 }

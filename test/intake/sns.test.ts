@@ -234,10 +234,15 @@ describe('Step Functions through SNS', () => {
     });
   });
 
-  it('refuses a request whose signoff body is invalid', async () => {
-    const res = await post(
-      sns.notification(TOPIC, { signoff: { approvers: ['lead@example.com'] }, taskToken: 't' }),
-    );
+  it.each([
+    ['no title', { approvers: ['lead@example.com'] }],
+    [
+      'metadata nested too deep',
+      { title: 'x', approvers: ['lead@example.com'], metadata: { a: [[[[[[[[1]]]]]]]] } },
+    ],
+    ['a NUL in the description', { title: 'x', approvers: ['lead@example.com'], description: 'a\u0000b' }],
+  ])('refuses a request whose signoff body is invalid: %s', async (_name, signoff) => {
+    const res = await post(sns.notification(TOPIC, { signoff, taskToken: 't' }));
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe('invalid_input');
   });
@@ -409,6 +414,8 @@ describe('CloudFormation custom resources through SNS', () => {
     const before = await approvalCount();
     const response = await create('bad', { Approvers: ['not an address'], Title: '' });
     expect(response).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('Property') });
+    const control = await create('control', { Title: 'Launch\u0000' });
+    expect(control).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('Property Title') });
     expect(await approvalCount()).toBe(before);
   });
 

@@ -21,7 +21,14 @@ import type { Services } from '../../services.js';
 import { findApproval, listApprovals } from '../../store/approvals.js';
 import { listAudit } from '../../store/audit.js';
 import { principalOf, requirePermission } from '../auth.js';
-import { ApprovalParams, CancelBody, DecisionBody, ListQuery, WaitQuery } from '../schemas.js';
+import {
+  ApprovalParams,
+  CancelBody,
+  CreateApprovalHeaders,
+  DecisionBody,
+  ListQuery,
+  WaitQuery,
+} from '../schemas.js';
 
 const MAX_WAIT_MS = 60_000;
 
@@ -47,9 +54,12 @@ export function registerApprovalRoutes(
   app.addHook('preClose', async () => shutdown.abort());
   const can = (permission: Parameters<typeof requirePermission>[1]) => requirePermission(auth, permission);
 
-  app.post<{ Body: CreateApprovalRequest }>(
+  app.post<{ Body: CreateApprovalRequest; Headers: CreateApprovalHeaders }>(
     '/v1/approvals',
-    { schema: { body: CreateApprovalBody }, preHandler: can('approvals:create') },
+    {
+      schema: { body: CreateApprovalBody, headers: CreateApprovalHeaders },
+      preHandler: can('approvals:create'),
+    },
     async (request, reply) => {
       const principal = principalOf(request);
       const metadata = request.body.metadata ?? {};
@@ -59,8 +69,6 @@ export function registerApprovalRoutes(
           'This credential may only create approvals whose metadata matches its grant.',
         );
       const key = request.headers['idempotency-key'];
-      if (key !== undefined && (typeof key !== 'string' || key.length < 1 || key.length > 255))
-        throw new SignoffError('invalid_input', 'Idempotency-Key must be 1 to 255 characters.');
       const { approval, created } = await createApproval(services, request.body, {
         actor: principal.actor,
         mayNameRequester: principal.actor === null || hasUnrestrictedPermission(principal, 'admin'),

@@ -1,0 +1,63 @@
+/**
+ * Control characters no text takes: C0 but tab, line feed and carriage return, DEL, and C1.
+ * PostgreSQL refuses NUL outright, and the others only ever hide or forge text in a mail,
+ * a page or a log line.
+ */
+const CONTROL_IN_TEXT = /[^\P{Cc}\t\n\r]/u;
+/** In a field of one line (a title, an id, a key), tab and line breaks are refused too. */
+const CONTROL_IN_LINE = /\p{Cc}/u;
+
+/**
+ * Bounds on a request's metadata. It is stored with the approval, sent back by every read and
+ * list, and given to rules and the AI reviewer, so it must stay small and shallow.
+ */
+export const METADATA_LIMITS = { depth: 8, keys: 100, bytes: 16 * 1024 } as const;
+
+/** The JSON Schema format of a string of one line: `Type.String({ format: SINGLE_LINE })`. */
+export const SINGLE_LINE = 'single-line';
+
+/** Whether `text` is one line: no tab, line break or other control character. */
+export function isSingleLine(text: string): boolean {
+  return !CONTROL_IN_LINE.test(text);
+}
+
+/** Why `metadata` is too deep, has too many keys or is too large, or undefined. */
+export function metadataProblem(metadata: unknown): string | undefined {
+  let keys = 0;
+  // Iterative, so that input nested thousands of levels deep cannot exhaust the stack.
+  const pending: { value: unknown; depth: number }[] = [{ value: metadata, depth: 1 }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { value, depth } = next;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > METADATA_LIMITS.depth)
+      return `must not nest objects and lists more than ${METADATA_LIMITS.depth} levels deep`;
+    if (!Array.isArray(value)) keys += Object.keys(value).length;
+    if (keys > METADATA_LIMITS.keys) return `must not have more than ${METADATA_LIMITS.keys} keys in all`;
+    for (const child of Array.isArray(value) ? value : Object.values(value))
+      pending.push({ value: child, depth: depth + 1 });
+  }
+  if (Buffer.byteLength(JSON.stringify(metadata)) > METADATA_LIMITS.bytes)
+    return `must not be larger than ${METADATA_LIMITS.bytes / 1024} KiB as JSON`;
+  return undefined;
+}
+
+/** Where (a JSON Pointer) a string or an object key holds a control character it may not, or undefined. */
+export function findControlCharacter(value: unknown): { path: string; inKey: boolean } | undefined {
+  const pending: { value: unknown; path: string }[] = [{ value, path: '' }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { value, path } = next;
+    if (typeof value === 'string') {
+      if (CONTROL_IN_TEXT.test(value)) return { path, inKey: false };
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => {
+        pending.push({ value: item, path: `${path}/${index}` });
+      });
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) {
+        if (CONTROL_IN_LINE.test(key)) return { path, inKey: true };
+        pending.push({ value: item, path: `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}` });
+      }
+    }
+  }
+  return undefined;
+}
