@@ -24,6 +24,7 @@ const SQLITE_ONLY = [
   'test/errors-doc.test.ts',
   'test/examples.test.ts',
   'test/intake/routing.test.ts',
+  'test/intake/sns-hosts.test.ts',
   'test/outbox/**',
   'test/egress/**',
   'test/quickstart.test.ts',

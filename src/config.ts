@@ -242,7 +242,13 @@ export function loadConfig(env: Env = process.env): Config {
       .split(',')
       .map((t) => t.trim())
       .filter(Boolean),
-    snsCertHost: pattern(env, 'SIGNOFF_SNS_CERT_HOST', '^sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?$'),
+    // SNS's regional endpoints only. Any label would also match S3 bucket hosts (a bucket named
+    // "sns" is sns.s3.amazonaws.com) that anyone can serve a certificate from.
+    snsCertHost: pattern(
+      env,
+      'SIGNOFF_SNS_CERT_HOST',
+      '^sns\\.[a-z]{2}(-gov)?-[a-z]+-\\d{1,2}\\.amazonaws\\.com(\\.cn)?$',
+    ),
     snsCaFile: env.SIGNOFF_SNS_CA_FILE || undefined,
     routesPath: env.SIGNOFF_ROUTES || undefined,
     cfnUrlHost: pattern(
