@@ -155,7 +155,11 @@ export function createJwtAuthenticator(options: JwtOptions): Authenticator {
       }
       refuse(`${error.code}: ${error.message}`);
     }
-    // The skew forgives an issuer whose clock runs ahead (nbf, iat); a token's life still ends at exp.
+    // jose checks iat only against a maximum token age: a token issued in the future is refused here,
+    // as one not valid yet is. The skew forgives an issuer whose clock runs ahead (nbf, iat); a
+    // token's life still ends at exp.
+    if (typeof claims.iat === 'number' && claims.iat > now.getTime() / 1000 + options.clockSkewSeconds)
+      refuse('token issued in the future (iat)');
     const expiresAt = (claims.exp as number) * 1000;
     if (now.getTime() >= expiresAt) refuse('token expired');
     const { actor, groups } = identify(issuer.config, claims);

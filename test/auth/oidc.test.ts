@@ -156,6 +156,31 @@ describe('JWT access tokens from a real OpenID Provider', () => {
     }
   });
 
+  it('refuses a token issued further in the future than the clock skew', async () => {
+    // signoff's clock runs ten minutes behind the issuer's: the token's iat is ahead of it.
+    const ahead = await provider.machineToken({
+      clientId: 'issued-ahead-machine',
+      scopes: ['approvals:create'],
+    });
+    h.advance(-600_000);
+    try {
+      expectInvalidToken(await create(ahead));
+    } finally {
+      h.advance(600_000);
+    }
+    // Ten seconds is within SIGNOFF_OIDC_CLOCK_SKEW (30 s) and forgiven.
+    const close = await provider.machineToken({
+      clientId: 'issued-close-machine',
+      scopes: ['approvals:create'],
+    });
+    h.advance(-10_000);
+    try {
+      expect((await create(close)).statusCode).toBe(201);
+    } finally {
+      h.advance(10_000);
+    }
+  });
+
   it('refuses a cached token one second after its exp', async () => {
     const token = await provider.machineToken({ clientId: 'cached-machine', scopes: ['approvals:create'] });
     expect((await create(token)).statusCode).toBe(201);
