@@ -108,7 +108,10 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
   const logger = options.logger ?? createLogger(config.logLevel);
   const print = options.print ?? ((text: string) => process.stdout.write(text));
   // A mistake in the permission document stops the start before anything else is opened.
-  const policies = loadPolicies(config.policiesPath, { aiConfigured: Boolean(config.aiUrl) });
+  const policies = loadPolicies(config.policiesPath, {
+    aiConfigured: Boolean(config.aiUrl),
+    identity: config.identity,
+  });
   const routes = loadRoutes(config.routesPath, policies);
   const permissions = loadPermissions({
     path: config.permissionsPath,

@@ -41,6 +41,11 @@ export interface CreateContext {
    * policies, and routes an operator wrote. Named policies are the server's, so always allowed.
    */
   readonly mayLoosen: boolean;
+  /**
+   * The callback was attached by an AWS intake from the workflow's own message (a task token,
+   * a WaitConditionHandle), not chosen by the caller: it does not count as loosening.
+   */
+  readonly workflowCallbackTrusted?: boolean | undefined;
   /** The named policies this caller is pinned to; undefined when it may use any gate. */
   readonly allowedPolicies?: readonly string[] | undefined;
   /** Scope of idempotency keys: one caller's key never collides with another's. */
@@ -129,7 +134,7 @@ function checkGate(request: CreateApprovalRequest, context: CreateContext): void
       `This credential may only create approvals with the named ${pinned.length === 1 ? 'policy' : 'policies'} ${pinned.map((p) => `"${p}"`).join(', ') || '(none)'}.`,
     );
   if (context.mayLoosen) return;
-  const fields = looseningFields(request);
+  const fields = looseningFields(request, { workflowCallbackTrusted: context.workflowCallbackTrusted });
   if (fields.length > 0)
     throw new SignoffError(
       'inline_policy_forbidden',

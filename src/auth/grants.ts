@@ -58,11 +58,17 @@ export function grantsFor(
 ): Grant[] {
   const grants: Grant[] = [];
   const scopes = scopesOf(claims);
-  for (const rule of rules) {
+  for (const [index, rule] of rules.entries()) {
     if (!matches(rule, claims, scopes, groups)) continue;
     const metadata = restriction(rule, claims);
     if (metadata === null) continue;
-    grants.push({ permissions: new Set(rule.permissions), metadata, policies: rule.restrict?.policies });
+    grants.push({
+      permissions: new Set(rule.permissions),
+      metadata,
+      policies: rule.restrict?.policies,
+      rule: rule.name ?? `#${index + 1}`,
+      machine: rule.machine,
+    });
   }
   return grants;
 }

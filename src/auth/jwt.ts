@@ -90,14 +90,24 @@ function keySetFinder(issuer: IssuerConfig, options: JwtOptions) {
  * unverified; their groups count only then. Otherwise the token acts as `subject:SUB`, which
  * no address and no group can match: it approves only where a gate names that subject.
  */
-function identify(issuer: IssuerConfig, claims: JWTPayload): { actor: string; groups: string[] } {
+function identify(
+  issuer: IssuerConfig,
+  claims: JWTPayload,
+): { actor: string; groups: string[]; person: boolean | undefined } {
   const subject = `${SUBJECT_PREFIX}${claims.sub as string}`;
-  if (issuer.people === false) return { actor: subject, groups: [] };
+  // `person`: true when the token names a verified person, false for a machine issuer,
+  // undefined when an issuer of people does not say who this is.
+  if (issuer.people === false) return { actor: subject, groups: [], person: false };
   const claim = issuer.identityClaim ?? 'email';
   const identity = claims[claim];
   const unverified = claim === 'email' && claims.email_verified === false;
-  if (typeof identity !== 'string' || !identity || unverified) return { actor: subject, groups: [] };
-  return { actor: normalizeIdentity(identity), groups: stringsOf(claims[issuer.groupsClaim ?? 'groups']) };
+  if (typeof identity !== 'string' || !identity || unverified)
+    return { actor: subject, groups: [], person: undefined };
+  return {
+    actor: normalizeIdentity(identity),
+    groups: stringsOf(claims[issuer.groupsClaim ?? 'groups']),
+    person: true,
+  };
 }
 
 interface CachedPrincipal {
@@ -162,13 +172,15 @@ export function createJwtAuthenticator(options: JwtOptions): Authenticator {
       refuse('token issued in the future (iat)');
     const expiresAt = (claims.exp as number) * 1000;
     if (now.getTime() >= expiresAt) refuse('token expired');
-    const { actor, groups } = identify(issuer.config, claims);
+    const { actor, groups, person } = identify(issuer.config, claims);
+    const grants = grantsFor(options.permissions.rules, claims, groups);
     const principal: Principal = {
       kind: 'jwt',
       credentialId: `${claims.iss}#${claims.sub}`,
       actor,
       groups,
-      grants: grantsFor(options.permissions.rules, claims, groups),
+      grants,
+      unidentifiedPerson: person === undefined && !grants.some((grant) => grant.machine),
       issuer: claims.iss,
       subject: claims.sub,
     };

@@ -53,6 +53,11 @@ const RuleSchema = Type.Object(
     groups: Type.Optional(Type.Array(NonEmpty, { minItems: 1 })),
     claims: Type.Optional(Type.Record(NonEmpty, ClaimValue)),
     permissions: Type.Array(Permission, { minItems: 1 }),
+    /**
+     * The tokens this rule matches are machines (service accounts, CI jobs): they may ask for
+     * approvals as `subject:SUB` although their issuer vouches for people.
+     */
+    machine: Type.Optional(Type.Boolean()),
     restrict: Type.Optional(
       Type.Object(
         {

@@ -17,6 +17,10 @@ export interface Grant {
   readonly metadata?: Readonly<Record<string, string>> | undefined;
   /** When set, creating is allowed only with one of these named policies. */
   readonly policies?: readonly string[] | undefined;
+  /** The permission rule that granted it (its name, or its position), for owner scopes. */
+  readonly rule?: string | undefined;
+  /** The rule says its tokens are machines, not people. */
+  readonly machine?: boolean | undefined;
 }
 
 /** Who called the API, as established by one of the authenticators. */
@@ -28,6 +32,12 @@ export interface Principal {
   readonly actor: string | null;
   readonly groups: readonly string[];
   readonly grants: readonly Grant[];
+  /**
+   * A token of an issuer that vouches for people which names no verified person (no verified
+   * email) and no permission rule calls a machine: its holder may be a person signoff cannot
+   * tell apart from the approvers, so it may not ask for approvals.
+   */
+  readonly unidentifiedPerson?: boolean | undefined;
   /** For tokens: who issued it and whom it names, recorded with decisions. */
   readonly issuer?: string | undefined;
   readonly subject?: string | undefined;
@@ -62,19 +72,17 @@ export function permitsApproval(
 }
 
 /**
- * The named policies a principal may create an approval with, or undefined when it may use
- * any (or none): the union over the grants that let it create this approval, unless one of
- * them is not pinned.
+ * The named policies a principal may create with, or undefined when it is pinned to none.
+ * A pin only ever narrows: with several pinned grants, only the policies all of them name;
+ * a grant without a pin never widens one.
  */
-export function allowedPolicies(
-  principal: Principal,
-  metadata: Readonly<Record<string, unknown>>,
-): readonly string[] | undefined {
-  const creating = principal.grants.filter(
-    (grant) => grantHolds(grant, 'approvals:create') && grantCovers(grant, metadata),
-  );
-  if (creating.some((grant) => !grant.policies)) return undefined;
-  return [...new Set(creating.flatMap((grant) => grant.policies ?? []))];
+export function allowedPolicies(principal: Principal): readonly string[] | undefined {
+  const pins = principal.grants
+    .filter((grant) => grantHolds(grant, 'approvals:create') && grant.policies)
+    .map((grant) => grant.policies ?? []);
+  const [first, ...rest] = pins;
+  if (!first) return undefined;
+  return first.filter((policy) => rest.every((pin) => pin.includes(policy)));
 }
 
 /**
@@ -88,7 +96,7 @@ export function ownerScope(principal: Principal, metadata: Readonly<Record<strin
     (g) => grantHolds(g, 'approvals:create') && grantCovers(g, metadata) && g.metadata,
   );
   const restriction = Object.entries(grant?.metadata ?? {}).sort(([a], [b]) => a.localeCompare(b));
-  return `scope ${principal.issuer ?? principal.kind} ${JSON.stringify(restriction)}`;
+  return `scope ${principal.issuer ?? principal.kind} ${grant?.rule ?? ''} ${JSON.stringify(restriction)}`;
 }
 
 /**

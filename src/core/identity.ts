@@ -2,7 +2,10 @@
 const CONTROLS = '\\u0000-\\u001F\\u007F-\\u009F';
 // One address only: no separators or quoting that a mailer could split into several recipients.
 const ADDRESS_CHARACTER = `[^@\\s,;:<>()\\[\\]"'\\\\${CONTROLS}]`;
-const ADDRESS = `${ADDRESS_CHARACTER}+@${ADDRESS_CHARACTER}+`;
+// A domain is dot-separated labels (no empty one, no trailing dot), without the characters
+// that end a host in a URL: a second spelling of a domain would be a second person.
+const LABEL = `[^@\\s,;:<>()\\[\\]"'\\\\/?#%.${CONTROLS}]+`;
+const ADDRESS = `${ADDRESS_CHARACTER}+@${LABEL}(\\.${LABEL})*`;
 // A token subject: whatever the issuer uses, without spaces or characters that split lists.
 const SUBJECT = `[^\\s,;<>"'\\\\${CONTROLS}]{1,240}`;
 
@@ -45,7 +48,13 @@ export function normalizeIdentity(value: string, rules: IdentityRules = EXACT_ID
   if (trimmed.startsWith(SUBJECT_PREFIX)) return trimmed;
   const at = trimmed.lastIndexOf('@');
   if (at <= 0) return trimmed.toLowerCase();
-  const domain = asciiDomain(trimmed.slice(at + 1).toLowerCase());
+  // `corp.com.` is `corp.com` to a mailer; one spelling, one person.
+  const domain = asciiDomain(
+    trimmed
+      .slice(at + 1)
+      .toLowerCase()
+      .replace(/\.+$/, ''),
+  );
   let local = trimmed.slice(0, at).toLowerCase();
   const folds = rules.plusAddressDomains.includes('*') || rules.plusAddressDomains.includes(domain);
   if (folds && local.indexOf('+') > 0) local = local.slice(0, local.indexOf('+'));

@@ -109,12 +109,19 @@ const REFUSED = [
   { range: '0.0.0.0/8', what: 'unspecified' },
   { range: '127.0.0.0/8', what: 'loopback' },
   { range: '169.254.0.0/16', what: 'link-local (cloud metadata lives here)' },
-  // Metadata services outside link-local: Alibaba Cloud's, and AWS's over IPv6.
+  // Metadata services outside link-local: Alibaba Cloud's, Oracle Cloud's, and AWS's over
+  // IPv6 (its instance metadata and EKS pod identity share one prefix).
   { range: '100.100.100.200/32', what: 'a cloud metadata address' },
+  { range: '192.0.0.192/32', what: 'a cloud metadata address' },
   { range: '::/128', what: 'unspecified' },
   { range: '::1/128', what: 'loopback' },
   { range: 'fe80::/10', what: 'link-local' },
-  { range: 'fd00:ec2::254/128', what: 'a cloud metadata address' },
+  { range: 'fd00:ec2::/32', what: 'cloud metadata addresses' },
+  // IPv6 forms that carry an IPv4 address inside: IPv4-compatible (deprecated) and NAT64,
+  // through which any refused IPv4 address above could be reached.
+  { range: '::/96', what: 'an IPv4-compatible address' },
+  { range: '64:ff9b::/96', what: 'a NAT64 address' },
+  { range: '64:ff9b:1::/48', what: 'a NAT64 address' },
 ].map(({ range, what }) => ({ range, what, cidr: mustParseCidr(range) }));
 
 const HOST_NAME = /^(\*\.)?[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*$/;

@@ -1,6 +1,7 @@
 import { createApproval } from '../approvals/create.js';
 import { cancelApproval } from '../approvals/lifecycle.js';
 import type { CreateApprovalRequest } from '../approvals/request.js';
+import { sha256Hex } from '../auth/secrets.js';
 import { putToPresignedUrl } from '../callbacks/cloudformation.js';
 import { isCloudFormationUrl } from '../core/callback-targets.js';
 import { SignoffError } from '../core/errors.js';
@@ -16,6 +17,11 @@ import type { Route } from './routing.js';
 import type { SnsEnvelope } from './sns-signature.js';
 import { isTaskRequest, taskApprovalRequest } from './stepfunctions.js';
 
+/** Whom approvals from one SNS topic belong to. */
+function snsOwner(topicArn: string): string {
+  return `credential sns:${topicArn}`;
+}
+
 /** Creates the approval an AWS message asks for; `key` makes SNS retries create it once. */
 async function createFromAws(
   services: Services,
@@ -28,8 +34,10 @@ async function createFromAws(
     actor: null,
     mayNameRequester: true,
     mayLoosen,
+    // The workflow to resume is the one that published the message (SNS signed it).
+    workflowCallbackTrusted: true,
     credentialId: `sns:${topicArn}`,
-    owner: `credential sns:${topicArn}`,
+    owner: snsOwner(topicArn),
     idempotencyKey: key,
     keyIdentifiesRequest: true,
   });
@@ -68,10 +76,12 @@ async function answerCustomResource(services: Services, request: CustomResourceR
     return { responded: 'SUCCESS' };
   }
   if (request.RequestType === 'Delete') {
-    // Only the approval this very resource created: another approval's id must not cancel it.
+    // Only the approval this very resource created, through this topic: another approval's id,
+    // or one with copied metadata that someone else created, must not be cancelled.
     const approval = physicalId.startsWith('apr_') ? await findApproval(services.db, physicalId) : undefined;
     const ours =
       approval?.callback?.type === 'cloudformation' &&
+      approval.owner === sha256Hex(snsOwner(topicArn)) &&
       approval.metadata.stackId === request.StackId &&
       approval.metadata.logicalResourceId === request.LogicalResourceId;
     if (ours && approval.status === 'pending') {

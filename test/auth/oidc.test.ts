@@ -17,12 +17,21 @@ rules:
     issuer: ${issuer}
     scopes: [approvals:decide]
     permissions: [approvals:decide, approvals:read]
+  - name: people ask for approvals
+    issuer: ${issuer}
+    scopes: [signoff.ask]
+    permissions: [approvals:create, approvals:read]
+  - name: trusted automation writes its own gates
+    scopes: [approvals:inline-policy]
+    permissions: [approvals:inline-policy]
   - name: scoped machines create and read
     scopes: [approvals:create]
     permissions: [approvals:create, approvals:read]
+    machine: true
   - name: ci jobs, only for their own repository
     claims: { repository_owner: acme }
     permissions: [approvals:create, approvals:read]
+    machine: true
     restrict:
       metadata:
         repository: { claim: repository }
@@ -348,11 +357,15 @@ describe('identity', () => {
     expect((await h.api({ method: 'GET', url: `/v1/approvals/${gate.id}` })).json().status).toBe('pending');
 
     // Where a gate names the subject too, the subject is still the person who already decided.
+    // Naming a subject is trusted automation's to do (a machine can hold one).
     const named = (
-      await create(await provider.machineToken({ scopes: ['approvals:create'] }), {
-        approvers: ['alice@example.com', 'subject:alice-sub', 'bob@example.com'],
-        required: 2,
-      })
+      await create(
+        await provider.machineToken({
+          clientId: 'trusted-automation',
+          scopes: ['approvals:create', 'approvals:inline-policy'],
+        }),
+        { approvers: ['alice@example.com', 'subject:alice-sub', 'bob@example.com'], required: 2 },
+      )
     ).json();
     expect((await decide(named.id, withEmail)).statusCode).toBe(201);
     const again = await decide(named.id, withoutEmail);
@@ -360,10 +373,25 @@ describe('identity', () => {
     expect(again.json().error.code).toBe('duplicate_decision');
   });
 
+  it('does not let a person whose token names no verified email ask for approvals', async () => {
+    const unnamed = await provider.machineToken({ clientId: 'carol-sub', scopes: ['signoff.ask'] });
+    const refused = await create(unnamed, { approvers: ['carol@example.com', 'lead@example.com'] });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error.code).toBe('forbidden');
+    const named = await provider.machineToken({
+      clientId: 'carol-sub',
+      scopes: ['signoff.ask'],
+      claims: { email: 'carol@example.com', email_verified: true },
+    });
+    const created = await create(named, { approvers: ['carol@example.com', 'lead@example.com'] });
+    expect(created.statusCode).toBe(201);
+    expect(created.json().requester).toBe('carol@example.com');
+  });
+
   it('does not let the token that asked approve with another token of the same subject', async () => {
     const asker = await provider.machineToken({
       clientId: 'dev-sub',
-      scopes: ['approvals:create', 'approvals:decide'],
+      scopes: ['approvals:create', 'approvals:decide', 'approvals:inline-policy'],
       claims: { email: 'dev@example.com', email_verified: true },
     });
     const created = (await create(asker, { approvers: ['subject:dev-sub', 'lead@example.com'] })).json();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeApprover, normalizeIdentity } from '../../src/core/identity.js';
+import { EMAIL_PATTERN, normalizeApprover, normalizeIdentity } from '../../src/core/identity.js';
 
 describe('one person, one spelling', () => {
   it('ignores case and surrounding space', () => {
@@ -13,6 +13,17 @@ describe('one person, one spelling', () => {
   it('writes an internationalised domain in ASCII, so it equals its punycode', () => {
     expect(normalizeIdentity('bob@Bücher.example')).toBe('bob@xn--bcher-kva.example');
     expect(normalizeIdentity('bob@xn--bcher-kva.example')).toBe('bob@xn--bcher-kva.example');
+  });
+
+  it('drops a trailing dot of the domain, which mailers ignore', () => {
+    expect(normalizeIdentity('alice@corp.com.')).toBe('alice@corp.com');
+  });
+
+  it('refuses addresses whose domain a URL or a mailer would read differently', () => {
+    const address = new RegExp(EMAIL_PATTERN, 'u');
+    for (const odd of ['alice@corp.com.', 'alice@corp.com/x', 'alice@corp.com?x', 'alice@corp..com'])
+      expect(address.test(odd)).toBe(false);
+    expect(address.test('alice@bücher.example')).toBe(true);
   });
 
   it('folds plus-addressing only for the domains it is told', () => {

@@ -101,6 +101,12 @@ describe('checkAddress without SIGNOFF_WEBHOOK_ALLOW', () => {
     '::ffff:127.0.0.1',
     '::ffff:169.254.169.254',
     '::ffff:0.0.0.0',
+    // An IPv4 address carried inside IPv6, and other clouds' metadata services.
+    '::127.0.0.1',
+    '64:ff9b::a9fe:a9fe',
+    '64:ff9b:1::7f00:1',
+    'fd00:ec2::23',
+    '192.0.0.192',
   ])('refuses %s', (address) => {
     expect(allowed(undefined, 'hooks.example.com', address)).toBe(false);
     expect(allowed(undefined, undefined, address)).toBe(false);

@@ -33,11 +33,13 @@ rules:
   - name: ci jobs of acme, pinned to the production policy
     claims: { repository_owner: acme }
     permissions: [approvals:create, approvals:read]
+    machine: true
     restrict:
       policies: [prod-deploy]
   - name: other machines
     scopes: [approvals:create]
     permissions: [approvals:create, approvals:read]
+    machine: true
 `;
 
 let h: Harness;
@@ -80,8 +82,8 @@ const CODEPIPELINE = {
   token: 'pipeline-token',
 };
 
-/** Each field of a create body that loosens the gate, with the JSON pointer the refusal names. */
-const LOOSENING: { name: string; body: Record<string, unknown>; path: string }[] = [
+/** Each field of a create body that loosens the gate, with the JSON pointers the refusal names. */
+const LOOSENING: { name: string; body: Record<string, unknown>; paths: string[] }[] = [
   {
     name: 'a rule stage that approves (with a CodePipeline callback)',
     body: {
@@ -89,12 +91,22 @@ const LOOSENING: { name: string; body: Record<string, unknown>; path: string }[]
       stages: [{ name: 'r', type: 'rule', rules: [{ when: 'true', then: 'approve' }] }],
       callback: CODEPIPELINE,
     },
-    path: '/stages/0',
+    paths: ['/callback', '/stages/0'],
+  },
+  {
+    name: "a CodePipeline callback (resumed with signoff's own AWS role)",
+    body: { callback: CODEPIPELINE },
+    paths: ['/callback'],
+  },
+  {
+    name: 'a token subject as approver (a machine can hold one)',
+    body: { approvers: ['subject:ci-bot', 'lead@example.com'] },
+    paths: ['/approvers/0'],
   },
   {
     name: 'an AI stage',
     body: { approvers: undefined, stages: [{ type: 'ai', mode: 'decide' }] },
-    path: '/stages/0',
+    paths: ['/stages/0'],
   },
   {
     name: 'a human stage that approves on timeout',
@@ -104,10 +116,10 @@ const LOOSENING: { name: string; body: Record<string, unknown>; path: string }[]
         { type: 'human', gates: [{ approvers: ['lead@example.com'] }], timeout: '1s', onTimeout: 'approve' },
       ],
     },
-    path: '/stages/0/onTimeout',
+    paths: ['/stages/0/onTimeout'],
   },
-  { name: 'allowSelfApproval', body: { allowSelfApproval: true }, path: '/allowSelfApproval' },
-  { name: 'notify: [] (nobody is told)', body: { notify: [] }, path: '/notify' },
+  { name: 'allowSelfApproval', body: { allowSelfApproval: true }, paths: ['/allowSelfApproval'] },
+  { name: 'notify: [] (nobody is told)', body: { notify: [] }, paths: ['/notify'] },
 ];
 
 /** How many approvals and outbox messages exist: a refused request adds to neither. */
@@ -119,14 +131,14 @@ async function counts(): Promise<[number, number]> {
 }
 
 describe('a create-only credential cannot loosen its own gate', () => {
-  for (const { name, body, path } of LOOSENING) {
+  for (const { name, body, paths } of LOOSENING) {
     it(`refuses ${name} with 403 inline_policy_forbidden, for machines and people alike`, async () => {
       const before = await counts();
       for (const token of [createOnly, person]) {
         const res = await h.api({ method: 'POST', url: '/v1/approvals', payload: approvalBody(body), token });
         expect(res.statusCode).toBe(403);
         expect(res.json().error.code).toBe('inline_policy_forbidden');
-        expect(res.json().error.details.fields.map((f: { path: string }) => f.path)).toEqual([path]);
+        expect(res.json().error.details.fields.map((f: { path: string }) => f.path)).toEqual(paths);
       }
       expect(await counts()).toEqual(before);
     });
@@ -217,6 +229,22 @@ describe('a credential pinned to named policies', () => {
       expect(res.statusCode).toBe(403);
       expect(res.json().error.code).toBe('policy_not_allowed');
     }
+  });
+
+  it('stays pinned when another, unpinned rule matches the same token', async () => {
+    const both = await provider.machineToken({
+      clientId: 'acme-ci-with-scope',
+      scopes: ['approvals:create'],
+      claims: { repository_owner: 'acme' },
+    });
+    const res = await h.api({
+      method: 'POST',
+      url: '/v1/approvals',
+      payload: approvalBody({ approvers: ['friend@example.com'] }),
+      token: both,
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error.code).toBe('policy_not_allowed');
   });
 
   it('refuses to start when a rule pins a policy the policies file does not define', async () => {

@@ -433,6 +433,24 @@ describe('CloudFormation custom resources through SNS', () => {
     expect((await h.api({ method: 'GET', url: `/v1/approvals/${unrelated.id}` })).json().status).toBe(
       'pending',
     );
+    // Copying a stack's ids into an API approval's metadata does not make a Delete its owner.
+    const lookalike = (
+      await h.api({
+        method: 'POST',
+        url: '/v1/approvals',
+        payload: {
+          title: 'Look-alike',
+          approvers: ['lead@example.com'],
+          metadata: { stackId: customResource('Delete', 'x', {}).StackId, logicalResourceId: 'Approval' },
+          callback: { type: 'cloudformation', url: `${cfn.url.replace('/hook', '')}/wait/lookalike` },
+        },
+      })
+    ).json();
+    await post(sns.notification(TOPIC, customResource('Delete', 'lookalike', {}, lookalike.id)));
+    await eventually(() => expect(puts('/response/lookalike')).toHaveLength(1));
+    expect((await h.api({ method: 'GET', url: `/v1/approvals/${lookalike.id}` })).json().status).toBe(
+      'pending',
+    );
   });
 
   it('refuses a Timeout longer than a WaitCondition waits', async () => {

@@ -62,6 +62,11 @@ export function registerApprovalRoutes(
     },
     async (request, reply) => {
       const principal = principalOf(request);
+      if (principal.unidentifiedPerson)
+        throw new SignoffError(
+          'forbidden',
+          'This token names no verified email, so signoff cannot tell its holder from the approvers: ask for approvals with a token that carries one, or mark the permission rule of machine tokens `machine: true`.',
+        );
       const metadata = request.body.metadata ?? {};
       if (!permitsApproval(principal, 'approvals:create', metadata))
         throw new SignoffError(
@@ -73,7 +78,7 @@ export function registerApprovalRoutes(
         actor: principal.actor,
         mayNameRequester: principal.actor === null || hasUnrestrictedPermission(principal, 'admin'),
         mayLoosen: permitsApproval(principal, 'approvals:inline-policy', metadata),
-        allowedPolicies: allowedPolicies(principal, metadata),
+        allowedPolicies: allowedPolicies(principal),
         credentialId: principal.credentialId,
         owner: ownerScope(principal, metadata),
         token:
