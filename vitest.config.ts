@@ -27,6 +27,13 @@ const SQLITE_ONLY = [
   'test/outbox/**',
   'test/quickstart.test.ts',
   'test/store/query-plans.test.ts',
+  // Policy files are parsed before a database is opened; the one `serve` it runs names SQLite itself.
+  'test/policies/file.test.ts',
+  // The CLI's subject is its HTTP client and exit codes; the server behind it is the same either way.
+  'test/cli.test.ts',
+  // Restart and shutdown of one process. Recovery after a SIGKILL on PostgreSQL is covered by
+  // test/scale/two-instances.test.ts, which kills an instance mid-dispatch.
+  'test/delivery/crash.test.ts',
 ];
 const POSTGRES_ONLY = ['test/scale/**'];
 
