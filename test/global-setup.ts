@@ -4,13 +4,18 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { dropSchemas, POSTGRES_URL, runSchemaPrefix } from './helpers/database.js';
 
-/** Tests that run the real `signoff` process need dist/ built from the current sources. */
+/**
+ * Tests that run the real `signoff` process need dist/ built from the current sources. Every
+ * test waits for this, so it only emits: the output is the same, in less than half the time,
+ * and `npm run typecheck` checks the types.
+ */
 function build() {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
-    cwd: root,
-    encoding: 'utf8',
-  });
+  const tsc = spawnSync(
+    process.execPath,
+    ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--noCheck'],
+    { cwd: root, encoding: 'utf8' },
+  );
   if (tsc.status !== 0) throw new Error(`npm run build failed:\n${tsc.stdout}${tsc.stderr}`);
 }
 
