@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { defineConfig } from 'vitest/config';
+import SlowFirstSequencer from './test/slow-first-sequencer.js';
 
 const POSTGRES_URL = process.env.SIGNOFF_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -52,6 +53,7 @@ export default defineConfig(async () => {
     test: {
       globalSetup: ['test/global-setup.ts'],
       reporters: ['default', './test/summary-reporter.ts'],
+      sequence: { sequencer: SlowFirstSequencer },
       projects: [
         {
           test: {
