@@ -37,6 +37,10 @@ const SQLITE_ONLY = [
   'test/delivery/crash.test.ts',
 ];
 const POSTGRES_ONLY = ['test/scale/**'];
+// This suite holds PostgreSQL's migration lock on purpose and counts who waits for it. The lock
+// is one for the whole database (Kysely's advisory lock), so a suite starting beside it would
+// queue behind it and be counted: it runs alone, before the rest.
+const POSTGRES_ALONE = ['test/scale/migrations.test.ts'];
 
 export default defineConfig(async () => {
   const down = await postgresAnswers();
@@ -49,6 +53,7 @@ export default defineConfig(async () => {
       `\n!! PostgreSQL at ${POSTGRES_URL} does not answer (${down}).\n!! SKIPPED the PostgreSQL run; set SIGNOFF_TEST_POSTGRES_URL or start PostgreSQL to include it.\n`,
     );
   const shared = { testTimeout: 60_000, hookTimeout: 60_000, pool: 'forks' as const };
+  const postgresEnv = { SIGNOFF_TEST_BACKEND: 'postgres', SIGNOFF_TEST_POSTGRES_URL: POSTGRES_URL };
   return {
     test: {
       globalSetup: ['test/global-setup.ts'],
@@ -62,6 +67,7 @@ export default defineConfig(async () => {
             include: ['test/**/*.test.ts'],
             exclude: POSTGRES_ONLY,
             env: { SIGNOFF_TEST_BACKEND: 'sqlite' },
+            sequence: { groupOrder: 1 },
           },
         },
         ...(down
@@ -70,10 +76,20 @@ export default defineConfig(async () => {
               {
                 test: {
                   ...shared,
+                  name: 'postgres-alone',
+                  include: POSTGRES_ALONE,
+                  env: postgresEnv,
+                  sequence: { groupOrder: 0 },
+                },
+              },
+              {
+                test: {
+                  ...shared,
                   name: 'postgres',
                   include: ['test/**/*.test.ts'],
-                  exclude: SQLITE_ONLY,
-                  env: { SIGNOFF_TEST_BACKEND: 'postgres', SIGNOFF_TEST_POSTGRES_URL: POSTGRES_URL },
+                  exclude: [...SQLITE_ONLY, ...POSTGRES_ALONE],
+                  env: postgresEnv,
+                  sequence: { groupOrder: 1 },
                 },
               },
             ]),
