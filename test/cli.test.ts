@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { approvalBody, type Harness, startHarness } from './helpers/harness.js';
-import { runCli } from './helpers/process.js';
-import { delay } from './helpers/receiver.js';
+import { type CliRun, runCli, startCli } from './helpers/process.js';
+import { PATIENCE_MS } from './helpers/receiver.js';
 
 let h: Harness;
 let env: Record<string, string>;
@@ -21,17 +21,37 @@ async function create(overrides: Record<string, unknown> = {}) {
   ).json();
 }
 
+/**
+ * Starts `signoff wait` (or another waiting command) and resolves once its long poll is
+ * waiting in the server for a change of `approval` (the id, or read from the command's
+ * "created" line), so what the test does next wakes it.
+ */
+async function startWaiting(args: string[], approval?: string): Promise<{ run: CliRun; id: string }> {
+  const subscribe = vi.spyOn(h.signoff.services.changes, 'subscribe');
+  try {
+    const run = startCli(args, env);
+    const id = approval ?? (await run.stderrMatching(/created (apr_\w+)/))[1];
+    if (!id) throw new Error('no approval id');
+    await vi.waitFor(() => expect(subscribe).toHaveBeenCalledWith(id, expect.any(Function)), {
+      timeout: PATIENCE_MS,
+      interval: 20,
+    });
+    return { run, id };
+  } finally {
+    subscribe.mockRestore();
+  }
+}
+
 describe('signoff wait', () => {
   it('exits 0 when approved, showing elapsed time and who decided', async () => {
     const approval = await create({ approvers: ['lead@example.com', 'pm@example.com'], required: 1 });
-    const waiting = runCli(['wait', approval.id], env);
-    await delay(500);
+    const { run } = await startWaiting(['wait', approval.id], approval.id);
     const decided = await runCli(['approve', approval.id, '--comment', 'ok'], {
       ...env,
       SIGNOFF_TOKEN: lead,
     });
     expect(decided.code).toBe(0);
-    const result = await waiting;
+    const result = await run.done;
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(`waiting for ${approval.id}`);
     expect(result.stderr).toContain('approved after');
@@ -40,18 +60,16 @@ describe('signoff wait', () => {
 
   it('exits 1 when rejected', async () => {
     const approval = await create();
-    const waiting = runCli(['wait', approval.id], env);
-    await delay(300);
+    const { run } = await startWaiting(['wait', approval.id], approval.id);
     expect((await runCli(['reject', approval.id], { ...env, SIGNOFF_TOKEN: lead })).code).toBe(0);
-    expect((await waiting).code).toBe(1);
+    expect((await run.done).code).toBe(1);
   });
 
   it('exits 2 when cancelled or expired', async () => {
     const cancelled = await create();
-    const waiting = runCli(['wait', cancelled.id], env);
-    await delay(300);
+    const { run } = await startWaiting(['wait', cancelled.id], cancelled.id);
     expect((await runCli(['cancel', cancelled.id, '--reason', 'superseded'], env)).code).toBe(0);
-    expect((await waiting).code).toBe(2);
+    expect((await run.done).code).toBe(2);
     const expiring = await create({ timeout: '1s' });
     expect((await runCli(['wait', expiring.id], env)).code).toBe(2);
   });
@@ -74,19 +92,20 @@ describe('signoff wait', () => {
 
 describe('signoff create, get, ls', () => {
   it('creates and waits in one command', async () => {
-    const waiting = runCli(
-      ['create', '--title', 'CLI deploy', '--approver', 'lead@example.com', '--timeout', '1h', '--wait'],
-      env,
-    );
-    let id: string | undefined;
-    for (let i = 0; i < 100 && !id; i++) {
-      await delay(100);
-      const page = (await h.api({ method: 'GET', url: '/v1/approvals?status=pending&limit=100' })).json();
-      id = page.items.find((a: { title: string }) => a.title === 'CLI deploy')?.id;
-    }
-    if (!id) throw new Error('create did not create');
+    const { run, id } = await startWaiting([
+      'create',
+      '--title',
+      'CLI deploy',
+      '--approver',
+      'lead@example.com',
+      '--timeout',
+      '1h',
+      '--wait',
+    ]);
+    const stored = (await h.api({ method: 'GET', url: `/v1/approvals/${id}` })).json();
+    expect(stored).toMatchObject({ title: 'CLI deploy', status: 'pending' });
     await runCli(['approve', id], { ...env, SIGNOFF_TOKEN: lead });
-    const result = await waiting;
+    const result = await run.done;
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toBe(id);
     const got = await runCli(['get', id], env);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalBody, type Harness, startHarness } from '../helpers/harness.js';
 import { startTestProvider, type TestProvider } from '../helpers/oidc.js';
 import { runCli } from '../helpers/process.js';
+import { delay } from '../helpers/receiver.js';
 
 const PERMISSIONS = (issuer: string, audience: string) => `
 issuers:
@@ -502,7 +503,9 @@ describe('keys at the provider', () => {
       const before = await rotating.machineToken({ scopes: ['approvals:create'] });
       expect((await call(before)).statusCode).toBe(201);
       await rotating.rotateKeys();
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The JWKS cooldown (0.2 s) runs on the wall clock inside jose, not on the application's
+      // clock: only real time lets it pass. Sleeping can only overshoot, so load cannot break it.
+      await delay(300);
       const after = await rotating.machineToken({ scopes: ['approvals:create'] });
       expect(decodeProtectedHeader(after).kid).not.toBe(decodeProtectedHeader(before).kid);
       expect((await call(after)).statusCode).toBe(201);

@@ -58,6 +58,28 @@ async function auditTypes(id: string): Promise<string[]> {
   return res.json().items.map((e: { type: string }) => e.type);
 }
 
+/** The outbox messages of one kind for one approval, in the order they were queued. */
+async function outbox(id: string, kind: string) {
+  const rows = await h.signoff.services.db
+    .selectFrom('outbox')
+    .select(['status', 'attempts'])
+    .where('approval_id', '=', id)
+    .where('kind', '=', kind)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map((row) => ({ status: row.status, attempts: Number(row.attempts) }));
+}
+
+/** Waits until the approval's audit trail holds at least `count` `callback.failed` events. */
+async function failuresReach(id: string, count: number) {
+  await eventually(async () =>
+    expect((await auditTypes(id)).filter((t) => t === 'callback.failed').length).toBeGreaterThanOrEqual(
+      count,
+    ),
+  );
+}
+
 describe('CodePipeline: PutApprovalResult', () => {
   const callback = (token: string) => ({
     type: 'codepipeline',
@@ -127,10 +149,16 @@ describe('CodePipeline: PutApprovalResult', () => {
       const id = await createWith(callback('tok-done'));
       await decide(id, 'approve');
       await eventually(async () => expect(await auditTypes(id)).toContain('callback.dead_lettered'));
-      const before = aws.refused.filter((t) => t === 'ApprovalAlreadyCompletedException').length;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      expect(aws.refused.filter((t) => t === 'ApprovalAlreadyCompletedException').length).toBe(before);
-      expect(before).toBe(1);
+      // Dead is final: the dispatcher only claims pending messages.
+      expect(await outbox(id, 'resume')).toEqual([{ status: 'dead', attempts: 1 }]);
+      expect(await auditTypes(id)).not.toContain('callback.failed');
+      // A retry would be due within SIGNOFF_RETRY_MAX. Move the clock well past that; the
+      // dispatcher takes the oldest due message first, so once a newer one has been delivered
+      // a retry would have been attempted too.
+      h.advance(60_000);
+      await decide(await createWith(callback('tok-after-done')), 'approve');
+      await eventually(async () => expect(callsFor('token', 'tok-after-done')).toHaveLength(1));
+      expect(aws.refused.filter((t) => t === 'ApprovalAlreadyCompletedException')).toHaveLength(1);
     } finally {
       aws.failWith(undefined);
     }
@@ -142,12 +170,13 @@ describe('CodePipeline: PutApprovalResult', () => {
     );
     const id = await createWith(callback('tok-later'));
     await decide(id, 'approve');
-    await eventually(async () =>
-      expect((await auditTypes(id)).filter((t) => t === 'callback.failed').length).toBeGreaterThanOrEqual(1),
-    );
+    await failuresReach(id, 1);
     await aws.stop();
     aws.failWith(undefined);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // One attempt may still have been under way as the endpoint stopped; of two more failures,
+    // at least one found nothing listening.
+    const throttled = (await auditTypes(id)).filter((t) => t === 'callback.failed').length;
+    await failuresReach(id, throttled + 2);
     await aws.start();
     await eventually(() => expect(callsFor('token', 'tok-later')).toHaveLength(1));
     await eventually(async () => expect(await auditTypes(id)).toContain('callback.delivered'));
@@ -206,19 +235,27 @@ describe('Step Functions heartbeats', () => {
       );
     const id = await createWith({ type: 'stepfunctions', taskToken: 'task-alive', heartbeatSeconds: 60 });
     expect(heartbeats()).toHaveLength(0);
+    // Each step waits until the heartbeat before it is settled: moving the clock while one is
+    // being delivered would end its lease and send it twice.
+    const settled = (statuses: string[]) =>
+      eventually(async () => expect((await outbox(id, 'heartbeat')).map((m) => m.status)).toEqual(statuses));
     try {
       h.advance(61_000);
-      await eventually(() => expect(heartbeats()).toHaveLength(1));
+      await settled(['delivered', 'pending']);
+      expect(heartbeats()).toHaveLength(1);
       h.advance(61_000);
-      await eventually(() => expect(heartbeats()).toHaveLength(2));
+      await settled(['delivered', 'delivered', 'pending']);
+      expect(heartbeats()).toHaveLength(2);
       await decide(id, 'approve');
       await eventually(() =>
         expect(callsFor('taskToken', 'task-alive').filter((c) => c.target.endsWith('Success'))).toHaveLength(
           1,
         ),
       );
+      // The third heartbeat falls due after the decision: it is settled without being sent,
+      // and no fourth is queued.
       h.advance(61_000);
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await settled(['delivered', 'delivered', 'delivered']);
       expect(heartbeats()).toHaveLength(2);
     } finally {
       h.advance(-183_000);

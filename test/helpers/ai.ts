@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ChatRequest {
@@ -6,12 +6,12 @@ export interface ChatRequest {
   readonly body: { model: string; messages: { role: string; content: string }[]; response_format?: unknown };
 }
 
-/** What the fake model does with one request: a verdict, raw content, an HTTP error, or a long pause. */
+/** What the fake model does with one request: a verdict, raw content, an HTTP error, or no answer at all. */
 export type ChatAnswer =
   | { verdict: { decision: string; confidence: number; rationale: string } }
   | { content: string }
   | { status: number }
-  | { delayMs: number; verdict: { decision: string; confidence: number; rationale: string } };
+  | 'hang';
 
 /**
  * An OpenAI-compatible chat-completions server on loopback: it speaks the real wire format
@@ -19,6 +19,7 @@ export type ChatAnswer =
  */
 export async function startChatServer(script: (request: ChatRequest) => ChatAnswer) {
   const requests: ChatRequest[] = [];
+  const hanging = new Set<ServerResponse>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -33,6 +34,11 @@ export async function startChatServer(script: (request: ChatRequest) => ChatAnsw
       };
       requests.push(request);
       const answer = script(request);
+      if (answer === 'hang') {
+        hanging.add(res);
+        res.once('close', () => hanging.delete(res));
+        return;
+      }
       if ('status' in answer) {
         res
           .writeHead(answer.status, { 'content-type': 'application/json' })
@@ -40,17 +46,14 @@ export async function startChatServer(script: (request: ChatRequest) => ChatAnsw
         return;
       }
       const content = 'content' in answer ? answer.content : JSON.stringify(answer.verdict);
-      const send = () =>
-        res.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({
-            id: 'chatcmpl-test',
-            object: 'chat.completion',
-            model: request.body.model,
-            choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-          }),
-        );
-      if ('delayMs' in answer) setTimeout(send, answer.delayMs);
-      else send();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          id: 'chatcmpl-test',
+          object: 'chat.completion',
+          model: request.body.model,
+          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+        }),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -60,6 +63,7 @@ export async function startChatServer(script: (request: ChatRequest) => ChatAnsw
     requests,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const res of hanging) res.destroy();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

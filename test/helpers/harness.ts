@@ -42,7 +42,9 @@ export async function startHarness(
     SIGNOFF_POLL_INTERVAL: '0.05s',
     SIGNOFF_RETRY_BASE: '0.05s',
     SIGNOFF_RETRY_MAX: '0.5s',
-    SIGNOFF_HTTP_TIMEOUT: '2s',
+    // Receivers here answer at once; on a loaded machine a short timeout would turn a slow
+    // answer into a retry and a second delivery. Tests about timeouts set their own.
+    SIGNOFF_HTTP_TIMEOUT: '10s',
     SIGNOFF_LINK_RATE_LIMIT: '100000',
     SIGNOFF_LOG_LEVEL: process.env.SIGNOFF_TEST_LOG ?? 'silent',
     SIGNOFF_WEBHOOK_ALLOW: '127.0.0.1/32',

@@ -1,6 +1,12 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/**
+ * How long a test waits for something that normally takes well under a second. Waiting ends
+ * as soon as it happens, so only a failing test pays for the room left for a loaded machine.
+ */
+export const PATIENCE_MS = 30_000;
+
 export interface ReceivedRequest {
   readonly method: string;
   readonly url: string;
@@ -70,7 +76,7 @@ export async function startReceiver(options: { port?: number } = {}) {
     await new Promise<void>((resolve) => s.close(() => resolve()));
   }
 
-  async function waitFor(count: number, timeoutMs = 10_000): Promise<ReceivedRequest[]> {
+  async function waitFor(count: number, timeoutMs = PATIENCE_MS): Promise<ReceivedRequest[]> {
     const deadline = Date.now() + timeoutMs;
     while (received.length < count) {
       const remaining = deadline - Date.now();
@@ -110,7 +116,7 @@ export function delay(ms: number): Promise<void> {
 }
 
 /** Retries `check` until it stops throwing, or rethrows its last error after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = PATIENCE_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

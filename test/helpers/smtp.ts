@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { PATIENCE_MS } from './receiver.js';
 
 export interface ReceivedMail {
   readonly to: string;
@@ -39,7 +40,7 @@ export async function startSmtpServer() {
   const port = (server.server.address() as AddressInfo).port;
 
   /** Waits until `count` mails match, or fails after `timeoutMs`. */
-  async function waitForMails(predicate: (m: ReceivedMail) => boolean, count = 1, timeoutMs = 10_000) {
+  async function waitForMails(predicate: (m: ReceivedMail) => boolean, count = 1, timeoutMs = PATIENCE_MS) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = mails.filter(predicate);

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { approvalBody, type Harness, startHarness } from '../helpers/harness.js';
+import { PATIENCE_MS } from '../helpers/receiver.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -314,9 +315,18 @@ describe('GET /v1/approvals/{id}/wait', () => {
   it('is woken by the decision rather than running to its timeout', async () => {
     const created = (await create()).json();
     const lead = await h.keyFor('lead@example.com', ['approvals:decide']);
-    const started = Date.now();
-    const waiting = h.api({ method: 'GET', url: `/v1/approvals/${created.id}/wait?timeout=25s` });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const subscribe = vi.spyOn(h.signoff.services.changes, 'subscribe');
+    const waiting = h.api({ method: 'GET', url: `/v1/approvals/${created.id}/wait?timeout=30s` });
+    // Decide only once the long poll is listening for changes, so the decision is what wakes it.
+    try {
+      await vi.waitFor(() => expect(subscribe).toHaveBeenCalledWith(created.id, expect.any(Function)), {
+        timeout: PATIENCE_MS,
+        interval: 10,
+      });
+    } finally {
+      subscribe.mockRestore();
+    }
+    const decidedAt = Date.now();
     await h.api({
       method: 'POST',
       url: `/v1/approvals/${created.id}/decisions`,
@@ -325,8 +335,9 @@ describe('GET /v1/approvals/{id}/wait', () => {
     });
     const res = await waiting;
     expect(res.statusCode).toBe(200);
+    // A waiter left to its timeout would answer "pending", half a minute on.
     expect(res.json().status).toBe('approved');
-    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(Date.now() - decidedAt).toBeLessThan(20_000);
   });
 
   it('answers 200 with the pending approval at its timeout', async () => {

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChatAnswer, startChatServer } from '../helpers/ai.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
-import { delay } from '../helpers/receiver.js';
 import { linkIn, startSmtpServer } from '../helpers/smtp.js';
 
 const POLICIES = `
@@ -44,7 +43,7 @@ function script(title: string): ChatAnswer {
   if (title.includes('[unsure]')) return verdict('approve', 0.4);
   if (title.includes('[malformed]')) return { content: 'Sure, approve it.' };
   if (title.includes('[wrong-shape]')) return { content: '{"decision":"yes","confidence":2}' };
-  if (title.includes('[slow]')) return { delayMs: 3000, ...verdict('approve', 0.99) };
+  if (title.includes('[silent]')) return 'hang';
   if (title.includes('[error]')) return { status: 500 };
   throw new Error(`no answer scripted for ${title}`);
 }
@@ -62,17 +61,8 @@ beforeAll(async () => {
   smtp = await startSmtpServer();
   dir = mkdtempSync(join(tmpdir(), 'signoff-ai-'));
   writeFileSync(join(dir, 'policies.yaml'), POLICIES);
-  h = await startHarness(
-    {
-      SIGNOFF_SMTP_URL: smtp.url,
-      SIGNOFF_POLICIES: join(dir, 'policies.yaml'),
-      SIGNOFF_AI_URL: chat.url,
-      SIGNOFF_AI_KEY: 'sk-ai-test-secret',
-      SIGNOFF_AI_MODEL: 'test-model',
-      SIGNOFF_AI_TIMEOUT: '1s',
-    },
-    { workers: false },
-  );
+  // The fake model answers at once; a loaded machine must not turn that into a timeout.
+  h = await startAiHarness('30s');
 });
 
 afterAll(async () => {
@@ -82,16 +72,31 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function deliverDue() {
-  for (let round = 0; round < 5; round++) if ((await h.signoff.dispatcher.runOnce()) === 0) break;
-  await delay(50);
+/** Workers off: each test runs the dispatcher itself, so every review has finished when it returns. */
+function startAiHarness(aiTimeout: string) {
+  return startHarness(
+    {
+      SIGNOFF_SMTP_URL: smtp.url,
+      SIGNOFF_POLICIES: join(dir, 'policies.yaml'),
+      SIGNOFF_AI_URL: chat.url,
+      SIGNOFF_AI_KEY: 'sk-ai-test-secret',
+      SIGNOFF_AI_MODEL: 'test-model',
+      SIGNOFF_AI_TIMEOUT: aiTimeout,
+    },
+    { workers: false },
+  );
 }
 
-async function run(policy: string, title: string) {
-  const res = await h.api({ method: 'POST', url: '/v1/approvals', payload: { title, policy } });
+/** Delivers everything due now, including what the deliveries themselves queue. */
+async function deliverDue(app = h) {
+  for (let round = 0; round < 5; round++) if ((await app.signoff.dispatcher.runOnce()) === 0) break;
+}
+
+async function run(policy: string, title: string, app = h) {
+  const res = await app.api({ method: 'POST', url: '/v1/approvals', payload: { title, policy } });
   expect(res.statusCode, res.body).toBe(201);
-  await deliverDue();
-  return (await h.api({ method: 'GET', url: `/v1/approvals/${res.json().id}` })).json();
+  await deliverDue(app);
+  return (await app.api({ method: 'GET', url: `/v1/approvals/${res.json().id}` })).json();
 }
 
 async function decideAsLead(id: string, verdict: 'approve' | 'reject') {
@@ -147,7 +152,6 @@ describe('an AI stage that decides', () => {
     ['[escalate]', 'handed over'],
     ['[malformed]', 'not JSON'],
     ['[wrong-shape]', 'expected shape'],
-    ['[slow]', 'no answer within 1s'],
     ['[error]', 'HTTP 500'],
   ])('hands over to the humans on %s, and mails them', async (word, why) => {
     const title = `Deploy ${word}`;
@@ -156,6 +160,21 @@ describe('an AI stage that decides', () => {
     expect(view.stages[0].status).toBe('skipped');
     expect(view.stages[0].result.reason).toContain(why);
     await smtp.waitForMails((m) => m.subject.includes(title) && m.to === 'lead@example.com');
+  });
+
+  it('hands over to the humans when the model does not answer within SIGNOFF_AI_TIMEOUT', async () => {
+    // A model that never answers, and an instance that waits only a second for it.
+    const impatient = await startAiHarness('1s');
+    try {
+      const title = 'Deploy [silent]';
+      const view = await run('ai-decides', title, impatient);
+      expect(waitingOnLeads(view)).toBe(true);
+      expect(view.stages[0].status).toBe('skipped');
+      expect(view.stages[0].result.reason).toContain('no answer within 1s');
+      await smtp.waitForMails((m) => m.subject.includes(title) && m.to === 'lead@example.com');
+    } finally {
+      await impatient.close();
+    }
   });
 });
 

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../helpers/harness.js';
-import { delay } from '../helpers/receiver.js';
 import { startSmtpServer } from '../helpers/smtp.js';
 
 const MINUTE = 60_000;
@@ -20,10 +19,12 @@ afterAll(async () => {
   await smtp?.close();
 });
 
-/** Delivers everything due now, including what the deliveries themselves queue. */
+/**
+ * Delivers everything due now, including what the deliveries themselves queue. A mail is in
+ * `smtp.mails` before the SMTP server accepts it, so it is there when this returns.
+ */
 async function deliverDue() {
   for (let round = 0; round < 5; round++) if ((await h.signoff.dispatcher.runOnce()) === 0) break;
-  await delay(50);
 }
 
 function mailsAbout(title: string) {
