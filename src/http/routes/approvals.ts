@@ -133,6 +133,8 @@ export function registerApprovalRoutes(
       request.raw.once('close', () => aborted.abort());
       const stopWaiting = () => aborted.abort();
       closing.addEventListener('abort', stopWaiting, { once: true });
+      // A wait that arrives while the server is already shutting down must not wait out its time.
+      if (closing.aborted) stopWaiting();
       try {
         const approval = await waitForDecision(
           services,
