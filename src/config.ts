@@ -1,9 +1,8 @@
-import { isIP } from 'node:net';
 import { API_KEY_PATTERN } from './auth/secrets.js';
 import { parseDuration } from './core/duration.js';
 import { SignoffError } from './core/errors.js';
 import { type IdentityRules, normalizeIdentity } from './core/identity.js';
-import { type AllowList, parseAllowList } from './egress/address-policy.js';
+import { type AllowList, parseAllowList, parseCidr } from './egress/address-policy.js';
 
 /** Everything signoff can be told, typed. Read once at start from environment variables. */
 export interface Config {
@@ -140,17 +139,15 @@ function trustProxy(env: Env): false | number | string[] {
     .split(',')
     .map((e) => e.trim())
     .filter(Boolean);
-  for (const entry of entries) {
-    const [address, prefix, extra] = entry.split('/');
-    const version = isIP(address ?? '');
-    const bits = version === 4 ? 32 : 128;
-    const prefixOk = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= bits);
-    if (!version || !prefixOk || extra !== undefined)
-      throw new SignoffError(
-        'invalid_input',
-        `SIGNOFF_TRUST_PROXY="${entry}" is not an address or CIDR (e.g. 10.0.0.0/8), nor a number of hops.`,
-      );
-  }
+  const problems = entries.flatMap((entry) => {
+    const parsed = parseCidr(entry);
+    return parsed.ok ? [] : [parsed.problem];
+  });
+  if (problems.length > 0)
+    throw new SignoffError(
+      'invalid_input',
+      `SIGNOFF_TRUST_PROXY must be a number of hops, or addresses and CIDRs (e.g. 10.0.0.0/8): ${problems.join('; ')}.`,
+    );
   return entries;
 }
 

@@ -452,7 +452,7 @@ describe('abuse', () => {
 
   it('counts the client behind a trusted proxy, so one guesser does not lock out everyone', async () => {
     const behindProxy = await startHarness(
-      { SIGNOFF_LINK_RATE_LIMIT: '2', SIGNOFF_TRUST_PROXY: '127.0.0.1/8' },
+      { SIGNOFF_LINK_RATE_LIMIT: '2', SIGNOFF_TRUST_PROXY: '127.0.0.0/8' },
       { workers: false },
     );
     try {
@@ -471,6 +471,10 @@ describe('abuse', () => {
     } finally {
       await behindProxy.close();
     }
+    for (const wrong of ['10.1.2.3/8', 'proxy.internal', '10.0.0.0/33'])
+      await expect(startHarness({ SIGNOFF_TRUST_PROXY: wrong })).rejects.toMatchObject({
+        code: 'invalid_input',
+      });
   });
 
   it('takes form posts only on decision pages, not on the JSON API', async () => {
