@@ -31,6 +31,8 @@ export const EXACT_IDENTITIES: IdentityRules = { plusAddressDomains: [] };
 
 /** A domain in ASCII (IDN to punycode), so `bücher.example` and `xn--bcher-kva.example` are one. */
 function asciiDomain(domain: string): string {
+  // Most domains are ASCII already; identities are compared on every decision, so skip the URL parser.
+  if (/^[\x21-\x7e]*$/.test(domain)) return domain;
   try {
     return new URL(`http://${domain}`).hostname || domain;
   } catch {
