@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { createReviewHandler } from './approvals/review.js';
 import { createTimerHandler } from './approvals/timers.js';
-import { createApiKeyAuthenticator, ensureAdminKey } from './auth/api-keys.js';
+import { createApiKeyAuthenticator, ensureAdminKey, type UnissuedAdminKey } from './auth/api-keys.js';
 import { createJwtAuthenticator } from './auth/jwt.js';
 import { checkPinnedPolicies, loadPermissions, type PermissionDocument } from './auth/permission-document.js';
 import type { Authenticator } from './auth/principal.js';
@@ -32,8 +32,11 @@ export interface Signoff {
   readonly app: FastifyInstance;
   readonly services: Services;
   readonly dispatcher: Dispatcher;
-  /** The admin key generated on this start, if one was; it is shown once and never again. */
-  readonly generatedAdminKey: string | undefined;
+  /**
+   * The admin key generated on this start when there is none: shown once and never again, and
+   * stored only once it has been shown (`store()`).
+   */
+  readonly unissuedAdminKey: UnissuedAdminKey | undefined;
   close(): Promise<void>;
 }
 
@@ -103,11 +106,8 @@ function createAuthenticators(
   return authenticators;
 }
 
-/** Wires everything from a config: database (migrated), admin key, workers, HTTP app. */
-export async function createSignoff(config: Config, options: StartOptions = {}): Promise<Signoff> {
-  const logger = options.logger ?? createLogger(config.logLevel);
-  const print = options.print ?? ((text: string) => process.stdout.write(text));
-  // A mistake in the permission document stops the start before anything else is opened.
+/** Policies, routes and permissions from their files, checked against each other; throws on a mistake. */
+export function loadDeclarations(config: Config) {
   const policies = loadPolicies(config.policiesPath, {
     aiConfigured: Boolean(config.aiUrl),
     identity: config.identity,
@@ -119,6 +119,16 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     audience: config.oidcAudience,
   });
   checkPinnedPolicies(permissions, (name) => policies.has(name));
+  return { policies, routes, permissions };
+}
+
+/** Wires everything from a config: database (migrated), admin key, workers, HTTP app. */
+export async function createSignoff(config: Config, options: StartOptions = {}): Promise<Signoff> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  // Printed mails carry live links: stderr, away from the JSON logs that shippers collect.
+  const print = options.print ?? ((text: string) => process.stderr.write(text));
+  // A mistake in the permission document stops the start before anything else is opened.
+  const { policies, routes, permissions } = loadDeclarations(config);
   const db: Db = openDatabase(
     databaseOptions(config, (error) => logger.error({ err: error }, 'database connection error')),
   );
@@ -156,7 +166,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     timer: createTimerHandler(services),
   };
   dispatcher = createDispatcher(services, handlers);
-  const generatedAdminKey = await ensureAdminKey(db, newId, services.now(), config.adminKey);
+  const unissuedAdminKey = await ensureAdminKey(db, newId, services.now(), config.adminKey);
   const authenticators = createAuthenticators(config, services, permissions);
   const app = await buildApp(services, authenticators, { routes });
   const workers = options.workers ?? true;
@@ -167,7 +177,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     app,
     services,
     dispatcher: started,
-    generatedAdminKey,
+    unissuedAdminKey,
     async close() {
       await sweeper?.stop();
       await app.close();

@@ -52,16 +52,24 @@ export async function createApiKey(
   return { id, secret };
 }
 
+/** A generated admin key that is not stored yet: hand the secret out first, then store it. */
+export interface UnissuedAdminKey {
+  readonly secret: string;
+  /** Stores the key (hashed); call it only once the secret has been printed or written. */
+  store(): Promise<void>;
+}
+
 /**
- * Makes sure an admin key exists: the configured one (stored hashed), or a generated
- * one that is returned so it can be printed once.
+ * Makes sure an admin key exists: the configured one (stored hashed), or, when there is none
+ * at all, a generated one returned unstored, so that a start that fails before printing it
+ * leaves no key nobody has.
  */
 export async function ensureAdminKey(
   db: Db,
   ids: NewId,
   now: Date,
   configured: string | undefined,
-): Promise<string | undefined> {
+): Promise<UnissuedAdminKey | undefined> {
   if (configured) {
     const keyHash = sha256Hex(configured);
     // A changed SIGNOFF_ADMIN_KEY retires the previous one, and a configured one retires the
@@ -78,12 +86,18 @@ export async function ensureAdminKey(
     return undefined;
   }
   if (await hasApiKeyNamed(db, ADMIN_KEY_NAME)) return undefined;
-  const { secret } = await createApiKey(db, ids, now, {
-    name: ADMIN_KEY_NAME,
-    actor: 'admin',
-    permissions: ['admin'],
-  });
-  return secret;
+  const secret = `${API_KEY_PREFIX}${generateSecret()}`;
+  return {
+    secret,
+    async store() {
+      await createApiKey(db, ids, now, {
+        name: ADMIN_KEY_NAME,
+        actor: 'admin',
+        permissions: ['admin'],
+        secret,
+      });
+    },
+  };
 }
 
 /** Authenticates API keys by one indexed lookup of their hash. */

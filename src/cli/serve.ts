@@ -1,40 +1,133 @@
-import { loadConfig } from '../config.js';
-import { createSignoff } from '../server.js';
+import { writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
+import { probeSmtp, smtpHost } from '../channels/smtp-check.js';
+import type { Config } from '../config.js';
+import type { Signoff } from '../server.js';
 import { redactUrl } from '../store/database.js';
+import type { Output } from './output.js';
+import { findMisspelledSettings, loadConfigNotingSettings } from './settings.js';
 
-/** `signoff serve`: migrate, make sure an admin key exists, listen until SIGTERM/SIGINT. */
-export async function serve(): Promise<number> {
-  const config = loadConfig();
-  const signoff = await createSignoff(config);
-  await signoff.app.listen({ host: config.host, port: config.port });
-  const lines = [
-    `signoff is listening on http://${config.host}:${config.port} (links use ${config.publicUrl})`,
-    config.databaseUrl.startsWith('sqlite:')
-      ? `database: ${config.databaseUrl}`
-      : `database: ${redactUrl(config.databaseUrl)} (schema ${config.databaseSchema}, pool ${config.databasePoolSize}, statement timeout ${config.databaseStatementTimeoutMs} ms)`,
-    config.smtpUrl
-      ? 'mail: SMTP'
-      : 'mail: SIGNOFF_SMTP_URL is not set, so mails and their links are printed here',
-  ];
-  if (signoff.generatedAdminKey) {
-    lines.push(
+/** How long a start that has failed may take to let go of what it opened. */
+const GIVE_UP_MS = 1500;
+const SMTP_PROBE_MS = 5000;
+
+/**
+ * Binds and releases the configured address before anything heavy is loaded or opened, so a
+ * busy port fails the start at once. The real listen can still lose a race, and says so the same way.
+ */
+async function probeListen(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+/** One line for a failed start, in the operator's terms. */
+function describeStartFailure(error: unknown, config: Config | undefined): string {
+  const code = (error as { code?: string }).code;
+  const where = config ? `${config.host}:${config.port}` : 'the configured address';
+  if (code === 'EADDRINUSE')
+    return `port ${config?.port} on ${config?.host} is already in use (EADDRINUSE): stop what holds it or set SIGNOFF_PORT`;
+  if (code === 'EADDRNOTAVAIL')
+    return `cannot listen on ${where}: no such local address (EADDRNOTAVAIL); check SIGNOFF_HOST`;
+  if (code === 'EACCES') return `not allowed to listen on ${where} (EACCES); use a port above 1023`;
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}
+
+function databaseLine(config: Config): string {
+  return config.databaseUrl.startsWith('sqlite:')
+    ? `database: ${config.databaseUrl}`
+    : `database: ${redactUrl(config.databaseUrl)} (schema ${config.databaseSchema}, pool ${config.databasePoolSize}, statement timeout ${config.databaseStatementTimeoutMs} ms)`;
+}
+
+/**
+ * Shows a generated admin key (on stderr, or in SIGNOFF_ADMIN_KEY_FILE with mode 0600), then
+ * stores it: a key that could not be shown is never stored.
+ */
+async function issueAdminKey(signoff: Signoff, out: Output, keyFile: string | undefined): Promise<string[]> {
+  const unissued = signoff.unissuedAdminKey;
+  if (!unissued)
+    return [
+      'admin key: none generated (one exists or SIGNOFF_ADMIN_KEY is set); make another with',
+      '    signoff keys create --permission admin --name "admin 2"',
+    ];
+  if (keyFile) {
+    await writeFile(keyFile, `${unissued.secret}\n`, { mode: 0o600, flag: 'wx' });
+    await unissued.store();
+    return [`admin key: generated and written to ${keyFile} (mode 0600); it is not shown anywhere else`];
+  }
+  out.log(
+    [
       '',
       'An admin API key was generated. It is shown only this once; store it now:',
       '',
-      `    SIGNOFF_TOKEN=${signoff.generatedAdminKey}`,
+      `    SIGNOFF_TOKEN=${unissued.secret}`,
       '',
-    );
-  }
-  process.stdout.write(`${lines.join('\n')}\n`);
+    ].join('\n'),
+  );
+  await unissued.store();
+  return [];
+}
 
+/**
+ * `signoff serve`: migrate, listen, show (then store) a generated admin key, run until
+ * SIGTERM/SIGINT. JSON logs go to stdout; everything meant for people (this banner, the admin
+ * key, mails printed without SMTP) to stderr. A start that fails says why in one line and exits 1.
+ */
+export async function serve(
+  out: Output,
+  env: Record<string, string | undefined> = process.env,
+): Promise<number> {
+  let config: Config | undefined;
+  let signoff: Signoff | undefined;
+  try {
+    const loaded = loadConfigNotingSettings(env);
+    config = loaded.config;
+    for (const { name, likely } of findMisspelledSettings(env, loaded.known))
+      out.log(`warning: ${name} is not a setting signoff knows; did you mean ${likely}?`);
+    await probeListen(config.host, config.port);
+    const { createSignoff } = await import('../server.js');
+    signoff = await createSignoff(config);
+    await signoff.app.listen({ host: config.host, port: config.port });
+    const { port } = signoff.app.server.address() as AddressInfo;
+    const keyLines = await issueAdminKey(signoff, out, env.SIGNOFF_ADMIN_KEY_FILE || undefined);
+    out.log(
+      [
+        `signoff is listening on http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port} (links use ${config.publicUrl})`,
+        databaseLine(config),
+        config.smtpUrl
+          ? `mail: SMTP via ${smtpHost(config.smtpUrl)}`
+          : 'mail: SIGNOFF_SMTP_URL is not set, so mails and their links are printed here (stderr)',
+        ...keyLines,
+      ].join('\n'),
+    );
+  } catch (error) {
+    out.log(`error: signoff did not start: ${describeStartFailure(error, config)}`);
+    // Whatever is left open (a pool still connecting, a timer) must not keep a failed start alive.
+    setTimeout(() => process.exit(1), GIVE_UP_MS).unref();
+    await signoff?.close().catch(() => {});
+    return 1;
+  }
+  if (config.smtpUrl) {
+    const host = smtpHost(config.smtpUrl);
+    // A warning, not a refusal: mail is retried, and the server may come up after signoff.
+    void probeSmtp(config.smtpUrl, SMTP_PROBE_MS).then((failure) => {
+      if (failure)
+        out.log(`warning: the SMTP server ${host} did not answer: ${failure}; mails will be retried`);
+    });
+  }
+  const running = signoff;
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
-      signoff.services.logger.info({ signal }, 'shutting down');
+      running.services.logger.info({ signal }, 'shutting down');
       resolve();
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
-  await signoff.close();
+  await running.close();
   return 0;
 }

@@ -6,13 +6,22 @@ export const EXIT = { approved: 0, rejected: 1, expired: 2, cancelled: 2, error:
 
 const POLL_SECONDS = 10;
 
-/** Who has decided so far, in one line; it changes only when someone decides. */
-function progress(approval: ApprovalView): string {
-  const gates = approval.stages
-    .flatMap((s) => s.gates.map((g) => `${g.approvals.length}/${g.required}`))
-    .join(', ');
+/**
+ * Who is still needed (approvers of the pending stage's unmet gates who have not approved),
+ * who has decided so far, and when it expires, in one line; it changes only when someone decides.
+ */
+export function progress(approval: ApprovalView): string {
+  const stage = approval.stages.find((s) => s.status === 'pending');
+  const needed = (stage?.gates ?? [])
+    .filter((g) => g.approvals.length < g.required)
+    .map((g) => {
+      const open = g.approvers.filter((a) => !g.approvals.includes(a));
+      return `${g.required - g.approvals.length} of ${open.join(', ') || '(nobody left)'}`;
+    })
+    .join('; ');
   const decided = approval.decisions.map((d) => `${d.actor} ${d.verdict}d`).join(', ') || 'nobody yet';
-  return `approvals ${gates} · decided: ${decided}`;
+  const waitingOn = needed || (stage ? `stage ${stage.name}` : 'nothing');
+  return `needs ${waitingOn} · decided: ${decided} · expires ${approval.expiresAt}`;
 }
 
 /**

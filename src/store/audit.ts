@@ -1,4 +1,8 @@
-import type { Db } from './database.js';
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import { auditHashInput, type ChainedEvent } from '../core/audit-chain.js';
+import { type Db, isPostgres } from './database.js';
+import type { AuditEventsTable } from './schema.js';
 
 export interface AuditEvent {
   readonly id: string;
@@ -9,8 +13,52 @@ export interface AuditEvent {
   readonly at: Date;
 }
 
-/** Appends one event to the audit trail. Nothing ever updates or deletes these rows. */
-export async function appendAudit(db: Db, event: AuditEvent): Promise<void> {
+/** A stored audit event with its place in the approval's chain. */
+export interface StoredAuditEvent extends AuditEvent {
+  readonly seq: number;
+  readonly prevHash: string | null;
+  readonly hash: string;
+}
+
+/** The end of an approval's chain, which the next event links to. */
+export interface ChainEnd {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * Holds the approval's row until the transaction ends, so two transactions appending to one
+ * approval's chain take turns instead of both linking to the same last event. SQLite runs one
+ * write transaction at a time, so it has nothing to lock.
+ */
+export async function lockChain(db: Db, approvalId: string): Promise<void> {
+  if (!isPostgres(db)) return;
+  await sql`select id from approvals where id = ${approvalId} for update`.execute(db);
+}
+
+/** The last event of an approval's chain (one index lookup), or undefined before its first. */
+export async function findChainEnd(db: Db, approvalId: string): Promise<ChainEnd | undefined> {
+  return db
+    .selectFrom('audit_events')
+    .select(['seq', 'hash'])
+    .where('approval_id', '=', approvalId)
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/**
+ * Appends one event after `end`, hashing it into the chain. Nothing ever updates or deletes
+ * these rows; the unique (approval_id, seq) index refuses a second event on the same link.
+ */
+export async function appendAudit(db: Db, event: AuditEvent, end: ChainEnd | undefined): Promise<void> {
+  const seq = (end?.seq ?? 0) + 1;
+  const prevHash = end?.hash ?? null;
+  const hash = sha256Hex(auditHashInput({ ...event, seq, prevHash, at: event.at.getTime() }));
   await db
     .insertInto('audit_events')
     .values({
@@ -20,24 +68,70 @@ export async function appendAudit(db: Db, event: AuditEvent): Promise<void> {
       actor: event.actor,
       data: JSON.stringify(event.data),
       at: event.at.getTime(),
+      seq,
+      prev_hash: prevHash,
+      hash,
     })
     .execute();
 }
 
-/** An approval's audit trail in the order it was written. */
-export async function listAudit(db: Db, approvalId: string): Promise<AuditEvent[]> {
+function toStored(row: AuditEventsTable): StoredAuditEvent {
+  return {
+    id: row.id,
+    approvalId: row.approval_id,
+    type: row.type,
+    actor: row.actor,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+    at: new Date(Number(row.at)),
+    seq: Number(row.seq),
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+/** An approval's audit trail in chain order. */
+export async function listAudit(db: Db, approvalId: string): Promise<StoredAuditEvent[]> {
   const rows = await db
     .selectFrom('audit_events')
     .selectAll()
     .where('approval_id', '=', approvalId)
-    .orderBy('id')
+    .orderBy('seq')
     .execute();
-  return rows.map((r) => ({
-    id: r.id,
-    approvalId: r.approval_id,
-    type: r.type,
-    actor: r.actor,
-    data: JSON.parse(r.data) as Record<string, unknown>,
-    at: new Date(Number(r.at)),
-  }));
+  return rows.map(toStored);
+}
+
+/** A stored event as the chain verifier reads it. */
+export function toChainedEvent(event: StoredAuditEvent): ChainedEvent {
+  return { ...event, at: event.at.getTime() };
+}
+
+/** Approvals that have audit events, in id order, `limit` at a time after `after`. */
+export async function listAuditedApprovals(db: Db, after: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('audit_events')
+    .select('approval_id')
+    .distinct()
+    .where('approval_id', '>', after)
+    .orderBy('approval_id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.approval_id);
+}
+
+/** Events written at or after `since` (epoch ms), in id (write) order, `limit` at a time after `afterId`. */
+export async function listAuditSince(
+  db: Db,
+  since: number,
+  afterId: string,
+  limit: number,
+): Promise<StoredAuditEvent[]> {
+  const rows = await db
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('at', '>=', since)
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map(toStored);
 }

@@ -77,6 +77,10 @@ export interface AuditEventsTable {
   actor: string | null;
   data: string;
   at: number;
+  /** Place in the approval's chain, from 1 (migration 0007). */
+  seq: number;
+  prev_hash: string | null;
+  hash: string;
 }
 
 export interface ApiKeysTable {

@@ -44,8 +44,13 @@ const readWith = (signoff: Awaited<ReturnType<typeof createSignoff>>, key: strin
 describe('API keys', () => {
   it('retires the generated admin key once SIGNOFF_ADMIN_KEY is set, and the old one when it rotates', async () => {
     const generated = await withSignoff({}, async (signoff) => {
-      expect(signoff.generatedAdminKey).toMatch(/^sk_/);
-      return signoff.generatedAdminKey as string;
+      const unissued = signoff.unissuedAdminKey;
+      expect(unissued?.secret).toMatch(/^sk_/);
+      // Not stored until it has been shown.
+      expect((await readWith(signoff, unissued?.secret ?? '')).statusCode).toBe(401);
+      await unissued?.store();
+      expect((await readWith(signoff, unissued?.secret ?? '')).statusCode).toBe(200);
+      return unissued?.secret as string;
     });
     const first = 'sk_configured_admin_key_number_one';
     const second = 'sk_configured_admin_key_number_two';
@@ -56,7 +61,7 @@ describe('API keys', () => {
     await withSignoff({ SIGNOFF_ADMIN_KEY: second }, async (signoff) => {
       expect((await readWith(signoff, first)).statusCode).toBe(401);
       expect((await readWith(signoff, second)).statusCode).toBe(200);
-      expect(signoff.generatedAdminKey).toBeUndefined();
+      expect(signoff.unissuedAdminKey).toBeUndefined();
     });
   });
 

@@ -207,6 +207,9 @@ export function registerApprovalRoutes(
           actor: e.actor,
           data: e.data,
           at: e.at.toISOString(),
+          seq: e.seq,
+          prevHash: e.prevHash,
+          hash: e.hash,
         })),
       };
     },

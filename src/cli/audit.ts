@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { databaseOptions, loadConfig } from '../config.js';
+import { BROKEN_LINK_REASONS, findBrokenLink } from '../core/audit-chain.js';
+import { SignoffError } from '../core/errors.js';
+import {
+  listAudit,
+  listAuditedApprovals,
+  listAuditSince,
+  type StoredAuditEvent,
+  toChainedEvent,
+} from '../store/audit.js';
+import { type Db, openDatabase } from '../store/database.js';
+import type { Output } from './output.js';
+
+const PAGE = 500;
+
+/**
+ * Opens the database serve uses, without migrating it: these commands only read, and they read
+ * the rows as stored rather than through the API, so a server that lies cannot vouch for itself.
+ */
+async function withStoredAudit<T>(work: (db: Db) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const db = openDatabase(databaseOptions(config));
+  try {
+    return await work(db);
+  } catch (error) {
+    if (error instanceof SignoffError) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new SignoffError(
+      'internal',
+      `could not read the audit trail (${reason}); is the database reachable and migrated (signoff migrate)?`,
+      { cause: error },
+    );
+  } finally {
+    await db.destroy();
+  }
+}
+
+const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Every approval id with an audit trail, a page at a time. */
+async function* auditedApprovals(db: Db): AsyncGenerator<string> {
+  let after = '';
+  for (;;) {
+    const page = await listAuditedApprovals(db, after, PAGE);
+    yield* page;
+    const last = page.at(-1);
+    if (last === undefined || page.length < PAGE) return;
+    after = last;
+  }
+}
+
+/**
+ * `signoff audit verify [ID…]`: recomputes each approval's chain (every approval when no id is
+ * given). Returns 0 when all verify, 1 naming the first broken event of each broken chain.
+ */
+export async function verifyAudit(out: Output, ids: readonly string[]): Promise<number> {
+  return withStoredAudit(async (db) => {
+    let chains = 0;
+    let events = 0;
+    let broken = 0;
+    const approvals = ids.length > 0 ? ids : auditedApprovals(db);
+    for await (const approvalId of approvals) {
+      const chain = (await listAudit(db, approvalId)).map(toChainedEvent);
+      chains++;
+      events += chain.length;
+      if (chain.length === 0) {
+        broken++;
+        out.print(`broken: ${approvalId} has no audit events`);
+        continue;
+      }
+      const link = findBrokenLink(chain, sha256Hex);
+      if (link) {
+        broken++;
+        out.print(
+          `broken: ${link.id} (event ${link.seq}, ${link.type}) of ${approvalId}: ${BROKEN_LINK_REASONS[link.reason]}`,
+        );
+      }
+    }
+    out.log(
+      broken === 0
+        ? `verified ${events} events in ${chains} approvals`
+        : `${broken} of ${chains} approvals have a broken audit chain`,
+    );
+    return broken === 0 ? 0 : 1;
+  });
+}
+
+/** One event as a JSON line: the chain fields included, so a SIEM can verify on its side. */
+function exportLine(event: StoredAuditEvent): string {
+  return JSON.stringify({
+    id: event.id,
+    approvalId: event.approvalId,
+    seq: event.seq,
+    type: event.type,
+    actor: event.actor,
+    data: event.data,
+    at: event.at.toISOString(),
+    prevHash: event.prevHash,
+    hash: event.hash,
+  });
+}
+
+/**
+ * `signoff audit export`: events written since `since`, oldest first, one JSON object a line on
+ * stdout. `after` (an event id) resumes where an earlier export stopped.
+ */
+export async function exportAudit(options: { since: Date; after?: string | undefined }): Promise<number> {
+  return withStoredAudit(async (db) => {
+    let afterId = options.after ?? '';
+    for (;;) {
+      const page = await listAuditSince(db, options.since.getTime(), afterId, PAGE);
+      if (page.length === 0) return 0;
+      const text = `${page.map(exportLine).join('\n')}\n`;
+      if (!process.stdout.write(text)) await once(process.stdout, 'drain');
+      afterId = page.at(-1)?.id ?? afterId;
+      if (page.length < PAGE) return 0;
+    }
+  });
+}

@@ -1,0 +1,89 @@
+import { sql } from 'kysely';
+import { probeSmtp, smtpHost } from '../channels/smtp-check.js';
+import { type Config, databaseOptions } from '../config.js';
+import { loadDeclarations } from '../server.js';
+import { openDatabase, redactUrl } from '../store/database.js';
+import type { Output } from './output.js';
+import { findMisspelledSettings, loadConfigNotingSettings } from './settings.js';
+
+const PROBE_MS = 5000;
+
+function reason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}
+
+async function checkDatabase(config: Config): Promise<string | undefined> {
+  const db = openDatabase({ ...databaseOptions(config), statementTimeoutMs: PROBE_MS });
+  try {
+    await Promise.race([
+      sql`select 1`.execute(db),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`no answer within ${PROBE_MS / 1000}s`)), PROBE_MS).unref(),
+      ),
+    ]);
+    return undefined;
+  } catch (error) {
+    return `${redactUrl(config.databaseUrl)} is not reachable: ${reason(error)}`;
+  } finally {
+    await db.destroy().catch(() => {});
+  }
+}
+
+async function checkAi(aiUrl: string): Promise<string | undefined> {
+  try {
+    // Any HTTP answer will do: this asks whether something listens, not whether a model is loaded.
+    await fetch(aiUrl, { method: 'GET', signal: AbortSignal.timeout(PROBE_MS) });
+    return undefined;
+  } catch (error) {
+    const cause = (error as { cause?: unknown }).cause;
+    return `${new URL(aiUrl).host} is not reachable: ${reason(cause ?? error)}`;
+  }
+}
+
+/**
+ * `signoff check`: validates the configuration serve would start with (environment, policies,
+ * routes, permissions) and reaches what it depends on (database, SMTP, AI endpoint). Prints one
+ * line per check, `ok` or `error`, and returns 1 when any failed.
+ */
+export async function checkConfiguration(
+  out: Output,
+  env: Record<string, string | undefined>,
+): Promise<number> {
+  let problems = 0;
+  const report = (what: string, problem: string | undefined) => {
+    if (problem) problems++;
+    out.print(problem ? `error ${what}: ${problem}` : `ok    ${what}`);
+  };
+  let config: Config;
+  try {
+    const loaded = loadConfigNotingSettings(env);
+    config = loaded.config;
+    const typos = findMisspelledSettings(env, loaded.known);
+    for (const { name, likely } of typos)
+      report('environment', `${name} is not a setting signoff knows; did you mean ${likely}?`);
+    if (typos.length === 0) report('environment', undefined);
+  } catch (error) {
+    // Nothing else can be checked without a configuration.
+    report('environment', reason(error));
+    return 1;
+  }
+  try {
+    loadDeclarations(config);
+    report('policies, routes and permissions', undefined);
+  } catch (error) {
+    report('policies, routes and permissions', reason(error));
+  }
+  const [database, smtp, ai] = await Promise.all([
+    checkDatabase(config),
+    config.smtpUrl ? probeSmtp(config.smtpUrl, PROBE_MS) : undefined,
+    config.aiUrl ? checkAi(config.aiUrl) : undefined,
+  ]);
+  report('database', database);
+  if (config.smtpUrl) {
+    const host = smtpHost(config.smtpUrl);
+    report(`smtp ${host}`, smtp && `${host} did not answer: ${smtp}`);
+  }
+  if (config.aiUrl) report('ai endpoint', ai);
+  return problems === 0 ? 0 : 1;
+}

@@ -1,0 +1,13 @@
+/** Where a command writes: results to stdout (for pipes), everything for people to stderr. */
+export interface Output {
+  /** A line for people: progress, notes, errors. */
+  log(line: string): void;
+  /** The command's result: a string as is, anything else as JSON. */
+  print(value: unknown): void;
+}
+
+export const STANDARD_OUTPUT: Output = {
+  log: (line) => process.stderr.write(`${line}\n`),
+  print: (value) =>
+    process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`),
+};
