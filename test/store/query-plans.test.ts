@@ -4,7 +4,7 @@ import { type CompiledQuery, Kysely, SqliteDialect } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findApiKeyByHash } from '../../src/store/api-keys.js';
 import { claimDueApprovalId, findApproval, findApprovalByIdempotencyKey } from '../../src/store/approvals.js';
-import { listAudit } from '../../src/store/audit.js';
+import { findChainEnd, listAudit } from '../../src/store/audit.js';
 import type { Db } from '../../src/store/database.js';
 import { findLinkByHash, markLink } from '../../src/store/links.js';
 import { claimDueOutbox } from '../../src/store/outbox.js';
@@ -71,6 +71,12 @@ describe('query plans (SQLite)', () => {
       expect(detail).toMatch(/SEARCH \w+ USING (COVERING )?INDEX/);
       expect(detail).not.toMatch(/SCAN/);
     }
+  });
+
+  it("appending to an approval's audit chain finds its last event by index, with no sort", async () => {
+    const [end] = await plansOf((db) => findChainEnd(db, 'apr_1'));
+    expect(end).toMatch(/SEARCH audit_events USING INDEX audit_events_chain \(approval_id=\?\)/);
+    expect(end).not.toMatch(/SCAN|TEMP B-TREE/);
   });
 
   it('the dispatcher and the sweeper find due work by index', async () => {
