@@ -35,6 +35,8 @@ const SQLITE_ONLY = [
   'test/policies/file.test.ts',
   // The CLI's subject is its HTTP client and exit codes; the server behind it is the same either way.
   'test/cli.test.ts',
+  // Start-up and `check` are about the process and its settings; each case names its database.
+  'test/cli/**',
   // Restart and shutdown of one process. Recovery after a SIGKILL on PostgreSQL is covered by
   // test/scale/two-instances.test.ts, which kills an instance mid-dispatch.
   'test/delivery/crash.test.ts',

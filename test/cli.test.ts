@@ -108,10 +108,62 @@ describe('signoff create, get, ls', () => {
     const result = await run.done;
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toBe(id);
-    const got = await runCli(['get', id], env);
+    const got = await runCli(['get', id, '--json'], env);
     expect(JSON.parse(got.stdout)).toMatchObject({ id, status: 'approved', decisions: [{ via: 'cli' }] });
+    const shown = await runCli(['get', id], env);
+    expect(shown.stdout).toContain(`${id}  approved  CLI deploy`);
+    expect(shown.stdout).toContain('lead@example.com approved');
     const listed = await runCli(['ls', '--status', 'approved'], env);
-    expect(listed.stdout).toContain(id);
+    const [header, ...rows] = listed.stdout.trim().split('\n');
+    expect(header).toMatch(/^ID\s+STATUS\s+AGE\s+REQUESTER\s+TITLE$/);
+    expect(rows.find((row) => row.startsWith(id))).toMatch(/approved\s+\d+[smhd]\s+\S+\s+CLI deploy$/);
+    const json = await runCli(['ls', '--status', 'approved', '--json'], env);
+    expect(JSON.parse(json.stdout).items.map((a: { id: string }) => a.id)).toContain(id);
+  });
+
+  it('prints the created approval, and the decided one, as JSON', async () => {
+    const created = await runCli(['create', '-t', 'JSON deploy', '-a', 'lead@example.com', '--json'], env);
+    expect(created.code).toBe(0);
+    const approval = JSON.parse(created.stdout);
+    expect(approval).toMatchObject({ title: 'JSON deploy', status: 'pending' });
+    await runCli(['reject', approval.id], { ...env, SIGNOFF_TOKEN: lead });
+    const waited = await runCli(['wait', approval.id, '--json'], env);
+    expect(waited.code).toBe(1);
+    expect(JSON.parse(waited.stdout)).toMatchObject({ id: approval.id, status: 'rejected' });
+  });
+
+  it('names who is still needed and when it expires while waiting', async () => {
+    const approval = await create({ approvers: ['lead@example.com', 'pm@example.com'], required: 2 });
+    const { run } = await startWaiting(['wait', approval.id], approval.id);
+    await run.stderrMatching(/needs 2 of lead@example\.com, pm@example\.com/);
+    await runCli(['approve', approval.id], { ...env, SIGNOFF_TOKEN: lead });
+    await run.stderrMatching(
+      /needs 1 of pm@example\.com · decided: lead@example\.com approved · expires \d{4}-/,
+    );
+    await runCli(['cancel', approval.id], env);
+    expect((await run.done).code).toBe(2);
+  });
+
+  it('prints its version, and examples and exit codes in every help', async () => {
+    const version = await runCli(['--version'], {});
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    for (const command of [
+      ['create'],
+      ['wait'],
+      ['ls'],
+      ['get'],
+      ['audit', 'verify'],
+      ['check'],
+      ['serve'],
+    ]) {
+      const help = await runCli([...command, '--help'], {});
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain('Examples:');
+      expect(help.stdout).toContain('3  anything else: usage errors');
+    }
+    const usage = await runCli(['ls', '--no-such-option'], env);
+    expect(usage.code).toBe(3);
   });
 
   it('refuses a create with no approver', async () => {

@@ -37,7 +37,7 @@ it('serves with nothing configured: prints an admin key and the mailed link; GET
     const page = await fetch(link);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Deploy web v2.3.1 to production');
-    const still = await runCli(['get', id], { SIGNOFF_URL: server.url, SIGNOFF_TOKEN: adminKey });
+    const still = await runCli(['get', id, '--json'], { SIGNOFF_URL: server.url, SIGNOFF_TOKEN: adminKey });
     expect(JSON.parse(still.stdout).status).toBe('pending');
 
     const decided = await fetch(link, { method: 'POST', body: new URLSearchParams({ verdict: 'approve' }) });

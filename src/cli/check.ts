@@ -10,7 +10,12 @@ const PROBE_MS = 5000;
 
 function reason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0] ?? message;
+  // One line, whatever the message: a file's problems are listed one per line.
+  return message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(' ');
 }
 
 async function checkDatabase(config: Config): Promise<string | undefined> {

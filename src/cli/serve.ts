@@ -34,7 +34,12 @@ function describeStartFailure(error: unknown, config: Config | undefined): strin
     return `cannot listen on ${where}: no such local address (EADDRNOTAVAIL); check SIGNOFF_HOST`;
   if (code === 'EACCES') return `not allowed to listen on ${where} (EACCES); use a port above 1023`;
   const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0] ?? message;
+  // One line, whatever the message: a file's problems are listed one per line.
+  return message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(' ');
 }
 
 function databaseLine(config: Config): string {

@@ -1,0 +1,165 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, freePort, runCli } from '../helpers/process.js';
+import { PATIENCE_MS } from '../helpers/receiver.js';
+import { startSmtpServer } from '../helpers/smtp.js';
+
+let dir: string;
+let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+/** A port nothing listens on. */
+let closedPort: number;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'signoff-startup-'));
+  smtp = await startSmtpServer();
+  closedPort = await freePort();
+});
+afterAll(async () => {
+  await smtp.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let databases = 0;
+/** A fresh SQLite database (start-up is about the process, not the backend). */
+function freshDatabase(): Record<string, string> {
+  return {
+    SIGNOFF_DATABASE_URL: `sqlite:${join(dir, `db-${++databases}`, 'signoff.db')}`,
+    SIGNOFF_LOG_LEVEL: 'info',
+  };
+}
+
+/** Holds a port on 127.0.0.1 the way another program would. */
+async function holdPort(): Promise<{ port: number; server: Server }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return { port: typeof address === 'object' && address ? address.port : 0, server };
+}
+
+/** Starts `signoff serve` and resolves once stderr matches `pattern`; stop it with SIGTERM. */
+function startServe(env: Record<string, string>) {
+  const child = spawn(process.execPath, [BIN, 'serve'], {
+    env: { ...process.env, SIGNOFF_WEBHOOK_ALLOW: '127.0.0.1/32', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  const timer = setTimeout(() => child.kill('SIGKILL'), PATIENCE_MS * 4);
+  void exited.then(() => clearTimeout(timer));
+  return {
+    stdout: () => stdout,
+    stderr: () => stderr,
+    until: (pattern: RegExp) =>
+      new Promise<RegExpExecArray>((resolve, reject) => {
+        const read = () => {
+          const match = pattern.exec(stderr);
+          if (match) resolve(match);
+        };
+        child.stderr.on('data', (chunk) => {
+          stderr += chunk;
+          read();
+        });
+        void exited.then(() => reject(new Error(`serve ended without ${pattern}:\n${stderr}`)));
+      }),
+    async stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+describe('signoff serve at start-up', () => {
+  it('exits 1 with one line on a busy port and stores no admin key it never printed', async () => {
+    const busy = await holdPort();
+    const database = freshDatabase();
+    try {
+      const result = await runCli(['serve'], { ...database, SIGNOFF_PORT: String(busy.port) });
+      expect(result.code).toBe(1);
+      const errors = result.stderr.split('\n').filter((line) => line.startsWith('error'));
+      expect(errors).toEqual([
+        `error: signoff did not start: port ${busy.port} on 127.0.0.1 is already in use (EADDRINUSE): stop what holds it or set SIGNOFF_PORT`,
+      ]);
+      expect(result.stderr).not.toMatch(/sk_/);
+    } finally {
+      busy.server.close();
+    }
+    const keys = await runCli(['keys', 'list'], database);
+    expect(keys.code).toBe(0);
+    expect(keys.stdout.trim()).toBe('');
+  });
+
+  it('exits 1 with one line when the database cannot be reached', async () => {
+    const result = await runCli(['serve'], {
+      SIGNOFF_DATABASE_URL: `postgres://postgres@127.0.0.1:${closedPort}/signoff`,
+      SIGNOFF_PORT: '0',
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: signoff did not start: .*database/im);
+  });
+
+  it('writes a generated admin key to SIGNOFF_ADMIN_KEY_FILE (0600), banner and mails to stderr, JSON logs to stdout', async () => {
+    const keyFile = join(dir, 'admin-key');
+    const serve = startServe({
+      ...freshDatabase(),
+      SIGNOFF_PORT: '0',
+      SIGNOFF_ADMIN_KEY_FILE: keyFile,
+      SIGNOFF_PROT: '8081',
+    });
+    try {
+      const [, url] = await serve.until(/signoff is listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      // The bound port, not the configured 0.
+      expect(url).not.toMatch(/:0$/);
+      expect(serve.stderr()).toContain(
+        'warning: SIGNOFF_PROT is not a setting signoff knows; did you mean SIGNOFF_PORT?',
+      );
+      expect(serve.stderr()).toContain(`written to ${keyFile}`);
+      expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+      const key = readFileSync(keyFile, 'utf8').trim();
+      expect(serve.stderr()).not.toContain(key);
+
+      const created = await fetch(`${url}/v1/approvals`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'Deploy', approvers: ['lead@example.com'] }),
+      });
+      expect(created.status).toBe(201);
+      const [link] = await serve.until(/https?:\/\/\S+\/d\/\S+/);
+      expect(serve.stdout()).not.toContain(link);
+    } finally {
+      expect(await serve.stop()).toBe(0);
+    }
+    const logs = serve.stdout().trim().split('\n');
+    expect(logs.length).toBeGreaterThan(0);
+    for (const line of logs) expect(() => JSON.parse(line)).not.toThrow();
+    expect(serve.stdout()).not.toContain('signoff is listening');
+  });
+
+  it('says how to make a key when it prints none, and warns (naming the host) when SMTP does not answer', async () => {
+    const database = freshDatabase();
+    const first = startServe({ ...database, SIGNOFF_PORT: '0' });
+    await first.until(/SIGNOFF_TOKEN=sk_/);
+    await first.until(/signoff is listening/);
+    await first.stop();
+    const second = startServe({
+      ...database,
+      SIGNOFF_PORT: '0',
+      SIGNOFF_SMTP_URL: `smtp://127.0.0.1:${closedPort}`,
+    });
+    try {
+      await second.until(/signoff is listening/);
+      expect(second.stderr()).toContain('signoff keys create --permission admin');
+      expect(second.stderr()).not.toContain('SIGNOFF_TOKEN=');
+      await second.until(new RegExp(`warning: the SMTP server 127\\.0\\.0\\.1:${closedPort} did not answer`));
+    } finally {
+      expect(await second.stop()).toBe(0);
+    }
+  });
+});
