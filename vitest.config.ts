@@ -35,6 +35,8 @@ const SQLITE_ONLY = [
   'test/policies/file.test.ts',
   // The CLI's subject is its HTTP client and exit codes; the server behind it is the same either way.
   'test/cli.test.ts',
+  // The action's script talks HTTP to a signoff; the backend behind it does not matter.
+  'test/action.test.ts',
   // Start-up and `check` are about the process and its settings; each case names its database.
   'test/cli/**',
   // Restart and shutdown of one process. Recovery after a SIGKILL on PostgreSQL is covered by
