@@ -151,7 +151,13 @@ export async function main(
       await migrateCommand(out);
     });
 
-  const keys = program.command('keys').description('manage API keys (works on the database directly)');
+  const keys = program
+    .command('keys')
+    .description('manage API keys (works on the database directly)')
+    .addHelpText(
+      'after',
+      examples('signoff keys create --permission admin --name "second admin"', 'signoff keys list'),
+    );
   keys
     .command('create')
     .description('create an API key; its secret is printed once, on stdout')
@@ -194,7 +200,8 @@ export async function main(
 
   const audit = program
     .command('audit')
-    .description('verify and export the audit trail (reads the database serve uses, not the API)');
+    .description('verify and export the audit trail (reads the database serve uses, not the API)')
+    .addHelpText('after', examples('signoff audit verify', 'signoff audit export --since 24h > audit.jsonl'));
   audit
     .command('verify')
     .description(

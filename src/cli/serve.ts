@@ -60,7 +60,14 @@ async function issueAdminKey(signoff: Signoff, out: Output, keyFile: string | un
       '    signoff keys create --permission admin --name "admin 2"',
     ];
   if (keyFile) {
-    await writeFile(keyFile, `${unissued.secret}\n`, { mode: 0o600, flag: 'wx' });
+    await writeFile(keyFile, `${unissued.secret}\n`, { mode: 0o600, flag: 'wx' }).catch((error: unknown) => {
+      throw new Error(
+        (error as { code?: string }).code === 'EEXIST'
+          ? `SIGNOFF_ADMIN_KEY_FILE ${keyFile} already exists; it is never overwritten (move it away, or set SIGNOFF_ADMIN_KEY)`
+          : `cannot write SIGNOFF_ADMIN_KEY_FILE ${keyFile}: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    });
     await unissued.store();
     return [`admin key: generated and written to ${keyFile} (mode 0600); it is not shown anywhere else`];
   }

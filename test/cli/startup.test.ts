@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +40,7 @@ async function holdPort(): Promise<{ port: number; server: Server }> {
   return { port: typeof address === 'object' && address ? address.port : 0, server };
 }
 
-/** Starts `signoff serve` and resolves once stderr matches `pattern`; stop it with SIGTERM. */
+/** Starts `signoff serve`; `until` resolves once stderr matches (or has matched); stop it with SIGTERM. */
 function startServe(env: Record<string, string>) {
   const child = spawn(process.execPath, [BIN, 'serve'], {
     env: { ...process.env, SIGNOFF_WEBHOOK_ALLOW: '127.0.0.1/32', ...env },
@@ -48,26 +48,36 @@ function startServe(env: Record<string, string>) {
   });
   let stdout = '';
   let stderr = '';
+  let ended = false;
+  const watchers = new Set<() => void>();
   child.stdout.on('data', (chunk) => {
     stdout += chunk;
   });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+    for (const watch of watchers) watch();
+  });
   const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
   const timer = setTimeout(() => child.kill('SIGKILL'), PATIENCE_MS * 4);
-  void exited.then(() => clearTimeout(timer));
+  void exited.then(() => {
+    clearTimeout(timer);
+    ended = true;
+    for (const watch of watchers) watch();
+  });
   return {
     stdout: () => stdout,
     stderr: () => stderr,
     until: (pattern: RegExp) =>
       new Promise<RegExpExecArray>((resolve, reject) => {
-        const read = () => {
+        const watch = () => {
           const match = pattern.exec(stderr);
+          if (!match && !ended) return;
+          watchers.delete(watch);
           if (match) resolve(match);
+          else reject(new Error(`serve ended without ${pattern}:\n${stderr}`));
         };
-        child.stderr.on('data', (chunk) => {
-          stderr += chunk;
-          read();
-        });
-        void exited.then(() => reject(new Error(`serve ended without ${pattern}:\n${stderr}`)));
+        watchers.add(watch);
+        watch();
       }),
     async stop() {
       child.kill('SIGTERM');
@@ -94,6 +104,23 @@ describe('signoff serve at start-up', () => {
     const keys = await runCli(['keys', 'list'], database);
     expect(keys.code).toBe(0);
     expect(keys.stdout.trim()).toBe('');
+  });
+
+  it('stores no key when SIGNOFF_ADMIN_KEY_FILE cannot take it', async () => {
+    const keyFile = join(dir, 'taken-key-file');
+    writeFileSync(keyFile, 'someone else\n');
+    const database = freshDatabase();
+    const result = await runCli(['serve'], {
+      ...database,
+      SIGNOFF_PORT: '0',
+      SIGNOFF_ADMIN_KEY_FILE: keyFile,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `error: signoff did not start: SIGNOFF_ADMIN_KEY_FILE ${keyFile} already exists`,
+    );
+    expect(readFileSync(keyFile, 'utf8')).toBe('someone else\n');
+    expect((await runCli(['keys', 'list'], database)).stdout.trim()).toBe('');
   });
 
   it('exits 1 with one line when the database cannot be reached', async () => {
