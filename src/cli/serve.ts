@@ -6,6 +6,7 @@ import type { Signoff } from '../server.js';
 import { redactUrl } from '../store/database.js';
 import type { Output } from './output.js';
 import { findMisspelledSettings, loadConfigNotingSettings } from './settings.js';
+import { EXIT } from './wait.js';
 
 /** How long a start that has failed may take to let go of what it opened. */
 const GIVE_UP_MS = 1500;
@@ -87,7 +88,8 @@ async function issueAdminKey(signoff: Signoff, out: Output, keyFile: string | un
 /**
  * `signoff serve`: migrate, listen, show (then store) a generated admin key, run until
  * SIGTERM/SIGINT. JSON logs go to stdout; everything meant for people (this banner, the admin
- * key, mails printed without SMTP) to stderr. A start that fails says why in one line and exits 1.
+ * key, mails printed without SMTP) to stderr. A start that fails says why in one line and exits 3, as
+ * every command does on an error.
  */
 export async function serve(
   out: Output,
@@ -119,9 +121,9 @@ export async function serve(
   } catch (error) {
     out.log(`error: signoff did not start: ${describeStartFailure(error, config)}`);
     // Whatever is left open (a pool still connecting, a timer) must not keep a failed start alive.
-    setTimeout(() => process.exit(1), GIVE_UP_MS).unref();
+    setTimeout(() => process.exit(EXIT.error), GIVE_UP_MS).unref();
     await signoff?.close().catch(() => {});
-    return 1;
+    return EXIT.error;
   }
   if (config.smtpUrl) {
     const host = smtpHost(config.smtpUrl);

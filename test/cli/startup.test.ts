@@ -87,12 +87,12 @@ function startServe(env: Record<string, string>) {
 }
 
 describe('signoff serve at start-up', () => {
-  it('exits 1 with one line on a busy port and stores no admin key it never printed', async () => {
+  it('exits 3 with one line on a busy port and stores no admin key it never printed', async () => {
     const busy = await holdPort();
     const database = freshDatabase();
     try {
       const result = await runCli(['serve'], { ...database, SIGNOFF_PORT: String(busy.port) });
-      expect(result.code).toBe(1);
+      expect(result.code).toBe(3);
       const errors = result.stderr.split('\n').filter((line) => line.startsWith('error'));
       expect(errors).toEqual([
         `error: signoff did not start: port ${busy.port} on 127.0.0.1 is already in use (EADDRINUSE): stop what holds it or set SIGNOFF_PORT`,
@@ -115,7 +115,7 @@ describe('signoff serve at start-up', () => {
       SIGNOFF_PORT: '0',
       SIGNOFF_ADMIN_KEY_FILE: keyFile,
     });
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(3);
     expect(result.stderr).toContain(
       `error: signoff did not start: SIGNOFF_ADMIN_KEY_FILE ${keyFile} already exists`,
     );
@@ -123,12 +123,12 @@ describe('signoff serve at start-up', () => {
     expect((await runCli(['keys', 'list'], database)).stdout.trim()).toBe('');
   });
 
-  it('exits 1 with one line when the database cannot be reached', async () => {
+  it('exits 3 with one line when the database cannot be reached', async () => {
     const result = await runCli(['serve'], {
       SIGNOFF_DATABASE_URL: `postgres://postgres@127.0.0.1:${closedPort}/signoff`,
       SIGNOFF_PORT: '0',
     });
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/^error: signoff did not start: .*database/im);
   });
 
