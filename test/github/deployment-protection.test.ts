@@ -36,6 +36,11 @@ beforeAll(async () => {
     - name: web to production
       match: { repository: acme/web, environment: production }
       approvers: [lead@example.com, dev@example.com]
+    - name: short-lived
+      match: { repository: acme/hurry }
+      approvers: [lead@example.com]
+      timeout: 1s
+      notify: []
     - name: every api environment
       match: { repository: 'acme/api*' }
       approvers: [lead@example.com]
@@ -320,5 +325,46 @@ describe('delivery', () => {
     expect(answer.body.comment).toContain(`superseded by ${newer}`);
     // The newer one still waits for people.
     expect(github.answers.some((a) => a.runId === 7031)).toBe(false);
+  });
+
+  it('waits as long as a rate limit says, and never retries what GitHub refuses', async () => {
+    const limited = await deliver(event({ repository: 'acme/api', environment: 'qa', runId: 7040 }));
+    const refused = await deliver(event({ repository: 'acme/api', environment: 'dev', runId: 7041 }));
+    const limitedId = limited.json().approvalId;
+    const refusedId = refused.json().approvalId;
+    // One at a time, so each failure meets the answer it is meant for.
+    github.failNext(1, 422);
+    await h.api({ method: 'POST', url: `/v1/approvals/${refusedId}/cancel`, payload: { reason: 'two' } });
+    await eventually(async () => {
+      const audit = (await h.api({ method: 'GET', url: `/v1/approvals/${refusedId}/audit` })).json();
+      expect(audit.items.map((e: { type: string }) => e.type)).toContain('callback.dead_lettered');
+    });
+    github.failNext(1, 429, { 'retry-after': '1' });
+    await h.api({ method: 'POST', url: `/v1/approvals/${limitedId}/cancel`, payload: { reason: 'one' } });
+    await github.waitForAnswer((a) => a.runId === 7040 && a.status === 204);
+    expect(github.answers.filter((a) => a.runId === 7040).map((a) => a.status)).toEqual([429, 204]);
+    expect(github.answers.filter((a) => a.runId === 7041).map((a) => a.status)).toEqual([422]);
+  });
+
+  it('a cancelled approval rejects with its reason', async () => {
+    const res = await deliver(event({ repository: 'acme/api', environment: 'demo', runId: 7050 }));
+    const id = res.json().approvalId;
+    const cancel = await h.api({
+      method: 'POST',
+      url: `/v1/approvals/${id}/cancel`,
+      payload: { reason: 'release moved to Monday' },
+    });
+    expect(cancel.statusCode).toBe(200);
+    const answer = await github.waitForAnswer((a) => a.runId === 7050 && a.status === 204);
+    expect(answer.body).toMatchObject({ environment_name: 'demo', state: 'rejected' });
+    expect(answer.body.comment).toContain('release moved to Monday');
+  });
+
+  it('an expired approval rejects, saying so', async () => {
+    const res = await deliver(event({ repository: 'acme/hurry', runId: 7060 }));
+    const id = res.json().approvalId;
+    const answer = await github.waitForAnswer((a) => a.runId === 7060 && a.status === 204);
+    expect(answer.body.state).toBe('rejected');
+    expect(answer.body.comment).toContain(`${id} expired`);
   });
 });
