@@ -1,6 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { runIdOfCallbackUrl } from '../../src/intake/github.js';
@@ -138,5 +139,39 @@ describe('the GitHub settings', () => {
       { ...complete, SIGNOFF_GITHUB_API_URL: 'https://user:pass@ghe.example.com/api/v3' },
     ])
       expect(() => loadConfig(env)).toThrow(expect.objectContaining({ code: 'invalid_input' }));
+  });
+});
+
+describe('the examples', () => {
+  /** The YAML block that follows `label` in a markdown file. */
+  function blockAfter(markdown: string, label: string): string {
+    const at = markdown.indexOf(label);
+    const block = /```yaml\n([\s\S]*?)```/.exec(markdown.slice(at));
+    if (at < 0 || !block?.[1]) throw new Error(`no YAML block after ${label}`);
+    return block[1];
+  }
+
+  it("docs/github.md's two-gate example loads, and routes production to its policy", () => {
+    const doc = readFileSync(fileURLToPath(new URL('../../docs/github.md', import.meta.url)), 'utf8');
+    const example = doc.slice(doc.indexOf('## 5.'));
+    const catalog = loadPolicies(write('policies.yaml', blockAfter(example, '`policies.yaml`:')), {
+      aiConfigured: false,
+    });
+    const production = catalog.get('github-production');
+    expect(production?.policy.stages[0]).toMatchObject({ type: 'human' });
+    expect(production?.policy.stages[0]?.type === 'human' && production.policy.stages[0].gates).toHaveLength(
+      2,
+    );
+    const { github } = loadRouting(write('routes.yaml', blockAfter(example, '`routes.yaml`:')), catalog);
+    expect(findRoute(github.routes, { repository: 'acme/web', environment: 'production' })?.policy).toBe(
+      'github-production',
+    );
+    expect(github.people.get('octocat')).toBe('dev@example.com');
+  });
+
+  it('examples/routes.yaml routes GitHub deployments', () => {
+    const { github } = loadRouting(fileURLToPath(new URL('../../examples/routes.yaml', import.meta.url)));
+    expect(findRoute(github.routes, { repository: 'acme/web', environment: 'production' })?.required).toBe(2);
+    expect(findRoute(github.routes, { repository: 'acme/web', environment: 'preview' })).toBeUndefined();
   });
 });
