@@ -19,14 +19,12 @@ const DeploymentProtectionRuleSchema = Type.Object({
   environment: Name(255),
   event: Type.Optional(Type.String({ maxLength: 100 })),
   deployment_callback_url: Type.String({ maxLength: 2000 }),
-  deployment: Type.Optional(
-    Type.Object({
-      id: Id,
-      sha: Type.String({ pattern: '^[0-9a-f]{40}([0-9a-f]{24})?$' }),
-      ref: Name(255),
-      description: Type.Optional(Type.Union([Type.String({ maxLength: 5000 }), Type.Null()])),
-    }),
-  ),
+  deployment: Type.Object({
+    id: Id,
+    sha: Type.String({ pattern: '^[0-9a-f]{40}([0-9a-f]{24})?$' }),
+    ref: Name(255),
+    description: Type.Optional(Type.Union([Type.String({ maxLength: 5000 }), Type.Null()])),
+  }),
   pull_requests: Type.Optional(
     Type.Array(
       Type.Object({
@@ -92,26 +90,25 @@ function deploymentRequest(
 ): CreateApprovalRequest {
   const repository = event.repository.full_name;
   const { environment } = event;
-  const ref = event.deployment?.ref;
-  const sha = event.deployment?.sha;
+  const { ref, sha } = event.deployment;
   const runUrl =
     event.repository.html_url && HTTP_LINK.test(event.repository.html_url)
       ? `${event.repository.html_url}/actions/runs/${runId}`
       : undefined;
   const pulls = event.pull_requests ?? [];
   const description = [
-    `${event.sender.login} (${requester}) asks to deploy ${repository}${ref ? ` ${ref}` : ''} to ${environment}.`,
-    sha ? `Commit: ${sha}` : undefined,
+    `${event.sender.login} (${requester}) asks to deploy ${repository} ${ref} to ${environment}.`,
+    `Commit: ${sha}`,
     runUrl ? `Workflow run: ${runUrl}` : `Workflow run: ${runId}`,
     event.event ? `Triggered by: ${event.event}` : undefined,
-    event.deployment?.description ? `Deployment: ${event.deployment.description}` : undefined,
+    event.deployment.description ? `Deployment: ${event.deployment.description}` : undefined,
     ...pulls.map((p) => `Pull request #${p.number}${p.title ? `: ${p.title}` : ''}`),
   ]
     .filter((line) => line !== undefined)
     .join('\n');
   const key = `github:${repository}:${environment}`;
   return {
-    title: `Deploy ${repository}${ref ? ` ${ref}` : ''} to ${environment}`.slice(0, 200),
+    title: `Deploy ${repository} ${ref} to ${environment}`.slice(0, 200),
     description: description.slice(0, 10_000),
     link: runUrl,
     metadata: {
@@ -120,7 +117,7 @@ function deploymentRequest(
       environment,
       ref,
       sha,
-      deploymentId: event.deployment?.id,
+      deploymentId: event.deployment.id,
       runId,
       event: event.event,
       actor: event.sender.login,
@@ -137,17 +134,31 @@ function deploymentRequest(
 }
 
 /**
- * Rejects a deployment signoff makes no approval for, with the reason as the run's comment.
- * Queued once per delivery: a redelivery does not comment twice.
+ * What identifies one request for a deployment: its run, environment and deployment, all
+ * inside the signed body. The X-GitHub-Delivery header is not signed: a captured body sent
+ * again under a new delivery id must still be the same request, or it could supersede the
+ * deployment that waits now.
  */
-async function queueRefusal(services: Services, target: GitHubCallback, deliveryId: string, why: string) {
+function requestIdentity(event: DeploymentProtectionRule, runId: number): string {
+  return sha256Hex(
+    [event.repository.full_name, runId, event.environment, event.deployment.id, event.installation.id].join(
+      '\n',
+    ),
+  );
+}
+
+/**
+ * Rejects a deployment signoff makes no approval for, with the reason as the run's comment.
+ * Queued once per request: a redelivery does not comment twice.
+ */
+async function queueRefusal(services: Services, target: GitHubCallback, identity: string, why: string) {
   const { type: _, ...rest } = target;
   await runUnitOfWork(services, (unit) =>
     enqueue(
       unit,
       'github-answer',
       { approvalId: null, target: rest, refusal: `signoff refused this deployment: ${why}` },
-      { id: `msg_gh_${sha256Hex(deliveryId).slice(0, 32)}` },
+      { id: `msg_gh_${identity.slice(0, 32)}` },
     ),
   );
 }
@@ -155,9 +166,9 @@ async function queueRefusal(services: Services, target: GitHubCallback, delivery
 /**
  * Turns a verified `deployment_protection_rule` (`requested`) event into an approval: approvers
  * or policy from the first matching GitHub route, the GitHub user who triggered it as the
- * requester (through `github.people`), the run as the callback. The delivery id makes a
- * redelivery return the first approval. A newer deployment to the same repository and
- * environment supersedes the older pending one.
+ * requester (through `github.people`), the run as the callback. A redelivery, or the same
+ * signed body under another delivery id, returns the first approval. A newer deployment to
+ * the same repository and environment supersedes the older pending one.
  */
 export async function handleDeploymentProtectionRule(
   services: Services,
@@ -175,12 +186,13 @@ export async function handleDeploymentProtectionRule(
     runId,
     environment: event.environment,
   };
+  const identity = requestIdentity(event, runId);
   const log = { deliveryId, repository, environment: event.environment, runId, actor: event.sender.login };
   const route = findRoute(routing.routes, { repository, environment: event.environment });
   if (!route) {
     const why = `no route in SIGNOFF_ROUTES (github.routes) for repository ${repository}, environment ${event.environment}`;
     logger.error(log, `refused: ${why}`);
-    await queueRefusal(services, target, deliveryId, `${why}.`);
+    await queueRefusal(services, target, identity, `${why}.`);
     throw new SignoffError(
       'no_route',
       `No GitHub route for ${repository}, environment ${event.environment}.`,
@@ -190,7 +202,7 @@ export async function handleDeploymentProtectionRule(
   if (!requester) {
     const why = `GitHub user ${event.sender.login} is not in github.people of SIGNOFF_ROUTES, so nobody can tell whether an approver is approving their own deployment`;
     logger.error(log, `refused: ${why}`);
-    await queueRefusal(services, target, deliveryId, `${why}.`);
+    await queueRefusal(services, target, identity, `${why}.`);
     throw new SignoffError(
       'unknown_requester',
       `GitHub user ${event.sender.login} is not mapped to a person.`,
@@ -208,7 +220,7 @@ export async function handleDeploymentProtectionRule(
       intakeCallback: target,
       credentialId: `github-app:${appId}`,
       owner: githubOwner(appId),
-      idempotencyKey: `github-delivery:${deliveryId}`,
+      idempotencyKey: `github:${identity}`,
       keyIdentifiesRequest: true,
     });
   } catch (error) {

@@ -227,15 +227,21 @@ describe('what creates nothing', () => {
     expect(await approvalCount()).toBe(before);
   });
 
-  it('a replayed delivery id returns the first approval', async () => {
+  it('a replayed delivery, even under a new delivery id, returns the first approval', async () => {
     const delivery = newDeliveryId();
-    const body = event();
-    const first = await deliver(body, { delivery });
+    const older = event({ repository: 'acme/api', environment: 'replay', runId: 7070 });
+    const first = await deliver(older, { delivery });
+    const newer = await deliver(event({ repository: 'acme/api', environment: 'replay', runId: 7071 }));
     const count = await approvalCount();
-    const replay = await deliver(body, { delivery });
+    const replay = await deliver(older, { delivery });
     expect(replay.statusCode).toBe(200);
     expect(replay.json()).toEqual({ approvalId: first.json().approvalId, created: false });
+    // The delivery id is not signed: the same body under a fresh one is still the same request,
+    // so it cannot supersede the deployment that waits now.
+    const resent = await deliver(older, { delivery: newDeliveryId() });
+    expect(resent.json()).toEqual({ approvalId: first.json().approvalId, created: false });
     expect(await approvalCount()).toBe(count);
+    expect((await getApproval(newer.json().approvalId)).status).toBe('pending');
   });
 
   it('an unrouted repository or environment: refused, logged, and the run told why', async () => {
