@@ -11,7 +11,11 @@ import { ajv } from '../validation.js';
 import { findRoute, type GitHubRoute, type GitHubRouting } from './routing.js';
 
 const Id = Type.Integer({ minimum: 1 });
-const Name = (max: number) => Type.String({ minLength: 1, maxLength: max, pattern: '^[^\\r\\n]+$' });
+// Names that become titles, metadata and GitHub's environment_name: no control character at all.
+const Name = (max: number) => Type.String({ minLength: 1, maxLength: max, pattern: '^\\P{Cc}+$' });
+/** Control characters longer text may not hold (tab and line breaks may stay). */
+const CONTROL_IN_TEXT = /[^\P{Cc}\t\n]/gu;
+const CONTROL_IN_LINE = /\p{Cc}/gu;
 
 // Only the fields signoff reads; GitHub adds fields over time and they are all signed.
 const DeploymentProtectionRuleSchema = Type.Object({
@@ -101,8 +105,12 @@ function deploymentRequest(
     `Commit: ${sha}`,
     runUrl ? `Workflow run: ${runUrl}` : `Workflow run: ${runId}`,
     event.event ? `Triggered by: ${event.event}` : undefined,
-    event.deployment.description ? `Deployment: ${event.deployment.description}` : undefined,
-    ...pulls.map((p) => `Pull request #${p.number}${p.title ? `: ${p.title}` : ''}`),
+    event.deployment.description
+      ? `Deployment: ${event.deployment.description.replace(CONTROL_IN_TEXT, ' ')}`
+      : undefined,
+    ...pulls.map(
+      (p) => `Pull request #${p.number}${p.title ? `: ${p.title.replace(CONTROL_IN_LINE, ' ')}` : ''}`,
+    ),
   ]
     .filter((line) => line !== undefined)
     .join('\n');

@@ -269,6 +269,23 @@ describe('what creates nothing', () => {
     expect(answer.body.comment).toContain('stranger');
   });
 
+  it('names with control characters; other text has them replaced', async () => {
+    const before = await approvalCount();
+    const refused = await deliver(event({ ref: 'main\u001b[2J' }));
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.code).toBe('invalid_input');
+    expect(await approvalCount()).toBe(before);
+    const body = event({ repository: 'acme/api', environment: 'text', runId: 7080 });
+    const [pull] = body.pull_requests;
+    const res = await deliver({
+      ...body,
+      pull_requests: [{ ...pull, title: 'Faster\u0000 builds\u001b[31m' }],
+    });
+    expect(res.statusCode).toBe(200);
+    const { description } = await getApproval(res.json().approvalId);
+    expect(description).toContain('Pull request #42: Faster  builds [31m');
+  });
+
   it('a callback URL on another host or for another repository', async () => {
     const before = await approvalCount();
     for (const callbackUrl of [
