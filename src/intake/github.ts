@@ -21,7 +21,7 @@ const CONTROL_IN_LINE = /\p{Cc}/gu;
 const DeploymentProtectionRuleSchema = Type.Object({
   action: Type.String({ maxLength: 50 }),
   environment: Name(255),
-  event: Type.Optional(Type.String({ maxLength: 100 })),
+  event: Type.Optional(Name(100)),
   deployment_callback_url: Type.String({ maxLength: 2000 }),
   deployment: Type.Object({
     id: Id,
@@ -83,7 +83,7 @@ function githubOwner(appId: string): string {
   return `credential github-app:${appId}`;
 }
 
-const HTTP_LINK = /^https:\/\/\S+$/;
+const HTTP_LINK = /^https:\/\/[^\s\p{Cc}]{1,1900}$/u;
 
 /** One deployment's approval request: title, description and metadata from the event. */
 function deploymentRequest(
