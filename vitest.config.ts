@@ -26,6 +26,7 @@ const SQLITE_ONLY = [
   'test/errors-doc.test.ts',
   'test/examples.test.ts',
   'test/intake/routing.test.ts',
+  'test/github/routing.test.ts',
   'test/intake/sns-hosts.test.ts',
   'test/outbox/**',
   'test/egress/**',

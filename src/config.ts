@@ -72,6 +72,13 @@ export interface Config {
   readonly aiTimeoutMs: number;
   /** How identities are compared beyond case, Unicode and IDN: plus-addressing per domain. */
   readonly identity: IdentityRules;
+  /** The GitHub App's webhook secret; unset, /integrations/github/webhook refuses everything. */
+  readonly githubWebhookSecret: string | undefined;
+  readonly githubAppId: string | undefined;
+  /** PEM file of the GitHub App's private key. */
+  readonly githubAppPrivateKeyFile: string | undefined;
+  /** GitHub's REST API (GitHub Enterprise Server: https://HOST/api/v3); answers go only under it. */
+  readonly githubApiUrl: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -179,6 +186,26 @@ function allowList(env: Env, name: string): AllowList | undefined {
   return parsed.list;
 }
 
+/** The GitHub App settings go together: a webhook secret is useless without a way to answer. */
+function checkGitHub(config: Config): void {
+  const given = [config.githubWebhookSecret, config.githubAppId, config.githubAppPrivateKeyFile];
+  if (given.every((v) => v === undefined)) return;
+  if (given.some((v) => v === undefined))
+    throw new SignoffError(
+      'invalid_input',
+      'SIGNOFF_GITHUB_WEBHOOK_SECRET, SIGNOFF_GITHUB_APP_ID and SIGNOFF_GITHUB_APP_PRIVATE_KEY_FILE go together: set all three or none.',
+    );
+  if (!/^\d{1,20}$/.test(config.githubAppId ?? ''))
+    throw new SignoffError('invalid_input', "SIGNOFF_GITHUB_APP_ID must be the App's numeric id.");
+  if ((config.githubWebhookSecret ?? '').length < 16)
+    throw new SignoffError('invalid_input', 'SIGNOFF_GITHUB_WEBHOOK_SECRET must be at least 16 characters.');
+  if (/^[a-z]+:\/\/[^/]*@/i.test(config.githubApiUrl) || /[?#]/.test(config.githubApiUrl))
+    throw new SignoffError(
+      'invalid_input',
+      'SIGNOFF_GITHUB_API_URL must be a plain base URL, without credentials.',
+    );
+}
+
 /** The database connection settings of a config. */
 export function databaseOptions(config: Config, onPoolError?: (error: Error) => void) {
   return {
@@ -259,6 +286,12 @@ export function loadConfig(env: Env = process.env): Config {
     aiModel: env.SIGNOFF_AI_MODEL || undefined,
     aiTimeoutMs: duration(env, 'SIGNOFF_AI_TIMEOUT', '60s'),
     identity: { plusAddressDomains: plusAddressDomains(env) },
+    githubWebhookSecret: env.SIGNOFF_GITHUB_WEBHOOK_SECRET || undefined,
+    githubAppId: env.SIGNOFF_GITHUB_APP_ID || undefined,
+    githubAppPrivateKeyFile: env.SIGNOFF_GITHUB_APP_PRIVATE_KEY_FILE || undefined,
+    githubApiUrl: (
+      url(env, 'SIGNOFF_GITHUB_API_URL', ['https:', 'http:']) ?? 'https://api.github.com'
+    ).replace(/\/+$/, ''),
   };
   if (config.oidcClockSkewSeconds > 60)
     throw new SignoffError('invalid_input', 'SIGNOFF_OIDC_CLOCK_SKEW must be at most 60s.');
@@ -273,6 +306,7 @@ export function loadConfig(env: Env = process.env): Config {
       'invalid_input',
       'SIGNOFF_AI_URL is set: name the model too, in SIGNOFF_AI_MODEL.',
     );
+  checkGitHub(config);
   if (config.defaultTimeoutMs > config.maxTimeoutMs)
     throw new SignoffError('invalid_input', 'SIGNOFF_DEFAULT_TIMEOUT must not exceed SIGNOFF_MAX_TIMEOUT.');
   return config;

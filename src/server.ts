@@ -7,6 +7,7 @@ import { createApiKeyAuthenticator, ensureAdminKey, type UnissuedAdminKey } from
 import { createJwtAuthenticator } from './auth/jwt.js';
 import { checkPinnedPolicies, loadPermissions, type PermissionDocument } from './auth/permission-document.js';
 import type { Authenticator } from './auth/principal.js';
+import { createGitHubAnswerHandler } from './callbacks/github.js';
 import { createWorkflowHandlers } from './callbacks/resume.js';
 import { createWebhookResumer } from './callbacks/webhook.js';
 import { createLocalChanges } from './changes.js';
@@ -17,7 +18,7 @@ import { createEgress } from './egress/egress.js';
 import { type ResolveHost, resolveWithSystem } from './egress/pinned-request.js';
 import { buildApp } from './http/app.js';
 import { newId } from './ids.js';
-import { loadRoutes } from './intake/routing.js';
+import { loadRouting } from './intake/routing.js';
 import { createLogger } from './logger.js';
 import { createDispatcher, type Dispatcher } from './outbox/dispatcher.js';
 import type { OutboxHandlers } from './outbox/handler.js';
@@ -112,7 +113,7 @@ export function loadDeclarations(config: Config) {
     aiConfigured: Boolean(config.aiUrl),
     identity: config.identity,
   });
-  const routes = loadRoutes(config.routesPath, policies);
+  const routing = loadRouting(config.routesPath, policies);
   const permissions = loadPermissions({
     path: config.permissionsPath,
     issuer: config.oidcIssuer,
@@ -164,11 +165,12 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     ...createWorkflowHandlers(services),
     review: createReviewHandler(services, createConfiguredReviewer(config)),
     timer: createTimerHandler(services),
+    'github-answer': createGitHubAnswerHandler(services),
   };
   dispatcher = createDispatcher(services, handlers);
   const unissuedAdminKey = await ensureAdminKey(db, newId, services.now(), config.adminKey);
   const authenticators = createAuthenticators(config, services, permissions);
-  const app = await buildApp(services, authenticators, { routes });
+  const app = await buildApp(services, authenticators, routing);
   const workers = options.workers ?? true;
   const sweeper = workers ? startSweeper(services) : undefined;
   if (workers) dispatcher.start();

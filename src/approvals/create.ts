@@ -5,7 +5,7 @@ import { isCloudFormationUrl } from '../core/callback-targets.js';
 import { parseDuration } from '../core/duration.js';
 import { SignoffError } from '../core/errors.js';
 import { normalizeIdentity } from '../core/identity.js';
-import type { Approval, Policy } from '../core/model.js';
+import type { Approval, Callback, Policy } from '../core/model.js';
 import { advance } from '../core/stages.js';
 import { compileStages } from '../policies/compile.js';
 import type { StageSpec } from '../policies/spec.js';
@@ -46,6 +46,11 @@ export interface CreateContext {
    * a WaitConditionHandle), not chosen by the caller: it does not count as loosening.
    */
   readonly workflowCallbackTrusted?: boolean | undefined;
+  /**
+   * A callback an intake built from a verified message (a GitHub deployment protection rule),
+   * which no request body can name: used instead of the body's, which must then be empty.
+   */
+  readonly intakeCallback?: Callback | undefined;
   /** The named policies this caller is pinned to; undefined when it may use any gate. */
   readonly allowedPolicies?: readonly string[] | undefined;
   /** Scope of idempotency keys: one caller's key never collides with another's. */
@@ -178,6 +183,8 @@ export async function createApproval(
   )
     throw new SignoffError('forbidden', 'This credential may only request approvals as itself.');
   checkGate(request, context);
+  if (context.intakeCallback && request.callback)
+    throw new SignoffError('invalid_input', 'This request has its callback from the intake; give none.');
   if (
     request.callback?.type === 'cloudformation' &&
     !isCloudFormationUrl(services.config.cfnUrlHost, request.callback.url)
@@ -198,7 +205,7 @@ export async function createApproval(
       requester: requester === null ? null : normalizeIdentity(requester, identity),
       requesterToken: context.token,
       policy,
-      callback: request.callback,
+      callback: context.intakeCallback ?? request.callback,
       notify: request.notify,
       timeoutMs: timeoutMs(services, request.timeout, policyTimeoutMs),
       supersedeKey: request.key,

@@ -50,10 +50,17 @@ export async function queueWebhookEvent(
 
 /**
  * Queues the resumption of the waiting workflow for callbacks other than webhooks
- * (CodePipeline, Step Functions, CloudFormation); webhooks get `approval.decided` instead.
+ * (CodePipeline, Step Functions, CloudFormation, a GitHub deployment); webhooks get
+ * `approval.decided` instead.
  */
 export async function queueResume(unit: UnitOfWork, approval: Approval): Promise<void> {
-  if (!approval.callback || approval.callback.type === 'webhook') return;
+  const callback = approval.callback;
+  if (!callback || callback.type === 'webhook') return;
+  if (callback.type === 'github') {
+    const { type: _, ...target } = callback;
+    await enqueue(unit, 'github-answer', { approvalId: approval.id, target, data: approvalView(approval) });
+    return;
+  }
   await enqueue(unit, 'resume', { approvalId: approval.id, data: approvalView(approval) });
 }
 

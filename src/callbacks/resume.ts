@@ -42,7 +42,7 @@ export function createWorkflowHandlers(services: Services): {
     events: CALLBACK_EVENTS,
     async deliver({ payload: { approvalId, data } }) {
       const callback = (await findApproval(services.db, approvalId))?.callback;
-      if (!callback || callback.type === 'webhook')
+      if (!callback || callback.type === 'webhook' || callback.type === 'github')
         throw new PermanentDeliveryError('The approval has no workflow to resume.');
       const outcome = outcomeOf(data);
       let report: Record<string, unknown>;

@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'duplicate_decision',
   'idempotency_conflict',
   'no_route',
+  'unknown_requester',
   'link_expired',
   'link_used',
   'rate_limited',

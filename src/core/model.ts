@@ -155,11 +155,26 @@ export interface CloudFormationCallback {
   readonly url: string;
 }
 
+/**
+ * Answers a GitHub deployment protection rule for one workflow run and environment. Only the
+ * GitHub intake attaches it, from a signed webhook; the answer goes to GitHub's API base, to
+ * the run the webhook named, never to a URL from the payload.
+ */
+export interface GitHubCallback {
+  readonly type: 'github';
+  readonly installationId: number;
+  /** owner/name */
+  readonly repository: string;
+  readonly runId: number;
+  readonly environment: string;
+}
+
 export type Callback =
   | WebhookCallback
   | CodePipelineCallback
   | StepFunctionsCallback
-  | CloudFormationCallback;
+  | CloudFormationCallback
+  | GitHubCallback;
 
 export interface Approval {
   readonly id: string;

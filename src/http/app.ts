@@ -2,11 +2,12 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Authenticator } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import { SignoffError } from '../core/errors.js';
-import type { Route } from '../intake/routing.js';
+import type { Routing } from '../intake/routing.js';
 import type { Services } from '../services.js';
 import { createErrorHandler } from './errors.js';
 import { registerApprovalRoutes } from './routes/approvals.js';
 import { registerDecisionPageRoutes } from './routes/decision-pages.js';
+import { registerGitHubRoutes } from './routes/github.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOutboxRoutes } from './routes/outbox.js';
 import { registerPolicyRoutes } from './routes/policies.js';
@@ -31,7 +32,7 @@ function fastifyTrustProxy(setting: Config['trustProxy']) {
 export async function buildApp(
   services: Services,
   authenticators: readonly Authenticator[],
-  intake: { routes: readonly Route[] } = { routes: [] },
+  intake: Routing = { routes: [], github: { routes: [], people: new Map() } },
 ): Promise<FastifyInstance> {
   const handleError = createErrorHandler();
   const app = Fastify({
@@ -81,5 +82,6 @@ export async function buildApp(
   registerPolicyRoutes(app, services, authenticators);
   await app.register(async (pages) => registerDecisionPageRoutes(pages, services), { prefix: '/d' });
   await app.register(async (sns) => registerSnsRoutes(sns, services, intake.routes));
+  await app.register(async (github) => registerGitHubRoutes(github, services, intake.github));
   return app;
 }

@@ -22,6 +22,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   duplicate_decision: 409,
   idempotency_conflict: 409,
   no_route: 422,
+  unknown_requester: 422,
   link_expired: 410,
   link_used: 410,
   rate_limited: 429,

@@ -1,14 +1,29 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { type DocumentIssue, parseConfigDocument, readConfigFile } from '../config-file.js';
-import { APPROVER_PATTERN } from '../core/identity.js';
+import { APPROVER_PATTERN, EMAIL_PATTERN } from '../core/identity.js';
 import type { PolicyCatalog } from '../policies/catalog.js';
 import { compileStages } from '../policies/compile.js';
 
 const Pattern = Type.String({ minLength: 1, maxLength: 300 });
 
+/** What a route says whatever it matches: who approves (approvers or a named policy), how long, how told. */
+const RouteFields = {
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  approvers: Type.Optional(
+    Type.Array(Type.String({ minLength: 3, maxLength: 254, pattern: APPROVER_PATTERN }), {
+      minItems: 1,
+      maxItems: 50,
+    }),
+  ),
+  policy: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'a named policy' })),
+  required: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
+  timeout: Type.Optional(Type.String({ pattern: '^\\d+(\\.\\d+)?[smhd]?$' })),
+  notify: Type.Optional(Type.Array(Type.Literal('email'), { maxItems: 1 })),
+};
+
 const RouteSchema = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    ...RouteFields,
     match: Type.Optional(
       Type.Object(
         {
@@ -20,23 +35,58 @@ const RouteSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    approvers: Type.Optional(
-      Type.Array(Type.String({ minLength: 3, maxLength: 254, pattern: APPROVER_PATTERN }), {
-        minItems: 1,
-        maxItems: 50,
-      }),
-    ),
-    policy: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'a named policy' })),
-    required: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
-    timeout: Type.Optional(Type.String({ pattern: '^\\d+(\\.\\d+)?[smhd]?$' })),
-    notify: Type.Optional(Type.Array(Type.Literal('email'), { maxItems: 1 })),
   },
   { additionalProperties: false },
 );
 
-const RoutesSchema = Type.Object({ routes: Type.Array(RouteSchema) }, { additionalProperties: false });
+/** A route for GitHub deployments: the same route, matched on repository (owner/name) and environment. */
+const GitHubRouteSchema = Type.Object(
+  {
+    ...RouteFields,
+    match: Type.Optional(
+      Type.Object(
+        { repository: Type.Optional(Pattern), environment: Type.Optional(Pattern) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const GitHubSectionSchema = Type.Object(
+  {
+    routes: Type.Array(GitHubRouteSchema),
+    /** GitHub login → the person (mail address) it is, for requesters and the self-approval rule. */
+    people: Type.Optional(
+      Type.Record(
+        Type.String({ pattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\\[bot\\])?$' }),
+        Type.String({ minLength: 3, maxLength: 254, pattern: EMAIL_PATTERN }),
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const RoutesSchema = Type.Object(
+  { routes: Type.Optional(Type.Array(RouteSchema)), github: Type.Optional(GitHubSectionSchema) },
+  { additionalProperties: false },
+);
 
 export type Route = Static<typeof RouteSchema>;
+export type GitHubRoute = Static<typeof GitHubRouteSchema>;
+
+/** Routes for GitHub deployments and the GitHub logins known as people. */
+export interface GitHubRouting {
+  readonly routes: readonly GitHubRoute[];
+  /** Keys are lowercase logins (GitHub logins are case-insensitive). */
+  readonly people: ReadonlyMap<string, string>;
+}
+
+/** Everything the routing file says. */
+export interface Routing {
+  readonly routes: readonly Route[];
+  readonly github: GitHubRouting;
+}
 
 /** What an AWS message is about, for matching routes. */
 export interface RouteSubject {
@@ -44,6 +94,12 @@ export interface RouteSubject {
   readonly pipeline?: string | undefined;
   readonly stage?: string | undefined;
   readonly action?: string | undefined;
+}
+
+/** What a GitHub deployment is about, for matching GitHub routes. */
+export interface GitHubRouteSubject {
+  readonly repository: string;
+  readonly environment: string;
 }
 
 /** `*` matches any run of characters; everything else is literal. */
@@ -59,10 +115,13 @@ function globMatches(pattern: string, value: string | undefined): boolean {
 }
 
 /** The first route whose every match key fits the subject. */
-export function findRoute(routes: readonly Route[], subject: RouteSubject): Route | undefined {
+export function findRoute<R extends { match?: object | undefined }, S extends object>(
+  routes: readonly R[],
+  subject: S,
+): R | undefined {
   return routes.find((route) =>
     Object.entries(route.match ?? {}).every(([key, pattern]) =>
-      globMatches(pattern as string, subject[key as keyof RouteSubject]),
+      globMatches(pattern as string, (subject as Record<string, string | undefined>)[key]),
     ),
   );
 }
@@ -72,20 +131,24 @@ export function findRoute(routes: readonly Route[], subject: RouteSubject): Rout
  * approvers make a gate that can pass: checked as fully as a policy, so a mistake stops the
  * start instead of refusing every matching notification later.
  */
-function checkRoutes(routes: readonly Route[], policies: PolicyCatalog): DocumentIssue[] {
+function checkRoutes(
+  routes: readonly (Route | GitHubRoute)[],
+  policies: PolicyCatalog,
+  at: readonly string[] = ['routes'],
+): DocumentIssue[] {
   return routes.flatMap((route, index): DocumentIssue[] => {
     if ((route.approvers === undefined) === (route.policy === undefined))
-      return [{ path: ['routes', index], message: 'give either approvers or policy' }];
+      return [{ path: [...at, index], message: 'give either approvers or policy' }];
     if (route.policy !== undefined && !policies.has(route.policy))
       return [
         {
-          path: ['routes', index, 'policy'],
+          path: [...at, index, 'policy'],
           message: `there is no policy named "${route.policy}" in SIGNOFF_POLICIES`,
         },
       ];
     if (route.policy !== undefined && route.required !== undefined)
       return [
-        { path: ['routes', index, 'required'], message: 'required goes with approvers, not with a policy' },
+        { path: [...at, index, 'required'], message: 'required goes with approvers, not with a policy' },
       ];
     if (route.approvers === undefined) return [];
     const gate = { approvers: route.approvers, required: route.required ?? 1 };
@@ -94,20 +157,37 @@ function checkRoutes(routes: readonly Route[], policies: PolicyCatalog): Documen
     });
     // The one gate's problems are the route's own `required` or `approvers`.
     return issues.map((issue) => ({
-      path: ['routes', index, issue.path.at(-1) === 'required' ? 'required' : 'approvers'],
+      path: [...at, index, issue.path.at(-1) === 'required' ? 'required' : 'approvers'],
       message: issue.message,
     }));
   });
 }
 
 /** Reads the routing file named by SIGNOFF_ROUTES; mistakes name their path and line. */
-export function loadRoutes(path: string | undefined, policies: PolicyCatalog = new Map()): Route[] {
-  if (!path) return [];
-  return parseConfigDocument(
+export function loadRouting(path: string | undefined, policies: PolicyCatalog = new Map()): Routing {
+  if (!path) return { routes: [], github: { routes: [], people: new Map() } };
+  const document = parseConfigDocument(
     readConfigFile(path, 'SIGNOFF_ROUTES'),
     path,
     RoutesSchema,
     'routing file',
-    (document) => checkRoutes(document.routes, policies),
-  ).routes;
+    (document) => [
+      ...checkRoutes(document.routes ?? [], policies),
+      ...checkRoutes(document.github?.routes ?? [], policies, ['github', 'routes']),
+    ],
+  );
+  return {
+    routes: document.routes ?? [],
+    github: {
+      routes: document.github?.routes ?? [],
+      people: new Map(
+        Object.entries(document.github?.people ?? {}).map(([login, email]) => [login.toLowerCase(), email]),
+      ),
+    },
+  };
+}
+
+/** The AWS routes of the routing file named by SIGNOFF_ROUTES. */
+export function loadRoutes(path: string | undefined, policies: PolicyCatalog = new Map()): Route[] {
+  return [...loadRouting(path, policies).routes];
 }

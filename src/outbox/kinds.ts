@@ -1,3 +1,4 @@
+import type { GitHubCallback } from '../core/model.js';
 import type { ApprovalView } from '../core/view.js';
 
 /** Events a webhook callback receives. */
@@ -39,6 +40,19 @@ export interface ReviewPayload {
   readonly stage: string;
 }
 
+/**
+ * GitHub's answer to one deployment protection rule: the ended approval's outcome, or a
+ * refusal signoff gives without making an approval (no route, an unknown requester).
+ */
+export interface GitHubAnswerPayload {
+  readonly approvalId: string | null;
+  readonly target: Omit<GitHubCallback, 'type'>;
+  /** The approval's snapshot when it ended. */
+  readonly data?: ApprovalView | undefined;
+  /** Why the deployment is rejected without an approval. */
+  readonly refusal?: string | undefined;
+}
+
 export type TimerAction = 'remind' | 'escalate' | 'timeout';
 
 /** One timer of a waiting human stage. */
@@ -63,6 +77,7 @@ export interface OutboxPayloads {
   heartbeat: HeartbeatPayload;
   review: ReviewPayload;
   timer: TimerPayload;
+  'github-answer': GitHubAnswerPayload;
 }
 
 export type OutboxKind = keyof OutboxPayloads;
@@ -74,6 +89,7 @@ const KINDS: Record<OutboxKind, true> = {
   heartbeat: true,
   review: true,
   timer: true,
+  'github-answer': true,
 };
 
 /** Whether a stored kind is one this signoff knows. */

@@ -24,7 +24,8 @@ const PROTECTED: { method: 'GET' | 'POST'; url: string; permission: Permission; 
   { method: 'GET', url: '/v1/policies', permission: 'approvals:read' },
   { method: 'GET', url: '/v1/policies/:name/agreement', permission: 'approvals:read' },
 ];
-// Public: health, the decision links (the token is the credential), SNS (every message's signature is).
+// Public: health, the decision links (the token is the credential), SNS and GitHub (every
+// message's signature is).
 const PUBLIC = [
   'GET /healthz',
   'GET /readyz',
@@ -32,6 +33,7 @@ const PUBLIC = [
   'POST /d/:token',
   'POST /d/:token/renew',
   'POST /integrations/aws/sns',
+  'POST /integrations/github/webhook',
 ];
 
 let h: Harness;

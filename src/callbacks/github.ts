@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { App } from '@octokit/app';
+import { Octokit } from '@octokit/core';
+import { CALLBACK_EVENTS } from '../core/audit.js';
+import { SignoffError } from '../core/errors.js';
+import { PermanentDeliveryError, parseRetryAfter, RetryAfterError } from '../outbox/errors.js';
+import type { OutboxHandler } from '../outbox/handler.js';
+import type { GitHubAnswerPayload } from '../outbox/kinds.js';
+import type { Services } from '../services.js';
+import { outcomeOf, truncate } from './outcome.js';
+
+/** GitHub shows the comment on the run; longer ones are refused. */
+const MAX_COMMENT = 1024;
+/** When GitHub says "rate limited" without saying until when. */
+const RATE_LIMITED_RETRY_MS = 60_000;
+
+/** The state and comment GitHub is told: approved only when the approval was. */
+export function githubAnswer(payload: GitHubAnswerPayload): {
+  state: 'approved' | 'rejected';
+  comment: string;
+} {
+  if (!payload.data)
+    return { state: 'rejected', comment: truncate(payload.refusal ?? 'refused by signoff', MAX_COMMENT) };
+  const outcome = outcomeOf(payload.data);
+  return {
+    state: outcome.approved ? 'approved' : 'rejected',
+    comment: truncate(outcome.summary, MAX_COMMENT),
+  };
+}
+
+/** A failed GitHub call as the outbox needs it: retry later, retry after N, or never. */
+function classifyGitHubError(error: unknown, what: string, now: Date): Error {
+  const failure = error as {
+    name?: string;
+    status?: number;
+    response?: { headers?: Record<string, string | undefined> };
+  };
+  const name = failure?.name ?? '';
+  if (name === 'TimeoutError' || name === 'AbortError')
+    return new SignoffError('upstream_timeout', `${what}: GitHub did not answer in time.`, { cause: error });
+  const status = typeof failure?.status === 'number' ? failure.status : 0;
+  const headers = failure?.response?.headers ?? {};
+  const limited = status === 429 || (status === 403 && headers['x-ratelimit-remaining'] === '0');
+  if (limited || (status === 403 && headers['retry-after'])) {
+    const reset = Number(headers['x-ratelimit-reset']);
+    const untilReset = Number.isFinite(reset) && reset > 0 ? reset * 1000 - now.getTime() : undefined;
+    const waitMs = parseRetryAfter(headers['retry-after'], now) ?? untilReset ?? RATE_LIMITED_RETRY_MS;
+    return new RetryAfterError(`${what}: GitHub is rate limiting (${status}).`, waitMs, { cause: error });
+  }
+  if (status >= 400 && status < 500)
+    return new PermanentDeliveryError(`${what}: GitHub answered ${status}.`, { cause: error });
+  // 5xx, and network failures (which Octokit reports as 500 or without a status).
+  return new SignoffError('upstream_failed', `${what}: GitHub answered ${status || 'nothing'}.`, {
+    cause: error,
+  });
+}
+
+/**
+ * The GitHub App: its JWT buys an installation token (cached until near its expiry), which
+ * answers deployment protection rules. Every request goes to SIGNOFF_GITHUB_API_URL.
+ */
+function createGitHubApp(services: Services): App | undefined {
+  const { githubAppId, githubAppPrivateKeyFile, githubApiUrl, httpTimeoutMs } = services.config;
+  if (!githubAppId || !githubAppPrivateKeyFile) return undefined;
+  const privateKey = readFileSync(githubAppPrivateKeyFile, 'utf8');
+  const BoundedOctokit = Octokit.defaults({
+    baseUrl: githubApiUrl,
+    userAgent: 'signoff',
+    request: {
+      fetch: (url: string | URL, init?: RequestInit) =>
+        fetch(url, { ...init, signal: AbortSignal.timeout(httpTimeoutMs), redirect: 'error' }),
+    },
+  });
+  return new App({
+    appId: githubAppId,
+    privateKey,
+    Octokit: BoundedOctokit,
+    log: {
+      debug: () => {},
+      info: () => {},
+      warn: (message: string) => services.logger.warn({ component: 'github' }, message),
+      error: (message: string) => services.logger.error({ component: 'github' }, message),
+    },
+  });
+}
+
+/**
+ * Answers a GitHub deployment protection rule: POST approved or rejected, with a comment
+ * naming who decided and why, to the run's `deployment_protection_rule` endpoint under the
+ * configured API base, with the installation's token.
+ */
+export function createGitHubAnswerHandler(services: Services): OutboxHandler<'github-answer'> {
+  const app = createGitHubApp(services);
+  return {
+    events: CALLBACK_EVENTS,
+    async deliver({ payload }) {
+      if (!app)
+        throw new PermanentDeliveryError(
+          'The GitHub App is not configured (SIGNOFF_GITHUB_APP_ID, SIGNOFF_GITHUB_APP_PRIVATE_KEY_FILE).',
+        );
+      const { target } = payload;
+      const [owner, repo] = target.repository.split('/');
+      const { state, comment } = githubAnswer(payload);
+      const what = `Deployment protection answer for ${target.repository} run ${target.runId}`;
+      try {
+        const octokit = await app.getInstallationOctokit(target.installationId);
+        await octokit.request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule', {
+          owner: owner ?? '',
+          repo: repo ?? '',
+          run_id: target.runId,
+          environment_name: target.environment,
+          state,
+          comment,
+        });
+      } catch (error) {
+        throw classifyGitHubError(error, what, services.now());
+      }
+      return {
+        target: 'github',
+        repository: target.repository,
+        environment: target.environment,
+        runId: target.runId,
+        state,
+      };
+    },
+  };
+}
