@@ -72,6 +72,12 @@ export interface Config {
   readonly aiTimeoutMs: number;
   /** How identities are compared beyond case, Unicode and IDN: plus-addressing per domain. */
   readonly identity: IdentityRules;
+  /** Slack's bot token (xoxb-…): Slack is a channel only when it and the signing secret are set. */
+  readonly slackBotToken: string | undefined;
+  /** Verifies interaction requests (Slack's v0 signature). */
+  readonly slackSigningSecret: string | undefined;
+  /** Base URL of Slack's Web API (GovSlack, a proxy, or a stand-in in tests). */
+  readonly slackApiUrl: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -259,6 +265,9 @@ export function loadConfig(env: Env = process.env): Config {
     aiModel: env.SIGNOFF_AI_MODEL || undefined,
     aiTimeoutMs: duration(env, 'SIGNOFF_AI_TIMEOUT', '60s'),
     identity: { plusAddressDomains: plusAddressDomains(env) },
+    slackBotToken: env.SIGNOFF_SLACK_BOT_TOKEN || undefined,
+    slackSigningSecret: env.SIGNOFF_SLACK_SIGNING_SECRET || undefined,
+    slackApiUrl: `${(url(env, 'SIGNOFF_SLACK_API_URL', ['https:', 'http:']) ?? 'https://slack.com/api').replace(/\/+$/, '')}/`,
   };
   if (config.oidcClockSkewSeconds > 60)
     throw new SignoffError('invalid_input', 'SIGNOFF_OIDC_CLOCK_SKEW must be at most 60s.');
@@ -272,6 +281,11 @@ export function loadConfig(env: Env = process.env): Config {
     throw new SignoffError(
       'invalid_input',
       'SIGNOFF_AI_URL is set: name the model too, in SIGNOFF_AI_MODEL.',
+    );
+  if (Boolean(config.slackBotToken) !== Boolean(config.slackSigningSecret))
+    throw new SignoffError(
+      'invalid_input',
+      'Slack needs both SIGNOFF_SLACK_BOT_TOKEN and SIGNOFF_SLACK_SIGNING_SECRET (or neither).',
     );
   if (config.defaultTimeoutMs > config.maxTimeoutMs)
     throw new SignoffError('invalid_input', 'SIGNOFF_DEFAULT_TIMEOUT must not exceed SIGNOFF_MAX_TIMEOUT.');

@@ -12,7 +12,10 @@ import { createWebhookResumer } from './callbacks/webhook.js';
 import { createLocalChanges } from './changes.js';
 import { createEmailNotifier } from './channels/email-notifier.js';
 import { createConsoleMailer, createSmtpMailer, type Mailer } from './channels/mailer.js';
+import { createSlackApi, type SlackApi } from './channels/slack-api.js';
+import { createSlackPostHandler, createSlackSyncHandler } from './channels/slack-notifier.js';
 import { type Config, databaseOptions } from './config.js';
+import { NOTIFICATION_EVENTS } from './core/audit.js';
 import { createEgress } from './egress/egress.js';
 import { type ResolveHost, resolveWithSystem } from './egress/pinned-request.js';
 import { buildApp } from './http/app.js';
@@ -20,7 +23,8 @@ import { newId } from './ids.js';
 import { loadRoutes } from './intake/routing.js';
 import { createLogger } from './logger.js';
 import { createDispatcher, type Dispatcher } from './outbox/dispatcher.js';
-import type { OutboxHandlers } from './outbox/handler.js';
+import { PermanentDeliveryError } from './outbox/errors.js';
+import type { OutboxHandler, OutboxHandlers } from './outbox/handler.js';
 import { loadPolicies } from './policies/catalog.js';
 import { type AiReviewer, createAiReviewer } from './reviewers/ai.js';
 import type { Services } from './services.js';
@@ -79,6 +83,26 @@ function createConfiguredReviewer(config: Config): AiReviewer | undefined {
   });
 }
 
+function createConfiguredSlack(config: Config, logger: Logger): SlackApi | undefined {
+  if (!config.slackBotToken) return undefined;
+  return createSlackApi({
+    token: config.slackBotToken,
+    apiUrl: config.slackApiUrl,
+    timeoutMs: config.httpTimeoutMs,
+    logger,
+  });
+}
+
+/** Slack messages queued before Slack was switched off are given up, not retried forever. */
+function withoutSlack<K extends 'slack-post' | 'slack-sync'>(): OutboxHandler<K> {
+  return {
+    events: NOTIFICATION_EVENTS,
+    async deliver() {
+      throw new PermanentDeliveryError('Slack is not configured (SIGNOFF_SLACK_BOT_TOKEN).');
+    },
+  };
+}
+
 /** API keys always; JWTs when an issuer is configured. */
 function createAuthenticators(
   config: Config,
@@ -111,6 +135,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
   const policies = loadPolicies(config.policiesPath, {
     aiConfigured: Boolean(config.aiUrl),
     identity: config.identity,
+    slackConfigured: Boolean(config.slackBotToken),
   });
   const routes = loadRoutes(config.routesPath, policies);
   const permissions = loadPermissions({
@@ -138,6 +163,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     newId,
     changes,
     mailer: options.mailer ?? chooseMailer(config, print),
+    slack: createConfiguredSlack(config, logger),
     egress: createEgress({
       allow: config.webhookAllow,
       resolve: options.resolveHost ?? resolveWithSystem,
@@ -154,6 +180,8 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     ...createWorkflowHandlers(services),
     review: createReviewHandler(services, createConfiguredReviewer(config)),
     timer: createTimerHandler(services),
+    'slack-post': services.slack ? createSlackPostHandler(services, services.slack) : withoutSlack(),
+    'slack-sync': services.slack ? createSlackSyncHandler(services, services.slack) : withoutSlack(),
   };
   dispatcher = createDispatcher(services, handlers);
   const generatedAdminKey = await ensureAdminKey(db, newId, services.now(), config.adminKey);
