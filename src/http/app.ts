@@ -10,6 +10,7 @@ import { registerDecisionPageRoutes } from './routes/decision-pages.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOutboxRoutes } from './routes/outbox.js';
 import { registerPolicyRoutes } from './routes/policies.js';
+import { registerSlackRoutes } from './routes/slack.js';
 import { registerSnsRoutes } from './routes/sns.js';
 import { createValidatorCompiler } from './validation.js';
 
@@ -81,5 +82,6 @@ export async function buildApp(
   registerPolicyRoutes(app, services, authenticators);
   await app.register(async (pages) => registerDecisionPageRoutes(pages, services), { prefix: '/d' });
   await app.register(async (sns) => registerSnsRoutes(sns, services, intake.routes));
+  await app.register(async (slack) => registerSlackRoutes(slack, services));
   return app;
 }
