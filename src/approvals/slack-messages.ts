@@ -63,7 +63,7 @@ export function describeChange(before: Approval, after: Approval, decision?: Dec
     if (stage.status === 'passed' && was.get(stage.name) !== 'passed' && after.status === 'pending')
       lines.push(`Stage ${stage.name} passed.`);
   if (after.status !== 'pending' && before.status === 'pending')
-    lines.push(`${ENDINGS[after.status]}${after.reason ? `: ${after.reason}` : '.'}`);
+    lines.push(`${ENDINGS[after.status]}.${after.reason ? ` ${after.reason}` : ''}`);
   return lines.length > 0 ? lines.join('\n') : null;
 }
 

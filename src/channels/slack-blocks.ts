@@ -54,7 +54,12 @@ function progressLines(approval: Approval): string[] {
       (g) =>
         `${g.approvals.length}/${g.required} of ${g.approvers.join(', ')}${g.approvals.length > 0 ? ` (approved: ${g.approvals.join(', ')})` : ''}`,
     );
-    return `Stage ${stage.name}: ${STATUS_WORDS[stage.status]}${gates.length > 0 ? ` — ${gates.join('; ')}` : ''}`;
+    // A stage still open when the approval ended was never decided.
+    const status =
+      stage.status === 'pending' && approval.status !== 'pending'
+        ? 'not decided'
+        : STATUS_WORDS[stage.status];
+    return `Stage ${stage.name}: ${status}${gates.length > 0 ? ` — ${gates.join('; ')}` : ''}`;
   });
 }
 
@@ -108,7 +113,7 @@ function buttons(target: SlackTarget): KnownBlock {
 /** The outcome that replaces the buttons once this stage no longer waits. */
 function outcomeText(approval: Approval, stage: string): string {
   if (approval.status !== 'pending')
-    return `${OUTCOMES[approval.status]}${approval.reason ? `: ${approval.reason}` : ''}`;
+    return `${OUTCOMES[approval.status]}.${approval.reason ? ` ${approval.reason}` : ''}`;
   const state = evaluateStages(approval).find((s) => s.name === stage);
   return `Stage ${stage} ${state ? STATUS_WORDS[state.status] : 'is gone'}; the approval goes on.`;
 }
