@@ -32,6 +32,8 @@ const PUBLIC = [
   'POST /d/:token',
   'POST /d/:token/renew',
   'POST /integrations/aws/sns',
+  // Guarded by Slack's signature instead of a credential: test/slack/interactions.test.ts.
+  'POST /integrations/slack/interactions',
 ];
 
 let h: Harness;
