@@ -176,14 +176,11 @@ describe('examples/', () => {
     FILES.filter(
       (name) => !['routes.yaml', 'policies.yaml', 'slack-app.yaml'].includes(name) && name.endsWith('.yaml'),
     ),
-  )(
-    '%s is a CloudFormation template whose references all resolve',
-    (name) => {
-      const template = obj(load(name), name);
-      expect(template.AWSTemplateFormatVersion).toBe('2010-09-09');
-      expectReferencesResolve(name, template);
-    },
-  );
+  )('%s is a CloudFormation template whose references all resolve', (name) => {
+    const template = obj(load(name), name);
+    expect(template.AWSTemplateFormatVersion).toBe('2010-09-09');
+    expectReferencesResolve(name, template);
+  });
 
   it('slack-app.yaml: asks for no more scopes than signoff uses, and sends clicks to the interactions route', () => {
     const manifest = obj(load('slack-app.yaml'), 'slack-app.yaml');

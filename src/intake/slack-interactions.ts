@@ -76,7 +76,14 @@ function refusalText(error: unknown): string {
  * the way every other channel spells it. No groups: Slack does not prove them.
  */
 async function resolveActor(services: Services, slack: SlackApi, userId: string): Promise<Actor | undefined> {
-  const user = await slack.userInfo(userId);
+  let user: Awaited<ReturnType<SlackApi['userInfo']>>;
+  try {
+    user = await slack.userInfo(userId);
+  } catch (error) {
+    throw new SignoffError('upstream_failed', 'Slack could not say who clicked; nothing was decided.', {
+      cause: error,
+    });
+  }
   if (!user?.active || !user.email) return undefined;
   return { id: normalizeIdentity(user.email, services.config.identity), groups: [] };
 }
