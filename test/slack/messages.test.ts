@@ -149,6 +149,23 @@ describe('where Slack messages go', () => {
     expect(approval.stages[0].gates[0].approvers).toEqual(['lead@example.com']);
   });
 
+  it('gives up on a direct message to someone Slack does not know, and still mails them', async () => {
+    const { approval } = await create({
+      ...approvalBody({ approvers: ['stranger@example.com'] }),
+      slack: { directMessages: true },
+    });
+    await eventually(async () => {
+      const audit = (await h.api({ method: 'GET', url: `/v1/approvals/${approval.id}/audit` })).json();
+      const types = audit.items.map((e: { type: string }) => e.type);
+      expect(types).toContain('notification.dead_lettered');
+      expect(types).toContain('notification.sent');
+    });
+    const lookups = slack.calls.filter(
+      (c) => c.method === 'users.lookupByEmail' && c.args.email === 'stranger@example.com',
+    );
+    expect(lookups).toHaveLength(1);
+  });
+
   it('refuses a Slack channel that is not a channel id or #name', async () => {
     for (const channel of ['https://evil.example', '<!channel>', 'deploys', '#Deploys']) {
       const res = await h.api({

@@ -36,7 +36,8 @@ export async function registerSlackRoutes(app: FastifyInstance, services: Servic
     (_request, body, done) => done(null, body),
   );
 
-  app.post('/integrations/slack/interactions', async (request, reply) => {
+  // Slack sends the whole message back with a click, form-encoded: more than an API body.
+  app.post('/integrations/slack/interactions', { bodyLimit: 1024 * 1024 }, async (request, reply) => {
     if (!slack || !secret) throw new SignoffError('not_found', 'Slack is not configured here.');
     if (typeof request.body !== 'string')
       throw new SignoffError('unsupported_media_type', 'Slack posts application/x-www-form-urlencoded.');
