@@ -79,6 +79,12 @@ export interface Config {
   readonly githubAppPrivateKeyFile: string | undefined;
   /** GitHub's REST API (GitHub Enterprise Server: https://HOST/api/v3); answers go only under it. */
   readonly githubApiUrl: string;
+  /** Slack's bot token (xoxb-…): Slack is a channel only when it and the signing secret are set. */
+  readonly slackBotToken: string | undefined;
+  /** Verifies interaction requests (Slack's v0 signature). */
+  readonly slackSigningSecret: string | undefined;
+  /** Base URL of Slack's Web API (GovSlack, a proxy, or a stand-in in tests). */
+  readonly slackApiUrl: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -292,6 +298,9 @@ export function loadConfig(env: Env = process.env): Config {
     githubApiUrl: (
       url(env, 'SIGNOFF_GITHUB_API_URL', ['https:', 'http:']) ?? 'https://api.github.com'
     ).replace(/\/+$/, ''),
+    slackBotToken: env.SIGNOFF_SLACK_BOT_TOKEN || undefined,
+    slackSigningSecret: env.SIGNOFF_SLACK_SIGNING_SECRET || undefined,
+    slackApiUrl: `${(url(env, 'SIGNOFF_SLACK_API_URL', ['https:', 'http:']) ?? 'https://slack.com/api').replace(/\/+$/, '')}/`,
   };
   if (config.oidcClockSkewSeconds > 60)
     throw new SignoffError('invalid_input', 'SIGNOFF_OIDC_CLOCK_SKEW must be at most 60s.');
@@ -307,6 +316,11 @@ export function loadConfig(env: Env = process.env): Config {
       'SIGNOFF_AI_URL is set: name the model too, in SIGNOFF_AI_MODEL.',
     );
   checkGitHub(config);
+  if (Boolean(config.slackBotToken) !== Boolean(config.slackSigningSecret))
+    throw new SignoffError(
+      'invalid_input',
+      'Slack needs both SIGNOFF_SLACK_BOT_TOKEN and SIGNOFF_SLACK_SIGNING_SECRET (or neither).',
+    );
   if (config.defaultTimeoutMs > config.maxTimeoutMs)
     throw new SignoffError('invalid_input', 'SIGNOFF_DEFAULT_TIMEOUT must not exceed SIGNOFF_MAX_TIMEOUT.');
   return config;

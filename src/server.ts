@@ -13,7 +13,10 @@ import { createWebhookResumer } from './callbacks/webhook.js';
 import { createLocalChanges } from './changes.js';
 import { createEmailNotifier } from './channels/email-notifier.js';
 import { createConsoleMailer, createSmtpMailer, type Mailer } from './channels/mailer.js';
+import { createSlackApi, type SlackApi } from './channels/slack-api.js';
+import { createSlackPostHandler, createSlackSyncHandler } from './channels/slack-notifier.js';
 import { type Config, databaseOptions } from './config.js';
+import { NOTIFICATION_EVENTS } from './core/audit.js';
 import { createEgress } from './egress/egress.js';
 import { type ResolveHost, resolveWithSystem } from './egress/pinned-request.js';
 import { buildApp } from './http/app.js';
@@ -21,7 +24,8 @@ import { newId } from './ids.js';
 import { loadRouting } from './intake/routing.js';
 import { createLogger } from './logger.js';
 import { createDispatcher, type Dispatcher } from './outbox/dispatcher.js';
-import type { OutboxHandlers } from './outbox/handler.js';
+import { PermanentDeliveryError } from './outbox/errors.js';
+import type { OutboxHandler, OutboxHandlers } from './outbox/handler.js';
 import { loadPolicies } from './policies/catalog.js';
 import { type AiReviewer, createAiReviewer } from './reviewers/ai.js';
 import type { Services } from './services.js';
@@ -83,6 +87,26 @@ function createConfiguredReviewer(config: Config): AiReviewer | undefined {
   });
 }
 
+function createConfiguredSlack(config: Config, logger: Logger): SlackApi | undefined {
+  if (!config.slackBotToken) return undefined;
+  return createSlackApi({
+    token: config.slackBotToken,
+    apiUrl: config.slackApiUrl,
+    timeoutMs: config.httpTimeoutMs,
+    logger,
+  });
+}
+
+/** Slack messages queued before Slack was switched off are given up, not retried forever. */
+function withoutSlack<K extends 'slack-post' | 'slack-sync'>(): OutboxHandler<K> {
+  return {
+    events: NOTIFICATION_EVENTS,
+    async deliver() {
+      throw new PermanentDeliveryError('Slack is not configured (SIGNOFF_SLACK_BOT_TOKEN).');
+    },
+  };
+}
+
 /** API keys always; JWTs when an issuer is configured. */
 function createAuthenticators(
   config: Config,
@@ -112,6 +136,7 @@ export function loadDeclarations(config: Config) {
   const policies = loadPolicies(config.policiesPath, {
     aiConfigured: Boolean(config.aiUrl),
     identity: config.identity,
+    slackConfigured: Boolean(config.slackBotToken),
   });
   const routing = loadRouting(config.routesPath, policies);
   const permissions = loadPermissions({
@@ -120,7 +145,7 @@ export function loadDeclarations(config: Config) {
     audience: config.oidcAudience,
   });
   checkPinnedPolicies(permissions, (name) => policies.has(name));
-  return { policies, routes, permissions };
+  return { policies, routing, permissions };
 }
 
 /** Wires everything from a config: database (migrated), admin key, workers, HTTP app. */
@@ -129,7 +154,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
   // Printed mails carry live links: stderr, away from the JSON logs that shippers collect.
   const print = options.print ?? ((text: string) => process.stderr.write(text));
   // A mistake in the permission document stops the start before anything else is opened.
-  const { policies, routes, permissions } = loadDeclarations(config);
+  const { policies, routing, permissions } = loadDeclarations(config);
   const db: Db = openDatabase(
     databaseOptions(config, (error) => logger.error({ err: error }, 'database connection error')),
   );
@@ -149,6 +174,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     newId,
     changes,
     mailer: options.mailer ?? chooseMailer(config, print),
+    slack: createConfiguredSlack(config, logger),
     egress: createEgress({
       allow: config.webhookAllow,
       resolve: options.resolveHost ?? resolveWithSystem,
@@ -166,6 +192,8 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     review: createReviewHandler(services, createConfiguredReviewer(config)),
     timer: createTimerHandler(services),
     'github-answer': createGitHubAnswerHandler(services),
+    'slack-post': services.slack ? createSlackPostHandler(services, services.slack) : withoutSlack(),
+    'slack-sync': services.slack ? createSlackSyncHandler(services, services.slack) : withoutSlack(),
   };
   dispatcher = createDispatcher(services, handlers);
   const unissuedAdminKey = await ensureAdminKey(db, newId, services.now(), config.adminKey);

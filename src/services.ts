@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ApprovalChanges } from './changes.js';
 import type { Mailer } from './channels/mailer.js';
+import type { SlackApi } from './channels/slack-api.js';
 import type { Config } from './config.js';
 import type { Egress } from './egress/egress.js';
 import type { NewId } from './ids.js';
@@ -16,6 +17,8 @@ export interface Services {
   readonly newId: NewId;
   readonly changes: ApprovalChanges;
   readonly mailer: Mailer;
+  /** Slack's Web API, when SIGNOFF_SLACK_BOT_TOKEN is set. */
+  readonly slack: SlackApi | undefined;
   /** Outbound HTTP to URLs requesters chose (webhooks), only where SIGNOFF_WEBHOOK_ALLOW lets it go. */
   readonly egress: Egress;
   /** Named policies from SIGNOFF_POLICIES. */

@@ -157,6 +157,7 @@ describe('examples/', () => {
         'policies.yaml',
         'routes.yaml',
         'service-catalog-approval.yaml',
+        'slack-app.yaml',
         'stepfunctions.json',
         'stepfunctions.yaml',
       ]),
@@ -171,14 +172,25 @@ describe('examples/', () => {
     expect(load(name)).toBeTypeOf('object');
   });
 
-  it.each(FILES.filter((name) => !['routes.yaml', 'policies.yaml'].includes(name) && name.endsWith('.yaml')))(
-    '%s is a CloudFormation template whose references all resolve',
-    (name) => {
-      const template = obj(load(name), name);
-      expect(template.AWSTemplateFormatVersion).toBe('2010-09-09');
-      expectReferencesResolve(name, template);
-    },
-  );
+  it.each(
+    FILES.filter(
+      (name) => !['routes.yaml', 'policies.yaml', 'slack-app.yaml'].includes(name) && name.endsWith('.yaml'),
+    ),
+  )('%s is a CloudFormation template whose references all resolve', (name) => {
+    const template = obj(load(name), name);
+    expect(template.AWSTemplateFormatVersion).toBe('2010-09-09');
+    expectReferencesResolve(name, template);
+  });
+
+  it('slack-app.yaml: asks for no more scopes than signoff uses, and sends clicks to the interactions route', () => {
+    const manifest = obj(load('slack-app.yaml'), 'slack-app.yaml');
+    const bot = obj(obj(obj(manifest.oauth_config, 'oauth_config').scopes, 'scopes'), 'scopes').bot;
+    expect([...list(bot, 'bot scopes')].sort()).toEqual(['chat:write', 'users:read', 'users:read.email']);
+    const interactivity = obj(obj(manifest.settings, 'settings').interactivity, 'interactivity');
+    expect(interactivity.is_enabled).toBe(true);
+    expect(String(interactivity.request_url)).toMatch(/^https:\/\/[^/]+\/integrations\/slack\/interactions$/);
+    expect(obj(manifest.settings, 'settings').socket_mode_enabled).toBe(false);
+  });
 
   it('codepipeline.yaml: a manual approval action notifies the topic subscribed to signoff', () => {
     const template = obj(load('codepipeline.yaml'), 'codepipeline.yaml');

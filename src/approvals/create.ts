@@ -101,6 +101,7 @@ function buildPolicy(
   const compiled = compileStages(stages, ['stages'], {
     aiConfigured: Boolean(services.config.aiUrl),
     identity: services.config.identity,
+    slackConfigured: Boolean(services.config.slackBotToken),
   });
   // For `approvers`, a gate's problem is the body's `required`.
   const pathOf = (issue: DocumentIssue) => (request.approvers ? '/required' : `/${issue.path.join('/')}`);
@@ -110,6 +111,30 @@ function buildPolicy(
       details: { issues: compiled.issues.map((i) => ({ path: pathOf(i), message: i.message })) },
     });
   return { policy: { stages: compiled.stages, allowSelfApproval: request.allowSelfApproval ?? false } };
+}
+
+/**
+ * Adds the Slack notification a request asks for to every human stage. Notification only:
+ * it never adds an approver, so it cannot loosen the gate.
+ */
+function withRequestedSlack(
+  services: Services,
+  policy: Policy,
+  slack: CreateApprovalRequest['slack'],
+): Policy {
+  if (!slack) return policy;
+  if (!services.config.slackBotToken)
+    throw new SignoffError(
+      'invalid_input',
+      'body/slack: Slack is not configured on this server (SIGNOFF_SLACK_BOT_TOKEN).',
+    );
+  const stages = policy.stages.map((stage) => {
+    if (stage.type !== 'human') return stage;
+    const channels = [...(stage.slack?.channels ?? []), ...(slack.channel ? [slack.channel] : [])];
+    const directMessages = (stage.slack?.directMessages ?? false) || (slack.directMessages ?? false);
+    return { ...stage, slack: { channels: [...new Set(channels)], directMessages } };
+  });
+  return { ...policy, stages };
 }
 
 function timeoutMs(
@@ -195,7 +220,9 @@ export async function createApproval(
     );
   if (request.callback?.type === 'webhook') await services.egress.assertAllowed(request.callback.url);
   const now = services.now();
-  const { policy, timeoutMs: policyTimeoutMs } = buildPolicy(services, request);
+  const built = buildPolicy(services, request);
+  const policy = withRequestedSlack(services, built.policy, request.slack);
+  const policyTimeoutMs = built.timeoutMs;
   const created = newApproval(
     {
       title: request.title,

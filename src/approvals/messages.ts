@@ -4,6 +4,7 @@ import { approvalView } from '../core/view.js';
 import { enqueue } from '../outbox/enqueue.js';
 import type { EmailPayload, TimerPayload, WebhookEventType } from '../outbox/kinds.js';
 import type { UnitOfWork } from '../unit-of-work/context.js';
+import { queueSlackPosts } from './slack-messages.js';
 
 /** Queues a mail with a fresh link for one approver of one stage. */
 export async function queueEmail(unit: UnitOfWork, payload: EmailPayload): Promise<void> {
@@ -121,11 +122,12 @@ async function queueStageTimers(unit: UnitOfWork, approval: Approval, stage: Hum
     await queueTimer(unit, approval, { ...base, action: 'escalate' }, at(stage.escalateAfterMs));
 }
 
-/** Starts the stage that waits now: mails and timers for people, a review for an AI. */
+/** Starts the stage that waits now: mails, Slack messages and timers for people, a review for an AI. */
 export async function startStage(unit: UnitOfWork, approval: Approval): Promise<void> {
   const stage = currentStage(approval);
   if (stage?.type === 'human') {
     await queueStageNotifications(unit, approval);
+    await queueSlackPosts(unit, approval);
     await queueStageTimers(unit, approval, stage);
   } else if (stage?.type === 'ai') {
     await enqueue(

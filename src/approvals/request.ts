@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { EMAIL_PATTERN } from '../core/identity.js';
 import { SINGLE_LINE } from '../input-rules.js';
-import { Approver, DurationSpec, PolicyName, StagesSpec } from '../policies/spec.js';
+import { Approver, DurationSpec, PolicyName, SlackChannel, StagesSpec } from '../policies/spec.js';
 
 /** A string of one line. Every other string may hold tabs and line breaks, no other control character. */
 const Line = (options: { minLength?: number; maxLength: number; pattern?: string; description?: string }) =>
@@ -84,6 +84,19 @@ export const CreateApprovalBody = Type.Object(
     allowSelfApproval: Type.Optional(Type.Boolean()),
     timeout: Type.Optional(DurationSpec),
     notify: Type.Optional(Type.Array(Type.Literal('email'), { maxItems: 1 })),
+    slack: Type.Optional(
+      Type.Object(
+        {
+          channel: Type.Optional(SlackChannel),
+          directMessages: Type.Optional(Type.Boolean()),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'also post every human stage to this Slack channel and/or to each approver; adds no approver',
+        },
+      ),
+    ),
     callback: Type.Optional(CallbackSchema),
     key: Type.Optional(
       Line({

@@ -1,7 +1,7 @@
 import { NOTIFICATION_EVENTS } from '../core/audit.js';
 import { formatDuration } from '../core/duration.js';
 import type { Approval, HumanStage, StageResult } from '../core/model.js';
-import { advance, currentStage } from '../core/stages.js';
+import { advance, approversToNotify, currentStage } from '../core/stages.js';
 import type { OutboxHandler } from '../outbox/handler.js';
 import type { TimerPayload } from '../outbox/kinds.js';
 import { reviewRules } from '../reviewers/rule.js';
@@ -9,6 +9,7 @@ import type { Services } from '../services.js';
 import { audit } from '../unit-of-work/audit.js';
 import type { UnitOfWork } from '../unit-of-work/context.js';
 import { queueStageNotifications, queueTimer } from './messages.js';
+import { queueSlackPosts, queueSlackUpdates } from './slack-messages.js';
 import { withApproval } from './transaction.js';
 import { commitTransition } from './transition.js';
 
@@ -22,6 +23,15 @@ interface DueTimer {
 /** Mails the approvers who have not decided, and schedules the next reminder. */
 async function remind(unit: UnitOfWork, { approval, stage, timer }: DueTimer) {
   const people = await queueStageNotifications(unit, approval, { reminder: true });
+  if (stage.slack) {
+    const waiting = approversToNotify(approval);
+    await queueSlackUpdates(
+      unit,
+      approval.id,
+      `Reminder: stage ${stage.name} still waits${waiting.length > 0 ? ` for ${waiting.join(', ')}` : ''}.`,
+      { stage: stage.name },
+    );
+  }
   await audit(unit, approval.id, {
     type: 'approval.reminded',
     actor: null,
@@ -51,6 +61,7 @@ async function escalate(unit: UnitOfWork, { approval, stage }: DueTimer) {
   );
   await commitTransition(unit, { before: approval, after, actor: null });
   await queueStageNotifications(unit, after, { only: new Set(added) });
+  await queueSlackPosts(unit, after, { only: new Set(added) });
 }
 
 const TIMEOUT_OUTCOMES = { reject: 'reject', approve: 'pass', escalate: 'skip' } as const;

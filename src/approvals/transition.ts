@@ -5,6 +5,7 @@ import { insertDecision, updateApprovalState } from '../store/approvals.js';
 import { audit } from '../unit-of-work/audit.js';
 import type { UnitOfWork } from '../unit-of-work/context.js';
 import { queueResume, queueWebhookEvent, startStage } from './messages.js';
+import { queueSlackSync } from './slack-messages.js';
 import { VersionConflict } from './transaction.js';
 
 const TERMINAL_AUDIT = {
@@ -25,6 +26,8 @@ export async function commitTransition(
   const { before, after, decision, actor } = change;
   if (!(await updateApprovalState(unit.db, after, before.version))) throw new VersionConflict();
   unit.afterCommit.publishChange(after.id);
+  // Every Slack message of the approval shows the change, whichever channel made it.
+  await queueSlackSync(unit, { before, after, decision });
   if (decision) {
     await insertDecision(unit.db, after.id, decision);
     await audit(unit, after.id, {

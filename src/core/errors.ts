@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'already_decided',
   'duplicate_decision',
   'idempotency_conflict',
+  'replayed',
   'no_route',
   'unknown_requester',
   'link_expired',

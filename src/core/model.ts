@@ -17,10 +17,18 @@ export interface Gate {
 /** What a stage does when its own timeout runs out: `escalate` hands over to the next stage. */
 export type TimeoutAction = 'reject' | 'approve' | 'escalate';
 
+/** Where a stage's Slack messages go: channels, and a direct message to each approver. Notification only. */
+export interface SlackNotify {
+  readonly channels: readonly string[];
+  readonly directMessages: boolean;
+}
+
 export interface HumanStage {
   readonly name: string;
   readonly type: 'human';
   readonly gates: readonly Gate[];
+  /** Post this stage to Slack; it never adds approvers. */
+  readonly slack?: SlackNotify | undefined;
   /** How long this stage may wait once it is reached, and what happens then. */
   readonly timeoutMs?: number | undefined;
   readonly onTimeout?: TimeoutAction | undefined;

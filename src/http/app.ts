@@ -11,6 +11,7 @@ import { registerGitHubRoutes } from './routes/github.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOutboxRoutes } from './routes/outbox.js';
 import { registerPolicyRoutes } from './routes/policies.js';
+import { registerSlackRoutes } from './routes/slack.js';
 import { registerSnsRoutes } from './routes/sns.js';
 import { createValidatorCompiler } from './validation.js';
 
@@ -83,5 +84,6 @@ export async function buildApp(
   await app.register(async (pages) => registerDecisionPageRoutes(pages, services), { prefix: '/d' });
   await app.register(async (sns) => registerSnsRoutes(sns, services, intake.routes));
   await app.register(async (github) => registerGitHubRoutes(github, services, intake.github));
+  await app.register(async (slack) => registerSlackRoutes(slack, services));
   return app;
 }

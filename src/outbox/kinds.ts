@@ -66,6 +66,27 @@ export interface TimerPayload {
   readonly startedAt: string;
 }
 
+/** One Slack message for one stage: to a channel, or to an approver by direct message. */
+export interface SlackPostPayload {
+  readonly approvalId: string;
+  readonly stage: string;
+  /** A channel (#deploys, C0123ABCD), or an approver's identity when `direct`. */
+  readonly to: string;
+  readonly direct: boolean;
+}
+
+/**
+ * Brings one posted Slack message up to date with its approval (the state is read at
+ * delivery), and replies in its thread with what changed, if anything did.
+ */
+export interface SlackSyncPayload {
+  readonly approvalId: string;
+  /** The slack_messages row. */
+  readonly messageId: string;
+  /** The thread reply: what changed, as plain text. */
+  readonly note: string | null;
+}
+
 /**
  * The outbox's task map: each kind names its payload. `enqueue` and the handlers are
  * checked against it, and the dispatcher needs a handler for every kind.
@@ -78,6 +99,8 @@ export interface OutboxPayloads {
   review: ReviewPayload;
   timer: TimerPayload;
   'github-answer': GitHubAnswerPayload;
+  'slack-post': SlackPostPayload;
+  'slack-sync': SlackSyncPayload;
 }
 
 export type OutboxKind = keyof OutboxPayloads;
@@ -90,6 +113,8 @@ const KINDS: Record<OutboxKind, true> = {
   review: true,
   timer: true,
   'github-answer': true,
+  'slack-post': true,
+  'slack-sync': true,
 };
 
 /** Whether a stored kind is one this signoff knows. */

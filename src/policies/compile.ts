@@ -12,6 +12,8 @@ export interface CompileOptions {
   readonly aiConfigured: boolean;
   /** How approvers' addresses are normalised (plus-addressing); exact unless configured. */
   readonly identity?: IdentityRules | undefined;
+  /** Whether Slack is configured (SIGNOFF_SLACK_BOT_TOKEN); undefined when it does not matter here. */
+  readonly slackConfigured?: boolean | undefined;
 }
 
 const MIN_REMIND_EVERY_MS = 5 * 60 * 1000;
@@ -53,6 +55,41 @@ function compileGates(
   });
 }
 
+const GROUP_PREFIX = 'group:';
+
+/**
+ * Where the stage's Slack messages go: its channel, and the channel named for each
+ * `group:NAME` among its approvers. Only notification: it adds no approver.
+ */
+function compileSlack(
+  spec: Extract<StageSpec, { type: 'human' }>,
+  path: Path,
+  options: CompileOptions,
+  issues: DocumentIssue[],
+): HumanStage['slack'] {
+  const slack = spec.slack;
+  if (!slack) return undefined;
+  if (options.slackConfigured === false)
+    issues.push({
+      path: [...path, 'slack'],
+      message: 'Slack is not configured: set SIGNOFF_SLACK_BOT_TOKEN and SIGNOFF_SLACK_SIGNING_SECRET',
+    });
+  const entries = [...spec.gates.flatMap((g) => g.approvers), ...(spec.escalateTo ?? [])];
+  const groups = new Set(
+    entries.filter((a) => a.startsWith(GROUP_PREFIX)).map((a) => a.slice(GROUP_PREFIX.length)),
+  );
+  const channels = slack.channel ? [slack.channel] : [];
+  for (const [group, channel] of Object.entries(slack.groups ?? {})) {
+    if (!groups.has(group))
+      issues.push({
+        path: [...path, 'slack', 'groups', group],
+        message: `no approver of this stage is group:${group}`,
+      });
+    channels.push(channel);
+  }
+  return { channels: [...new Set(channels)], directMessages: slack.directMessages ?? false };
+}
+
 function compileHuman(
   spec: Extract<StageSpec, { type: 'human' }>,
   name: string,
@@ -70,6 +107,7 @@ function compileHuman(
     remindEveryMs: durationField(spec.remindEvery, [...path, 'remindEvery'], issues, MIN_REMIND_EVERY_MS),
     escalateAfterMs: durationField(spec.escalateAfter, [...path, 'escalateAfter'], issues),
     escalateTo: spec.escalateTo?.map((a) => normalizeApprover(a, options.identity)),
+    slack: compileSlack(spec, path, options, issues),
   };
   if (spec.remindEvery !== undefined && spec.remindAfter === undefined)
     issues.push({

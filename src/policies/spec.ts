@@ -23,6 +23,28 @@ const GateSpec = Type.Object(
   { additionalProperties: false },
 );
 
+/** A Slack channel id (C0123ABCD) or name (#deploys). */
+export const SlackChannel = Type.String({
+  pattern: '^(#[a-z0-9][a-z0-9_-]{0,79}|[CG][A-Z0-9]{6,20})$',
+  description: 'a Slack channel id (C0123ABCD) or #name',
+});
+
+const SlackStageSpec = Type.Object(
+  {
+    channel: Type.Optional(SlackChannel),
+    directMessages: Type.Optional(
+      Type.Boolean({ description: 'each approver by direct message (found by email)' }),
+    ),
+    groups: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[A-Za-z0-9._-]{1,100}$' }), SlackChannel, {
+        maxProperties: 20,
+        description: 'group NAME → the channel where the approvers of group:NAME are told',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 const HumanStageSpec = Type.Object(
   {
     name: Type.Optional(StageName),
@@ -36,6 +58,7 @@ const HumanStageSpec = Type.Object(
     remindEvery: Type.Optional(DurationSpec),
     escalateAfter: Type.Optional(DurationSpec),
     escalateTo: Type.Optional(Type.Array(Approver, { minItems: 1, maxItems: 20 })),
+    slack: Type.Optional(SlackStageSpec),
   },
   { additionalProperties: false },
 );

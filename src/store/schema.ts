@@ -108,6 +108,23 @@ export interface MigrationFlagsTable {
   breaking: number;
 }
 
+/** A Slack message posted for one stage of an approval. */
+export interface SlackMessagesTable {
+  id: string;
+  approval_id: string;
+  stage: string;
+  recipient: string;
+  channel: string;
+  ts: string;
+  posted_at: number;
+}
+
+/** The hash of an interaction request's signature, once acted on. */
+export interface SlackRequestsTable {
+  signature: string;
+  seen_at: number;
+}
+
 export interface Database {
   approvals: ApprovalsTable;
   decisions: DecisionsTable;
@@ -117,6 +134,8 @@ export interface Database {
   api_keys: ApiKeysTable;
   ai_agreement: AiAgreementTable;
   migration_flags: MigrationFlagsTable;
+  slack_messages: SlackMessagesTable;
+  slack_requests: SlackRequestsTable;
 }
 
 export type ApprovalRow = Selectable<ApprovalsTable>;
@@ -124,3 +143,5 @@ export type DecisionRow = Selectable<DecisionsTable>;
 export type LinkRow = Selectable<LinksTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
+
+export type SlackMessageRow = Selectable<SlackMessagesTable>;

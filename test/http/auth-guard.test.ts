@@ -34,6 +34,8 @@ const PUBLIC = [
   'POST /d/:token/renew',
   'POST /integrations/aws/sns',
   'POST /integrations/github/webhook',
+  // Guarded by Slack's signature instead of a credential: test/slack/interactions.test.ts.
+  'POST /integrations/slack/interactions',
 ];
 
 let h: Harness;

@@ -6,6 +6,7 @@ import * as stageProgress from './0004-stage-progress.js';
 import * as migrationFlags from './0005-migration-flags.js';
 import * as approvalOwner from './0006-approval-owner.js';
 import * as auditChain from './0007-audit-chain.js';
+import * as slack from './0008-slack.js';
 
 /**
  * Whether an older signoff may keep running on a database with this migration applied.
@@ -35,6 +36,8 @@ export const MIGRATIONS: Readonly<Record<string, SignoffMigration>> = {
   '0006-approval-owner': { ...approvalOwner, change: 'additive' },
   // Older code would append audit events without hashes, breaking every chain it touches.
   '0007-audit-chain': { ...auditChain, change: 'breaking' },
+  // New tables only: an older signoff never reads them (its approvals just post nothing to Slack).
+  '0008-slack': { ...slack, change: 'additive' },
 };
 
 /** The migration that creates the flags table: it and every later one record their flag as they run. */

@@ -1,0 +1,188 @@
+import type { KnownBlock, PlainTextElement, View } from '@slack/web-api';
+import type { Approval } from '../core/model.js';
+import { adviceFor } from '../core/review.js';
+import { evaluateStages, type StageState } from '../core/stages.js';
+import { metadataText } from '../html.js';
+
+/** Action ids of the buttons and the reject modal; interactions answer only these. */
+export const SLACK_ACTIONS = {
+  approve: 'signoff.approve',
+  reject: 'signoff.reject',
+  rejectView: 'signoff.reject-reason',
+} as const;
+
+/** What a button or the reject modal carries: the approval and the stage, never a secret. */
+export interface SlackTarget {
+  readonly approvalId: string;
+  readonly stage: string;
+}
+
+/**
+ * Text from a request, made safe for Slack: `&`, `<` and `>` escaped as Slack asks (so no
+ * `<!channel>` and no `<url|label>` link), and shown only in `plain_text` objects, which Slack
+ * never reads as markup (`*bold*`, `_`, `~`, `` ` `` stay as typed).
+ */
+export function escapeSlackText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** A plain_text object: Slack shows it as typed, with no mentions, links or formatting. */
+function plain(text: string, max = 3000): PlainTextElement {
+  return { type: 'plain_text', text: cut(escapeSlackText(text), max), emoji: false };
+}
+
+function section(text: string): KnownBlock {
+  return { type: 'section', text: plain(text) };
+}
+
+const STATUS_WORDS: Record<StageState['status'], string> = {
+  waiting: 'not reached yet',
+  pending: 'waiting for a decision',
+  passed: 'passed',
+  rejected: 'rejected',
+  skipped: 'skipped',
+};
+
+/** One line per stage: its status, and each gate's approvals by name. */
+function progressLines(approval: Approval): string[] {
+  return evaluateStages(approval).map((stage) => {
+    const gates = stage.gates.map(
+      (g) =>
+        `${g.approvals.length}/${g.required} of ${g.approvers.join(', ')}${g.approvals.length > 0 ? ` (approved: ${g.approvals.join(', ')})` : ''}`,
+    );
+    // A stage still open when the approval ended was never decided.
+    const status =
+      stage.status === 'pending' && approval.status !== 'pending'
+        ? 'not decided'
+        : STATUS_WORDS[stage.status];
+    return `Stage ${stage.name}: ${status}${gates.length > 0 ? ` — ${gates.join('; ')}` : ''}`;
+  });
+}
+
+const OUTCOMES = {
+  approved: 'Approved',
+  rejected: 'Rejected',
+  expired: 'Expired',
+  cancelled: 'Cancelled',
+} as const;
+
+/** The decisions people made, newest last, with their comments. */
+function decisionLines(approval: Approval): string[] {
+  return approval.decisions.map(
+    (d) =>
+      `${d.actor} ${d.verdict === 'approve' ? 'approved' : 'rejected'} stage ${d.stage} via ${d.via}${d.comment ? `: ${d.comment}` : ''}`,
+  );
+}
+
+/** Whether the message of `stage` still asks for a decision. */
+function asksForDecision(approval: Approval, stage: string): boolean {
+  return (
+    approval.status === 'pending' &&
+    evaluateStages(approval).find((s) => s.name === stage)?.status === 'pending'
+  );
+}
+
+function buttons(target: SlackTarget): KnownBlock {
+  const value = JSON.stringify({ a: target.approvalId, s: target.stage });
+  return {
+    type: 'actions',
+    block_id: 'signoff.decide',
+    elements: [
+      {
+        type: 'button',
+        action_id: SLACK_ACTIONS.approve,
+        style: 'primary',
+        text: plain('Approve'),
+        value,
+      },
+      {
+        type: 'button',
+        action_id: SLACK_ACTIONS.reject,
+        style: 'danger',
+        text: plain('Reject'),
+        value,
+      },
+    ],
+  };
+}
+
+/** The outcome that replaces the buttons once this stage no longer waits. */
+function outcomeText(approval: Approval, stage: string): string {
+  if (approval.status !== 'pending')
+    return `${OUTCOMES[approval.status]}.${approval.reason ? ` ${approval.reason}` : ''}`;
+  const state = evaluateStages(approval).find((s) => s.name === stage);
+  return `Stage ${stage} ${state ? STATUS_WORDS[state.status] : 'is gone'}; the approval goes on.`;
+}
+
+/**
+ * The Block Kit message of one stage of an approval, as it stands now: title, requester,
+ * description, metadata, progress, AI advice, deadline, and either the buttons or the outcome.
+ */
+export function renderSlackMessage(
+  approval: Approval,
+  stage: string,
+): { text: string; blocks: KnownBlock[] } {
+  const requester = approval.requester ?? 'an automation';
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: plain(approval.title, 150) },
+    { type: 'context', elements: [plain(`Requested by ${requester} · ${approval.id}`)] },
+  ];
+  if (approval.description) blocks.push(section(approval.description));
+  if (approval.link) blocks.push(section(`Link: ${approval.link}`));
+  const metadata = metadataText(approval.metadata);
+  if (metadata) blocks.push(section(`Details:\n${metadata}`));
+  blocks.push(section(progressLines(approval).join('\n')));
+  const advice = adviceFor(approval);
+  if (advice.length > 0) blocks.push(section(advice.join('\n')));
+  const decided = decisionLines(approval);
+  if (decided.length > 0) blocks.push(section(decided.join('\n')));
+  if (asksForDecision(approval, stage)) {
+    blocks.push({
+      type: 'context',
+      elements: [plain(`Times out at ${approval.expiresAt.toISOString()}`)],
+    });
+    blocks.push(buttons({ approvalId: approval.id, stage }));
+  } else {
+    blocks.push(section(outcomeText(approval, stage)));
+  }
+  const state = asksForDecision(approval, stage) ? 'Approval needed' : outcomeText(approval, stage);
+  return { text: escapeSlackText(cut(`${state}: ${approval.title}`, 300)), blocks };
+}
+
+/** The modal that asks for the reason of a rejection; its submission decides. */
+export function renderRejectModal(target: SlackTarget, title: string): View {
+  return {
+    type: 'modal',
+    callback_id: SLACK_ACTIONS.rejectView,
+    private_metadata: JSON.stringify({ a: target.approvalId, s: target.stage }),
+    title: plain('Reject', 24),
+    submit: plain('Reject', 24),
+    close: plain('Cancel', 24),
+    blocks: [
+      section(title),
+      {
+        type: 'input',
+        block_id: 'reason',
+        label: plain('Why do you reject it?'),
+        element: { type: 'plain_text_input', action_id: 'reason', multiline: true, max_length: 2000 },
+      },
+    ],
+  };
+}
+
+/** Reads what a button or the modal carries; undefined when it is not signoff's. */
+export function parseSlackTarget(value: string | undefined): SlackTarget | undefined {
+  if (!value) return undefined;
+  try {
+    const parsed = JSON.parse(value) as { a?: unknown; s?: unknown };
+    if (typeof parsed.a !== 'string' || typeof parsed.s !== 'string') return undefined;
+    if (!/^apr_[A-Za-z0-9]{1,60}$/.test(parsed.a) || parsed.s.length > 100) return undefined;
+    return { approvalId: parsed.a, stage: parsed.s };
+  } catch {
+    return undefined;
+  }
+}

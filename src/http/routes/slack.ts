@@ -1,0 +1,76 @@
+import type { FastifyInstance } from 'fastify';
+import { sha256Hex } from '../../auth/secrets.js';
+import { SignoffError } from '../../core/errors.js';
+import { handleSlackInteraction } from '../../intake/slack-interactions.js';
+import { checkSlackSignature, SLACK_SIGNATURE_WINDOW_MS } from '../../intake/slack-signature.js';
+import type { Services } from '../../services.js';
+import { forgetSlackRequests, recordSlackRequest } from '../../store/slack.js';
+
+function header(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The `payload` field of Slack's form body, parsed; a body without one is refused. */
+function readPayload(body: string): unknown {
+  const raw = new URLSearchParams(body).get('payload');
+  if (raw === null) throw new SignoffError('invalid_input', 'The body has no payload field.');
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new SignoffError('invalid_input', 'The payload is not JSON.');
+  }
+}
+
+/**
+ * POST /integrations/slack/interactions: button clicks and modal submissions from Slack.
+ * The signature is checked over the raw body before anything is read; a request is acted
+ * on once. The decision commits here; message updates go through the outbox.
+ */
+export async function registerSlackRoutes(app: FastifyInstance, services: Services) {
+  const { slack } = services;
+  const secret = services.config.slackSigningSecret;
+  // Slack signs the body as sent: it is kept as text, and parsed only once verified.
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => done(null, body),
+  );
+
+  // Slack sends the whole message back with a click, form-encoded: more than an API body.
+  app.post('/integrations/slack/interactions', { bodyLimit: 1024 * 1024 }, async (request, reply) => {
+    if (!slack || !secret) throw new SignoffError('not_found', 'Slack is not configured here.');
+    if (typeof request.body !== 'string')
+      throw new SignoffError('unsupported_media_type', 'Slack posts application/x-www-form-urlencoded.');
+    const signature = header(request.headers['x-slack-signature']);
+    const check = checkSlackSignature({
+      secret,
+      body: request.body,
+      timestamp: header(request.headers['x-slack-request-timestamp']),
+      signature,
+      now: services.now(),
+    });
+    if (check !== 'ok')
+      throw new SignoffError(
+        'invalid_signature',
+        check === 'stale'
+          ? 'The request timestamp is missing or more than five minutes away.'
+          : 'The Slack signature does not match.',
+      );
+    const now = services.now();
+    await forgetSlackRequests(services.db, new Date(now.getTime() - 2 * SLACK_SIGNATURE_WINDOW_MS));
+    if (!(await recordSlackRequest(services.db, sha256Hex(signature ?? ''), now)))
+      throw new SignoffError('replayed', 'This request was acted on already.');
+    const answer = await handleSlackInteraction(services, slack, readPayload(request.body));
+    if (answer.notice) {
+      const { notice } = answer;
+      // Told after the answer: Slack wants its acknowledgement within three seconds.
+      setImmediate(() => {
+        slack.postEphemeral(notice).catch((error: unknown) => {
+          services.logger.warn({ err: error }, 'could not tell a Slack user why nothing changed');
+        });
+      });
+    }
+    if (answer.body) return reply.code(200).send(answer.body);
+    return reply.code(200).send();
+  });
+}

@@ -1,0 +1,191 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { decideApproval } from '../approvals/decide.js';
+import type { SlackApi } from '../channels/slack-api.js';
+import {
+  parseSlackTarget,
+  renderRejectModal,
+  SLACK_ACTIONS,
+  type SlackTarget,
+} from '../channels/slack-blocks.js';
+import { decide } from '../core/approval.js';
+import { SignoffError } from '../core/errors.js';
+import { normalizeIdentity } from '../core/identity.js';
+import type { Actor, Verdict } from '../core/model.js';
+import { reviewRules } from '../reviewers/rule.js';
+import type { Services } from '../services.js';
+import { findApproval } from '../store/approvals.js';
+import { ajv } from '../validation.js';
+
+const SlackId = Type.String({ minLength: 1, maxLength: 40, pattern: '^[A-Za-z0-9]+$' });
+
+// Slack adds fields over time: unknown ones are ignored, the ones read here are checked.
+const BlockActions = Type.Object({
+  type: Type.Literal('block_actions'),
+  user: Type.Object({ id: SlackId }),
+  trigger_id: Type.Optional(Type.String({ maxLength: 200 })),
+  channel: Type.Optional(Type.Object({ id: SlackId })),
+  actions: Type.Array(
+    Type.Object({
+      action_id: Type.String({ maxLength: 255 }),
+      value: Type.Optional(Type.String({ maxLength: 2000 })),
+    }),
+    { minItems: 1, maxItems: 5 },
+  ),
+});
+
+const ViewSubmission = Type.Object({
+  type: Type.Literal('view_submission'),
+  user: Type.Object({ id: SlackId }),
+  view: Type.Object({
+    callback_id: Type.String({ maxLength: 255 }),
+    private_metadata: Type.String({ maxLength: 3000 }),
+    state: Type.Object({
+      values: Type.Record(
+        Type.String(),
+        Type.Record(
+          Type.String(),
+          Type.Object({ value: Type.Optional(Type.Union([Type.String(), Type.Null()])) }),
+        ),
+      ),
+    }),
+  }),
+});
+
+const validateBlockActions = ajv.compile<Static<typeof BlockActions>>(BlockActions);
+const validateViewSubmission = ajv.compile<Static<typeof ViewSubmission>>(ViewSubmission);
+
+/** What the interaction request answers, and a note for the clicker alone (an ephemeral message). */
+export interface InteractionAnswer {
+  readonly body?: Record<string, unknown> | undefined;
+  readonly notice?: { readonly channel: string; readonly user: string; readonly text: string } | undefined;
+}
+
+export const NOT_APPROVER_TEXT = 'You are not an approver of this stage.';
+
+/** Refusals that mean "not yours to decide" all read the same: who may decide is not disclosed. */
+function refusalText(error: unknown): string {
+  if (!(error instanceof SignoffError)) throw error;
+  if (error.code === 'not_approver' || error.code === 'self_approval' || error.code === 'not_found')
+    return NOT_APPROVER_TEXT;
+  if (error.code === 'already_decided' || error.code === 'duplicate_decision') return error.message;
+  throw error;
+}
+
+/**
+ * The clicker as signoff knows people: the email Slack holds for the Slack user, spelled
+ * the way every other channel spells it. No groups: Slack does not prove them.
+ */
+async function resolveActor(services: Services, slack: SlackApi, userId: string): Promise<Actor | undefined> {
+  let user: Awaited<ReturnType<SlackApi['userInfo']>>;
+  try {
+    user = await slack.userInfo(userId);
+  } catch (error) {
+    throw new SignoffError('upstream_failed', 'Slack could not say who clicked; nothing was decided.', {
+      cause: error,
+    });
+  }
+  if (!user?.active || !user.email) return undefined;
+  return { id: normalizeIdentity(user.email, services.config.identity), groups: [] };
+}
+
+/** Whether this actor may give this verdict now, asked of the one decision rule without writing anything. */
+async function checkMayDecide(services: Services, target: SlackTarget, actor: Actor, verdict: Verdict) {
+  const approval = await findApproval(services.db, target.approvalId);
+  if (!approval) throw new SignoffError('not_found', 'No such approval.');
+  const result = decide(
+    approval,
+    { actor, verdict, via: 'slack', stage: target.stage },
+    services.now(),
+    'dec_preview',
+    reviewRules,
+  );
+  if (!result.ok) throw new SignoffError(result.code, result.message);
+}
+
+async function decideFromSlack(
+  services: Services,
+  target: SlackTarget,
+  actor: Actor,
+  verdict: Verdict,
+  comment: string | null,
+): Promise<void> {
+  await decideApproval(services, target.approvalId, {
+    actor,
+    verdict,
+    comment,
+    via: 'slack',
+    stage: target.stage,
+  });
+}
+
+async function handleBlockActions(
+  services: Services,
+  slack: SlackApi,
+  payload: Static<typeof BlockActions>,
+): Promise<InteractionAnswer> {
+  const action = payload.actions[0];
+  const target = parseSlackTarget(action?.value);
+  const isOurs = action?.action_id === SLACK_ACTIONS.approve || action?.action_id === SLACK_ACTIONS.reject;
+  if (!action || !target || !isOurs) return {};
+  const notify = (text: string): InteractionAnswer =>
+    payload.channel ? { notice: { channel: payload.channel.id, user: payload.user.id, text } } : {};
+  const actor = await resolveActor(services, slack, payload.user.id);
+  if (!actor) return notify(NOT_APPROVER_TEXT);
+  try {
+    if (action.action_id === SLACK_ACTIONS.approve) {
+      await decideFromSlack(services, target, actor, 'approve', null);
+      return {};
+    }
+    // The reason is asked first; only its submission decides. Someone who may not reject gets no form.
+    await checkMayDecide(services, target, actor, 'reject');
+  } catch (error) {
+    return notify(refusalText(error));
+  }
+  const approval = await findApproval(services.db, target.approvalId);
+  if (payload.trigger_id && approval)
+    await slack.openView(payload.trigger_id, renderRejectModal(target, approval.title));
+  return {};
+}
+
+async function handleViewSubmission(
+  services: Services,
+  slack: SlackApi,
+  payload: Static<typeof ViewSubmission>,
+): Promise<InteractionAnswer> {
+  const { view } = payload;
+  const target = parseSlackTarget(view.private_metadata);
+  if (view.callback_id !== SLACK_ACTIONS.rejectView || !target) return {};
+  const refuse = (text: string): InteractionAnswer => ({
+    body: { response_action: 'errors', errors: { reason: text } },
+  });
+  const reason = view.state.values.reason?.reason?.value?.trim() ?? '';
+  if (!reason) return refuse('Say why you reject it.');
+  if (reason.length > 2000) return refuse('At most 2000 characters.');
+  const actor = await resolveActor(services, slack, payload.user.id);
+  if (!actor) return refuse(NOT_APPROVER_TEXT);
+  try {
+    await decideFromSlack(services, target, actor, 'reject', reason);
+  } catch (error) {
+    return refuse(refusalText(error));
+  }
+  return {};
+}
+
+/**
+ * Acts on one verified interaction: a button (Approve decides, Reject opens the reason
+ * modal) or the modal's submission. Every verdict goes through the one decision path with
+ * the clicker's identity; anyone who may not decide is told so, and nothing changes.
+ */
+export async function handleSlackInteraction(
+  services: Services,
+  slack: SlackApi,
+  payload: unknown,
+): Promise<InteractionAnswer> {
+  if (validateBlockActions(payload)) return handleBlockActions(services, slack, payload);
+  if (validateViewSubmission(payload)) return handleViewSubmission(services, slack, payload);
+  const type = (payload as { type?: unknown } | null)?.type;
+  if (type === 'block_actions' || type === 'view_submission')
+    throw new SignoffError('invalid_input', `This ${type} payload is not one signoff understands.`);
+  // Other interactions (shortcuts, closed modals) are not signoff's: acknowledged, ignored.
+  return {};
+}
