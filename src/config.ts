@@ -9,6 +9,8 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly publicUrl: string;
+  /** How mails name this signoff (SIGNOFF_INSTANCE_NAME; the public URL's host by default). */
+  readonly instanceName: string;
   readonly databaseUrl: string;
   /** PostgreSQL schema for signoff's tables. */
   readonly databaseSchema: string;
@@ -179,6 +181,19 @@ function allowList(env: Env, name: string): AllowList | undefined {
   return parsed.list;
 }
 
+/** SIGNOFF_INSTANCE_NAME: one line of plain text, or the public URL's host. */
+function instanceName(env: Env, publicUrl: string): string {
+  const raw = env.SIGNOFF_INSTANCE_NAME?.trim();
+  if (!raw) return new URL(publicUrl).host;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  if (raw.length > 100 || /[\u0000-\u001f\u007f-\u009f]/.test(raw))
+    throw new SignoffError(
+      'invalid_input',
+      'SIGNOFF_INSTANCE_NAME must be one line of at most 100 characters, such as "signoff (production)".',
+    );
+  return raw;
+}
+
 /** The database connection settings of a config. */
 export function databaseOptions(config: Config, onPoolError?: (error: Error) => void) {
   return {
@@ -208,6 +223,7 @@ export function loadConfig(env: Env = process.env): Config {
     host,
     port,
     publicUrl,
+    instanceName: instanceName(env, publicUrl),
     databaseUrl: env.SIGNOFF_DATABASE_URL || 'sqlite:./data/signoff.db',
     databaseSchema: identifier(env, 'SIGNOFF_DATABASE_SCHEMA', 'public'),
     databasePoolSize: integer(env, 'SIGNOFF_DATABASE_POOL_SIZE', 10, 1, 1000),

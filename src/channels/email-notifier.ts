@@ -25,12 +25,14 @@ export function createEmailNotifier(services: Services): OutboxHandler<'email'> 
       await services.mailer.send(
         renderApprovalMail({
           approval,
+          stage,
           to: approver,
           decisionUrl: link.url,
           linkExpiresAt: link.expiresAt,
           now,
           renewed,
           reminder,
+          instanceName: services.config.instanceName,
         }),
       );
       return { channel: 'email', to: approver, stage, linkExpiresAt: link.expiresAt.toISOString() };

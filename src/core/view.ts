@@ -41,6 +41,7 @@ export function approvalView(approval: Approval) {
       type: stage.type,
       status: stage.status,
       gates: stage.gates.map((gate) => ({
+        name: gate.name ?? null,
         approvers: gate.approvers,
         required: gate.required,
         approvals: gate.approvals,
