@@ -3,6 +3,7 @@ import { parseDuration } from './core/duration.js';
 import { SignoffError } from './core/errors.js';
 import { type IdentityRules, normalizeIdentity } from './core/identity.js';
 import { type AllowList, parseAllowList, parseCidr } from './egress/address-policy.js';
+import { isSingleLine } from './input-rules.js';
 
 /** Everything signoff can be told, typed. Read once at start from environment variables. */
 export interface Config {
@@ -185,8 +186,7 @@ function allowList(env: Env, name: string): AllowList | undefined {
 function instanceName(env: Env, publicUrl: string): string {
   const raw = env.SIGNOFF_INSTANCE_NAME?.trim();
   if (!raw) return new URL(publicUrl).host;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
-  if (raw.length > 100 || /[\u0000-\u001f\u007f-\u009f]/.test(raw))
+  if (raw.length > 100 || !isSingleLine(raw))
     throw new SignoffError(
       'invalid_input',
       'SIGNOFF_INSTANCE_NAME must be one line of at most 100 characters, such as "signoff (production)".',

@@ -1,9 +1,9 @@
 import type { Approval, HumanStage } from '../core/model.js';
 import { approversToNotify, currentStage } from '../core/stages.js';
-import { approvalView } from '../core/view.js';
 import { enqueue } from '../outbox/enqueue.js';
 import type { EmailPayload, TimerPayload, WebhookEventType } from '../outbox/kinds.js';
 import type { UnitOfWork } from '../unit-of-work/context.js';
+import { loadApprovalView } from './view.js';
 
 /** Queues a mail with a fresh link for one approver of one stage. */
 export async function queueEmail(unit: UnitOfWork, payload: EmailPayload): Promise<void> {
@@ -44,7 +44,7 @@ export async function queueWebhookEvent(
     approvalId: approval.id,
     type,
     timestamp: unit.now.toISOString(),
-    data: approvalView(approval),
+    data: await loadApprovalView(unit.db, approval),
   });
 }
 
@@ -54,7 +54,7 @@ export async function queueWebhookEvent(
  */
 export async function queueResume(unit: UnitOfWork, approval: Approval): Promise<void> {
   if (!approval.callback || approval.callback.type === 'webhook') return;
-  await enqueue(unit, 'resume', { approvalId: approval.id, data: approvalView(approval) });
+  await enqueue(unit, 'resume', { approvalId: approval.id, data: await loadApprovalView(unit.db, approval) });
 }
 
 /** The id part of an approval id, for message ids derived from it. */

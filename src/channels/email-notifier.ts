@@ -11,6 +11,7 @@ import { renderApprovalMail } from './email.js';
 export function createEmailNotifier(services: Services): OutboxHandler<'email'> {
   return {
     events: NOTIFICATION_EVENTS,
+    recipient: ({ payload }) => ({ channel: 'email', to: payload.approver }),
     async deliver({ payload: { approvalId, stage, approver, renewed, reminder } }) {
       const approval = await findApproval(services.db, approvalId);
       const now = services.now();
