@@ -146,7 +146,7 @@ describe('a mail server that cannot be reached', () => {
   }, 50_000);
 });
 
-describe('a mail server that refuses a recipient', () => {
+describe('a mail server that refuses a recipient or a message', () => {
   let h: Harness;
   let server: SMTPServer;
   let port: number;
@@ -168,9 +168,14 @@ describe('a mail server that refuses a recipient', () => {
         callback();
       },
       onData(stream, session, callback) {
+        const recipients = session.envelope.rcptTo.map((r) => r.address);
         stream.resume();
         stream.on('end', () => {
-          accepted.push(...session.envelope.rcptTo.map((r) => r.address));
+          if (recipients.includes('spam@example.com')) {
+            callback(Object.assign(new Error('5.7.1 message refused as spam'), { responseCode: 554 }));
+            return;
+          }
+          accepted.push(...recipients);
           callback();
         });
       },
@@ -186,20 +191,29 @@ describe('a mail server that refuses a recipient', () => {
   });
 
   it("gives up at once, with the server's reply as the reason, and still mails the others", async () => {
-    const approval = await create(h, ['lead@example.com', 'pm@example.com']);
+    const approval = await create(h, ['lead@example.com', 'spam@example.com', 'pm@example.com']);
     const failures: Failure[] = await eventually(async () => {
       const found = (await view(h, approval.id)).notificationFailures;
-      expect(found).toHaveLength(1);
+      expect(found).toHaveLength(2);
       return found;
     });
-    expect(failures[0]).toMatchObject({
-      channel: 'email',
-      to: 'lead@example.com',
-      reason: `127.0.0.1:${port} refused the recipient: 550 5.1.1 <lead@example.com>: no such user`,
-    });
+    expect([...failures].sort((a, b) => a.to.localeCompare(b.to))).toEqual([
+      {
+        channel: 'email',
+        to: 'lead@example.com',
+        reason: `127.0.0.1:${port} refused the recipient: 550 5.1.1 <lead@example.com>: no such user`,
+        at: expect.any(String),
+      },
+      {
+        channel: 'email',
+        to: 'spam@example.com',
+        reason: `127.0.0.1:${port} refused the message: 554 5.7.1 message refused as spam`,
+        at: expect.any(String),
+      },
+    ]);
     const audit = (await h.api({ method: 'GET', url: `/v1/approvals/${approval.id}/audit` })).json();
-    const dead = audit.items.find((e: { type: string }) => e.type === 'notification.dead_lettered');
-    expect(dead.data.attempts).toBe(1);
+    const dead = audit.items.filter((e: { type: string }) => e.type === 'notification.dead_lettered');
+    expect(dead.map((e: { data: { attempts: number } }) => e.data.attempts)).toEqual([1, 1]);
     await eventually(() => expect(accepted).toContain('pm@example.com'));
   });
 });
