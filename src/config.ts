@@ -3,12 +3,15 @@ import { parseDuration } from './core/duration.js';
 import { SignoffError } from './core/errors.js';
 import { type IdentityRules, normalizeIdentity } from './core/identity.js';
 import { type AllowList, parseAllowList, parseCidr } from './egress/address-policy.js';
+import { isSingleLine } from './input-rules.js';
 
 /** Everything signoff can be told, typed. Read once at start from environment variables. */
 export interface Config {
   readonly host: string;
   readonly port: number;
   readonly publicUrl: string;
+  /** How mails name this signoff (SIGNOFF_INSTANCE_NAME; the public URL's host by default). */
+  readonly instanceName: string;
   readonly databaseUrl: string;
   /** PostgreSQL schema for signoff's tables. */
   readonly databaseSchema: string;
@@ -212,6 +215,18 @@ function checkGitHub(config: Config): void {
     );
 }
 
+/** SIGNOFF_INSTANCE_NAME: one line of plain text, or the public URL's host. */
+function instanceName(env: Env, publicUrl: string): string {
+  const raw = env.SIGNOFF_INSTANCE_NAME?.trim();
+  if (!raw) return new URL(publicUrl).host;
+  if (raw.length > 100 || !isSingleLine(raw))
+    throw new SignoffError(
+      'invalid_input',
+      'SIGNOFF_INSTANCE_NAME must be one line of at most 100 characters, such as "signoff (production)".',
+    );
+  return raw;
+}
+
 /** The database connection settings of a config. */
 export function databaseOptions(config: Config, onPoolError?: (error: Error) => void) {
   return {
@@ -241,6 +256,7 @@ export function loadConfig(env: Env = process.env): Config {
     host,
     port,
     publicUrl,
+    instanceName: instanceName(env, publicUrl),
     databaseUrl: env.SIGNOFF_DATABASE_URL || 'sqlite:./data/signoff.db',
     databaseSchema: identifier(env, 'SIGNOFF_DATABASE_SCHEMA', 'public'),
     databasePoolSize: integer(env, 'SIGNOFF_DATABASE_POOL_SIZE', 10, 1, 1000),

@@ -1,10 +1,10 @@
 import type { Approval, HumanStage } from '../core/model.js';
 import { approversToNotify, currentStage } from '../core/stages.js';
-import { approvalView } from '../core/view.js';
 import { enqueue } from '../outbox/enqueue.js';
 import type { EmailPayload, TimerPayload, WebhookEventType } from '../outbox/kinds.js';
 import type { UnitOfWork } from '../unit-of-work/context.js';
 import { queueSlackPosts } from './slack-messages.js';
+import { loadApprovalView } from './view.js';
 
 /** Queues a mail with a fresh link for one approver of one stage. */
 export async function queueEmail(unit: UnitOfWork, payload: EmailPayload): Promise<void> {
@@ -45,7 +45,7 @@ export async function queueWebhookEvent(
     approvalId: approval.id,
     type,
     timestamp: unit.now.toISOString(),
-    data: approvalView(approval),
+    data: await loadApprovalView(unit.db, approval),
   });
 }
 
@@ -57,12 +57,13 @@ export async function queueWebhookEvent(
 export async function queueResume(unit: UnitOfWork, approval: Approval): Promise<void> {
   const callback = approval.callback;
   if (!callback || callback.type === 'webhook') return;
+  const data = await loadApprovalView(unit.db, approval);
   if (callback.type === 'github') {
     const { type: _, ...target } = callback;
-    await enqueue(unit, 'github-answer', { approvalId: approval.id, target, data: approvalView(approval) });
+    await enqueue(unit, 'github-answer', { approvalId: approval.id, target, data });
     return;
   }
-  await enqueue(unit, 'resume', { approvalId: approval.id, data: approvalView(approval) });
+  await enqueue(unit, 'resume', { approvalId: approval.id, data });
 }
 
 /** The id part of an approval id, for message ids derived from it. */

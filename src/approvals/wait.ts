@@ -4,14 +4,16 @@ import type { Services } from '../services.js';
 import { findApproval } from '../store/approvals.js';
 
 /**
- * Resolves with the approval once it is no longer pending, or as it is when `timeoutMs`
- * passes or `signal` aborts. Woken by change notifications, never by polling in a loop.
+ * Resolves with the approval once it is no longer pending (or, when it changes, `stopWhen`
+ * says so), or as it is when `timeoutMs` passes or `signal` aborts. Woken by change
+ * notifications, never by polling in a loop.
  */
 export async function waitForDecision(
   services: Services,
   id: string,
   timeoutMs: number,
   signal?: AbortSignal,
+  stopWhen?: (approval: Approval) => Promise<boolean>,
 ): Promise<Approval> {
   const load = async () => {
     const approval = await findApproval(services.db, id);
@@ -49,6 +51,7 @@ export async function waitForDecision(
       if (!changed) break;
       changed = false;
       approval = await load();
+      if (approval.status === 'pending' && (await stopWhen?.(approval))) break;
     }
     return approval;
   } finally {

@@ -11,6 +11,7 @@ import { renderApprovalMail } from './email.js';
 export function createEmailNotifier(services: Services): OutboxHandler<'email'> {
   return {
     events: NOTIFICATION_EVENTS,
+    recipient: ({ payload }) => ({ channel: 'email', to: payload.approver }),
     async deliver({ payload: { approvalId, stage, approver, renewed, reminder } }) {
       const approval = await findApproval(services.db, approvalId);
       const now = services.now();
@@ -25,12 +26,14 @@ export function createEmailNotifier(services: Services): OutboxHandler<'email'> 
       await services.mailer.send(
         renderApprovalMail({
           approval,
+          stage,
           to: approver,
           decisionUrl: link.url,
           linkExpiresAt: link.expiresAt,
           now,
           renewed,
           reminder,
+          instanceName: services.config.instanceName,
         }),
       );
       return { channel: 'email', to: approver, stage, linkExpiresAt: link.expiresAt.toISOString() };

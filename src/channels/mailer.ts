@@ -1,5 +1,6 @@
 import nodemailer from 'nodemailer';
 import { SignoffError } from '../core/errors.js';
+import { PermanentDeliveryError } from '../outbox/errors.js';
 
 export interface MailMessage {
   readonly to: string;
@@ -14,6 +15,66 @@ export interface Mailer {
   close(): void;
 }
 
+/** Where mail goes, as errors name it: host and port, never the credentials in the URL. */
+export function smtpServerName(smtpUrl: string): string {
+  const url = new URL(smtpUrl);
+  // nodemailer's defaults when the URL names no port.
+  return `${url.hostname}:${url.port || (url.protocol === 'smtps:' ? '465' : '587')}`;
+}
+
+/** What nodemailer attaches to its errors. */
+interface SmtpErrorFields {
+  readonly code?: unknown;
+  readonly originalCode?: unknown;
+  readonly command?: unknown;
+  readonly response?: unknown;
+  readonly permanent?: unknown;
+}
+
+/** A server's reply on one line, cut short: it goes into logs, the audit trail and the view. */
+function oneLine(reply: string): string {
+  return reply
+    .replace(/\p{Cc}+/gu, ' ')
+    .trim()
+    .slice(0, 300);
+}
+
+const REFUSED_STEP: Record<string, string> = {
+  'MAIL FROM': 'the sender',
+  'RCPT TO': 'the recipient',
+  DATA: 'the message',
+};
+
+/**
+ * Why a send failed, in words an operator can act on, and whether retrying can help (the
+ * server refused the sender, recipient or message with a 5xx). Built from the error's codes
+ * and the server's own reply: the operator's server, never a secret of signoff's.
+ */
+export function describeSmtpFailure(
+  error: unknown,
+  server: string,
+  timeoutMs: number,
+): { reason: string; permanent: boolean } {
+  const fields: SmtpErrorFields = typeof error === 'object' && error !== null ? error : {};
+  const code = typeof fields.code === 'string' ? fields.code : '';
+  const cause = typeof fields.originalCode === 'string' ? fields.originalCode : '';
+  const command = typeof fields.command === 'string' ? fields.command : '';
+  const reply = typeof fields.response === 'string' ? oneLine(fields.response) : '';
+  const refused = REFUSED_STEP[command];
+  const temporary = (reason: string) => ({ reason, permanent: false });
+  if (cause === 'ECONNREFUSED') return temporary(`connection refused by ${server}`);
+  if (code === 'EDNS' || cause === 'ENOTFOUND' || cause === 'EAI_AGAIN')
+    return temporary(`the name of ${server} could not be resolved`);
+  if (code === 'ETIMEDOUT') return temporary(`no answer from ${server} within ${timeoutMs / 1000}s`);
+  if (code === 'EAUTH') return temporary(`${server} refused the login${reply ? `: ${reply}` : ''}`);
+  if (code === 'ETLS') return temporary(`TLS with ${server} failed`);
+  if (refused && reply)
+    return { reason: `${server} refused ${refused}: ${reply}`, permanent: fields.permanent === true };
+  if (reply) return temporary(`${server} answered: ${reply}`);
+  if (cause === 'ECONNRESET' || code === 'ECONNECTION') return temporary(`${server} closed the connection`);
+  return temporary(`sending through ${server} failed${cause || code ? ` (${cause || code})` : ''}`);
+}
+
 /** Sends mail over SMTP with nodemailer; every send is bounded by a timeout. */
 export function createSmtpMailer(smtpUrl: string, from: string, timeoutMs: number): Mailer {
   const transport = nodemailer.createTransport({
@@ -22,12 +83,16 @@ export function createSmtpMailer(smtpUrl: string, from: string, timeoutMs: numbe
     greetingTimeout: timeoutMs,
     socketTimeout: timeoutMs,
   } as Parameters<typeof nodemailer.createTransport>[0]);
+  const server = smtpServerName(smtpUrl);
   return {
     async send(message) {
       try {
         await transport.sendMail({ from, ...message });
       } catch (error) {
-        throw new SignoffError('upstream_failed', `SMTP delivery to ${message.to} failed.`, { cause: error });
+        const { reason, permanent } = describeSmtpFailure(error, server, timeoutMs);
+        // A recipient or message the server refuses for good is not retried for days.
+        if (permanent) throw new PermanentDeliveryError(reason, { cause: error });
+        throw new SignoffError('upstream_failed', reason, { cause: error });
       }
     },
     close: () => transport.close(),

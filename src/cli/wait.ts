@@ -1,4 +1,5 @@
 import { formatDuration } from '../core/duration.js';
+import { describeNotificationFailure } from '../core/notification-failure.js';
 import type { ApprovalView } from '../core/view.js';
 import { ApiError, type Client } from './client.js';
 
@@ -39,6 +40,16 @@ export async function waitForApproval(
   let lastPrinted = 0;
   let failures = 0;
   let polls = 0;
+  const reported = new Set<string>();
+  /** Prints each notification given up on once, as soon as an answer shows it. */
+  const reportFailures = (approval: ApprovalView) => {
+    for (const failure of approval.notificationFailures ?? []) {
+      const key = JSON.stringify([failure.channel, failure.to, failure.at]);
+      if (reported.has(key)) continue;
+      reported.add(key);
+      options.log(`warning: ${describeNotificationFailure(failure)}`);
+    }
+  };
   for (;;) {
     const elapsed = now() - started;
     const remaining = options.timeoutMs - elapsed;
@@ -60,6 +71,7 @@ export async function waitForApproval(
       );
       failures = 0;
       if (approval.status !== 'pending') {
+        reportFailures(approval);
         options.log(
           `${approval.status} after ${formatDuration(now() - started)}${approval.reason ? ` · ${approval.reason}` : ''}`,
         );
@@ -75,6 +87,7 @@ export async function waitForApproval(
         lastPrinted = now();
         lastProgress = current;
       }
+      reportFailures(approval);
     } catch (error) {
       // A refused request will not succeed later; a network error or 5xx may.
       if (error instanceof ApiError && error.status >= 400 && error.status < 500) {

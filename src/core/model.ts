@@ -10,6 +10,8 @@ export type Channel = (typeof CHANNELS)[number];
 
 /** A group of approvers of which `required` distinct people must approve. */
 export interface Gate {
+  /** A label people see ("leads", "security"); it changes nothing about who may decide. */
+  readonly name?: string | undefined;
   readonly approvers: readonly string[];
   readonly required: number;
 }

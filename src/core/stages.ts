@@ -31,6 +31,7 @@ export function isRequester(
 }
 
 export interface GateState {
+  readonly name: string | undefined;
   readonly approvers: readonly string[];
   readonly required: number;
   /** Actors whose approvals count toward this gate. */
@@ -57,8 +58,8 @@ export function effectiveGates(approval: Approval, stage: HumanStage): Gate[] {
   const added = approval.escalations.filter((e) => e.stage === stage.name).flatMap((e) => e.approvers);
   if (added.length === 0) return [...stage.gates];
   return stage.gates.map((gate) => ({
+    ...gate,
     approvers: [...new Set([...gate.approvers, ...added])],
-    required: gate.required,
   }));
 }
 
@@ -107,6 +108,7 @@ function countGates(approval: Approval, stage: HumanStage): GateState[] {
   return gates.map((gate, index) => {
     const approvals = seats[index] ?? [];
     return {
+      name: gate.name,
       approvers: gate.approvers,
       required: gate.required,
       approvals,

@@ -1,4 +1,5 @@
 import type { Approval, Decision, StageResult } from './model.js';
+import type { NotificationFailure } from './notification-failure.js';
 import { evaluateStages } from './stages.js';
 
 function humanDecision(d: Decision) {
@@ -20,8 +21,11 @@ function automatedDecision(r: StageResult) {
   return [{ stage: r.stage, actor, verdict, comment: r.reason, via: r.via, at: r.at.toISOString() }];
 }
 
-/** The public JSON shape of an approval (see the contract). Secrets of the callback never appear. */
-export function approvalView(approval: Approval) {
+/**
+ * The public JSON shape of an approval (see the contract). Secrets of the callback never
+ * appear. `notificationFailures` are the messages to its people that were given up on.
+ */
+export function approvalView(approval: Approval, notificationFailures: readonly NotificationFailure[]) {
   return {
     id: approval.id,
     status: approval.status,
@@ -41,6 +45,7 @@ export function approvalView(approval: Approval) {
       type: stage.type,
       status: stage.status,
       gates: stage.gates.map((gate) => ({
+        name: gate.name ?? null,
         approvers: gate.approvers,
         required: gate.required,
         approvals: gate.approvals,
@@ -59,6 +64,7 @@ export function approvalView(approval: Approval) {
       ...approval.decisions.map(humanDecision),
       ...approval.results.flatMap(automatedDecision),
     ].sort((a, b) => a.at.localeCompare(b.at)),
+    notificationFailures: [...notificationFailures],
   };
 }
 

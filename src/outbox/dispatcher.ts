@@ -79,16 +79,21 @@ export function createDispatcher(services: Services, handlers: OutboxHandlers): 
   let wakeUp: (() => void) | undefined;
   let woken = false;
 
-  /** Settles a message and writes its audit event together, if this dispatcher still holds the lease. */
+  /**
+   * Settles a message and writes its audit event together, if this dispatcher still holds the
+   * lease; `visible` wakes the approval's waiters, for a change its view shows.
+   */
   async function settle(
     row: OutboxRow,
     write: (db: Db, lease: OutboxLease) => Promise<boolean>,
     entry: AuditEntry | null,
+    visible = false,
   ): Promise<boolean> {
     const lease = { id: row.id, leaseUntil: Number(row.next_attempt_at) };
     const settled = await runUnitOfWork(services, async (unit) => {
       if (!(await write(unit.db, lease))) return false;
       if (row.approval_id && entry) await audit(unit, row.approval_id, entry);
+      if (row.approval_id && visible) unit.afterCommit.publishChange(row.approval_id);
       return true;
     });
     if (!settled)
@@ -99,28 +104,42 @@ export function createDispatcher(services: Services, handlers: OutboxHandlers): 
     return settled;
   }
 
-  async function fail(row: OutboxRow, handler: OutboxHandler<OutboxKind> | undefined, error: unknown) {
+  async function fail(
+    row: OutboxRow,
+    handler: OutboxHandler<OutboxKind> | undefined,
+    error: unknown,
+    message?: AnyOutboxMessage,
+  ) {
     const now = services.now();
     const attempts = Number(row.attempts) + 1;
-    const message = error instanceof Error ? error.message : String(error);
+    const reason = error instanceof Error ? error.message : String(error);
+    const recipient = message && handler?.recipient?.(message);
     const delay =
       error instanceof RetryAfterError
         ? Math.min(error.retryAfterMs, config.retryMaxMs)
         : retryDelay(attempts, config.retryBaseMs, config.retryMaxMs);
     const age = now.getTime() - Number(row.created_at);
     const dead = error instanceof PermanentDeliveryError || age + delay > config.deadLetterAfterMs;
-    const detail = handler?.errorsInAudit === false ? {} : { error: message };
-    const data = { messageId: row.id, attempts, ...detail, retryInMs: dead ? null : delay };
+    const detail = handler?.errorsInAudit === false ? {} : { error: reason };
+    const data = {
+      messageId: row.id,
+      attempts,
+      ...detail,
+      retryInMs: dead ? null : delay,
+      ...(recipient && { channel: recipient.channel, to: recipient.to }),
+    };
     const events = handler?.events;
     const settled = await settle(
       row,
       (db, lease) =>
         dead
-          ? markOutboxDead(db, lease, attempts, message)
-          : scheduleOutboxRetry(db, lease, attempts, new Date(now.getTime() + delay), message),
+          ? markOutboxDead(db, lease, attempts, reason)
+          : scheduleOutboxRetry(db, lease, attempts, new Date(now.getTime() + delay), reason),
       events ? { type: dead ? events.dead : events.failed, actor: null, data } : null,
+      // A dead letter to a person shows in the approval's view: its waiters hear of it now.
+      dead && recipient !== undefined,
     );
-    const log = { messageId: row.id, kind: row.kind, attempts, error: message };
+    const log = { messageId: row.id, kind: row.kind, attempts, error: reason, ...recipient };
     if (settled && dead) logger.error(log, 'outbox message dead-lettered: it will not be retried');
     else if (settled) logger.warn({ ...log, retryInMs: delay }, 'outbox delivery failed; will retry');
   }
@@ -146,7 +165,7 @@ export function createDispatcher(services: Services, handlers: OutboxHandlers): 
     try {
       report = await withDeadline(handler.deliver(message), deadlineMs);
     } catch (error) {
-      await fail(row, handler, error);
+      await fail(row, handler, error, message);
       return;
     }
     const attempts = Number(row.attempts) + 1;

@@ -38,6 +38,18 @@ export interface OutboxHandler<K extends OutboxKind> {
    * trail then says only that delivery failed; the outbox and the log keep the message.
    */
   readonly errorsInAudit?: boolean;
+  /**
+   * Who a message of this kind is for (mail, Slack: messages to people). A failure's audit
+   * event then names the recipient, and a dead-lettered one shows in the approval's
+   * `notificationFailures`, so the waiting side learns that someone was never told.
+   */
+  recipient?(message: OutboxMessage<K>): Recipient;
+}
+
+/** Who a message is for: the channel and the address in its terms (an email address, a Slack user). */
+export interface Recipient {
+  readonly channel: string;
+  readonly to: string;
 }
 
 /** One handler for every kind: a kind without a handler does not compile. */

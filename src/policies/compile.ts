@@ -51,7 +51,7 @@ function compileGates(
         path: [...path, 'gates', index, 'required'],
         message: `required (${required}) is more than the number of approvers (${approvers.length})`,
       });
-    return { approvers, required };
+    return { name: gate.name, approvers, required };
   });
 }
 

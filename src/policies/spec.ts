@@ -17,6 +17,7 @@ const StageName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' });
 
 const GateSpec = Type.Object(
   {
+    name: Type.Optional(StageName),
     approvers: Type.Array(Approver, { minItems: 1, maxItems: 50 }),
     required: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
   },

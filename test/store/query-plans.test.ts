@@ -7,6 +7,7 @@ import { claimDueApprovalId, findApproval, findApprovalByIdempotencyKey } from '
 import { findChainEnd, listAudit } from '../../src/store/audit.js';
 import type { Db } from '../../src/store/database.js';
 import { findLinkByHash, markLink } from '../../src/store/links.js';
+import { listDeadLetteredNotifications } from '../../src/store/notification-failures.js';
 import { claimDueOutbox } from '../../src/store/outbox.js';
 import type { Database } from '../../src/store/schema.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
@@ -65,6 +66,8 @@ describe('query plans (SQLite)', () => {
       ...(await plansOf((db) => findApprovalByIdempotencyKey(db, 'key_1', 'k'))),
       ...(await plansOf((db) => findApproval(db, 'apr_1'))),
       ...(await plansOf((db) => listAudit(db, 'apr_1'))),
+      // Every approval view reads its notifications given up on; a page of 20 in one query.
+      ...(await plansOf((db) => listDeadLetteredNotifications(db, ['apr_1', 'apr_2']))),
     ];
     expect(plans.length).toBeGreaterThanOrEqual(4);
     for (const detail of plans) {

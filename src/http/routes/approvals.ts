@@ -3,6 +3,7 @@ import { createApproval } from '../../approvals/create.js';
 import { decideApproval } from '../../approvals/decide.js';
 import { cancelApproval } from '../../approvals/lifecycle.js';
 import { CreateApprovalBody, type CreateApprovalRequest } from '../../approvals/request.js';
+import { loadApprovalView, loadApprovalViews, loadNotificationFailures } from '../../approvals/view.js';
 import { waitForDecision } from '../../approvals/wait.js';
 import {
   type Authenticator,
@@ -16,7 +17,6 @@ import {
 import { sha256Hex } from '../../auth/secrets.js';
 import { parseDuration } from '../../core/duration.js';
 import { SignoffError } from '../../core/errors.js';
-import { approvalView } from '../../core/view.js';
 import type { Services } from '../../services.js';
 import { findApproval, listApprovals } from '../../store/approvals.js';
 import { listAudit } from '../../store/audit.js';
@@ -88,7 +88,7 @@ export function registerApprovalRoutes(
         idempotencyKey: key,
       });
       if (!created) reply.header('idempotent-replayed', 'true');
-      return reply.status(created ? 201 : 200).send(approvalView(approval));
+      return reply.status(created ? 201 : 200).send(await loadApprovalView(services.db, approval));
     },
   );
 
@@ -109,7 +109,7 @@ export function registerApprovalRoutes(
       });
       const items = page.slice(0, limit);
       const nextCursor = page.length > limit ? (items.at(-1)?.id ?? null) : null;
-      return { items: items.map(approvalView), nextCursor };
+      return { items: await loadApprovalViews(services.db, items), nextCursor };
     },
   );
 
@@ -117,7 +117,10 @@ export function registerApprovalRoutes(
     '/v1/approvals/:id',
     { schema: { params: ApprovalParams }, preHandler: can('approvals:read') },
     async (request) =>
-      approvalView(await loadPermitted(services, principalOf(request), 'approvals:read', request.params.id)),
+      loadApprovalView(
+        services.db,
+        await loadPermitted(services, principalOf(request), 'approvals:read', request.params.id),
+      ),
   );
 
   app.get<{ Params: ApprovalParams; Querystring: WaitQuery }>(
@@ -127,7 +130,13 @@ export function registerApprovalRoutes(
       const requested = request.query.timeout === undefined ? 30_000 : parseDuration(request.query.timeout);
       if (requested === undefined)
         throw new SignoffError('invalid_input', 'timeout must be a duration such as 30s.');
-      await loadPermitted(services, principalOf(request), 'approvals:read', request.params.id);
+      const { id } = request.params;
+      await loadPermitted(services, principalOf(request), 'approvals:read', id);
+      // A notification given up on while it waits answers at once: the waiting side must hear it.
+      const failureCount = async () =>
+        (await loadNotificationFailures(services.db, [id])).get(id)?.length ?? 0;
+      const failuresBefore = await failureCount();
+      const failureAdded = async () => (await failureCount()) > failuresBefore;
       // Stop waiting when the client goes away or the server shuts down (a deploy must not hang 60 s).
       const aborted = new AbortController();
       request.raw.once('close', () => aborted.abort());
@@ -138,11 +147,12 @@ export function registerApprovalRoutes(
       try {
         const approval = await waitForDecision(
           services,
-          request.params.id,
+          id,
           Math.min(requested, MAX_WAIT_MS),
           aborted.signal,
+          failureAdded,
         );
-        return approvalView(approval);
+        return await loadApprovalView(services.db, approval);
       } finally {
         closing.removeEventListener('abort', stopWaiting);
       }
@@ -169,7 +179,7 @@ export function registerApprovalRoutes(
         via: request.headers['x-signoff-client'] === 'cli' ? 'cli' : 'api',
         ip: request.ip,
       });
-      return reply.status(201).send(approvalView(approval));
+      return reply.status(201).send(await loadApprovalView(services.db, approval));
     },
   );
 
@@ -190,7 +200,7 @@ export function registerApprovalRoutes(
         request.body?.reason,
         { owner },
       );
-      return approvalView(cancelled);
+      return loadApprovalView(services.db, cancelled);
     },
   );
 

@@ -39,6 +39,12 @@ export function setPageHeaders(reply: FastifyReply): FastifyReply {
     );
 }
 
+/**
+ * A link's holder is an approver, not the waiting side: why the operator's mail server
+ * refused someone else's mail is not theirs to read.
+ */
+const LINK_HOLDERS_SEE_NO_FAILURES = [] as const;
+
 function linkJson(opened: OpenedLink) {
   return {
     link: {
@@ -48,7 +54,7 @@ function linkJson(opened: OpenedLink) {
       expiresAt: new Date(Number(opened.link.expires_at)).toISOString(),
       renewable: opened.renewable,
     },
-    approval: approvalView(opened.approval),
+    approval: approvalView(opened.approval, LINK_HOLDERS_SEE_NO_FAILURES),
   };
 }
 
@@ -148,7 +154,7 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
           comment: request.body.comment?.trim() || undefined,
           ip: request.ip,
         });
-        if (wantsJson(request)) return reply.send(approvalView(approval));
+        if (wantsJson(request)) return reply.send(approvalView(approval, LINK_HOLDERS_SEE_NO_FAILURES));
         return reply
           .type('text/html; charset=utf-8')
           .send(renderDecidedPage(approval, request.body.verdict, services.now()));
