@@ -98,6 +98,28 @@ export interface AiAgreementTable {
   escalated: number;
 }
 
+/** A mailed one-time sign-in link, by the SHA-256 of its token. */
+export interface SignInLinksTable {
+  token_hash: string;
+  email: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+/** A signed-in browser, by the SHA-256 of its cookie; who it is and what it may do, as JSON. */
+export interface WebSessionsTable {
+  id_hash: string;
+  actor: string;
+  groups: string;
+  grants: string;
+  issuer: string | null;
+  subject: string | null;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
 /** Whether a migration breaks older code (1) or only adds (0); see migrations/index.ts. */
 export interface MigrationFlagsTable {
   name: string;
@@ -113,6 +135,8 @@ export interface Database {
   api_keys: ApiKeysTable;
   ai_agreement: AiAgreementTable;
   migration_flags: MigrationFlagsTable;
+  sign_in_links: SignInLinksTable;
+  web_sessions: WebSessionsTable;
 }
 
 export type ApprovalRow = Selectable<ApprovalsTable>;
@@ -120,3 +144,5 @@ export type DecisionRow = Selectable<DecisionsTable>;
 export type LinkRow = Selectable<LinksTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type SignInLinkRow = Selectable<SignInLinksTable>;
+export type WebSessionRow = Selectable<WebSessionsTable>;
