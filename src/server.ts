@@ -158,7 +158,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
   dispatcher = createDispatcher(services, handlers);
   const generatedAdminKey = await ensureAdminKey(db, newId, services.now(), config.adminKey);
   const authenticators = createAuthenticators(config, services, permissions);
-  const app = await buildApp(services, authenticators, { routes });
+  const app = await buildApp(services, authenticators, { routes }, { permissions });
   const workers = options.workers ?? true;
   const sweeper = workers ? startSweeper(services) : undefined;
   if (workers) dispatcher.start();

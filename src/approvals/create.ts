@@ -82,7 +82,9 @@ function buildPolicy(
     if (request.allowSelfApproval !== undefined)
       throw new SignoffError('invalid_input', `allowSelfApproval is set by the policy "${named.name}".`);
     // Asking for a comment on reject only tightens, so a request may add it to a named policy.
-    const policy = request.requireRejectComment ? { ...named.policy, requireRejectComment: true } : named.policy;
+    const policy = request.requireRejectComment
+      ? { ...named.policy, requireRejectComment: true }
+      : named.policy;
     return { policy, timeoutMs: named.timeoutMs };
   }
   // `approvers` + `required` is one human stage with one gate, compiled like any other.

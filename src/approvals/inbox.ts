@@ -1,8 +1,8 @@
 import { SignoffError } from '../core/errors.js';
 import type { Actor, Approval, ApprovalStatus } from '../core/model.js';
 import { currentStage, effectiveGates, isRequester, matchesApprover } from '../core/stages.js';
-import type { Db } from '../store/database.js';
 import { listApprovals } from '../store/approvals.js';
+import type { Db } from '../store/database.js';
 
 /** The three lists of the inbox, and of `GET /v1/approvals?waiting_for=me|requested_by=me`. */
 export type InboxTab = 'waiting' | 'requested' | 'history';

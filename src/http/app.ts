@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { PermissionDocument } from '../auth/permission-document.js';
 import type { Authenticator } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import { SignoffError } from '../core/errors.js';
@@ -11,6 +12,7 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerOutboxRoutes } from './routes/outbox.js';
 import { registerPolicyRoutes } from './routes/policies.js';
 import { registerSnsRoutes } from './routes/sns.js';
+import { registerWebRoutes } from './routes/web.js';
 import { createValidatorCompiler } from './validation.js';
 
 declare module 'fastify' {
@@ -32,6 +34,7 @@ export async function buildApp(
   services: Services,
   authenticators: readonly Authenticator[],
   intake: { routes: readonly Route[] } = { routes: [] },
+  web: { permissions: PermissionDocument } = { permissions: { issuers: [], rules: [] } },
 ): Promise<FastifyInstance> {
   const handleError = createErrorHandler();
   const app = Fastify({
@@ -81,5 +84,7 @@ export async function buildApp(
   registerPolicyRoutes(app, services, authenticators);
   await app.register(async (pages) => registerDecisionPageRoutes(pages, services), { prefix: '/d' });
   await app.register(async (sns) => registerSnsRoutes(sns, services, intake.routes));
+  // The web app: its own cookies, CSRF tokens, form bodies and error pages.
+  await app.register(async (pages) => registerWebRoutes(pages, services, web));
   return app;
 }
