@@ -134,7 +134,18 @@ export async function registerWebRoutes(
     const title = status === 404 ? 'Not found' : status === 403 ? 'Not allowed' : 'Cannot do that';
     return reply.type(HTML).send(renderErrorPage(title, error.message));
   };
-  app.setErrorHandler(createErrorHandler(renderError));
+  const handleError = createErrorHandler(renderError);
+  app.setErrorHandler((error, request, reply) => {
+    // A missing or wrong token: the form came from elsewhere, or from a page too old.
+    const csrfRefused = (error as { code?: string }).code?.startsWith('FST_CSRF_');
+    return handleError(
+      csrfRefused
+        ? new SignoffError('forbidden', 'This form has expired or came from another site; reload the page and try again.')
+        : error,
+      request,
+      reply,
+    );
+  });
   app.addHook('onRequest', async (request, reply) => {
     setPageHeaders(reply);
     request.web = await loadWebSession(services, request.cookies[sessionCookie]);
@@ -143,20 +154,7 @@ export async function registerWebRoutes(
     for (const stream of streams) stream.raw.end();
   });
 
-  const checkCsrf: preHandlerAsyncHookHandler = async function (request, reply) {
-    await new Promise<void>((resolve, reject) => {
-      app.csrfProtection.call(this, request, reply, (error?: Error) =>
-        error
-          ? reject(
-              new SignoffError(
-                'forbidden',
-                'This form has expired or came from another site; reload the page and try again.',
-              ),
-            )
-          : resolve(),
-      );
-    });
-  };
+  const checkCsrf = app.csrfProtection;
   const signedIn: preHandlerAsyncHookHandler = async (request) => {
     if (!request.web) throw new SignoffError('unauthorized', 'Sign in first.');
   };
@@ -206,15 +204,13 @@ export async function registerWebRoutes(
     { schema: { querystring: SignInQuery } },
     async (request, reply) => {
       if (request.web) return reply.redirect(safeNext(request.query.next), 303);
-      return reply
-        .type(HTML)
-        .send(
-          renderSignIn({
-            csrfToken: reply.generateCsrf(),
-            next: safeNext(request.query.next),
-            oidc: Boolean(oidc),
-          }),
-        );
+      return reply.type(HTML).send(
+        renderSignIn({
+          csrfToken: reply.generateCsrf(),
+          next: safeNext(request.query.next),
+          oidc: Boolean(oidc),
+        }),
+      );
     },
   );
 
