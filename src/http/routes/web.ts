@@ -140,7 +140,10 @@ export async function registerWebRoutes(
     const csrfRefused = (error as { code?: string }).code?.startsWith('FST_CSRF_');
     return handleError(
       csrfRefused
-        ? new SignoffError('forbidden', 'This form has expired or came from another site; reload the page and try again.')
+        ? new SignoffError(
+            'forbidden',
+            'This form has expired or came from another site; reload the page and try again.',
+          )
         : error,
       request,
       reply,
