@@ -53,4 +53,5 @@ next.querySelectorAll('[data-live]').forEach(function(part){var here=document.ge
 if(form&&!nextForm)form.remove();document.title=next.title;
 }).finally(function(){busy=false;if(again){again=false;refresh();}});}
 var source=new EventSource(main.getAttribute('data-events'));source.addEventListener('change',refresh);
+source.addEventListener('open',function(){document.documentElement.setAttribute('data-live','on');});
 })();`;
