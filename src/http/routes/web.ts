@@ -207,6 +207,15 @@ export async function registerWebRoutes(
     { schema: { querystring: SignInQuery } },
     async (request, reply) => {
       if (request.web) return reply.redirect(safeNext(request.query.next), 303);
+      // The sign-in form's answer redirects to the provider: its origin is a form target too.
+      if (config.webOidc) {
+        const policy = String(reply.getHeader('content-security-policy'));
+        const provider = new URL(config.webOidc.issuer).origin;
+        reply.header(
+          'content-security-policy',
+          policy.replace("form-action 'self'", `form-action 'self' ${provider}`),
+        );
+      }
       return reply.type(HTML).send(
         renderSignIn({
           csrfToken: reply.generateCsrf(),
