@@ -93,12 +93,30 @@ const EVENT_WORDS: Record<string, string> = {
   'callback.dead_lettered': 'gave up telling the workflow',
 };
 
+/** Repeats of one event (retries, reminders) in a row read as one line with a count. */
+function collapseRepeats(events: readonly AuditEvent[]): { event: AuditEvent; times: number }[] {
+  const lines: { event: AuditEvent; times: number }[] = [];
+  for (const event of events) {
+    const last = lines.at(-1);
+    const repeat =
+      last &&
+      last.event.type === event.type &&
+      last.event.actor === event.actor &&
+      !('comment' in event.data);
+    if (repeat) last.times += 1;
+    else lines.push({ event, times: 1 });
+  }
+  return lines;
+}
+
 function timeline(events: readonly AuditEvent[]): SafeHtml | '' {
   if (events.length === 0) return '';
-  return html`<h2>Timeline</h2><ul class="plain timeline">${events.slice(-50).map((e) => {
+  const lines = collapseRepeats(events).slice(-50);
+  return html`<h2>Timeline</h2><ul class="plain timeline">${lines.map(({ event: e, times }) => {
     const verdict = typeof e.data.verdict === 'string' ? ` (${e.data.verdict})` : '';
     const comment = typeof e.data.comment === 'string' && e.data.comment ? html` — “${e.data.comment}”` : '';
-    return html`<li>${when(e.at)} · ${e.actor ?? 'signoff'} ${EVENT_WORDS[e.type] ?? e.type}${verdict}${comment}</li>`;
+    const count = times > 1 ? ` (${times} times)` : '';
+    return html`<li>${when(e.at)} · ${e.actor ?? 'signoff'} ${EVENT_WORDS[e.type] ?? e.type}${verdict}${comment}${count}</li>`;
   })}</ul>`;
 }
 

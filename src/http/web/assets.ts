@@ -10,7 +10,7 @@ a{color:var(--accent)}a:focus-visible,button:focus-visible,input:focus-visible,s
 header.top{display:flex;flex-wrap:wrap;align-items:center;gap:.5em 1em;padding:.5em 1em;border-bottom:1px solid var(--line);background:var(--panel)}
 header.top .brand{font-weight:700;text-decoration:none;color:var(--fg);min-height:44px;display:inline-flex;align-items:center}
 header.top .who{margin-left:auto;color:var(--muted)}header.top form{margin:0}
-main{max-width:52em;margin:0 auto;padding:1em}footer.bottom{max-width:52em;margin:2em auto;padding:0 1em;color:var(--muted);font-size:.875em}
+main{max-width:52rem;margin:0 auto;padding:1rem}footer.bottom{max-width:52rem;margin:2rem auto;padding:0 1rem;color:var(--muted);font-size:.875em}
 h1{font-size:1.5em;line-height:1.25;margin:.5em 0}h2{font-size:1.15em;margin:1.5em 0 .5em}
 .muted{color:var(--muted)}pre,code{white-space:pre-wrap}
 button,.button{font:inherit;min-height:44px;min-width:44px;padding:.5em 1.2em;border-radius:6px;border:1px solid var(--line);background:var(--panel);color:var(--fg);cursor:pointer;text-decoration:none;display:inline-flex;align-items:center;justify-content:center}
