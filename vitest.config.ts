@@ -43,6 +43,11 @@ const SQLITE_ONLY = [
   // Restart and shutdown of one process. Recovery after a SIGKILL on PostgreSQL is covered by
   // test/scale/two-instances.test.ts, which kills an instance mid-dispatch.
   'test/delivery/crash.test.ts',
+  // Browser suites: what they check is pages, not storage. test/web/live.test.ts runs on both,
+  // so live updates are proven through PostgreSQL's LISTEN/NOTIFY too.
+  'test/web/sign-in.test.ts',
+  'test/web/pages.test.ts',
+  'test/web/oidc.test.ts',
 ];
 const POSTGRES_ONLY = ['test/scale/**'];
 // This suite holds PostgreSQL's migration lock on purpose and counts who waits for it. The lock

@@ -88,6 +88,13 @@ export interface Config {
   readonly slackSigningSecret: string | undefined;
   /** Base URL of Slack's Web API (GovSlack, a proxy, or a stand-in in tests). */
   readonly slackApiUrl: string;
+  /** The web app's sign-in: an OpenID Provider (authorization code + PKCE); unset, mailed links. */
+  readonly webOidc: { issuer: string; clientId: string; clientSecret: string } | undefined;
+  /** A web session ends after this long without a request, and in any case after `webSessionMaxMs`. */
+  readonly webSessionIdleMs: number;
+  readonly webSessionMaxMs: number;
+  /** How long a mailed sign-in link works. */
+  readonly signInLinkTtlMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -110,6 +117,19 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   if (!Number.isInteger(value) || value < min || value > max)
     throw new SignoffError('invalid_input', `${name}="${raw}" must be a whole number from ${min} to ${max}.`);
   return value;
+}
+
+function webOidc(env: Env): Config['webOidc'] {
+  const issuer = url(env, 'SIGNOFF_WEB_OIDC_ISSUER', ['https:', 'http:']);
+  const clientId = env.SIGNOFF_WEB_OIDC_CLIENT_ID || undefined;
+  const clientSecret = env.SIGNOFF_WEB_OIDC_CLIENT_SECRET || undefined;
+  if (!issuer && !clientId && !clientSecret) return undefined;
+  if (!issuer || !clientId || !clientSecret)
+    throw new SignoffError(
+      'invalid_input',
+      'SIGNOFF_WEB_OIDC_ISSUER, SIGNOFF_WEB_OIDC_CLIENT_ID and SIGNOFF_WEB_OIDC_CLIENT_SECRET go together: set all three or none.',
+    );
+  return { issuer, clientId, clientSecret };
 }
 
 function identifier(env: Env, name: string, fallback: string): string {
@@ -317,7 +337,18 @@ export function loadConfig(env: Env = process.env): Config {
     slackBotToken: env.SIGNOFF_SLACK_BOT_TOKEN || undefined,
     slackSigningSecret: env.SIGNOFF_SLACK_SIGNING_SECRET || undefined,
     slackApiUrl: `${(url(env, 'SIGNOFF_SLACK_API_URL', ['https:', 'http:']) ?? 'https://slack.com/api').replace(/\/+$/, '')}/`,
+    webOidc: webOidc(env),
+    webSessionIdleMs: duration(env, 'SIGNOFF_WEB_SESSION_IDLE', '12h'),
+    webSessionMaxMs: duration(env, 'SIGNOFF_WEB_SESSION_MAX', '7d'),
+    signInLinkTtlMs: duration(env, 'SIGNOFF_WEB_SIGN_IN_TTL', '15m'),
   };
+  if (config.webSessionIdleMs <= 0 || config.webSessionIdleMs > config.webSessionMaxMs)
+    throw new SignoffError(
+      'invalid_input',
+      'SIGNOFF_WEB_SESSION_IDLE must be more than 0 and at most SIGNOFF_WEB_SESSION_MAX.',
+    );
+  if (config.signInLinkTtlMs <= 0 || config.signInLinkTtlMs > 60 * 60_000)
+    throw new SignoffError('invalid_input', 'SIGNOFF_WEB_SIGN_IN_TTL must be more than 0 and at most 1h.');
   if (config.oidcClockSkewSeconds > 60)
     throw new SignoffError('invalid_input', 'SIGNOFF_OIDC_CLOCK_SKEW must be at most 60s.');
   if (config.linkTtlMs <= 0) throw new SignoffError('invalid_input', 'SIGNOFF_LINK_TTL must be more than 0.');

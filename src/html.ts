@@ -28,3 +28,33 @@ export function metadataText(metadata: Readonly<Record<string, unknown>>, max = 
   const text = JSON.stringify(metadata, null, 2);
   return text.length > max ? `${text.slice(0, max)}\n…` : text;
 }
+
+/** Markup that is already safe: the tagged template inserts it as it is. */
+export class SafeHtml {
+  constructor(readonly value: string) {}
+  toString(): string {
+    return this.value;
+  }
+}
+
+function insert(value: unknown): string {
+  if (value instanceof SafeHtml) return value.value;
+  if (Array.isArray(value)) return value.map(insert).join('');
+  if (value === null || value === undefined || value === false) return '';
+  return escapeHtml(value);
+}
+
+/**
+ * The tagged template every page is written with: each inserted value is escaped unless it
+ * is SafeHtml (another `html` result); arrays are joined; null, undefined and false vanish.
+ */
+export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {
+  let out = strings[0] ?? '';
+  for (const [index, value] of values.entries()) out += insert(value) + (strings[index + 1] ?? '');
+  return new SafeHtml(out);
+}
+
+/** Marks markup made by a renderer that escapes on its own (Markdown with HTML off) as safe. */
+export function trustedHtml(markup: string): SafeHtml {
+  return new SafeHtml(markup);
+}

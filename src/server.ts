@@ -198,7 +198,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
   dispatcher = createDispatcher(services, handlers);
   const unissuedAdminKey = await ensureAdminKey(db, newId, services.now(), config.adminKey);
   const authenticators = createAuthenticators(config, services, permissions);
-  const app = await buildApp(services, authenticators, routing);
+  const app = await buildApp(services, authenticators, routing, { permissions });
   const workers = options.workers ?? true;
   const sweeper = workers ? startSweeper(services) : undefined;
   if (workers) dispatcher.start();

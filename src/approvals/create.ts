@@ -86,7 +86,11 @@ function buildPolicy(
     // A request may not loosen a policy the team wrote down.
     if (request.allowSelfApproval !== undefined)
       throw new SignoffError('invalid_input', `allowSelfApproval is set by the policy "${named.name}".`);
-    return { policy: named.policy, timeoutMs: named.timeoutMs };
+    // Asking for a comment on reject only tightens, so a request may add it to a named policy.
+    const policy = request.requireRejectComment
+      ? { ...named.policy, requireRejectComment: true }
+      : named.policy;
+    return { policy, timeoutMs: named.timeoutMs };
   }
   // `approvers` + `required` is one human stage with one gate, compiled like any other.
   const stages: StageSpec[] = request.approvers
@@ -110,7 +114,13 @@ function buildPolicy(
     throw new SignoffError('invalid_input', `body${pathOf(first)} ${first.message}`, {
       details: { issues: compiled.issues.map((i) => ({ path: pathOf(i), message: i.message })) },
     });
-  return { policy: { stages: compiled.stages, allowSelfApproval: request.allowSelfApproval ?? false } };
+  return {
+    policy: {
+      stages: compiled.stages,
+      allowSelfApproval: request.allowSelfApproval ?? false,
+      ...(request.requireRejectComment ? { requireRejectComment: true } : {}),
+    },
+  };
 }
 
 /**

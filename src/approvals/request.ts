@@ -82,6 +82,8 @@ export const CreateApprovalBody = Type.Object(
     stages: Type.Optional(StagesSpec),
     policy: Type.Optional(PolicyName),
     allowSelfApproval: Type.Optional(Type.Boolean()),
+    /** Tightens only: a reject must carry a comment. */
+    requireRejectComment: Type.Optional(Type.Boolean()),
     timeout: Type.Optional(DurationSpec),
     notify: Type.Optional(Type.Array(Type.Literal('email'), { maxItems: 1 })),
     slack: Type.Optional(

@@ -90,7 +90,7 @@ function keySetFinder(issuer: IssuerConfig, options: JwtOptions) {
  * unverified; their groups count only then. Otherwise the token acts as `subject:SUB`, which
  * no address and no group can match: it approves only where a gate names that subject.
  */
-function identify(
+export function identify(
   issuer: IssuerConfig,
   claims: JWTPayload,
 ): { actor: string; groups: string[]; person: boolean | undefined } {

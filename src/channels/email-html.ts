@@ -1,4 +1,4 @@
-import { html, type SafeHtml, trustedHtml } from '../html-template.js';
+import { html, type SafeHtml, trustedHtml } from '../html.js';
 import { gateLine, type MailFacts } from './email-facts.js';
 
 /*

@@ -94,6 +94,8 @@ export function decide(
   const who = { actor: actorId, issuer: input.actor.issuer, subject: input.actor.subject };
   if (!gates.some((gate) => gate.approvers.some((entry) => matchesApprover(entry, actor))))
     return fail('not_approver', `${actorId} is not an approver of stage "${stage.name}".`);
+  if (input.verdict === 'reject' && approval.policy.requireRejectComment && !input.comment?.trim())
+    return fail('invalid_input', 'This approval asks for a comment saying why when rejecting.');
   if (input.verdict === 'approve' && isRequester(approval, who) && !approval.policy.allowSelfApproval)
     return fail('self_approval', 'The requester may not approve their own request.');
   // One person counts once, whichever of their tokens (or spellings) they come back with.

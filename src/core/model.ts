@@ -79,6 +79,8 @@ export interface Policy {
   readonly name?: string | null | undefined;
   readonly stages: readonly Stage[];
   readonly allowSelfApproval: boolean;
+  /** A reject must say why: a verdict of reject without a comment is refused. */
+  readonly requireRejectComment?: boolean | undefined;
 }
 
 /**

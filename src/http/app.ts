@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { PermissionDocument } from '../auth/permission-document.js';
 import type { Authenticator } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import { SignoffError } from '../core/errors.js';
@@ -13,6 +14,7 @@ import { registerOutboxRoutes } from './routes/outbox.js';
 import { registerPolicyRoutes } from './routes/policies.js';
 import { registerSlackRoutes } from './routes/slack.js';
 import { registerSnsRoutes } from './routes/sns.js';
+import { registerWebRoutes } from './routes/web.js';
 import { createValidatorCompiler } from './validation.js';
 
 declare module 'fastify' {
@@ -34,6 +36,7 @@ export async function buildApp(
   services: Services,
   authenticators: readonly Authenticator[],
   intake: Routing = { routes: [], github: { routes: [], people: new Map() } },
+  web: { permissions: PermissionDocument } = { permissions: { issuers: [], rules: [] } },
 ): Promise<FastifyInstance> {
   const handleError = createErrorHandler();
   const app = Fastify({
@@ -85,5 +88,7 @@ export async function buildApp(
   await app.register(async (sns) => registerSnsRoutes(sns, services, intake.routes));
   await app.register(async (github) => registerGitHubRoutes(github, services, intake.github));
   await app.register(async (slack) => registerSlackRoutes(slack, services));
+  // The web app: its own cookies, CSRF tokens, form bodies and error pages.
+  await app.register(async (pages) => registerWebRoutes(pages, services, web));
   return app;
 }

@@ -37,6 +37,10 @@ export type ApprovalParams = Static<typeof ApprovalParams>;
 export const ListQuery = Type.Object(
   {
     status: Type.Optional(Type.Union(APPROVAL_STATUSES.map((s) => Type.Literal(s)))),
+    /** `me`: only approvals whose waiting stage names the caller (or a group of theirs) and awaits them. */
+    waiting_for: Type.Optional(Type.Literal('me')),
+    /** `me`: only approvals the caller asked for. */
+    requested_by: Type.Optional(Type.Literal('me')),
     cursor: Type.Optional(Line({ maxLength: 64 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   },

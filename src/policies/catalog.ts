@@ -32,7 +32,12 @@ export function parsePolicies(source: string, origin: string, options: CompileOp
       catalog.set(name, {
         name,
         description: spec.description ?? null,
-        policy: { name, stages: compiled.stages, allowSelfApproval: spec.allowSelfApproval ?? false },
+        policy: {
+          name,
+          stages: compiled.stages,
+          allowSelfApproval: spec.allowSelfApproval ?? false,
+          ...(spec.requireRejectComment ? { requireRejectComment: true } : {}),
+        },
         timeoutMs,
       });
     }

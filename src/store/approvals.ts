@@ -130,15 +130,45 @@ export async function findApprovalByIdempotencyKey(db: Db, owner: string, key: s
     .executeTakeFirst();
 }
 
+/** Which approvals a page lists; every condition narrows. */
+export interface ApprovalFilter {
+  readonly status?: ApprovalStatus | undefined;
+  /** Only approvals no longer pending. */
+  readonly ended?: boolean | undefined;
+  readonly requester?: string | undefined;
+  /** Only approvals this identity decided on (read through the decisions_actor index). */
+  readonly decidedBy?: string | undefined;
+  /** Only approvals whose title contains this text, ignoring case. */
+  readonly titleContains?: string | undefined;
+  readonly before?: string | undefined;
+  readonly limit: number;
+}
+
+/** `%`, `_` and the escape itself match literally in a LIKE pattern. */
+function likePattern(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
 /** One page of approvals, newest first, strictly older than `before` (an id cursor). */
-export async function listApprovals(
-  db: Db,
-  options: { status?: ApprovalStatus | undefined; before?: string | undefined; limit: number },
-): Promise<Approval[]> {
-  let query = db.selectFrom('approvals').selectAll();
-  if (options.status) query = query.where('status', '=', options.status);
-  if (options.before) query = query.where('id', '<', options.before);
-  const rows = await query.orderBy('id', 'desc').limit(options.limit).execute();
+export async function listApprovals(db: Db, options: ApprovalFilter): Promise<Approval[]> {
+  let query = db.selectFrom('approvals').selectAll('approvals');
+  if (options.decidedBy !== undefined) {
+    const decidedBy = options.decidedBy;
+    query = query.where('approvals.id', 'in', (sub) =>
+      sub.selectFrom('decisions').select('decisions.approval_id').where('decisions.actor', '=', decidedBy),
+    );
+  }
+  if (options.status) query = query.where('approvals.status', '=', options.status);
+  if (options.ended) query = query.where('approvals.status', '!=', 'pending');
+  if (options.requester !== undefined) query = query.where('approvals.requester', '=', options.requester);
+  if (options.titleContains)
+    query = query.where(
+      sql<string>`lower(approvals.title)`,
+      'like',
+      sql<string>`${likePattern(options.titleContains)} escape '\\'`,
+    );
+  if (options.before) query = query.where('approvals.id', '<', options.before);
+  const rows = await query.orderBy('approvals.id', 'desc').limit(options.limit).execute();
   if (rows.length === 0) return [];
   const decisions = await db
     .selectFrom('decisions')

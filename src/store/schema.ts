@@ -102,6 +102,28 @@ export interface AiAgreementTable {
   escalated: number;
 }
 
+/** A mailed one-time sign-in link, by the SHA-256 of its token. */
+export interface SignInLinksTable {
+  token_hash: string;
+  email: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+/** A signed-in browser, by the SHA-256 of its cookie; who it is and what it may do, as JSON. */
+export interface WebSessionsTable {
+  id_hash: string;
+  actor: string;
+  groups: string;
+  grants: string;
+  issuer: string | null;
+  subject: string | null;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
 /** Whether a migration breaks older code (1) or only adds (0); see migrations/index.ts. */
 export interface MigrationFlagsTable {
   name: string;
@@ -136,6 +158,8 @@ export interface Database {
   migration_flags: MigrationFlagsTable;
   slack_messages: SlackMessagesTable;
   slack_requests: SlackRequestsTable;
+  sign_in_links: SignInLinksTable;
+  web_sessions: WebSessionsTable;
 }
 
 export type ApprovalRow = Selectable<ApprovalsTable>;
@@ -145,3 +169,5 @@ export type OutboxRow = Selectable<OutboxTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 
 export type SlackMessageRow = Selectable<SlackMessagesTable>;
+export type SignInLinkRow = Selectable<SignInLinksTable>;
+export type WebSessionRow = Selectable<WebSessionsTable>;

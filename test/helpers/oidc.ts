@@ -24,6 +24,13 @@ export interface TestProvider {
    * the JWT access token, whose `sub` is `account`.
    */
   userToken(options: { account: string; email: string; groups: string[]; scopes: string[] }): Promise<string>;
+  /**
+   * Registers a confidential web client (client_secret_post, authorization code) that may
+   * return to `redirectUri`, for an application's own sign-in.
+   */
+  registerWebClient(redirectUri: string): { clientId: string; clientSecret: string };
+  /** A person who can sign in at the provider's login page (any password); their id token carries these claims. */
+  addPerson(person: { account: string; email: string; groups: string[] }): void;
   /** Replaces the signing keys with a fresh set (new kid); the JWKS endpoint serves only the new keys. */
   rotateKeys(): Promise<void>;
   /** How many times the JWKS endpoint has been fetched so far. */
@@ -288,9 +295,22 @@ export async function startTestProvider(
               },
             },
           },
+          // Id tokens carry the person's claims (as Keycloak or Entra ID mappers put them there):
+          // email with the email scope, groups with profile.
+          claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['groups'] },
+          conformIdTokenClaims: false,
           findAccount: async (_ctx: unknown, sub: string) => {
-            if (!accounts.has(sub)) return undefined;
-            return { accountId: sub, claims: async () => ({ sub }) };
+            const account = accounts.get(sub);
+            if (!account) return undefined;
+            return {
+              accountId: sub,
+              claims: async () => ({
+                sub,
+                email: account.email,
+                email_verified: true,
+                groups: [...account.groups],
+              }),
+            };
           },
           extraTokenClaims: async (ctx: KoaContext | undefined, token: TokenLike) => {
             if (token.kind === 'ClientCredentials') {
@@ -448,6 +468,23 @@ export async function startTestProvider(
       handle = await build(await signingKeys());
     },
     jwksFetches: () => jwksCount,
+    registerWebClient(redirectUri) {
+      const clientId = `web-${randomBytes(6).toString('hex')}`;
+      const clientSecret = `secret-${randomBytes(24).toString('base64url')}`;
+      clients.set(clientId, {
+        client_id: clientId,
+        client_secret: clientSecret,
+        token_endpoint_auth_method: 'client_secret_post',
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        redirect_uris: [redirectUri],
+        id_token_signed_response_alg: 'ES256',
+      });
+      return { clientId, clientSecret };
+    },
+    addPerson(person) {
+      accounts.set(person.account, { email: person.email, groups: [...person.groups] });
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

@@ -38,6 +38,24 @@ const PUBLIC = [
   'POST /integrations/slack/interactions',
 ];
 
+// The web app: pages that need a signed-in browser, forms that need a CSRF token, and the
+// public sign-in pages and assets.
+const WEB_SESSION = [
+  'GET /',
+  'GET /approvals/:id',
+  'POST /approvals/:id/decisions',
+  'GET /approvals/:id/events',
+  'GET /events',
+];
+const WEB_CSRF = ['POST /sign-in', 'POST /sign-in/oidc', 'POST /sign-in/:token', 'POST /sign-out'];
+const WEB_PUBLIC = [
+  'GET /assets/app.css',
+  'GET /assets/app.js',
+  'GET /sign-in',
+  'GET /sign-in/:token',
+  'GET /sign-in/callback',
+];
+
 let h: Harness;
 let provider: TestProvider;
 let forgedJwt: string;
@@ -76,11 +94,17 @@ afterAll(async () => {
 describe('every protected route refuses missing, bad and under-privileged credentials', () => {
   it('covers every registered route', () => {
     const registered = h.signoff.app.routeTable.map((r) => `${r.method} ${r.url}`).sort();
-    const known = [...PROTECTED.map((r) => `${r.method} ${r.url}`), ...PUBLIC].sort();
+    const known = [
+      ...PROTECTED.map((r) => `${r.method} ${r.url}`),
+      ...PUBLIC,
+      ...WEB_SESSION,
+      ...WEB_CSRF,
+      ...WEB_PUBLIC,
+    ].sort();
     expect(registered).toEqual(known);
     for (const route of h.signoff.app.routeTable) {
       expect(route.guarded, `${route.method} ${route.url}`).toBe(
-        !PUBLIC.includes(`${route.method} ${route.url}`),
+        ![...PUBLIC, ...WEB_PUBLIC].includes(`${route.method} ${route.url}`),
       );
     }
   });
@@ -117,6 +141,37 @@ describe('every protected route refuses missing, bad and under-privileged creden
         expect(res.json().error.code).toBe('forbidden');
       }
     });
+  });
+});
+
+describe('every web page refuses a browser without a session, every form one without a CSRF token', () => {
+  it.each(WEB_SESSION)('%s', async (route) => {
+    const [method, path] = route.split(' ') as ['GET' | 'POST', string];
+    const res = await h.api({
+      method,
+      url: path.replace(':id', approvalId),
+      token: null,
+      ...(method === 'POST' ? { payload: { verdict: 'approve', _csrf: 'x' } } : {}),
+    });
+    if (method === 'GET') {
+      expect(res.statusCode).toBe(303);
+      expect(res.headers.location).toMatch(/^\/sign-in\?next=/);
+    } else {
+      expect(res.statusCode).toBe(401);
+    }
+  });
+
+  it.each(WEB_CSRF)('%s', async (route) => {
+    const [method, path] = route.split(' ') as ['POST', string];
+    const res = await h.api({
+      method,
+      url: path.replace(':token', 'A'.repeat(43)),
+      token: null,
+      headers: { accept: 'application/json' },
+      payload: path === '/sign-in' ? { email: 'lead@example.com', _csrf: 'forged' } : { _csrf: 'forged' },
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error.code).toBe('forbidden');
   });
 });
 

@@ -3,13 +3,19 @@ import SQLite from 'better-sqlite3';
 import { type CompiledQuery, Kysely, SqliteDialect } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findApiKeyByHash } from '../../src/store/api-keys.js';
-import { claimDueApprovalId, findApproval, findApprovalByIdempotencyKey } from '../../src/store/approvals.js';
+import {
+  claimDueApprovalId,
+  findApproval,
+  findApprovalByIdempotencyKey,
+  listApprovals,
+} from '../../src/store/approvals.js';
 import { findChainEnd, listAudit } from '../../src/store/audit.js';
 import type { Db } from '../../src/store/database.js';
 import { findLinkByHash, markLink } from '../../src/store/links.js';
 import { listDeadLetteredNotifications } from '../../src/store/notification-failures.js';
 import { claimDueOutbox } from '../../src/store/outbox.js';
 import type { Database } from '../../src/store/schema.js';
+import { findSignInLink, findWebSession } from '../../src/store/web.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 
 let h: Harness;
@@ -87,5 +93,28 @@ describe('query plans (SQLite)', () => {
     expect(outbox).toMatch(/SEARCH outbox USING (COVERING )?INDEX outbox_due/);
     const [approvals] = await plansOf((db) => claimDueApprovalId(db, new Date()));
     expect(approvals).toMatch(/SEARCH approvals USING (COVERING )?INDEX approvals_status_expires/);
+  });
+
+  it('the inbox reads its lists by index: pending by status, requests by requester, history by decider', async () => {
+    const [pending] = await plansOf((db) => listApprovals(db, { status: 'pending', limit: 200 }));
+    expect(pending).toMatch(/SEARCH approvals USING (COVERING )?INDEX approvals_status_id \(status=\?\)/);
+    const [requested] = await plansOf((db) =>
+      listApprovals(db, { requester: 'lead@example.com', titleContains: 'deploy', limit: 25 }),
+    );
+    expect(requested).toMatch(/SEARCH approvals USING INDEX approvals_requester \(requester=\?\)/);
+    const [history] = await plansOf((db) =>
+      listApprovals(db, { decidedBy: 'lead@example.com', ended: true, limit: 25 }),
+    );
+    expect(history).toMatch(/USING (COVERING )?INDEX decisions_actor \(actor=\?\)/);
+    for (const plan of [pending, requested, history]) expect(plan).not.toMatch(/SCAN approvals\b(?! USING)/);
+  });
+
+  it('a web session and a sign-in link are each one read by primary key', async () => {
+    const plans = [
+      ...(await plansOf((db) => findWebSession(db, 'a'.repeat(64)))),
+      ...(await plansOf((db) => findSignInLink(db, 'a'.repeat(64)))),
+    ];
+    expect(plans).toHaveLength(2);
+    for (const plan of plans) expect(plan).toMatch(/SEARCH \w+ USING INDEX sqlite_autoindex_\w+_1/);
   });
 });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createApproval } from '../../approvals/create.js';
 import { decideApproval } from '../../approvals/decide.js';
+import { queryInbox } from '../../approvals/inbox.js';
 import { cancelApproval } from '../../approvals/lifecycle.js';
 import { CreateApprovalBody, type CreateApprovalRequest } from '../../approvals/request.js';
 import { loadApprovalView, loadApprovalViews, loadNotificationFailures } from '../../approvals/view.js';
@@ -41,6 +42,29 @@ async function loadPermitted(services: Services, principal: Principal, permissio
   if (!approval || !permitsApproval(principal, permission, approval.metadata))
     throw new SignoffError('not_found', `No approval ${id}.`);
   return approval;
+}
+
+/**
+ * The caller's own lists (the web inbox's, for the CLI): what waits for them, or what they
+ * asked for. A restricted credential sees only the approvals its grants reach.
+ */
+async function listMine(services: Services, principal: Principal, query: ListQuery) {
+  if (query.waiting_for && query.requested_by)
+    throw new SignoffError('invalid_input', 'Give waiting_for=me or requested_by=me, not both.');
+  if (!principal.actor)
+    throw new SignoffError('invalid_input', 'This credential names nobody, so nothing waits for it.');
+  const page = await queryInbox(
+    services.db,
+    { id: principal.actor, groups: principal.groups, issuer: principal.issuer, subject: principal.subject },
+    {
+      tab: query.waiting_for ? 'waiting' : 'requested',
+      status: query.status,
+      cursor: query.cursor,
+      limit: query.limit ?? 20,
+    },
+  );
+  const items = page.items.filter((a) => permitsApproval(principal, 'approvals:read', a.metadata));
+  return { items: await loadApprovalViews(services.db, items), nextCursor: page.nextCursor };
 }
 
 /** The /v1/approvals API. */
@@ -96,6 +120,8 @@ export function registerApprovalRoutes(
     '/v1/approvals',
     { schema: { querystring: ListQuery }, preHandler: can('approvals:read') },
     async (request) => {
+      const { waiting_for, requested_by } = request.query;
+      if (waiting_for || requested_by) return listMine(services, principalOf(request), request.query);
       if (!hasUnrestrictedPermission(principalOf(request), 'approvals:read'))
         throw new SignoffError(
           'forbidden',

@@ -11,6 +11,7 @@ import {
 import { SignoffError } from '../../core/errors.js';
 import { approvalView } from '../../core/view.js';
 import type { Services } from '../../services.js';
+import { listAudit } from '../../store/audit.js';
 import { createErrorHandler, type ErrorRenderer, errorBody, HTTP_STATUS } from '../errors.js';
 import { createGuessLimiter } from '../guess-limiter.js';
 import {
@@ -35,7 +36,7 @@ export function setPageHeaders(reply: FastifyReply): FastifyReply {
     .header('x-frame-options', 'DENY')
     .header(
       'content-security-policy',
-      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     );
 }
 
@@ -58,7 +59,8 @@ function linkJson(opened: OpenedLink) {
   };
 }
 
-function spentLink(
+async function spentLink(
+  services: Services,
   reply: FastifyReply,
   request: FastifyRequest,
   opened: OpenedLink,
@@ -70,7 +72,10 @@ function spentLink(
   reply.status(HTTP_STATUS[code]);
   if (wantsJson(request))
     return reply.send({ ...errorBody(new SignoffError(code, message)), ...linkJson(opened) });
-  return reply.type('text/html; charset=utf-8').send(renderSpentLinkPage(opened, message, token, now));
+  const events = await listAudit(services.db, opened.approval.id);
+  return reply
+    .type('text/html; charset=utf-8')
+    .send(renderSpentLinkPage(opened, message, token, now, events));
 }
 
 /** How errors on decision pages look: a page, or JSON when asked for; both with the page headers. */
@@ -126,7 +131,7 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
       const now = services.now();
       // Scanners and unfurlers fetch links; HEAD is not even worth an audit line.
       if (request.method === 'GET') await recordLinkOpened(services, opened, request.headers['user-agent']);
-      if (opened.state !== 'usable') return spentLink(reply, request, opened, token, now);
+      if (opened.state !== 'usable') return spentLink(services, reply, request, opened, token, now);
       if (opened.approval.status !== 'pending') {
         const error = new SignoffError(
           'already_decided',
@@ -139,7 +144,15 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
       if (wantsJson(request)) return reply.send(linkJson(opened));
       return reply
         .type('text/html; charset=utf-8')
-        .send(renderDecisionPage(opened, token, now, request.query.verdict));
+        .send(
+          renderDecisionPage(
+            opened,
+            token,
+            now,
+            await listAudit(services.db, opened.approval.id),
+            request.query.verdict,
+          ),
+        );
     },
   );
 
@@ -157,11 +170,18 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
         if (wantsJson(request)) return reply.send(approvalView(approval, LINK_HOLDERS_SEE_NO_FAILURES));
         return reply
           .type('text/html; charset=utf-8')
-          .send(renderDecidedPage(approval, request.body.verdict, services.now()));
+          .send(
+            renderDecidedPage(
+              approval,
+              request.body.verdict,
+              services.now(),
+              await listAudit(services.db, approval.id),
+            ),
+          );
       } catch (error) {
         if (error instanceof SignoffError && (error.code === 'link_used' || error.code === 'link_expired')) {
           const opened = await openLink(services, token);
-          return spentLink(reply, request, opened, token, services.now());
+          return spentLink(services, reply, request, opened, token, services.now());
         }
         throw error;
       }

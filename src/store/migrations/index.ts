@@ -7,6 +7,7 @@ import * as migrationFlags from './0005-migration-flags.js';
 import * as approvalOwner from './0006-approval-owner.js';
 import * as auditChain from './0007-audit-chain.js';
 import * as slack from './0008-slack.js';
+import * as webSessions from './0010-web-sessions.js';
 
 /**
  * Whether an older signoff may keep running on a database with this migration applied.
@@ -38,6 +39,8 @@ export const MIGRATIONS: Readonly<Record<string, SignoffMigration>> = {
   '0007-audit-chain': { ...auditChain, change: 'breaking' },
   // New tables only: an older signoff never reads them (its approvals just post nothing to Slack).
   '0008-slack': { ...slack, change: 'additive' },
+  // New tables and indexes only: older code never reads them.
+  '0010-web-sessions': { ...webSessions, change: 'additive' },
 };
 
 /** The migration that creates the flags table: it and every later one record their flag as they run. */

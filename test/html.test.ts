@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { html, trustedHtml } from '../../src/html-template.js';
+import { html, trustedHtml } from '../src/html.js';
 
 describe('html templates', () => {
   it('escape every interpolated value unless it is markup already', () => {

@@ -1,0 +1,185 @@
+import { formatDuration } from '../../core/duration.js';
+import type { Approval, Callback, Verdict } from '../../core/model.js';
+import { currentStage, evaluateStages, type GateState, matchesApprover } from '../../core/stages.js';
+import { html, type SafeHtml, safeHref } from '../../html.js';
+import type { AuditEvent } from '../../store/audit.js';
+import { banner, when } from './layout.js';
+import { renderMarkdown } from './markdown.js';
+
+/** What deciding sets in motion, in the words of the workflow that waits. */
+export function effectOf(callback: Callback | null): string {
+  if (!callback) return 'Records the decision; nothing else waits on it.';
+  switch (callback.type) {
+    case 'webhook': {
+      let host = callback.url;
+      try {
+        host = new URL(callback.url).host;
+      } catch {}
+      return `Tells ${host} (webhook).`;
+    }
+    case 'codepipeline':
+      return `Resumes CodePipeline ${callback.pipelineName} › ${callback.stageName} › ${callback.actionName}.`;
+    case 'stepfunctions':
+      return 'Resumes the waiting Step Functions task.';
+    case 'cloudformation':
+      return 'Signals the waiting CloudFormation stack.';
+    case 'github':
+      return `Answers GitHub's deployment protection rule of ${callback.repository} › ${callback.environment}.`;
+  }
+}
+
+function metadataValue(value: unknown): SafeHtml {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  const href = typeof value === 'string' ? safeHref(value) : null;
+  return href ? html`<a href="${href}" rel="noreferrer noopener nofollow">${text}</a>` : html`${text}`;
+}
+
+function metadataTable(metadata: Readonly<Record<string, unknown>>): SafeHtml | '' {
+  const entries = Object.entries(metadata).slice(0, 100);
+  if (entries.length === 0) return '';
+  return html`<h2>Details</h2><table><tbody>${entries.map(
+    ([key, value]) => html`<tr><th scope="row">${key}</th><td>${metadataValue(value)}</td></tr>`,
+  )}</tbody></table>`;
+}
+
+function gateLine(gate: GateState, index: number, count: number, open: boolean): SafeHtml {
+  const still = Math.max(0, gate.required - gate.approvals.length);
+  const waitingOn = gate.approvers.filter(
+    (entry) => !gate.approvals.some((actor) => matchesApprover(entry, { id: actor, groups: [] })),
+  );
+  const name = count > 1 ? `Gate ${index + 1}` : 'Gate';
+  return html`<li><strong>${name}</strong>: ${gate.approvals.length} of ${gate.required} needed
+${gate.approvals.length ? html` · approved by ${gate.approvals.join(', ')}` : ''}
+${open && still > 0 ? html` · still needed: ${still} more from ${waitingOn.join(', ')}` : ''}</li>`;
+}
+
+function stagesSection(approval: Approval): SafeHtml {
+  const stages = evaluateStages(approval);
+  return html`<h2>Stages</h2>${stages.map(
+    (stage) => html`<section class="stage" aria-label="Stage ${stage.name}"><h3>${stage.name}
+<span class="badge">${stage.status}</span></h3>
+${stage.type === 'human' ? html`<ul class="plain">${stage.gates.map((g, i) => gateLine(g, i, stage.gates.length, stage.status === 'pending'))}</ul>` : html`<p class="muted">Decided by ${stage.type === 'ai' ? 'an AI reviewer' : 'rules'}.</p>`}
+${stage.result ? html`<p class="muted">${stage.result.outcome} by ${stage.result.via}: ${stage.result.reason}</p>` : ''}
+</section>`,
+  )}`;
+}
+
+function adviceSection(approval: Approval): SafeHtml | '' {
+  const reviews = approval.results.filter((r) => r.review && r.review.mode !== 'shadow');
+  if (reviews.length === 0) return '';
+  return html`<h2>AI review</h2>${reviews.map((r) => {
+    const review = r.review;
+    if (!review) return '';
+    const role = review.mode === 'decide' ? 'decision' : 'advice';
+    return review.verdict === null
+      ? html`<p class="advice">AI reviewer (${review.model}) could not review: ${review.error}</p>`
+      : html`<p class="advice"><strong>AI ${role}</strong> (${review.model}, confidence ${review.confidence ?? '?'}): says ${review.verdict}. ${review.rationale ?? ''}</p>`;
+  })}`;
+}
+
+const EVENT_WORDS: Record<string, string> = {
+  'approval.created': 'requested',
+  'approval.decision': 'decided',
+  'approval.approved': 'approved',
+  'approval.rejected': 'rejected',
+  'approval.expired': 'expired',
+  'approval.cancelled': 'cancelled',
+  'approval.escalated': 'escalated',
+  'approval.reminded': 'reminded approvers',
+  'stage.result': 'stage ended',
+  'link.opened': 'opened the link',
+  'link.renewed': 'asked for a new link',
+  'notification.sent': 'mail sent',
+  'callback.delivered': 'workflow told',
+  'callback.failed': 'telling the workflow failed (will retry)',
+  'callback.dead_lettered': 'gave up telling the workflow',
+};
+
+/** Repeats of one event (retries, reminders) in a row read as one line with a count. */
+function collapseRepeats(events: readonly AuditEvent[]): { event: AuditEvent; times: number }[] {
+  const lines: { event: AuditEvent; times: number }[] = [];
+  for (const event of events) {
+    const last = lines.at(-1);
+    const repeat =
+      last &&
+      last.event.type === event.type &&
+      last.event.actor === event.actor &&
+      !('comment' in event.data);
+    if (repeat) last.times += 1;
+    else lines.push({ event, times: 1 });
+  }
+  return lines;
+}
+
+function timeline(events: readonly AuditEvent[]): SafeHtml | '' {
+  if (events.length === 0) return '';
+  const lines = collapseRepeats(events).slice(-50);
+  return html`<h2>Timeline</h2><ul class="plain timeline">${lines.map(({ event: e, times }) => {
+    const verdict = typeof e.data.verdict === 'string' ? ` (${e.data.verdict})` : '';
+    const comment = typeof e.data.comment === 'string' && e.data.comment ? html` — “${e.data.comment}”` : '';
+    const count = times > 1 ? ` (${times} times)` : '';
+    return html`<li>${when(e.at)} · ${e.actor ?? 'signoff'} ${EVENT_WORDS[e.type] ?? e.type}${verdict}${comment}${count}</li>`;
+  })}</ul>`;
+}
+
+function outcome(approval: Approval): SafeHtml {
+  const people = approval.decisions.map(
+    (d) =>
+      html`<li>${d.actor} ${d.verdict === 'approve' ? 'approved' : 'rejected'} ${when(d.at)}${d.comment ? html` — “${d.comment}”` : ''}</li>`,
+  );
+  return html`<h2>Decisions</h2>${people.length ? html`<ul class="plain">${people}</ul>` : html`<p class="muted">No one has decided yet.</p>`}`;
+}
+
+/** The summary every approval page shows, live parts marked for refreshing. */
+export function approvalSummary(approval: Approval, events: readonly AuditEvent[], now: Date): SafeHtml {
+  const href = safeHref(approval.link);
+  const pending = approval.status === 'pending';
+  const deadline = pending
+    ? html`Decide by ${when(approval.expiresAt)} (in ${formatDuration(approval.expiresAt.getTime() - now.getTime())})`
+    : html`${approval.status} ${approval.decidedAt ? when(approval.decidedAt) : ''}${approval.reason ? html`: ${approval.reason}` : ''}`;
+  return html`<h1>${approval.title}</h1>
+<div id="status" data-live><p><span class="badge status-${approval.status}">${approval.status}</span>
+<span class="muted">Requested by ${approval.requester ?? 'an automation'} · ${deadline}</span></p></div>
+${approval.description ? html`<div class="description">${renderMarkdown(approval.description)}</div>` : ''}
+${href ? html`<p>Link: <a href="${href}" rel="noreferrer noopener nofollow">${approval.link}</a></p>` : approval.link ? html`<p>Link: ${approval.link}</p>` : ''}
+${metadataTable(approval.metadata)}
+<p><strong>What deciding does:</strong> ${effectOf(approval.callback)}</p>
+<div id="progress" data-live>${stagesSection(approval)}${outcome(approval)}</div>
+${adviceSection(approval)}
+<div id="timeline" data-live>${timeline(events)}</div>`;
+}
+
+export interface DecisionFormOptions {
+  readonly action: string;
+  readonly actor: string;
+  readonly csrfToken?: string | undefined;
+  readonly preselect?: Verdict | undefined;
+  readonly note?: SafeHtml | string | undefined;
+}
+
+/** Approve / reject with a comment. The preselected verdict is only highlighted: posting decides. */
+export function decisionForm(approval: Approval, options: DecisionFormOptions): SafeHtml | '' {
+  const stage = currentStage(approval);
+  if (!stage) return '';
+  const mark = (verdict: Verdict) => (options.preselect === verdict ? ' selected' : '');
+  const needComment = approval.policy.requireRejectComment === true;
+  return html`<form method="post" action="${options.action}" data-keep id="decide" aria-label="Decide">
+${options.csrfToken ? html`<input type="hidden" name="_csrf" value="${options.csrfToken}">` : ''}
+<h2>Your decision</h2>
+<p>You are deciding as <strong>${options.actor}</strong> on stage “${stage.name}”.${options.note ? html` ${options.note}` : ''}</p>
+<label for="comment">Comment${needComment ? ' (required to reject)' : ' (optional)'}</label>
+<textarea id="comment" name="comment" maxlength="2000"></textarea>
+<div class="actions">
+<button class="approve${mark('approve')}" type="submit" name="verdict" value="approve"${options.preselect === 'approve' ? html` autofocus` : ''}>Approve</button>
+<button class="reject${mark('reject')}" type="submit" name="verdict" value="reject"${options.preselect === 'reject' ? html` autofocus` : ''}>Reject</button>
+</div></form>`;
+}
+
+/** The banner after a decision: what was recorded and where the approval stands now. */
+export function decidedBanner(approval: Approval, verdict: Verdict): SafeHtml {
+  const state =
+    approval.status === 'pending'
+      ? 'The approval is still waiting for other approvers.'
+      : `The approval is now ${approval.status}.`;
+  return banner(`Your ${verdict === 'approve' ? 'approval' : 'rejection'} is recorded. ${state}`, 'ok');
+}

@@ -1,0 +1,90 @@
+import type { InboxQuery, InboxTab } from '../../approvals/inbox.js';
+import { APPROVAL_STATUSES, type Approval } from '../../core/model.js';
+import { currentStage, evaluateStages } from '../../core/stages.js';
+import { html, type SafeHtml } from '../../html.js';
+import { renderPage, type Viewer, when } from './layout.js';
+
+const TAB_NAMES: Record<InboxTab, string> = {
+  waiting: 'Waiting for me',
+  requested: 'Requested by me',
+  history: 'History',
+};
+
+export interface InboxView {
+  readonly query: InboxQuery;
+  readonly items: readonly Approval[];
+  readonly nextCursor: string | null;
+  /** How many approvals wait for the viewer (the first page's worth, "50+" beyond). */
+  readonly waitingCount: string;
+}
+
+function queryString(query: InboxQuery, changes: Partial<Record<string, string | undefined>>): string {
+  const params = new URLSearchParams();
+  const all = {
+    tab: query.tab,
+    status: query.status,
+    requester: query.requester,
+    metadata: query.metadata,
+    q: query.search,
+    ...changes,
+  };
+  for (const [key, value] of Object.entries(all)) if (value) params.set(key, value);
+  return `/?${params.toString()}`;
+}
+
+function progressLine(approval: Approval): string {
+  const stage = currentStage(approval);
+  const state = evaluateStages(approval).find((s) => s.name === stage?.name);
+  if (!state || state.gates.length === 0) return approval.status;
+  const have = state.gates.reduce((n, g) => n + g.approvals.length, 0);
+  const need = state.gates.reduce((n, g) => n + g.required, 0);
+  return `${state.name}: ${have} of ${need} approvals`;
+}
+
+function item(approval: Approval, tab: InboxTab): SafeHtml {
+  const last = approval.decisions.at(-1);
+  const detail =
+    tab === 'history' || approval.status !== 'pending'
+      ? html`<span class="badge status-${approval.status}">${approval.status}</span>
+${last ? html` by ${last.actor} ${when(last.at)}${last.comment ? html` — “${last.comment}”` : ''}` : approval.reason ? html` — ${approval.reason}` : ''}`
+      : html`${progressLine(approval)} · decide by ${when(approval.expiresAt)}`;
+  return html`<li><a class="title" href="/approvals/${approval.id}">${approval.title}</a>
+<div class="muted">Requested by ${approval.requester ?? 'an automation'} · ${detail}</div></li>`;
+}
+
+function filters(query: InboxQuery): SafeHtml {
+  return html`<form class="filters" method="get" action="/" role="search" aria-label="Filter approvals">
+<input type="hidden" name="tab" value="${query.tab}">
+<div><label for="q">Title</label><input id="q" name="q" type="search" value="${query.search ?? ''}" maxlength="200"></div>
+<div><label for="status">Status</label><select id="status" name="status"><option value="">any</option>${APPROVAL_STATUSES.map(
+    (s) => html`<option value="${s}"${query.status === s ? html` selected` : ''}>${s}</option>`,
+  )}</select></div>
+<div><label for="requester">Requester</label><input id="requester" name="requester" value="${query.requester ?? ''}" maxlength="320"></div>
+<div><label for="metadata">Metadata</label><input id="metadata" name="metadata" value="${query.metadata ?? ''}" placeholder="pipeline=web" maxlength="200"></div>
+<div><button type="submit">Filter</button></div></form>`;
+}
+
+/** The inbox: three tabs, filters, one page of approvals, a link to the next. */
+export function renderInbox(view: InboxView, viewer: Viewer): string {
+  const { query } = view;
+  const tabs = (Object.keys(TAB_NAMES) as InboxTab[]).map(
+    (tab) =>
+      html`<a href="/?tab=${tab}"${tab === query.tab ? html` aria-current="page"` : ''}>${TAB_NAMES[tab]}${tab === 'waiting' ? ` (${view.waitingCount})` : ''}</a>`,
+  );
+  const list =
+    view.items.length === 0
+      ? html`<p class="muted">Nothing here${query.tab === 'waiting' ? ': nothing waits for you' : ''}.</p>`
+      : html`<ul class="items">${view.items.map((a) => item(a, query.tab))}</ul>`;
+  const next = view.nextCursor
+    ? html`<nav class="pager" aria-label="Pages"><a class="button" href="${queryString(query, { cursor: view.nextCursor })}">Older</a></nav>`
+    : '';
+  return renderPage({
+    title: `(${view.waitingCount}) Inbox`,
+    viewer,
+    events: '/events',
+    body: html`<h1>Approvals</h1>
+<nav class="tabs" id="tabs" data-live aria-label="Lists">${tabs}</nav>
+${filters(query)}
+<div id="items" data-live>${list}${next}</div>`,
+  });
+}
