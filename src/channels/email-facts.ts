@@ -81,8 +81,9 @@ function describeGates(approval: Approval, stageName: string, reader: string): M
     return {
       label,
       needed: `${gate.required}${people} needed`,
+      // The reader first, once, however many of the gate's entries name them.
       asked: [
-        ...gate.approvers.filter(isReader).map(() => 'you'),
+        ...(gate.approvers.some(isReader) ? ['you'] : []),
         ...gate.approvers.filter((a) => !isReader(a)),
       ],
       approvedBy: gate.approvals,

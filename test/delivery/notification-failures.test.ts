@@ -157,7 +157,7 @@ describe('a mail server that refuses a recipient or a message', () => {
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
-      onRcptTo(address, _session, callback) {
+      onRcptTo(address, _connection, callback) {
         if (address.address === 'lead@example.com') {
           const error = Object.assign(new Error('5.1.1 <lead@example.com>: no such user'), {
             responseCode: 550,
@@ -167,8 +167,8 @@ describe('a mail server that refuses a recipient or a message', () => {
         }
         callback();
       },
-      onData(stream, session, callback) {
-        const recipients = session.envelope.rcptTo.map((r) => r.address);
+      onData(stream, connection, callback) {
+        const recipients = connection.envelope.rcptTo.map((r) => r.address);
         stream.resume();
         stream.on('end', () => {
           if (recipients.includes('spam@example.com')) {
