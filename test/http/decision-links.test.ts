@@ -102,7 +102,13 @@ describe('decision pages', () => {
       expect(get.statusCode).toBe(200);
       expect(get.headers['referrer-policy']).toBe('no-referrer');
       expect(get.headers['cache-control']).toBe('no-store');
-      expect(get.body).not.toMatch(/<script|<link|src="http/);
+      // Only signoff's own stylesheet and script, and nothing inline.
+      expect(get.body).not.toMatch(/src="http|href="http[^"]*\.(css|js)"|<script>|<style/);
+      expect(
+        [...get.body.matchAll(/<(?:script|link)\b[^>]*(?:src|href)="([^"]+)"/g)].map((m) => m[1]),
+      ).toEqual(['/assets/app.css', '/assets/app.js']);
+      expect(get.headers['content-security-policy']).toContain("default-src 'none'");
+      expect(get.headers['content-security-policy']).toContain("script-src 'self'");
       const head = await h.api({ method: 'HEAD', url: path, token: null });
       expect(head.statusCode).toBe(200);
     }

@@ -70,10 +70,10 @@ function adviceSection(approval: Approval): SafeHtml | '' {
   return html`<h2>AI review</h2>${reviews.map((r) => {
     const review = r.review;
     if (!review) return '';
-    const role = review.mode === 'decide' ? 'decision' : 'advice';
+    const role = review.mode === 'decide' ? 'Decision' : 'Advice';
     return review.verdict === null
-      ? html`<p class="advice">AI reviewer (${review.model}) could not review: ${review.error}</p>`
-      : html`<p class="advice"><strong>AI ${role}</strong> (${review.model}, confidence ${review.confidence ?? '?'}): says ${review.verdict}. ${review.rationale ?? ''}</p>`;
+      ? html`<p class="advice"><strong>${role}:</strong> AI reviewer (${review.model}) could not review: ${review.error}</p>`
+      : html`<p class="advice"><strong>${role}:</strong> AI reviewer (${review.model}) says ${review.verdict}, confidence ${review.confidence ?? '?'}: ${review.rationale ?? ''}</p>`;
   })}`;
 }
 
