@@ -17,6 +17,7 @@ import { sha256Hex } from '../../auth/secrets.js';
 import { parseDuration } from '../../core/duration.js';
 import { SignoffError } from '../../core/errors.js';
 import { approvalView } from '../../core/view.js';
+import { DURATION_HINT } from '../../policies/spec.js';
 import type { Services } from '../../services.js';
 import { findApproval, listApprovals } from '../../store/approvals.js';
 import { listAudit } from '../../store/audit.js';
@@ -126,7 +127,7 @@ export function registerApprovalRoutes(
     async (request) => {
       const requested = request.query.timeout === undefined ? 30_000 : parseDuration(request.query.timeout);
       if (requested === undefined)
-        throw new SignoffError('invalid_input', 'timeout must be a duration such as 30s.');
+        throw new SignoffError('invalid_input', `timeout must be ${DURATION_HINT}.`);
       await loadPermitted(services, principalOf(request), 'approvals:read', request.params.id);
       // Stop waiting when the client goes away or the server shuts down (a deploy must not hang 60 s).
       const aborted = new AbortController();

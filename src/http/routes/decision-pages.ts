@@ -63,14 +63,14 @@ function spentLink(
   const { code, message } = spentLinkError(opened.state);
   reply.status(HTTP_STATUS[code]);
   if (wantsJson(request))
-    return reply.send({ ...errorBody(new SignoffError(code, message)), ...linkJson(opened) });
+    return reply.send({ ...errorBody(new SignoffError(code, message), request.id), ...linkJson(opened) });
   return reply.type('text/html; charset=utf-8').send(renderSpentLinkPage(opened, message, token, now));
 }
 
 /** How errors on decision pages look: a page, or JSON when asked for; both with the page headers. */
 const renderPageError: ErrorRenderer = (request, reply, error, status) => {
   setPageHeaders(reply).status(status);
-  if (wantsJson(request)) return reply.send(errorBody(error));
+  if (wantsJson(request)) return reply.send(errorBody(error, request.id));
   return reply
     .type('text/html; charset=utf-8')
     .send(renderErrorPage(status === 404 ? 'Link not found' : 'Cannot do that', error.message));
@@ -127,7 +127,7 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
           `This approval is already ${opened.approval.status}.`,
         );
         reply.status(HTTP_STATUS[error.code]);
-        if (wantsJson(request)) return reply.send({ ...errorBody(error), ...linkJson(opened) });
+        if (wantsJson(request)) return reply.send({ ...errorBody(error, request.id), ...linkJson(opened) });
         return reply.type('text/html; charset=utf-8').send(renderErrorPage('Already decided', error.message));
       }
       if (wantsJson(request)) return reply.send(linkJson(opened));
