@@ -41,9 +41,9 @@ export function approvalView(approval: Approval) {
       type: stage.type,
       status: stage.status,
       gates: stage.gates.map((gate) => ({
-        approvers: gate.approvers,
+        approvers: [...gate.approvers],
         required: gate.required,
-        approvals: gate.approvals,
+        approvals: [...gate.approvals],
       })),
       result: stage.result
         ? {

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Authenticator } from '../auth/principal.js';
 import type { Config } from '../config.js';
@@ -5,6 +6,7 @@ import { SignoffError } from '../core/errors.js';
 import type { Route } from '../intake/routing.js';
 import type { Services } from '../services.js';
 import { createErrorHandler } from './errors.js';
+import { registerOpenApi, registerReferenceRoutes } from './openapi.js';
 import { registerApprovalRoutes } from './routes/approvals.js';
 import { registerDecisionPageRoutes } from './routes/decision-pages.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -15,10 +17,15 @@ import { createValidatorCompiler } from './validation.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Every route as registered: method, path and whether it asks for a credential. */
-    routeTable: { method: string; url: string; guarded: boolean }[];
+    /**
+     * Every route as registered: method, path, whether it asks for a credential and whether
+     * it is left out of the API description on purpose (pages, form posts).
+     */
+    routeTable: { method: string; url: string; guarded: boolean; hidden: boolean }[];
   }
 }
+
+const { version: VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 /** The setting as Fastify takes it: a number of hops becomes "believe the nearest N". */
 function fastifyTrustProxy(setting: Config['trustProxy']) {
@@ -53,7 +60,13 @@ export async function buildApp(
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
-      if (method !== 'HEAD') routeTable.push({ method, url: route.url, guarded: Boolean(route.preHandler) });
+      if (method !== 'HEAD')
+        routeTable.push({
+          method,
+          url: route.url,
+          guarded: Boolean(route.preHandler),
+          hidden: Boolean((route.schema as { hide?: boolean } | undefined)?.hide),
+        });
     }
   });
   app.setValidatorCompiler(createValidatorCompiler());
@@ -75,6 +88,8 @@ export async function buildApp(
     );
   });
 
+  await registerOpenApi(app, VERSION);
+  registerReferenceRoutes(app);
   registerHealthRoutes(app, services);
   registerApprovalRoutes(app, services, authenticators);
   registerOutboxRoutes(app, services, authenticators);

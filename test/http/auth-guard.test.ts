@@ -32,6 +32,8 @@ const PUBLIC = [
   'POST /d/:token',
   'POST /d/:token/renew',
   'POST /integrations/aws/sns',
+  'GET /openapi.json',
+  'GET /docs',
 ];
 
 let h: Harness;

@@ -1,8 +1,9 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { createApproval } from '../../approvals/create.js';
 import { decideApproval } from '../../approvals/decide.js';
 import { cancelApproval } from '../../approvals/lifecycle.js';
-import { CreateApprovalBody, type CreateApprovalRequest } from '../../approvals/request.js';
+import { CreateApprovalBody } from '../../approvals/request.js';
 import { waitForDecision } from '../../approvals/wait.js';
 import {
   type Authenticator,
@@ -22,6 +23,7 @@ import type { Services } from '../../services.js';
 import { findApproval, listApprovals } from '../../store/approvals.js';
 import { listAudit } from '../../store/audit.js';
 import { principalOf, requirePermission } from '../auth.js';
+import { ApprovalList, ApprovalView, AuditList, errorResponses, GUARDED, WITH_BODY } from '../responses.js';
 import {
   ApprovalParams,
   CancelBody,
@@ -54,11 +56,34 @@ export function registerApprovalRoutes(
   const closing = shutdown.signal;
   app.addHook('preClose', async () => shutdown.abort());
   const can = (permission: Parameters<typeof requirePermission>[1]) => requirePermission(auth, permission);
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['approvals'];
+  const security = [{ bearer: [] }];
 
-  app.post<{ Body: CreateApprovalRequest; Headers: CreateApprovalHeaders }>(
+  api.post(
     '/v1/approvals',
     {
-      schema: { body: CreateApprovalBody, headers: CreateApprovalHeaders },
+      schema: {
+        summary: 'Ask for an approval',
+        description:
+          'Creates an approval and notifies its approvers. With an Idempotency-Key, a retried create answers 200 with the first approval (header idempotent-replayed: true).',
+        tags,
+        security,
+        body: CreateApprovalBody,
+        headers: CreateApprovalHeaders,
+        response: {
+          201: ApprovalView,
+          200: ApprovalView,
+          ...errorResponses([
+            ...GUARDED,
+            ...WITH_BODY,
+            'callback_not_allowed',
+            'inline_policy_forbidden',
+            'policy_not_allowed',
+            'idempotency_conflict',
+          ]),
+        },
+      },
       preHandler: can('approvals:create'),
     },
     async (request, reply) => {
@@ -93,9 +118,18 @@ export function registerApprovalRoutes(
     },
   );
 
-  app.get<{ Querystring: ListQuery }>(
+  api.get(
     '/v1/approvals',
-    { schema: { querystring: ListQuery }, preHandler: can('approvals:read') },
+    {
+      schema: {
+        summary: 'List approvals, newest first',
+        tags,
+        security,
+        querystring: ListQuery,
+        response: { 200: ApprovalList, ...errorResponses([...GUARDED, 'invalid_input']) },
+      },
+      preHandler: can('approvals:read'),
+    },
     async (request) => {
       if (!hasUnrestrictedPermission(principalOf(request), 'approvals:read'))
         throw new SignoffError(
@@ -114,16 +148,37 @@ export function registerApprovalRoutes(
     },
   );
 
-  app.get<{ Params: ApprovalParams }>(
+  api.get(
     '/v1/approvals/:id',
-    { schema: { params: ApprovalParams }, preHandler: can('approvals:read') },
+    {
+      schema: {
+        summary: 'Read an approval',
+        tags,
+        security,
+        params: ApprovalParams,
+        response: { 200: ApprovalView, ...errorResponses([...GUARDED, 'invalid_input', 'not_found']) },
+      },
+      preHandler: can('approvals:read'),
+    },
     async (request) =>
       approvalView(await loadPermitted(services, principalOf(request), 'approvals:read', request.params.id)),
   );
 
-  app.get<{ Params: ApprovalParams; Querystring: WaitQuery }>(
+  api.get(
     '/v1/approvals/:id/wait',
-    { schema: { params: ApprovalParams, querystring: WaitQuery }, preHandler: can('approvals:read') },
+    {
+      schema: {
+        summary: 'Wait for a change (long poll)',
+        description:
+          'Answers the approval as soon as it is no longer pending, or after `timeout` (30s by default, 60s at most) as it is then.',
+        tags,
+        security,
+        params: ApprovalParams,
+        querystring: WaitQuery,
+        response: { 200: ApprovalView, ...errorResponses([...GUARDED, 'invalid_input', 'not_found']) },
+      },
+      preHandler: can('approvals:read'),
+    },
     async (request) => {
       const requested = request.query.timeout === undefined ? 30_000 : parseDuration(request.query.timeout);
       if (requested === undefined)
@@ -150,9 +205,30 @@ export function registerApprovalRoutes(
     },
   );
 
-  app.post<{ Params: ApprovalParams; Body: DecisionBody }>(
+  api.post(
     '/v1/approvals/:id/decisions',
-    { schema: { params: ApprovalParams, body: DecisionBody }, preHandler: can('approvals:decide') },
+    {
+      schema: {
+        summary: 'Approve or reject as the credential holder',
+        tags,
+        security,
+        params: ApprovalParams,
+        body: DecisionBody,
+        response: {
+          201: ApprovalView,
+          ...errorResponses([
+            ...GUARDED,
+            ...WITH_BODY,
+            'not_found',
+            'not_approver',
+            'self_approval',
+            'already_decided',
+            'duplicate_decision',
+          ]),
+        },
+      },
+      preHandler: can('approvals:decide'),
+    },
     async (request, reply) => {
       const principal = principalOf(request);
       if (!principal.actor)
@@ -174,9 +250,23 @@ export function registerApprovalRoutes(
     },
   );
 
-  app.post<{ Params: ApprovalParams; Body: CancelBody }>(
+  api.post(
     '/v1/approvals/:id/cancel',
-    { schema: { params: ApprovalParams, body: CancelBody }, preHandler: can('approvals:create') },
+    {
+      schema: {
+        summary: 'Call an approval off',
+        description: 'Only whoever created it (the same credential or restriction scope), or an admin.',
+        tags,
+        security,
+        params: ApprovalParams,
+        body: CancelBody,
+        response: {
+          200: ApprovalView,
+          ...errorResponses([...GUARDED, ...WITH_BODY, 'not_found', 'not_owner', 'already_decided']),
+        },
+      },
+      preHandler: can('approvals:create'),
+    },
     async (request) => {
       const principal = principalOf(request);
       const approval = await loadPermitted(services, principal, 'approvals:create', request.params.id);
@@ -188,16 +278,25 @@ export function registerApprovalRoutes(
         services,
         request.params.id,
         principal.actor ?? principal.credentialId,
-        request.body?.reason,
+        request.body.reason,
         { owner },
       );
       return approvalView(cancelled);
     },
   );
 
-  app.get<{ Params: ApprovalParams }>(
+  api.get(
     '/v1/approvals/:id/audit',
-    { schema: { params: ApprovalParams }, preHandler: can('approvals:read') },
+    {
+      schema: {
+        summary: 'Read the audit trail of an approval, oldest first',
+        tags,
+        security,
+        params: ApprovalParams,
+        response: { 200: AuditList, ...errorResponses([...GUARDED, 'invalid_input', 'not_found']) },
+      },
+      preHandler: can('approvals:read'),
+    },
     async (request) => {
       await loadPermitted(services, principalOf(request), 'approvals:read', request.params.id);
       const events = await listAudit(services.db, request.params.id);

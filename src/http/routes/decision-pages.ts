@@ -1,4 +1,5 @@
 import formbody from '@fastify/formbody';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   decideByLink,
@@ -111,9 +112,11 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
     setPageHeaders(reply);
   });
 
-  app.get<{ Params: TokenParams; Querystring: PageQuery }>(
+  // Pages and form posts are for people, not part of the API description.
+  const pages = app.withTypeProvider<TypeBoxTypeProvider>();
+  pages.get(
     '/:token',
-    { schema: { params: TokenParams, querystring: PageQuery } },
+    { schema: { hide: true, params: TokenParams, querystring: PageQuery } },
     async (request, reply) => {
       const { token } = request.params;
       const opened = await openLink(services, token);
@@ -137,9 +140,9 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
     },
   );
 
-  app.post<{ Params: TokenParams; Body: DecisionBody }>(
+  pages.post(
     '/:token',
-    { schema: { params: TokenParams, body: DecisionBody } },
+    { schema: { hide: true, params: TokenParams, body: DecisionBody } },
     async (request, reply) => {
       const { token } = request.params;
       try {
@@ -162,14 +165,10 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
     },
   );
 
-  app.post<{ Params: TokenParams }>(
-    '/:token/renew',
-    { schema: { params: TokenParams } },
-    async (request, reply) => {
-      const { approver } = await renewLink(services, request.params.token);
-      reply.status(202);
-      if (wantsJson(request)) return reply.send({ renewed: true, approver });
-      return reply.type('text/html; charset=utf-8').send(renderRenewedPage(approver));
-    },
-  );
+  pages.post('/:token/renew', { schema: { hide: true, params: TokenParams } }, async (request, reply) => {
+    const { approver } = await renewLink(services, request.params.token);
+    reply.status(202);
+    if (wantsJson(request)) return reply.send({ renewed: true, approver });
+    return reply.type('text/html; charset=utf-8').send(renderRenewedPage(approver));
+  });
 }
