@@ -10,6 +10,7 @@ import { registerOpenApi, registerReferenceRoutes } from './openapi.js';
 import { registerApprovalRoutes } from './routes/approvals.js';
 import { registerDecisionPageRoutes } from './routes/decision-pages.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { type MetricsSource, registerMetricsRoutes } from './routes/metrics.js';
 import { registerOutboxRoutes } from './routes/outbox.js';
 import { registerPolicyRoutes } from './routes/policies.js';
 import { registerSnsRoutes } from './routes/sns.js';
@@ -38,7 +39,7 @@ function fastifyTrustProxy(setting: Config['trustProxy']) {
 export async function buildApp(
   services: Services,
   authenticators: readonly Authenticator[],
-  intake: { routes: readonly Route[] } = { routes: [] },
+  options: { routes?: readonly Route[]; metrics?: MetricsSource } = {},
 ): Promise<FastifyInstance> {
   const handleError = createErrorHandler();
   const app = Fastify({
@@ -81,11 +82,16 @@ export async function buildApp(
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
-    // Paths may hold link tokens: log the route pattern, never the URL.
-    request.log.info(
-      { method: request.method, route: request.routeOptions.url ?? 'unknown', status: reply.statusCode },
-      'request',
-    );
+    // Paths may hold link tokens: log and count the route pattern, never the URL.
+    const route = request.routeOptions.url ?? 'unknown';
+    request.log.info({ method: request.method, route, status: reply.statusCode }, 'request');
+    services.observer.observe({
+      type: 'http.request',
+      method: request.method,
+      route,
+      status: reply.statusCode,
+      durationMs: reply.elapsedTime,
+    });
   });
 
   await registerOpenApi(app, VERSION);
@@ -95,6 +101,7 @@ export async function buildApp(
   registerOutboxRoutes(app, services, authenticators);
   registerPolicyRoutes(app, services, authenticators);
   await app.register(async (pages) => registerDecisionPageRoutes(pages, services), { prefix: '/d' });
-  await app.register(async (sns) => registerSnsRoutes(sns, services, intake.routes));
+  if (options.metrics) registerMetricsRoutes(app, services.config.metricsToken, options.metrics);
+  await app.register(async (sns) => registerSnsRoutes(sns, services, options.routes ?? []));
   return app;
 }

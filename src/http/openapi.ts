@@ -31,6 +31,11 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
             scheme: 'bearer',
             description: 'An API key (sk_…) or an access token of a configured issuer.',
           },
+          metricsToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'SIGNOFF_METRICS_TOKEN (only for /metrics).',
+          },
         },
       },
     },

@@ -120,6 +120,8 @@ export function createDispatcher(services: Services, handlers: OutboxHandlers): 
           : scheduleOutboxRetry(db, lease, attempts, new Date(now.getTime() + delay), message),
       events ? { type: dead ? events.dead : events.failed, actor: null, data } : null,
     );
+    if (settled)
+      services.observer.observe({ type: 'delivery', kind: row.kind, result: dead ? 'dead' : 'retry' });
     const log = { messageId: row.id, kind: row.kind, attempts, error: message };
     if (settled && dead) logger.error(log, 'outbox message dead-lettered: it will not be retried');
     else if (settled) logger.warn({ ...log, retryInMs: delay }, 'outbox delivery failed; will retry');
@@ -154,7 +156,12 @@ export function createDispatcher(services: Services, handlers: OutboxHandlers): 
       report.skipped || report.silent
         ? null
         : { type: handler.events.delivered, actor: null, data: { messageId: row.id, attempts, ...report } };
-    await settle(row, (db, lease) => markOutboxDelivered(db, lease, attempts, services.now()), entry);
+    const delivered = await settle(
+      row,
+      (db, lease) => markOutboxDelivered(db, lease, attempts, services.now()),
+      entry,
+    );
+    if (delivered) services.observer.observe({ type: 'delivery', kind: row.kind, result: 'delivered' });
     logger.debug(
       { messageId: row.id, kind: row.kind, attempts, skipped: report.skipped },
       'outbox message delivered',

@@ -14,6 +14,7 @@ interface Operation {
 }
 type Document = { openapi: string; paths: Record<string, Record<string, Operation>> };
 
+const METRICS_TOKEN = 'metrics_token_0123456789abcdef';
 let h: Harness;
 let dir: string;
 let doc: Document;
@@ -27,6 +28,7 @@ beforeAll(async () => {
     {
       SIGNOFF_POLICIES: join(dir, 'policies.yaml'),
       SIGNOFF_SNS_TOPICS: 'arn:aws:sns:eu-west-1:123456789012:approvals',
+      SIGNOFF_METRICS_TOKEN: METRICS_TOKEN,
     },
     { workers: false },
   );
@@ -101,11 +103,11 @@ describe('real answers match the document', () => {
       response,
       `${op} answered ${res.statusCode}, which it does not document: ${res.body}`,
     ).toBeDefined();
-    const schema = response?.content?.['application/json']?.schema;
-    expect(schema, `${op} ${res.statusCode} has no JSON schema`).toBeDefined();
-    expect(res.headers['content-type']).toMatch(/^application\/json/);
-    const validate = ajv.compile(schema as object);
-    const body = res.json();
+    const [type, content] = Object.entries(response?.content ?? {})[0] ?? [];
+    expect(content?.schema, `${op} ${res.statusCode} has no schema`).toBeDefined();
+    expect(res.headers['content-type']?.split(';')[0]).toBe(type);
+    const validate = ajv.compile(content?.schema as object);
+    const body = type === 'application/json' ? res.json() : res.body;
     expect(validate(body), `${op} ${res.statusCode}: ${JSON.stringify(validate.errors)} in ${res.body}`).toBe(
       true,
     );
@@ -203,6 +205,10 @@ describe('real answers match the document', () => {
     );
     expect((await call('/healthz', { method: 'GET', url: '/healthz', token: null })).statusCode).toBe(200);
     expect((await call('/readyz', { method: 'GET', url: '/readyz', token: null })).statusCode).toBe(200);
+
+    const metrics = (token: string | null) => call('/metrics', { method: 'GET', url: '/metrics', token });
+    expect((await metrics(METRICS_TOKEN)).body).toContain('signoff_approvals_created_total');
+    expect((await metrics(null)).statusCode).toBe(401);
 
     // Policies.
     expect((await call('/v1/policies', { method: 'GET', url: '/v1/policies' })).json().items).toHaveLength(1);
