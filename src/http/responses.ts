@@ -22,10 +22,12 @@ const AiReviewView = Type.Object(
   {
     model: Type.String(),
     mode: Literals(['decide', 'advise', 'shadow']),
-    verdict: Nullable(Literals(['approve', 'reject', 'escalate'])),
-    confidence: Nullable(Type.Number()),
-    rationale: Nullable(Type.String()),
-    error: Nullable(Type.String()),
+    // Stored with the approval as the reviewer answered it: required fields would make an
+    // older record unanswerable, so only the model is.
+    verdict: Type.Optional(Nullable(Literals(['approve', 'reject', 'escalate']))),
+    confidence: Type.Optional(Nullable(Type.Number())),
+    rationale: Type.Optional(Nullable(Type.String())),
+    error: Type.Optional(Nullable(Type.String())),
   },
   { additionalProperties: true, description: 'What an AI reviewer said.' },
 );
