@@ -18,6 +18,8 @@ export interface Config {
   readonly databasePoolSize: number;
   readonly databaseStatementTimeoutMs: number;
   readonly adminKey: string | undefined;
+  /** The bearer token GET /metrics asks for; without one, /metrics is not served. */
+  readonly metricsToken: string | undefined;
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
   readonly linkTtlMs: number;
@@ -272,6 +274,12 @@ export function loadConfig(env: Env = process.env): Config {
       'invalid_input',
       'SIGNOFF_ADMIN_KEY must be 20 to 200 letters, digits, "_" or "-" (for example: sk_ and 40 random characters).',
     );
+  const metricsToken = env.SIGNOFF_METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && !API_KEY_PATTERN.test(metricsToken))
+    throw new SignoffError(
+      'invalid_input',
+      'SIGNOFF_METRICS_TOKEN must be 20 to 200 letters, digits, "_" or "-" (for example: 40 random characters).',
+    );
   const config: Config = {
     host,
     port,
@@ -282,6 +290,7 @@ export function loadConfig(env: Env = process.env): Config {
     databasePoolSize: integer(env, 'SIGNOFF_DATABASE_POOL_SIZE', 10, 1, 1000),
     databaseStatementTimeoutMs: duration(env, 'SIGNOFF_DATABASE_STATEMENT_TIMEOUT', '30s'),
     adminKey,
+    metricsToken,
     smtpUrl: url(env, 'SIGNOFF_SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: env.SIGNOFF_MAIL_FROM || 'signoff <signoff@localhost>',
     linkTtlMs: duration(env, 'SIGNOFF_LINK_TTL', '1h'),

@@ -23,6 +23,7 @@ import { buildApp } from './http/app.js';
 import { newId } from './ids.js';
 import { loadRouting } from './intake/routing.js';
 import { createLogger } from './logger.js';
+import { createMetrics } from './metrics/metrics.js';
 import { createDispatcher, type Dispatcher } from './outbox/dispatcher.js';
 import { PermanentDeliveryError } from './outbox/errors.js';
 import type { OutboxHandler, OutboxHandlers } from './outbox/handler.js';
@@ -165,12 +166,14 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     throw error;
   }
   const changes = await openChanges(config, db, logger);
+  const now = options.now ?? (() => new Date());
+  const metrics = createMetrics(db, now);
   let dispatcher: Dispatcher | undefined;
   const services: Services = {
     config,
     db,
     logger,
-    now: options.now ?? (() => new Date()),
+    now,
     newId,
     changes,
     mailer: options.mailer ?? chooseMailer(config, print),
@@ -182,6 +185,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
       logger,
     }),
     policies,
+    observer: metrics,
     wakeDispatcher: () => dispatcher?.wake(),
   };
   // Every outbox kind needs its handler here: the type refuses a missing one.
@@ -198,7 +202,15 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
   dispatcher = createDispatcher(services, handlers);
   const unissuedAdminKey = await ensureAdminKey(db, newId, services.now(), config.adminKey);
   const authenticators = createAuthenticators(config, services, permissions);
-  const app = await buildApp(services, authenticators, routing, { permissions });
+  const app = await buildApp(
+    services,
+    authenticators,
+    routing,
+    { permissions },
+    {
+      metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() },
+    },
+  );
   const workers = options.workers ?? true;
   const sweeper = workers ? startSweeper(services) : undefined;
   if (workers) dispatcher.start();

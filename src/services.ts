@@ -5,6 +5,7 @@ import type { SlackApi } from './channels/slack-api.js';
 import type { Config } from './config.js';
 import type { Egress } from './egress/egress.js';
 import type { NewId } from './ids.js';
+import type { Observer } from './observer.js';
 import type { PolicyCatalog } from './policies/catalog.js';
 import type { Db } from './store/database.js';
 
@@ -23,6 +24,8 @@ export interface Services {
   readonly egress: Egress;
   /** Named policies from SIGNOFF_POLICIES. */
   readonly policies: PolicyCatalog;
+  /** Told what operators count (metrics); it never changes what happens. */
+  readonly observer: Observer;
   /** Nudges the outbox dispatcher after a commit so delivery does not wait for the next poll. */
   readonly wakeDispatcher: () => void;
 }

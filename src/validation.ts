@@ -27,6 +27,12 @@ export const ajv = new Ajv({
 // What signoff's schemas say beyond JSON Schema: a string of one line, and the bounds of a
 // request's metadata (JSON Schema can neither count keys across levels nor measure size).
 ajv.addFormat(SINGLE_LINE, { type: 'string', validate: isSingleLine });
+// The API's timestamps (as its responses describe them): ISO 8601 in UTC, as toISOString writes.
+ajv.addFormat('date-time', {
+  type: 'string',
+  validate: (text: string) =>
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(text) && !Number.isNaN(Date.parse(text)),
+});
 
 const checkMetadata: SchemaValidateFunction = (enabled: boolean, data: unknown) => {
   const problem = enabled ? metadataProblem(data) : undefined;

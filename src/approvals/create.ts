@@ -8,7 +8,7 @@ import { normalizeIdentity } from '../core/identity.js';
 import type { Approval, Callback, Policy } from '../core/model.js';
 import { advance } from '../core/stages.js';
 import { compileStages } from '../policies/compile.js';
-import type { StageSpec } from '../policies/spec.js';
+import { DURATION_HINT, type StageSpec } from '../policies/spec.js';
 import { reviewRules } from '../reviewers/rule.js';
 import type { Services } from '../services.js';
 import {
@@ -156,10 +156,9 @@ function timeoutMs(
     return Math.min(policyTimeoutMs ?? services.config.defaultTimeoutMs, services.config.maxTimeoutMs);
   const ms = parseDuration(timeout);
   if (ms === undefined || ms <= 0)
-    throw new SignoffError(
-      'invalid_input',
-      'timeout must be a duration such as 90s, 15m, 1h, 7d or seconds.',
-    );
+    throw new SignoffError('invalid_input', `timeout must be ${DURATION_HINT}.`, {
+      details: { issues: [{ path: '/timeout', message: `timeout must be ${DURATION_HINT}` }] },
+    });
   if (ms > services.config.maxTimeoutMs)
     throw new SignoffError('invalid_input', 'timeout is longer than SIGNOFF_MAX_TIMEOUT allows.');
   return ms;

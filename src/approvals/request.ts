@@ -11,9 +11,13 @@ const Email = Type.String({
   minLength: 3,
   maxLength: 254,
   pattern: EMAIL_PATTERN,
-  description: 'an email address',
+  description: 'an email address like user@example.com',
 });
-const HttpUrl = Line({ maxLength: 2000, pattern: '^https?://[^\\s]+$' });
+const HttpUrl = Line({
+  maxLength: 2000,
+  pattern: '^https?://[^\\s]+$',
+  description: 'an http(s) URL like https://ci.example.com/runs/42',
+});
 
 const WebhookCallbackSchema = Type.Object(
   {
@@ -23,14 +27,18 @@ const WebhookCallbackSchema = Type.Object(
       Type.String({
         pattern: '^whsec_[A-Za-z0-9+/]{24,}={0,2}$',
         maxLength: 200,
-        description: 'Standard Webhooks secret: whsec_ followed by base64 of at least 18 random bytes',
+        description: 'a Standard Webhooks secret: whsec_ followed by base64 of at least 18 random bytes',
       }),
     ),
   },
   { additionalProperties: false },
 );
 
-const AwsRegion = Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-\\d$', maxLength: 30 });
+const AwsRegion = Type.String({
+  pattern: '^[a-z]{2}(-[a-z]+)+-\\d$',
+  maxLength: 30,
+  description: 'an AWS region like eu-west-1',
+});
 
 const CallbackSchema = Type.Union([
   WebhookCallbackSchema,
@@ -58,7 +66,11 @@ const CallbackSchema = Type.Union([
   Type.Object(
     {
       type: Type.Literal('cloudformation'),
-      url: Line({ maxLength: 4096, pattern: '^https?://[^\\s]+$' }),
+      url: Line({
+        maxLength: 4096,
+        pattern: '^https?://[^\\s]+$',
+        description: 'an http(s) URL: the pre-signed ResponseURL CloudFormation gave',
+      }),
     },
     { additionalProperties: false },
   ),

@@ -28,6 +28,7 @@ export function createReviewHandler(
       const stage = approval && currentStage(approval);
       if (!approval || stage?.name !== name || stage.type !== 'ai')
         return { skipped: 'stage is no longer waiting', silent: true };
+      const started = performance.now();
       const review = reviewer
         ? await reviewer.review(approval, stage)
         : {
@@ -38,6 +39,12 @@ export function createReviewHandler(
             rationale: null,
             error: 'SIGNOFF_AI_URL is not set',
           };
+      if (reviewer)
+        services.observer.observe({
+          type: 'ai.review',
+          verdict: review.error !== null || review.verdict === null ? 'error' : review.verdict,
+          durationMs: performance.now() - started,
+        });
       await withApproval(services, approvalId, async (unit, fresh) => {
         // The approval may have run out while the model thought; the sweeper will expire it.
         if (currentStage(fresh)?.name !== name || unit.now >= fresh.expiresAt) return;

@@ -1,5 +1,6 @@
 import type { Approval, Decision } from '../core/model.js';
 import { currentStage } from '../core/stages.js';
+import { policyLabel } from '../observer.js';
 import { countAgreement } from '../store/agreement.js';
 import { insertDecision, updateApprovalState } from '../store/approvals.js';
 import { audit } from '../unit-of-work/audit.js';
@@ -59,6 +60,8 @@ export async function recordProgress(
   change: { before: Approval | null; after: Approval; actor: string | null; byHuman: boolean },
 ): Promise<void> {
   const { before, after, actor } = change;
+  const policy = policyLabel(after.policy);
+  if (!before) unit.afterCommit.observe({ type: 'approval.created', policy });
   for (const result of after.results.slice(before?.results.length ?? 0)) {
     const { at: _at, ...data } = result;
     await audit(unit, after.id, { type: 'stage.result', actor: result.via, data: { ...data } });
@@ -70,6 +73,12 @@ export async function recordProgress(
       data: { stage: escalation.stage, approvers: escalation.approvers },
     });
   if (after.status !== 'pending') {
+    unit.afterCommit.observe({
+      type: 'approval.ended',
+      outcome: after.status,
+      policy,
+      durationMs: unit.now.getTime() - after.createdAt.getTime(),
+    });
     await audit(unit, after.id, {
       type: TERMINAL_AUDIT[after.status],
       actor,

@@ -46,9 +46,9 @@ export function approvalView(approval: Approval, notificationFailures: readonly 
       status: stage.status,
       gates: stage.gates.map((gate) => ({
         name: gate.name ?? null,
-        approvers: gate.approvers,
+        approvers: [...gate.approvers],
         required: gate.required,
-        approvals: gate.approvals,
+        approvals: [...gate.approvals],
       })),
       result: stage.result
         ? {

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { PermissionDocument } from '../auth/permission-document.js';
 import type { Authenticator } from '../auth/principal.js';
@@ -6,10 +7,12 @@ import { SignoffError } from '../core/errors.js';
 import type { Routing } from '../intake/routing.js';
 import type { Services } from '../services.js';
 import { createErrorHandler } from './errors.js';
+import { registerOpenApi, registerReferenceRoutes } from './openapi.js';
 import { registerApprovalRoutes } from './routes/approvals.js';
 import { registerDecisionPageRoutes } from './routes/decision-pages.js';
 import { registerGitHubRoutes } from './routes/github.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { type MetricsSource, registerMetricsRoutes } from './routes/metrics.js';
 import { registerOutboxRoutes } from './routes/outbox.js';
 import { registerPolicyRoutes } from './routes/policies.js';
 import { registerSlackRoutes } from './routes/slack.js';
@@ -19,10 +22,15 @@ import { createValidatorCompiler } from './validation.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Every route as registered: method, path and whether it asks for a credential. */
-    routeTable: { method: string; url: string; guarded: boolean }[];
+    /**
+     * Every route as registered: method, path, whether it asks for a credential and whether
+     * it is left out of the API description on purpose (pages, form posts).
+     */
+    routeTable: { method: string; url: string; guarded: boolean; hidden: boolean }[];
   }
 }
+
+const { version: VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 /** The setting as Fastify takes it: a number of hops becomes "believe the nearest N". */
 function fastifyTrustProxy(setting: Config['trustProxy']) {
@@ -37,6 +45,7 @@ export async function buildApp(
   authenticators: readonly Authenticator[],
   intake: Routing = { routes: [], github: { routes: [], people: new Map() } },
   web: { permissions: PermissionDocument } = { permissions: { issuers: [], rules: [] } },
+  options: { metrics?: MetricsSource } = {},
 ): Promise<FastifyInstance> {
   const handleError = createErrorHandler();
   const app = Fastify({
@@ -58,7 +67,13 @@ export async function buildApp(
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
-      if (method !== 'HEAD') routeTable.push({ method, url: route.url, guarded: Boolean(route.preHandler) });
+      if (method !== 'HEAD')
+        routeTable.push({
+          method,
+          url: route.url,
+          guarded: Boolean(route.preHandler),
+          hidden: Boolean((route.schema as { hide?: boolean } | undefined)?.hide),
+        });
     }
   });
   app.setValidatorCompiler(createValidatorCompiler());
@@ -73,13 +88,20 @@ export async function buildApp(
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
-    // Paths may hold link tokens: log the route pattern, never the URL.
-    request.log.info(
-      { method: request.method, route: request.routeOptions.url ?? 'unknown', status: reply.statusCode },
-      'request',
-    );
+    // Paths may hold link tokens: log and count the route pattern, never the URL.
+    const route = request.routeOptions.url ?? 'unknown';
+    request.log.info({ method: request.method, route, status: reply.statusCode }, 'request');
+    services.observer.observe({
+      type: 'http.request',
+      method: request.method,
+      route,
+      status: reply.statusCode,
+      durationMs: reply.elapsedTime,
+    });
   });
 
+  await registerOpenApi(app, VERSION);
+  registerReferenceRoutes(app);
   registerHealthRoutes(app, services);
   registerApprovalRoutes(app, services, authenticators);
   registerOutboxRoutes(app, services, authenticators);
@@ -90,5 +112,6 @@ export async function buildApp(
   await app.register(async (slack) => registerSlackRoutes(slack, services));
   // The web app: its own cookies, CSRF tokens, form bodies and error pages.
   await app.register(async (pages) => registerWebRoutes(pages, services, web));
+  if (options.metrics) registerMetricsRoutes(app, services.config.metricsToken, options.metrics);
   return app;
 }

@@ -62,10 +62,13 @@ export function toSignoffError(error: unknown): SignoffError {
   return new SignoffError('internal', 'Something went wrong on our side.', { cause: error });
 }
 
-/** The body of every JSON error answer. */
-export function errorBody(error: SignoffError) {
+/**
+ * The body of every JSON error answer. `requestId` is the request's id as the log line of
+ * the request carries it (`reqId`), so a client's report finds the server's record.
+ */
+export function errorBody(error: SignoffError, requestId: string) {
   const details = error.details ? { details: error.details } : {};
-  return { error: { code: error.code, message: error.message, ...details } };
+  return { error: { code: error.code, message: error.message, ...details, requestId } };
 }
 
 /** Shapes the answer to an error already coded and given its status. */
@@ -77,8 +80,8 @@ export type ErrorRenderer = (
 ) => FastifyReply;
 
 /** The API's answer: the error as JSON. */
-export const renderJsonError: ErrorRenderer = (_request, reply, error, status) =>
-  reply.status(status).send(errorBody(error));
+export const renderJsonError: ErrorRenderer = (request, reply, error, status) =>
+  reply.status(status).send(errorBody(error, request.id));
 
 /**
  * A Fastify error handler: coded errors to their status, unknown ones to a generic 500 that

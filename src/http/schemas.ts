@@ -1,4 +1,4 @@
-import { type Static, Type } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import { APPROVAL_STATUSES } from '../core/model.js';
 import { SINGLE_LINE } from '../input-rules.js';
 import { DurationSpec } from '../policies/spec.js';
@@ -17,22 +17,18 @@ export const DecisionBody = Type.Object(
   },
   { additionalProperties: false },
 );
-export type DecisionBody = Static<typeof DecisionBody>;
 
 export const CancelBody = Type.Object(
   { reason: Type.Optional(Type.String({ maxLength: 2000 })) },
   { additionalProperties: false },
 );
-export type CancelBody = Static<typeof CancelBody>;
 
 /** Headers of a create: an Idempotency-Key makes a retried create return the first approval. */
 export const CreateApprovalHeaders = Type.Object({
   'idempotency-key': Type.Optional(Line({ minLength: 1, maxLength: 255 })),
 });
-export type CreateApprovalHeaders = Static<typeof CreateApprovalHeaders>;
 
 export const ApprovalParams = Type.Object({ id: Line({ minLength: 1, maxLength: 64 }) });
-export type ApprovalParams = Static<typeof ApprovalParams>;
 
 export const ListQuery = Type.Object(
   {
@@ -46,22 +42,18 @@ export const ListQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-export type ListQuery = Static<typeof ListQuery>;
 
 export const WaitQuery = Type.Object(
   { timeout: Type.Optional(DurationSpec) },
   { additionalProperties: false },
 );
-export type WaitQuery = Static<typeof WaitQuery>;
 
 export const TokenParams = Type.Object({ token: Line({ minLength: 1, maxLength: 128 }) });
-export type TokenParams = Static<typeof TokenParams>;
 
 export const PageQuery = Type.Object(
   { verdict: Type.Optional(VerdictSchema) },
   { additionalProperties: true },
 );
-export type PageQuery = Static<typeof PageQuery>;
 
 export const OutboxQuery = Type.Object(
   {
@@ -72,4 +64,3 @@ export const OutboxQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-export type OutboxQuery = Static<typeof OutboxQuery>;

@@ -1,8 +1,10 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifySchemaCompiler } from 'fastify';
+import { SignoffError } from '../core/errors.js';
 import { findControlCharacter } from '../input-rules.js';
 import { ajv } from '../validation.js';
+import { describeSchemaErrors, type SchemaError } from '../validation-messages.js';
 
 /**
  * Validates requests with the shared Ajv. Bodies are taken as sent: no type coercion,
@@ -22,13 +24,22 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
         : (input: unknown) => convertText(schema as TSchema, input);
     return (input: unknown) => {
       const data = prepare(input);
-      if (!validate(data)) return { error: validationError(validate.errors, httpPart) };
+      if (!validate(data)) return { error: validationError(validate.errors ?? [], schema, httpPart) };
       const control = findControlCharacter(data);
       if (!control) return { value: data };
       const problem = control.inKey ? 'has a key with a control character' : 'holds a control character';
       return {
         error: validationError(
-          [{ instancePath: control.path, message: problem, params: { controlCharacter: true } }],
+          [
+            {
+              keyword: 'controlCharacter',
+              instancePath: control.path,
+              schemaPath: '#',
+              message: problem,
+              params: {},
+            },
+          ],
+          schema,
           httpPart,
         ),
       };
@@ -52,18 +63,18 @@ function convertText(schema: TSchema, input: unknown): unknown {
   return converted;
 }
 
-/** Fastify's validation error, its message naming the first problem; `validation` holds them all. */
-function validationError(
-  errors: { instancePath: string; message?: string; params: Record<string, unknown> }[] | null | undefined,
-  part: string | undefined,
-): Error {
-  const first = errors?.[0];
-  const where = `${part ?? 'input'}${first?.instancePath ?? ''}`;
-  let message = first?.message ?? 'is invalid';
-  if (first?.params.additionalProperty)
-    message = `has an unknown field "${String(first.params.additionalProperty)}"`;
-  const error = new Error(`${where} ${message}`) as Error & { validation: unknown; statusCode: number };
-  error.validation = errors;
-  error.statusCode = 400;
-  return error;
+const PART_NAMES: Record<string, string> = { querystring: 'query', params: 'path', headers: 'headers' };
+
+/**
+ * The refusal of an input: every problem in `details.issues`, told for people (never a raw
+ * schema pattern), the first few in the message.
+ */
+function validationError(errors: readonly SchemaError[], schema: unknown, part: string | undefined): Error {
+  const where = part ?? 'input';
+  const issues = describeSchemaErrors(errors, schema, PART_NAMES[where] ?? where);
+  const shown = issues.slice(0, 3).map((i) => i.message);
+  const more = issues.length > shown.length ? `; and ${issues.length - shown.length} more (see details)` : '';
+  return new SignoffError('invalid_input', `${shown.join('; ') || `${where} is not valid`}${more}.`, {
+    details: { in: PART_NAMES[where] ?? where, issues },
+  });
 }

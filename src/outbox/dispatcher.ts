@@ -139,6 +139,8 @@ export function createDispatcher(services: Services, handlers: OutboxHandlers): 
       // A dead letter to a person shows in the approval's view: its waiters hear of it now.
       dead && recipient !== undefined,
     );
+    if (settled)
+      services.observer.observe({ type: 'delivery', kind: row.kind, result: dead ? 'dead' : 'retry' });
     const log = { messageId: row.id, kind: row.kind, attempts, error: reason, ...recipient };
     if (settled && dead) logger.error(log, 'outbox message dead-lettered: it will not be retried');
     else if (settled) logger.warn({ ...log, retryInMs: delay }, 'outbox delivery failed; will retry');
@@ -173,7 +175,12 @@ export function createDispatcher(services: Services, handlers: OutboxHandlers): 
       report.skipped || report.silent
         ? null
         : { type: handler.events.delivered, actor: null, data: { messageId: row.id, attempts, ...report } };
-    await settle(row, (db, lease) => markOutboxDelivered(db, lease, attempts, services.now()), entry);
+    const delivered = await settle(
+      row,
+      (db, lease) => markOutboxDelivered(db, lease, attempts, services.now()),
+      entry,
+    );
+    if (delivered) services.observer.observe({ type: 'delivery', kind: row.kind, result: 'delivered' });
     logger.debug(
       { messageId: row.id, kind: row.kind, attempts, skipped: report.skipped },
       'outbox message delivered',

@@ -7,13 +7,18 @@ export const Approver = Type.String({
   minLength: 3,
   maxLength: 254,
   pattern: APPROVER_PATTERN,
-  description: 'an email address or group:NAME',
+  description: 'an identity like user@example.com or group:NAME',
 });
-export const DurationSpec = Type.Union([
-  Type.String({ pattern: '^\\d+(\\.\\d+)?[smhd]?$', maxLength: 20 }),
-  Type.Integer({ minimum: 1 }),
-]);
-const StageName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' });
+/** What a duration looks like, as error messages and the API description say it. */
+export const DURATION_HINT = 'a duration like 90s, 15m, 1h or 7d';
+export const DurationSpec = Type.Union(
+  [Type.String({ pattern: '^\\d+(\\.\\d+)?[smhd]?$', maxLength: 20 }), Type.Integer({ minimum: 1 })],
+  { description: DURATION_HINT },
+);
+const StageName = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$',
+  description: 'a name like deploy-review: letters, digits, ".", "_" and "-", at most 64',
+});
 
 const GateSpec = Type.Object(
   {
@@ -125,7 +130,10 @@ export const NamedPolicySpec = Type.Object(
 );
 export type NamedPolicySpec = Static<typeof NamedPolicySpec>;
 
-export const PolicyName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$' });
+export const PolicyName = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$',
+  description: 'a policy name like production: letters, digits, ".", "_" and "-", at most 100',
+});
 
 export const PoliciesFileSpec = Type.Object(
   { policies: Type.Record(PolicyName, NamedPolicySpec, { additionalProperties: false }) },

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { NewId } from '../ids.js';
+import type { Observation } from '../observer.js';
 import type { Services } from '../services.js';
 import type { Db } from '../store/database.js';
 
@@ -23,6 +24,8 @@ export interface AfterCommit {
   wakeDispatcher(): void;
   /** Wake the waiters of an approval that changed. */
   publishChange(approvalId: string): void;
+  /** Count something that happened, once it has really happened (metrics). */
+  observe(observation: Observation): void;
 }
 
 /**
@@ -37,6 +40,7 @@ export async function runUnitOfWork<T>(
   const now = options.now ?? services.now();
   let wake = false;
   const changed = new Set<string>();
+  const observed: Observation[] = [];
   const afterCommit: AfterCommit = {
     wakeDispatcher: () => {
       wake = true;
@@ -44,11 +48,15 @@ export async function runUnitOfWork<T>(
     publishChange: (approvalId) => {
       changed.add(approvalId);
     },
+    observe: (observation) => {
+      observed.push(observation);
+    },
   };
   const result = await services.db
     .transaction()
     .execute((db) => work({ db, now, newId: services.newId, config: services.config, afterCommit }));
   for (const approvalId of changed) services.changes.publish(approvalId);
   if (wake) services.wakeDispatcher();
+  for (const observation of observed) services.observer.observe(observation);
   return result;
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { Logger } from 'pino';
 import { createApiKey } from '../../src/auth/api-keys.js';
 import type { Permission } from '../../src/auth/principal.js';
 import { loadConfig } from '../../src/config.js';
@@ -31,7 +32,7 @@ export const ADMIN_KEY = 'sk_test_admin_key_0123456789abcdef';
  */
 export async function startHarness(
   env: Record<string, string> = {},
-  options: { workers?: boolean; resolveHost?: ResolveHost } = {},
+  options: { workers?: boolean; resolveHost?: ResolveHost; logger?: Logger } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'signoff-test-'));
   const database = await createTestDatabase(dir);
@@ -53,7 +54,7 @@ export async function startHarness(
   let offset = 0;
   const printed: string[] = [];
   const signoff = await createSignoff(config, {
-    logger: createLogger(config.logLevel),
+    logger: options.logger ?? createLogger(config.logLevel),
     now: () => new Date(Date.now() + offset),
     workers: options.workers ?? true,
     print: (text) => printed.push(text),

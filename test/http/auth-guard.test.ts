@@ -36,6 +36,8 @@ const PUBLIC = [
   'POST /integrations/github/webhook',
   // Guarded by Slack's signature instead of a credential: test/slack/interactions.test.ts.
   'POST /integrations/slack/interactions',
+  'GET /openapi.json',
+  'GET /docs',
 ];
 
 // The web app: pages that need a signed-in browser, forms that need a CSRF token, and the

@@ -1,9 +1,11 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { createApproval } from '../../approvals/create.js';
 import { decideApproval } from '../../approvals/decide.js';
 import { queryInbox } from '../../approvals/inbox.js';
 import { cancelApproval } from '../../approvals/lifecycle.js';
-import { CreateApprovalBody, type CreateApprovalRequest } from '../../approvals/request.js';
+import { CreateApprovalBody } from '../../approvals/request.js';
 import { loadApprovalView, loadApprovalViews, loadNotificationFailures } from '../../approvals/view.js';
 import { waitForDecision } from '../../approvals/wait.js';
 import {
@@ -18,10 +20,12 @@ import {
 import { sha256Hex } from '../../auth/secrets.js';
 import { parseDuration } from '../../core/duration.js';
 import { SignoffError } from '../../core/errors.js';
+import { DURATION_HINT } from '../../policies/spec.js';
 import type { Services } from '../../services.js';
 import { findApproval, listApprovals } from '../../store/approvals.js';
 import { listAudit } from '../../store/audit.js';
 import { principalOf, requirePermission } from '../auth.js';
+import { ApprovalList, ApprovalView, AuditList, errorResponses, GUARDED, WITH_BODY } from '../responses.js';
 import {
   ApprovalParams,
   CancelBody,
@@ -48,7 +52,7 @@ async function loadPermitted(services: Services, principal: Principal, permissio
  * The caller's own lists (the web inbox's, for the CLI): what waits for them, or what they
  * asked for. A restricted credential sees only the approvals its grants reach.
  */
-async function listMine(services: Services, principal: Principal, query: ListQuery) {
+async function listMine(services: Services, principal: Principal, query: Static<typeof ListQuery>) {
   if (query.waiting_for && query.requested_by)
     throw new SignoffError('invalid_input', 'Give waiting_for=me or requested_by=me, not both.');
   if (!principal.actor)
@@ -77,11 +81,34 @@ export function registerApprovalRoutes(
   const closing = shutdown.signal;
   app.addHook('preClose', async () => shutdown.abort());
   const can = (permission: Parameters<typeof requirePermission>[1]) => requirePermission(auth, permission);
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['approvals'];
+  const security = [{ bearer: [] }];
 
-  app.post<{ Body: CreateApprovalRequest; Headers: CreateApprovalHeaders }>(
+  api.post(
     '/v1/approvals',
     {
-      schema: { body: CreateApprovalBody, headers: CreateApprovalHeaders },
+      schema: {
+        summary: 'Ask for an approval',
+        description:
+          'Creates an approval and notifies its approvers. With an Idempotency-Key, a retried create answers 200 with the first approval (header idempotent-replayed: true).',
+        tags,
+        security,
+        body: CreateApprovalBody,
+        headers: CreateApprovalHeaders,
+        response: {
+          201: ApprovalView,
+          200: ApprovalView,
+          ...errorResponses([
+            ...GUARDED,
+            ...WITH_BODY,
+            'callback_not_allowed',
+            'inline_policy_forbidden',
+            'policy_not_allowed',
+            'idempotency_conflict',
+          ]),
+        },
+      },
       preHandler: can('approvals:create'),
     },
     async (request, reply) => {
@@ -116,9 +143,18 @@ export function registerApprovalRoutes(
     },
   );
 
-  app.get<{ Querystring: ListQuery }>(
+  api.get(
     '/v1/approvals',
-    { schema: { querystring: ListQuery }, preHandler: can('approvals:read') },
+    {
+      schema: {
+        summary: 'List approvals, newest first',
+        tags,
+        security,
+        querystring: ListQuery,
+        response: { 200: ApprovalList, ...errorResponses([...GUARDED, 'invalid_input']) },
+      },
+      preHandler: can('approvals:read'),
+    },
     async (request) => {
       const { waiting_for, requested_by } = request.query;
       if (waiting_for || requested_by) return listMine(services, principalOf(request), request.query);
@@ -139,9 +175,18 @@ export function registerApprovalRoutes(
     },
   );
 
-  app.get<{ Params: ApprovalParams }>(
+  api.get(
     '/v1/approvals/:id',
-    { schema: { params: ApprovalParams }, preHandler: can('approvals:read') },
+    {
+      schema: {
+        summary: 'Read an approval',
+        tags,
+        security,
+        params: ApprovalParams,
+        response: { 200: ApprovalView, ...errorResponses([...GUARDED, 'invalid_input', 'not_found']) },
+      },
+      preHandler: can('approvals:read'),
+    },
     async (request) =>
       loadApprovalView(
         services.db,
@@ -149,13 +194,25 @@ export function registerApprovalRoutes(
       ),
   );
 
-  app.get<{ Params: ApprovalParams; Querystring: WaitQuery }>(
+  api.get(
     '/v1/approvals/:id/wait',
-    { schema: { params: ApprovalParams, querystring: WaitQuery }, preHandler: can('approvals:read') },
+    {
+      schema: {
+        summary: 'Wait for a change (long poll)',
+        description:
+          'Answers the approval as soon as it is no longer pending, or after `timeout` (30s by default, 60s at most) as it is then.',
+        tags,
+        security,
+        params: ApprovalParams,
+        querystring: WaitQuery,
+        response: { 200: ApprovalView, ...errorResponses([...GUARDED, 'invalid_input', 'not_found']) },
+      },
+      preHandler: can('approvals:read'),
+    },
     async (request) => {
       const requested = request.query.timeout === undefined ? 30_000 : parseDuration(request.query.timeout);
       if (requested === undefined)
-        throw new SignoffError('invalid_input', 'timeout must be a duration such as 30s.');
+        throw new SignoffError('invalid_input', `timeout must be ${DURATION_HINT}.`);
       const { id } = request.params;
       await loadPermitted(services, principalOf(request), 'approvals:read', id);
       // A notification given up on while it waits answers at once: the waiting side must hear it.
@@ -185,9 +242,30 @@ export function registerApprovalRoutes(
     },
   );
 
-  app.post<{ Params: ApprovalParams; Body: DecisionBody }>(
+  api.post(
     '/v1/approvals/:id/decisions',
-    { schema: { params: ApprovalParams, body: DecisionBody }, preHandler: can('approvals:decide') },
+    {
+      schema: {
+        summary: 'Approve or reject as the credential holder',
+        tags,
+        security,
+        params: ApprovalParams,
+        body: DecisionBody,
+        response: {
+          201: ApprovalView,
+          ...errorResponses([
+            ...GUARDED,
+            ...WITH_BODY,
+            'not_found',
+            'not_approver',
+            'self_approval',
+            'already_decided',
+            'duplicate_decision',
+          ]),
+        },
+      },
+      preHandler: can('approvals:decide'),
+    },
     async (request, reply) => {
       const principal = principalOf(request);
       if (!principal.actor)
@@ -209,9 +287,23 @@ export function registerApprovalRoutes(
     },
   );
 
-  app.post<{ Params: ApprovalParams; Body: CancelBody }>(
+  api.post(
     '/v1/approvals/:id/cancel',
-    { schema: { params: ApprovalParams, body: CancelBody }, preHandler: can('approvals:create') },
+    {
+      schema: {
+        summary: 'Call an approval off',
+        description: 'Only whoever created it (the same credential or restriction scope), or an admin.',
+        tags,
+        security,
+        params: ApprovalParams,
+        body: CancelBody,
+        response: {
+          200: ApprovalView,
+          ...errorResponses([...GUARDED, ...WITH_BODY, 'not_found', 'not_owner', 'already_decided']),
+        },
+      },
+      preHandler: can('approvals:create'),
+    },
     async (request) => {
       const principal = principalOf(request);
       const approval = await loadPermitted(services, principal, 'approvals:create', request.params.id);
@@ -223,16 +315,25 @@ export function registerApprovalRoutes(
         services,
         request.params.id,
         principal.actor ?? principal.credentialId,
-        request.body?.reason,
+        request.body.reason,
         { owner },
       );
       return loadApprovalView(services.db, cancelled);
     },
   );
 
-  app.get<{ Params: ApprovalParams }>(
+  api.get(
     '/v1/approvals/:id/audit',
-    { schema: { params: ApprovalParams }, preHandler: can('approvals:read') },
+    {
+      schema: {
+        summary: 'Read the audit trail of an approval, oldest first',
+        tags,
+        security,
+        params: ApprovalParams,
+        response: { 200: AuditList, ...errorResponses([...GUARDED, 'invalid_input', 'not_found']) },
+      },
+      preHandler: can('approvals:read'),
+    },
     async (request) => {
       await loadPermitted(services, principalOf(request), 'approvals:read', request.params.id);
       const events = await listAudit(services.db, request.params.id);

@@ -1,4 +1,5 @@
 import formbody from '@fastify/formbody';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   decideByLink,
@@ -71,7 +72,7 @@ async function spentLink(
   const { code, message } = spentLinkError(opened.state);
   reply.status(HTTP_STATUS[code]);
   if (wantsJson(request))
-    return reply.send({ ...errorBody(new SignoffError(code, message)), ...linkJson(opened) });
+    return reply.send({ ...errorBody(new SignoffError(code, message), request.id), ...linkJson(opened) });
   const events = await listAudit(services.db, opened.approval.id);
   return reply
     .type('text/html; charset=utf-8')
@@ -81,7 +82,7 @@ async function spentLink(
 /** How errors on decision pages look: a page, or JSON when asked for; both with the page headers. */
 const renderPageError: ErrorRenderer = (request, reply, error, status) => {
   setPageHeaders(reply).status(status);
-  if (wantsJson(request)) return reply.send(errorBody(error));
+  if (wantsJson(request)) return reply.send(errorBody(error, request.id));
   return reply
     .type('text/html; charset=utf-8')
     .send(renderErrorPage(status === 404 ? 'Link not found' : 'Cannot do that', error.message));
@@ -122,9 +123,11 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
     setPageHeaders(reply);
   });
 
-  app.get<{ Params: TokenParams; Querystring: PageQuery }>(
+  // Pages and form posts are for people, not part of the API description.
+  const pages = app.withTypeProvider<TypeBoxTypeProvider>();
+  pages.get(
     '/:token',
-    { schema: { params: TokenParams, querystring: PageQuery } },
+    { schema: { hide: true, params: TokenParams, querystring: PageQuery } },
     async (request, reply) => {
       const { token } = request.params;
       const opened = await openLink(services, token);
@@ -138,7 +141,7 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
           `This approval is already ${opened.approval.status}.`,
         );
         reply.status(HTTP_STATUS[error.code]);
-        if (wantsJson(request)) return reply.send({ ...errorBody(error), ...linkJson(opened) });
+        if (wantsJson(request)) return reply.send({ ...errorBody(error, request.id), ...linkJson(opened) });
         return reply.type('text/html; charset=utf-8').send(renderErrorPage('Already decided', error.message));
       }
       if (wantsJson(request)) return reply.send(linkJson(opened));
@@ -156,9 +159,9 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
     },
   );
 
-  app.post<{ Params: TokenParams; Body: DecisionBody }>(
+  pages.post(
     '/:token',
-    { schema: { params: TokenParams, body: DecisionBody } },
+    { schema: { hide: true, params: TokenParams, body: DecisionBody } },
     async (request, reply) => {
       const { token } = request.params;
       try {
@@ -188,14 +191,10 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
     },
   );
 
-  app.post<{ Params: TokenParams }>(
-    '/:token/renew',
-    { schema: { params: TokenParams } },
-    async (request, reply) => {
-      const { approver } = await renewLink(services, request.params.token);
-      reply.status(202);
-      if (wantsJson(request)) return reply.send({ renewed: true, approver });
-      return reply.type('text/html; charset=utf-8').send(renderRenewedPage(approver));
-    },
-  );
+  pages.post('/:token/renew', { schema: { hide: true, params: TokenParams } }, async (request, reply) => {
+    const { approver } = await renewLink(services, request.params.token);
+    reply.status(202);
+    if (wantsJson(request)) return reply.send({ renewed: true, approver });
+    return reply.type('text/html; charset=utf-8').send(renderRenewedPage(approver));
+  });
 }

@@ -1,9 +1,11 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { type Authenticator, hasUnrestrictedPermission } from '../../auth/principal.js';
 import { SignoffError } from '../../core/errors.js';
 import type { Services } from '../../services.js';
 import { listOutbox } from '../../store/outbox.js';
 import { principalOf, requirePermission } from '../auth.js';
+import { errorResponses, GUARDED, OutboxList } from '../responses.js';
 import { OutboxQuery } from '../schemas.js';
 
 /** Operators see what is queued and what was dead-lettered. Payloads stay inside. */
@@ -12,9 +14,19 @@ export function registerOutboxRoutes(
   services: Services,
   auth: readonly Authenticator[],
 ) {
-  app.get<{ Querystring: OutboxQuery }>(
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/v1/outbox',
-    { schema: { querystring: OutboxQuery }, preHandler: requirePermission(auth, 'admin') },
+    {
+      schema: {
+        summary: 'List outbox messages (dead letters by default)',
+        description: 'Needs an unrestricted admin credential. Payloads stay inside.',
+        tags: ['operations'],
+        security: [{ bearer: [] }],
+        querystring: OutboxQuery,
+        response: { 200: OutboxList, ...errorResponses([...GUARDED, 'invalid_input']) },
+      },
+      preHandler: requirePermission(auth, 'admin'),
+    },
     async (request) => {
       if (!hasUnrestrictedPermission(principalOf(request), 'admin'))
         throw new SignoffError('forbidden', 'Only an unrestricted admin credential may read the outbox.');

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { type Authenticator, hasUnrestrictedPermission } from '../../auth/principal.js';
@@ -5,8 +6,11 @@ import { SignoffError } from '../../core/errors.js';
 import type { Services } from '../../services.js';
 import { findAgreement } from '../../store/agreement.js';
 import { principalOf, requirePermission } from '../auth.js';
+import { errorResponses, GUARDED, PolicyAgreement, PolicyList } from '../responses.js';
 
 const PolicyParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) });
+const tags = ['policies'];
+const security = [{ bearer: [] }];
 
 /**
  * The named policies, and how often each AI stage that only advised or shadowed agreed with
@@ -26,25 +30,50 @@ export function registerPolicyRoutes(
       );
   };
 
-  app.get('/v1/policies', { preHandler: requirePermission(auth, 'approvals:read') }, async (request) => {
-    mustSeeEverything(request);
-    return {
-      items: [...services.policies.values()].map((named) => ({
-        name: named.name,
-        description: named.description,
-        allowSelfApproval: named.policy.allowSelfApproval,
-        stages: named.policy.stages.map((s) => ({
-          name: s.name,
-          type: s.type,
-          ...(s.type === 'ai' ? { mode: s.mode } : {}),
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get(
+    '/v1/policies',
+    {
+      schema: {
+        summary: 'List the named policies',
+        tags,
+        security,
+        response: { 200: PolicyList, ...errorResponses(GUARDED) },
+      },
+      preHandler: requirePermission(auth, 'approvals:read'),
+    },
+    async (request) => {
+      mustSeeEverything(request);
+      return {
+        items: [...services.policies.values()].map((named) => ({
+          name: named.name,
+          description: named.description,
+          allowSelfApproval: named.policy.allowSelfApproval,
+          stages: named.policy.stages.map((s) => ({
+            name: s.name,
+            type: s.type,
+            ...(s.type === 'ai' ? { mode: s.mode } : {}),
+          })),
         })),
-      })),
-    };
-  });
+      };
+    },
+  );
 
-  app.get<{ Params: { name: string } }>(
+  api.get(
     '/v1/policies/:name/agreement',
-    { schema: { params: PolicyParams }, preHandler: requirePermission(auth, 'approvals:read') },
+    {
+      schema: {
+        summary: 'How often advising AI stages agreed with the people who decided',
+        tags,
+        security,
+        params: PolicyParams,
+        response: {
+          200: PolicyAgreement,
+          ...errorResponses([...GUARDED, 'invalid_input', 'not_found']),
+        },
+      },
+      preHandler: requirePermission(auth, 'approvals:read'),
+    },
     async (request) => {
       mustSeeEverything(request);
       const named = services.policies.get(request.params.name);

@@ -1,16 +1,13 @@
 import { readFileSync } from 'node:fs';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { SignoffError } from '../../core/errors.js';
 import type { Route } from '../../intake/routing.js';
 import { handleSnsNotification } from '../../intake/sns-notification.js';
-import {
-  checkAwsUrl,
-  createHttpsGetter,
-  createSnsVerifier,
-  type SnsEnvelope,
-} from '../../intake/sns-signature.js';
+import { checkAwsUrl, createHttpsGetter, createSnsVerifier } from '../../intake/sns-signature.js';
 import type { Services } from '../../services.js';
+import { errorResponses, SnsAnswer, WITH_BODY } from '../responses.js';
 
 const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
 // Every signed field but Message is a single line of a known form: a value with a newline
@@ -70,11 +67,36 @@ export async function registerSnsRoutes(app: FastifyInstance, services: Services
     },
   );
 
-  app.post(
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
     '/integrations/aws/sns',
-    { schema: { body: SnsEnvelopeSchema }, bodyLimit: 320 * 1024 },
+    {
+      schema: {
+        summary: 'Messages from Amazon SNS (CodePipeline, Step Functions, CloudFormation)',
+        description:
+          'Only SNS itself can post here: every message is signature-checked, and only the topics in SIGNOFF_SNS_TOPICS are taken. SNS sends JSON as text/plain.',
+        tags: ['integrations'],
+        body: SnsEnvelopeSchema,
+        response: {
+          200: SnsAnswer,
+          ...errorResponses([
+            ...WITH_BODY,
+            'forbidden',
+            'invalid_signature',
+            'no_route',
+            'upstream_timeout',
+            'upstream_failed',
+            // What creating the approval it asks for may refuse.
+            'callback_not_allowed',
+            'inline_policy_forbidden',
+            'policy_not_allowed',
+            'idempotency_conflict',
+          ]),
+        },
+      },
+      bodyLimit: 320 * 1024,
+    },
     async (request) => {
-      const envelope = request.body as SnsEnvelope;
+      const envelope = request.body;
       // Refused before any network: a topic we do not serve cannot make us fetch anything.
       if (!topics.has(envelope.TopicArn))
         throw new SignoffError('forbidden', 'Messages from this SNS topic are not accepted.');

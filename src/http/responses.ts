@@ -1,0 +1,266 @@
+import { type TSchema, Type } from '@sinclair/typebox';
+import type { ErrorCode } from '../core/errors.js';
+import { APPROVAL_STATUSES, CHANNELS } from '../core/model.js';
+import { HTTP_STATUS } from './errors.js';
+
+/**
+ * What the API answers, as schemas: they describe the responses in the OpenAPI document and
+ * make Fastify serialize them. A serializer drops what its schema does not list, so every
+ * shape here is either complete or says `additionalProperties: true`.
+ */
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const Timestamp = Type.String({ format: 'date-time' });
+/**
+ * One of some strings, as `enum`: the serializer writes it as a string (a union of
+ * constants would make it choose, and answer 500 for a value the list misses).
+ */
+const Literals = <T extends string>(values: readonly T[]) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values] });
+
+const AiReviewView = Type.Object(
+  {
+    model: Type.String(),
+    mode: Literals(['decide', 'advise', 'shadow']),
+    // Stored with the approval as the reviewer answered it: required fields would make an
+    // older record unanswerable, so only the model is.
+    verdict: Type.Optional(Nullable(Literals(['approve', 'reject', 'escalate']))),
+    confidence: Type.Optional(Nullable(Type.Number())),
+    rationale: Type.Optional(Nullable(Type.String())),
+    error: Type.Optional(Nullable(Type.String())),
+  },
+  { additionalProperties: true, description: 'What an AI reviewer said.' },
+);
+
+const StageView = Type.Object(
+  {
+    name: Type.String(),
+    type: Literals(['human', 'rule', 'ai']),
+    status: Literals(['waiting', 'pending', 'passed', 'rejected', 'skipped']),
+    gates: Type.Array(
+      Type.Object(
+        {
+          approvers: Type.Array(Type.String()),
+          required: Type.Integer(),
+          approvals: Type.Array(Type.String(), { description: 'Who approved, counting toward this gate.' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    result: Nullable(
+      Type.Object(
+        {
+          outcome: Literals(['approve', 'reject', 'pass', 'skip']),
+          via: Literals(['rule', 'ai', 'timeout']),
+          reason: Type.String(),
+          at: Timestamp,
+          review: Nullable(AiReviewView),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const DecisionView = Type.Object(
+  {
+    stage: Type.String(),
+    actor: Type.String({ description: 'Who decided: a person, or rule, timeout, ai:MODEL.' }),
+    verdict: Literals(['approve', 'reject']),
+    comment: Nullable(Type.String()),
+    via: Literals(CHANNELS),
+    at: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+/** An approval as every route answers it. */
+export const ApprovalView = Type.Object(
+  {
+    id: Type.String({ description: 'apr_ followed by a ULID' }),
+    status: Literals(APPROVAL_STATUSES),
+    title: Type.String(),
+    description: Nullable(Type.String()),
+    link: Nullable(Type.String()),
+    metadata: Type.Record(Type.String(), Type.Unknown()),
+    requester: Nullable(Type.String()),
+    createdAt: Timestamp,
+    expiresAt: Timestamp,
+    decidedAt: Nullable(Timestamp),
+    reason: Nullable(Type.String()),
+    key: Nullable(Type.String()),
+    callback: Nullable(
+      Type.Object(
+        { type: Literals(['webhook', 'codepipeline', 'stepfunctions', 'cloudformation']) },
+        { additionalProperties: false, description: 'The kind of callback only: its secrets never leave.' },
+      ),
+    ),
+    stages: Type.Array(StageView),
+    decisions: Type.Array(DecisionView),
+  },
+  { additionalProperties: false },
+);
+
+export const ApprovalList = Type.Object(
+  {
+    items: Type.Array(ApprovalView),
+    nextCursor: Nullable(Type.String({ description: 'Pass as `cursor` for the next page.' })),
+  },
+  { additionalProperties: false },
+);
+
+export const AuditList = Type.Object(
+  {
+    items: Type.Array(
+      Type.Object(
+        {
+          id: Type.String(),
+          type: Type.String({ description: 'approval.created, approval.decision, …' }),
+          actor: Nullable(Type.String()),
+          data: Type.Unknown(),
+          at: Timestamp,
+        },
+        // Another part of the trail (its hashes) may be added here.
+        { additionalProperties: true },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const OutboxList = Type.Object(
+  {
+    items: Type.Array(
+      Type.Object(
+        {
+          id: Type.String(),
+          approvalId: Nullable(Type.String()),
+          kind: Type.String(),
+          status: Literals(['pending', 'delivered', 'dead']),
+          attempts: Type.Integer(),
+          lastError: Nullable(Type.String()),
+          createdAt: Timestamp,
+          nextAttemptAt: Timestamp,
+          deliveredAt: Nullable(Timestamp),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const PolicyList = Type.Object(
+  {
+    items: Type.Array(
+      Type.Object(
+        {
+          name: Type.String(),
+          description: Nullable(Type.String()),
+          allowSelfApproval: Type.Boolean(),
+          stages: Type.Array(
+            Type.Object(
+              {
+                name: Type.String(),
+                type: Literals(['human', 'rule', 'ai']),
+                mode: Type.Optional(Literals(['decide', 'advise', 'shadow'])),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const PolicyAgreement = Type.Object(
+  {
+    policy: Type.String(),
+    stages: Type.Array(
+      Type.Object(
+        {
+          stage: Type.String(),
+          mode: Literals(['advise', 'shadow']),
+          agreed: Type.Integer(),
+          disagreed: Type.Integer(),
+          escalated: Type.Integer(),
+          agreement: Nullable(Type.Number({ description: 'agreed / (agreed + disagreed)' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const HealthStatus = Type.Object(
+  { status: Literals(['ok', 'ready', 'unavailable']) },
+  { additionalProperties: false },
+);
+
+export const SnsAnswer = Type.Object(
+  {
+    confirmed: Type.Optional(Type.Boolean()),
+    received: Type.Optional(Type.Boolean()),
+    approvalId: Type.Optional(Type.String()),
+    created: Type.Optional(Type.Boolean()),
+    responded: Type.Optional(Literals(['SUCCESS', 'FAILED'])),
+  },
+  { additionalProperties: true, description: 'What signoff did with the message.' },
+);
+
+/** The error answer of a route, its `code` one of those it may give with this status. */
+function errorSchema(codes: readonly ErrorCode[]) {
+  return Type.Object(
+    {
+      error: Type.Object(
+        {
+          code: Literals(codes),
+          message: Type.String({ description: 'For people; match on `code`.' }),
+          details: Type.Optional(
+            Type.Object(
+              {},
+              {
+                additionalProperties: true,
+                description:
+                  'invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`.',
+              },
+            ),
+          ),
+          requestId: Type.String({ description: 'The reqId of the log line of this request.' }),
+        },
+        { additionalProperties: false },
+      ),
+    },
+    { additionalProperties: false, description: `Codes: ${codes.join(', ')} (see docs/errors.md).` },
+  );
+}
+
+/** Codes any route may answer: signoff's own failure, or its database being away. */
+const ALWAYS: ErrorCode[] = ['internal', 'database_unavailable'];
+/** What a route with a credential adds. */
+export const GUARDED: ErrorCode[] = [
+  'unauthorized',
+  'invalid_token',
+  'forbidden',
+  'identity_provider_unavailable',
+];
+/** What a route taking a JSON body adds. */
+export const WITH_BODY: ErrorCode[] = ['invalid_input', 'unsupported_media_type', 'body_too_large'];
+
+/**
+ * Response schemas of a route's errors, one per HTTP status, each listing the codes the
+ * route can answer with that status (always `internal` and `database_unavailable`).
+ */
+export function errorResponses(codes: readonly ErrorCode[]): Record<number, TSchema> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of new Set([...codes, ...ALWAYS])) {
+    const status = HTTP_STATUS[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return Object.fromEntries([...byStatus].map(([status, list]) => [status, errorSchema(list)]));
+}

@@ -1,0 +1,158 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Observation, Observer } from '../observer.js';
+import type { Db } from '../store/database.js';
+import {
+  countOutboxBacklog,
+  countPendingApprovals,
+  findOldestDueOutboxAt,
+  findOldestPendingCreatedAt,
+} from '../store/metrics.js';
+
+export interface Metrics extends Observer {
+  /** The registry of this instance (never prom-client's global one: a process may run several). */
+  readonly registry: Registry;
+}
+
+/** From a minute to a week: how long people take to decide. */
+const DECISION_BUCKETS = [
+  1,
+  10,
+  60,
+  300,
+  900,
+  1800,
+  3600,
+  4 * 3600,
+  12 * 3600,
+  86_400,
+  3 * 86_400,
+  7 * 86_400,
+];
+const AI_BUCKETS = [0.25, 0.5, 1, 2, 5, 10, 20, 30, 60];
+const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/**
+ * signoff's Prometheus metrics. Counters and histograms move as things happen (it is the
+ * Observer the use cases, the outbox and the HTTP layer tell); the backlog gauges are read
+ * from the database at each scrape, so every instance reports the same shared figures.
+ */
+export function createMetrics(db: Db, now: () => Date): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const created = new Counter({
+    name: 'signoff_approvals_created_total',
+    help: 'Approvals asked for, by policy ("inline" when the request spelled out its stages).',
+    labelNames: ['policy'],
+    registers,
+  });
+  const ended = new Counter({
+    name: 'signoff_approvals_ended_total',
+    help: 'Approvals that ended, by outcome (approved, rejected, expired, cancelled) and policy.',
+    labelNames: ['outcome', 'policy'],
+    registers,
+  });
+  const timeToDecision = new Histogram({
+    name: 'signoff_time_to_decision_seconds',
+    help: 'From the request to its end, by outcome and policy.',
+    labelNames: ['outcome', 'policy'],
+    buckets: DECISION_BUCKETS,
+    registers,
+  });
+  const deliveries = new Counter({
+    name: 'signoff_deliveries_total',
+    help: 'Outbox delivery attempts by kind (email, webhook, codepipeline, review, …) and result (delivered, retry, dead).',
+    labelNames: ['kind', 'result'],
+    registers,
+  });
+  const deadLetters = new Counter({
+    name: 'signoff_dead_letters_total',
+    help: 'Outbox messages given up on (dead-lettered) by this instance, by kind.',
+    labelNames: ['kind'],
+    registers,
+  });
+  const aiReviews = new Counter({
+    name: 'signoff_ai_reviews_total',
+    help: 'AI reviews by verdict (approve, reject, escalate, error).',
+    labelNames: ['verdict'],
+    registers,
+  });
+  const aiLatency = new Histogram({
+    name: 'signoff_ai_review_duration_seconds',
+    help: 'How long the AI reviewer took to answer (or fail).',
+    buckets: AI_BUCKETS,
+    registers,
+  });
+  const http = new Histogram({
+    name: 'signoff_http_request_duration_seconds',
+    help: 'HTTP requests by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'],
+    buckets: HTTP_BUCKETS,
+    registers,
+  });
+  new Gauge({
+    name: 'signoff_approvals_pending',
+    help: 'Approvals waiting for a decision.',
+    registers,
+    async collect() {
+      this.set(await countPendingApprovals(db));
+    },
+  });
+  new Gauge({
+    name: 'signoff_oldest_pending_approval_age_seconds',
+    help: 'How long the oldest waiting approval has waited (0 when none waits).',
+    registers,
+    async collect() {
+      const at = await findOldestPendingCreatedAt(db);
+      this.set(at === null ? 0 : Math.max(0, (now().getTime() - at) / 1000));
+    },
+  });
+  new Gauge({
+    name: 'signoff_outbox_depth',
+    help: 'Outbox messages not delivered yet (due now or scheduled for a retry).',
+    registers,
+    async collect() {
+      this.set((await countOutboxBacklog(db)).pending);
+    },
+  });
+  new Gauge({
+    name: 'signoff_outbox_dead_letters',
+    help: 'Dead-lettered outbox messages kept in the database (see GET /v1/outbox).',
+    registers,
+    async collect() {
+      this.set((await countOutboxBacklog(db)).dead);
+    },
+  });
+  new Gauge({
+    name: 'signoff_outbox_oldest_due_age_seconds',
+    help: 'How long the oldest message that is due has been due (0 when none is): a stalled dispatcher shows here.',
+    registers,
+    async collect() {
+      const at = await findOldestDueOutboxAt(db, now());
+      this.set(at === null ? 0 : Math.max(0, (now().getTime() - at) / 1000));
+    },
+  });
+
+  function observe(o: Observation): void {
+    switch (o.type) {
+      case 'approval.created':
+        created.inc({ policy: o.policy });
+        return;
+      case 'approval.ended':
+        ended.inc({ outcome: o.outcome, policy: o.policy });
+        timeToDecision.observe({ outcome: o.outcome, policy: o.policy }, o.durationMs / 1000);
+        return;
+      case 'delivery':
+        deliveries.inc({ kind: o.kind, result: o.result });
+        if (o.result === 'dead') deadLetters.inc({ kind: o.kind });
+        return;
+      case 'ai.review':
+        aiReviews.inc({ verdict: o.verdict });
+        aiLatency.observe(o.durationMs / 1000);
+        return;
+      case 'http.request':
+        http.observe({ method: o.method, route: o.route, status: String(o.status) }, o.durationMs / 1000);
+        return;
+    }
+  }
+  return { registry, observe };
+}
