@@ -17,6 +17,8 @@ import { escapeSlackText, renderSlackMessage } from './slack-blocks.js';
 export function createSlackPostHandler(services: Services, slack: SlackApi): OutboxHandler<'slack-post'> {
   return {
     events: NOTIFICATION_EVENTS,
+    // A post given up on reaches the waiting side: to a person (by address) or to a channel.
+    recipient: ({ payload }) => ({ channel: 'slack', to: payload.to }),
     async deliver({ payload: { approvalId, stage, to, direct } }) {
       const approval = await findApproval(services.db, approvalId);
       if (approval?.status !== 'pending') return { skipped: 'approval is no longer pending' };

@@ -40,6 +40,7 @@ const StageView = Type.Object(
     gates: Type.Array(
       Type.Object(
         {
+          name: Nullable(Type.String({ description: "The gate's label, when its policy names it." })),
           approvers: Type.Array(Type.String()),
           required: Type.Integer(),
           approvals: Type.Array(Type.String(), { description: 'Who approved, counting toward this gate.' }),
@@ -92,12 +93,24 @@ export const ApprovalView = Type.Object(
     key: Nullable(Type.String()),
     callback: Nullable(
       Type.Object(
-        { type: Literals(['webhook', 'codepipeline', 'stepfunctions', 'cloudformation']) },
+        { type: Literals(['webhook', 'codepipeline', 'stepfunctions', 'cloudformation', 'github']) },
         { additionalProperties: false, description: 'The kind of callback only: its secrets never leave.' },
       ),
     ),
     stages: Type.Array(StageView),
     decisions: Type.Array(DecisionView),
+    notificationFailures: Type.Array(
+      Type.Object(
+        {
+          channel: Type.String({ description: 'email, slack, …' }),
+          to: Type.String({ description: "Who it was for, in the channel's terms." }),
+          reason: Type.String(),
+          at: Timestamp,
+        },
+        { additionalProperties: false },
+      ),
+      { description: "Messages to the approval's people that signoff gave up delivering." },
+    ),
   },
   { additionalProperties: false },
 );
@@ -120,9 +133,11 @@ export const AuditList = Type.Object(
           actor: Nullable(Type.String()),
           data: Type.Unknown(),
           at: Timestamp,
+          seq: Type.Integer({ description: "Position in the approval's chain, from 1." }),
+          prevHash: Nullable(Type.String({ description: "The previous event's hash; null for the first." })),
+          hash: Type.String({ description: 'SHA-256 over the canonical encoding (docs/security.md).' }),
         },
-        // Another part of the trail (its hashes) may be added here.
-        { additionalProperties: true },
+        { additionalProperties: false },
       ),
     ),
   },
@@ -201,6 +216,21 @@ export const HealthStatus = Type.Object(
   { status: Literals(['ok', 'ready', 'unavailable']) },
   { additionalProperties: false },
 );
+
+/** What the GitHub App's webhook answers: the approval a deployment asked for, or what was ignored. */
+export const GitHubAnswer = Type.Object(
+  {
+    approvalId: Type.Optional(Type.String()),
+    created: Type.Optional(Type.Boolean()),
+    ignored: Type.Optional(Type.String({ description: 'The event or action that does nothing here.' })),
+  },
+  { additionalProperties: false },
+);
+
+/** What Slack is answered: nothing, or a modal's `response_action`, as Slack reads it. */
+export const SlackAnswer = Type.Unknown({
+  description: 'Empty, or an object Slack reads (a modal submission answered with its errors).',
+});
 
 export const SnsAnswer = Type.Object(
   {

@@ -241,6 +241,24 @@ describe('real answers match the document', () => {
     expect((await sns(envelope)).statusCode).toBe(403);
     expect((await sns({ ...envelope, Type: 'Gossip' })).statusCode).toBe(400);
 
+    // GitHub and Slack: refused without their signatures (and here, without their settings).
+    const github = await call('/integrations/github/webhook', {
+      method: 'POST',
+      url: '/integrations/github/webhook',
+      token: null,
+      headers: { 'x-github-event': 'deployment_protection_rule', 'x-github-delivery': 'f0e1d2c3-b4a5' },
+      payload: { action: 'requested' },
+    });
+    expect(github.json().error.code).toBe('invalid_signature');
+    const slack = await call('/integrations/slack/interactions', {
+      method: 'POST',
+      url: '/integrations/slack/interactions',
+      token: null,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'payload=%7B%7D',
+    });
+    expect(slack.statusCode).toBe(404);
+
     // Every operation of the document was issued.
     const all = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),

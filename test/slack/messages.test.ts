@@ -164,6 +164,11 @@ describe('where Slack messages go', () => {
       (c) => c.method === 'users.lookupByEmail' && c.args.email === 'stranger@example.com',
     );
     expect(lookups).toHaveLength(1);
+    // The waiting side learns that this approver was never told on Slack.
+    const read = (await h.api({ method: 'GET', url: `/v1/approvals/${approval.id}` })).json();
+    expect(read.notificationFailures).toEqual([
+      expect.objectContaining({ channel: 'slack', to: 'stranger@example.com' }),
+    ]);
   });
 
   it('refuses a Slack channel that is not a channel id or #name', async () => {

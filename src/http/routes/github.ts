@@ -4,6 +4,7 @@ import { SignoffError } from '../../core/errors.js';
 import { handleDeploymentProtectionRule, parseDeploymentProtectionRule } from '../../intake/github.js';
 import type { GitHubRouting } from '../../intake/routing.js';
 import type { Services } from '../../services.js';
+import { errorResponses, GitHubAnswer } from '../responses.js';
 
 /** GitHub's own ceiling for a webhook payload is 25 MB; the events signoff reads are small. */
 const BODY_LIMIT = 1024 * 1024;
@@ -32,7 +33,26 @@ export async function registerGitHubRoutes(app: FastifyInstance, services: Servi
     (_r, body, done) => done(null, body),
   );
 
-  app.post('/integrations/github/webhook', { bodyLimit: BODY_LIMIT }, async (request, reply) => {
+  const schema = {
+    summary: "Webhooks of signoff's GitHub App (deployment protection rules)",
+    description:
+      'Only GitHub can post here: X-Hub-Signature-256 is verified over the raw body with SIGNOFF_GITHUB_WEBHOOK_SECRET. A `deployment_protection_rule` `requested` event creates the routed approval (200); every other event is acknowledged and ignored (202). See docs/github.md.',
+    tags: ['integrations'],
+    response: {
+      200: GitHubAnswer,
+      202: GitHubAnswer,
+      ...errorResponses([
+        'invalid_input',
+        'body_too_large',
+        'invalid_signature',
+        'no_route',
+        'unknown_requester',
+        'policy_not_allowed',
+        'idempotency_conflict',
+      ]),
+    },
+  };
+  app.post('/integrations/github/webhook', { bodyLimit: BODY_LIMIT, schema }, async (request, reply) => {
     const raw = typeof request.body === 'string' ? request.body : '';
     const signature = header(request.headers['x-hub-signature-256']);
     const event = header(request.headers['x-github-event']);

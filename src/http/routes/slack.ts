@@ -5,6 +5,7 @@ import { handleSlackInteraction } from '../../intake/slack-interactions.js';
 import { checkSlackSignature, SLACK_SIGNATURE_WINDOW_MS } from '../../intake/slack-signature.js';
 import type { Services } from '../../services.js';
 import { forgetSlackRequests, recordSlackRequest } from '../../store/slack.js';
+import { errorResponses, SlackAnswer } from '../responses.js';
 
 function header(value: string | string[] | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
@@ -37,7 +38,25 @@ export async function registerSlackRoutes(app: FastifyInstance, services: Servic
   );
 
   // Slack sends the whole message back with a click, form-encoded: more than an API body.
-  app.post('/integrations/slack/interactions', { bodyLimit: 1024 * 1024 }, async (request, reply) => {
+  const schema = {
+    summary: 'Approve / Reject clicks and the reject modal, from Slack',
+    description:
+      'Only Slack can post here: the v0 signature (X-Slack-Signature over the raw body and X-Slack-Request-Timestamp, within five minutes) is checked before anything is read, and each request is acted on once. The clicker decides through the same rules as every other channel. See docs/slack.md.',
+    tags: ['integrations'],
+    response: {
+      200: SlackAnswer,
+      ...errorResponses([
+        'invalid_input',
+        'unsupported_media_type',
+        'body_too_large',
+        'not_found',
+        'invalid_signature',
+        'replayed',
+        'upstream_failed',
+      ]),
+    },
+  };
+  app.post('/integrations/slack/interactions', { bodyLimit: 1024 * 1024, schema }, async (request, reply) => {
     if (!slack || !secret) throw new SignoffError('not_found', 'Slack is not configured here.');
     if (typeof request.body !== 'string')
       throw new SignoffError('unsupported_media_type', 'Slack posts application/x-www-form-urlencoded.');

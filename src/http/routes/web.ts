@@ -195,16 +195,16 @@ export async function registerWebRoutes(
       .redirect(safeNext(next), 303);
   };
 
-  app.get('/assets/app.css', async (_request, reply) =>
+  app.get('/assets/app.css', { schema: { hide: true } }, async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(STYLESHEET),
   );
-  app.get('/assets/app.js', async (_request, reply) =>
+  app.get('/assets/app.js', { schema: { hide: true } }, async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(SCRIPT),
   );
 
   app.get<{ Querystring: SignInQuery }>(
     '/sign-in',
-    { schema: { querystring: SignInQuery } },
+    { schema: { hide: true, querystring: SignInQuery } },
     async (request, reply) => {
       if (request.web) return reply.redirect(safeNext(request.query.next), 303);
       // The sign-in form's answer redirects to the provider: its origin is a form target too.
@@ -228,7 +228,7 @@ export async function registerWebRoutes(
 
   app.post<{ Body: SignInBody }>(
     '/sign-in',
-    { schema: { body: SignInBody }, preHandler: checkCsrf },
+    { schema: { hide: true, body: SignInBody }, preHandler: checkCsrf },
     async (request, reply) => {
       if (oidc) throw new SignoffError('not_found', 'Sign in with the identity provider.');
       const waitMs = signInRequests.fail(request.ip);
@@ -243,7 +243,7 @@ export async function registerWebRoutes(
 
   app.post<{ Body: CsrfBody }>(
     '/sign-in/oidc',
-    { schema: { body: CsrfBody }, preHandler: checkCsrf },
+    { schema: { hide: true, body: CsrfBody }, preHandler: checkCsrf },
     async (request, reply) => {
       if (!oidc) throw new SignoffError('not_found', 'No identity provider is configured.');
       const { url, pending } = await oidc.begin(safeNext(request.body.next));
@@ -255,7 +255,7 @@ export async function registerWebRoutes(
 
   // The provider sends the browser back here; the state, nonce and PKCE verifier it left with
   // must match, so only the browser that started can finish.
-  app.get('/sign-in/callback', async (request, reply) => {
+  app.get('/sign-in/callback', { schema: { hide: true } }, async (request, reply) => {
     if (!oidc) throw new SignoffError('not_found', 'No identity provider is configured.');
     let pending: PendingSignIn;
     try {
@@ -273,7 +273,7 @@ export async function registerWebRoutes(
 
   app.get<{ Params: TokenParams }>(
     '/sign-in/:token',
-    { schema: { params: TokenParams } },
+    { schema: { hide: true, params: TokenParams } },
     async (request, reply) => {
       const { email, state } = await openSignInLink(services, request.params.token);
       if (state !== 'usable')
@@ -291,13 +291,13 @@ export async function registerWebRoutes(
 
   app.post<{ Params: TokenParams; Body: CsrfBody }>(
     '/sign-in/:token',
-    { schema: { params: TokenParams, body: CsrfBody }, preHandler: checkCsrf },
+    { schema: { hide: true, params: TokenParams, body: CsrfBody }, preHandler: checkCsrf },
     async (request, reply) => startSession(reply, await signInWithLink(services, request.params.token), '/'),
   );
 
   app.post<{ Body: CsrfBody }>(
     '/sign-out',
-    { schema: { body: CsrfBody }, preHandler: checkCsrf },
+    { schema: { hide: true, body: CsrfBody }, preHandler: checkCsrf },
     async (request, reply) => {
       if (request.web) await endWebSession(services, request.web.hash);
       return reply.clearCookie(sessionCookie, { path: '/' }).redirect('/sign-in', 303);
@@ -306,7 +306,7 @@ export async function registerWebRoutes(
 
   app.get<{ Querystring: InboxQuerySchema }>(
     '/',
-    { schema: { querystring: InboxQuerySchema }, preHandler: signedIn },
+    { schema: { hide: true, querystring: InboxQuerySchema }, preHandler: signedIn },
     async (request, reply) => {
       const person = actorOf(personOf(request));
       const { tab = 'waiting', status, requester, metadata, q, cursor } = request.query;
@@ -338,7 +338,7 @@ export async function registerWebRoutes(
 
   app.get<{ Params: IdParams; Querystring: ApprovalQuery }>(
     '/approvals/:id',
-    { schema: { params: IdParams, querystring: ApprovalQuery }, preHandler: signedIn },
+    { schema: { hide: true, params: IdParams, querystring: ApprovalQuery }, preHandler: signedIn },
     async (request, reply) => {
       const person = personOf(request);
       const approval = await loadVisible(person, request.params.id);
@@ -360,7 +360,7 @@ export async function registerWebRoutes(
   // quorum rules as the API and the links.
   app.post<{ Params: IdParams; Body: WebDecisionBody }>(
     '/approvals/:id/decisions',
-    { schema: { params: IdParams, body: WebDecisionBody }, preHandler: [signedIn, checkCsrf] },
+    { schema: { hide: true, params: IdParams, body: WebDecisionBody }, preHandler: [signedIn, checkCsrf] },
     async (request, reply) => {
       const person = personOf(request);
       await loadVisible(person, request.params.id);
@@ -402,14 +402,14 @@ export async function registerWebRoutes(
 
   app.get<{ Params: IdParams }>(
     '/approvals/:id/events',
-    { schema: { params: IdParams }, preHandler: signedIn },
+    { schema: { hide: true, params: IdParams }, preHandler: signedIn },
     async (request, reply) => {
       const approval = await loadVisible(personOf(request), request.params.id);
       stream(request, reply, [approval.id]);
     },
   );
 
-  app.get('/events', { preHandler: signedIn }, async (request, reply) => {
+  app.get('/events', { schema: { hide: true }, preHandler: signedIn }, async (request, reply) => {
     const person = actorOf(personOf(request));
     const lists = await Promise.all(
       (['waiting', 'requested'] as const).map((tab) => queryInbox(services.db, person, { tab, limit: 100 })),
