@@ -18,6 +18,7 @@ import { createGuessLimiter } from '../guess-limiter.js';
 import { renderErrorPage } from '../pages.js';
 import { renderApprovalPage } from '../web/approval-page.js';
 import { SCRIPT, STYLESHEET } from '../web/assets.js';
+import { streamChanges } from '../web/event-stream.js';
 import { renderInbox } from '../web/inbox-page.js';
 import type { Viewer } from '../web/layout.js';
 import { createOidcSignIn, type PendingSignIn } from '../web/oidc.js';
@@ -375,30 +376,8 @@ export async function registerWebRoutes(
     },
   );
 
-  /** Streams `change` events for these approvals until the browser leaves or signoff stops. */
-  const stream = (request: FastifyRequest, reply: FastifyReply, ids: readonly string[]) => {
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-      connection: 'keep-alive',
-    });
-    raw.write('retry: 3000\n\n');
-    const send = () => raw.write('event: change\ndata: {}\n\n');
-    const stops = ids.map((id) => services.changes.subscribe(id, send));
-    // A comment now and then keeps proxies from closing an idle stream.
-    const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), 25_000);
-    streams.add(reply);
-    const close = () => {
-      clearInterval(keepAlive);
-      for (const stop of stops) stop();
-      streams.delete(reply);
-    };
-    request.raw.once('close', close);
-    raw.once('close', close);
-  };
+  const stream = (request: FastifyRequest, reply: FastifyReply, ids: readonly string[]) =>
+    streamChanges(services.changes, streams, request, reply, ids);
 
   app.get<{ Params: IdParams }>(
     '/approvals/:id/events',
