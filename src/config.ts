@@ -51,6 +51,8 @@ export interface Config {
   readonly oidcClockSkewSeconds: number;
   readonly tokenCacheSize: number;
   readonly tokenCacheTtlMs: number;
+  /** How long a verified API key is believed without a lookup; a revocation elsewhere waits this long. */
+  readonly apiKeyCacheTtlMs: number;
   readonly jwksCooldownMs: number;
   /** SNS topics whose messages /integrations/aws/sns accepts. */
   readonly snsTopics: readonly string[];
@@ -234,6 +236,7 @@ export function loadConfig(env: Env = process.env): Config {
     oidcClockSkewSeconds: duration(env, 'SIGNOFF_OIDC_CLOCK_SKEW', '30s') / 1000,
     tokenCacheSize: integer(env, 'SIGNOFF_TOKEN_CACHE_SIZE', 10_000, 1, 10_000_000),
     tokenCacheTtlMs: duration(env, 'SIGNOFF_TOKEN_CACHE_TTL', '5m'),
+    apiKeyCacheTtlMs: duration(env, 'SIGNOFF_API_KEY_CACHE_TTL', '10s'),
     jwksCooldownMs: duration(env, 'SIGNOFF_JWKS_COOLDOWN', '30s'),
     snsTopics: (env.SIGNOFF_SNS_TOPICS ?? '')
       .split(',')
