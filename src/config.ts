@@ -41,6 +41,8 @@ export interface Config {
   readonly retryMaxMs: number;
   /** A message still undelivered this long after it was queued is dead-lettered. */
   readonly deadLetterAfterMs: number;
+  /** Delivered outbox messages and spent links are deleted this long after they were done with. */
+  readonly retentionMs: number;
   /** How often the dispatcher and the expiry sweeper look for due work when not woken. */
   readonly pollIntervalMs: number;
   /** One accepted token issuer (more can be listed in the permission document). */
@@ -230,6 +232,7 @@ export function loadConfig(env: Env = process.env): Config {
     retryMaxMs: duration(env, 'SIGNOFF_RETRY_MAX', '1h'),
     deadLetterAfterMs: duration(env, 'SIGNOFF_DEAD_LETTER_AFTER', '48h'),
     pollIntervalMs: duration(env, 'SIGNOFF_POLL_INTERVAL', '1s'),
+    retentionMs: duration(env, 'SIGNOFF_RETENTION', '7d'),
     oidcIssuer: url(env, 'SIGNOFF_OIDC_ISSUER', ['https:', 'http:']),
     oidcAudience: env.SIGNOFF_OIDC_AUDIENCE || undefined,
     permissionsPath: env.SIGNOFF_PERMISSIONS || undefined,

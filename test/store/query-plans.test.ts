@@ -8,6 +8,7 @@ import { listAudit } from '../../src/store/audit.js';
 import type { Db } from '../../src/store/database.js';
 import { findLinkByHash, markLink } from '../../src/store/links.js';
 import { claimDueOutbox } from '../../src/store/outbox.js';
+import { deleteDeliveredOutbox, deleteExpiredLinks, deleteUsedLinks } from '../../src/store/retention.js';
 import type { Database } from '../../src/store/schema.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 
@@ -78,5 +79,18 @@ describe('query plans (SQLite)', () => {
     expect(outbox).toMatch(/SEARCH outbox USING (COVERING )?INDEX outbox_due/);
     const [approvals] = await plansOf((db) => claimDueApprovalId(db, new Date()));
     expect(approvals).toMatch(/SEARCH approvals USING (COVERING )?INDEX approvals_status_expires/);
+  });
+
+  it('pruning finds what the retention lets go by index, not by reading every row', async () => {
+    const before = new Date();
+    const [outbox] = await plansOf((db) => deleteDeliveredOutbox(db, before, 1000));
+    expect(outbox).toMatch(
+      /SEARCH outbox USING (COVERING )?INDEX outbox_delivered \(status=\? AND delivered_at<\?\)/,
+    );
+    const [used] = await plansOf((db) => deleteUsedLinks(db, before, 1000));
+    expect(used).toMatch(/SEARCH links USING (COVERING )?INDEX links_used \(used_at>\? AND used_at<\?\)/);
+    const [expired] = await plansOf((db) => deleteExpiredLinks(db, before, 1000));
+    expect(expired).toMatch(/SEARCH links USING (COVERING )?INDEX links_expires \(expires_at<\?\)/);
+    for (const plan of [outbox, used, expired]) expect(plan).not.toMatch(/SCAN (outbox|links)\b/);
   });
 });

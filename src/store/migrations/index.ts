@@ -5,6 +5,7 @@ import * as supersedeKey from './0003-supersede-key.js';
 import * as stageProgress from './0004-stage-progress.js';
 import * as migrationFlags from './0005-migration-flags.js';
 import * as approvalOwner from './0006-approval-owner.js';
+import * as retention from './0011-retention.js';
 
 /**
  * Whether an older signoff may keep running on a database with this migration applied.
@@ -32,6 +33,8 @@ export const MIGRATIONS: Readonly<Record<string, SignoffMigration>> = {
   '0005-migration-flags': { ...migrationFlags, change: 'additive' },
   // Nullable columns and an index that ignores rows without an owner: older code runs on.
   '0006-approval-owner': { ...approvalOwner, change: 'additive' },
+  // Indexes only. An older signoff runs on; it just does not prune.
+  '0011-retention': { ...retention, change: 'additive' },
 };
 
 /** The migration that creates the flags table: it and every later one record their flag as they run. */
