@@ -110,7 +110,9 @@ export async function main(argv: string[]): Promise<number> {
     });
   keys
     .command('revoke')
-    .description('revoke an API key by its id (as `keys list` shows it); servers stop taking it within SIGNOFF_API_KEY_CACHE_TTL')
+    .description(
+      'revoke an API key by its id (as `keys list` shows it); servers stop taking it within SIGNOFF_API_KEY_CACHE_TTL',
+    )
     .argument('<id>', 'key id, e.g. key_01...')
     .action(async (id: string) => {
       await withDatabase(async (db) => {
