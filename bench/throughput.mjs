@@ -120,7 +120,9 @@ function openStore(backend) {
             return '?';
           }),
         );
-        return statement.reader ? statement.all(ordered) : (statement.run(ordered), []);
+        if (statement.reader) return statement.all(ordered);
+        statement.run(ordered);
+        return [];
       },
       series: (count) => `with recursive n(i) as (select 1 union all select i + 1 from n where i < ${count})`,
       from: 'n',
