@@ -46,6 +46,8 @@ export interface Config {
   readonly retryMaxMs: number;
   /** A message still undelivered this long after it was queued is dead-lettered. */
   readonly deadLetterAfterMs: number;
+  /** Delivered outbox messages and spent links are deleted this long after they were done with. */
+  readonly retentionMs: number;
   /** How often the dispatcher and the expiry sweeper look for due work when not woken. */
   readonly pollIntervalMs: number;
   /** One accepted token issuer (more can be listed in the permission document). */
@@ -56,6 +58,8 @@ export interface Config {
   readonly oidcClockSkewSeconds: number;
   readonly tokenCacheSize: number;
   readonly tokenCacheTtlMs: number;
+  /** How long a verified API key is believed without a lookup; a revocation elsewhere waits this long. */
+  readonly apiKeyCacheTtlMs: number;
   readonly jwksCooldownMs: number;
   /** SNS topics whose messages /integrations/aws/sns accepts. */
   readonly snsTopics: readonly string[];
@@ -306,12 +310,14 @@ export function loadConfig(env: Env = process.env): Config {
     retryMaxMs: duration(env, 'SIGNOFF_RETRY_MAX', '1h'),
     deadLetterAfterMs: duration(env, 'SIGNOFF_DEAD_LETTER_AFTER', '48h'),
     pollIntervalMs: duration(env, 'SIGNOFF_POLL_INTERVAL', '1s'),
+    retentionMs: duration(env, 'SIGNOFF_RETENTION', '7d'),
     oidcIssuer: url(env, 'SIGNOFF_OIDC_ISSUER', ['https:', 'http:']),
     oidcAudience: env.SIGNOFF_OIDC_AUDIENCE || undefined,
     permissionsPath: env.SIGNOFF_PERMISSIONS || undefined,
     oidcClockSkewSeconds: duration(env, 'SIGNOFF_OIDC_CLOCK_SKEW', '30s') / 1000,
     tokenCacheSize: integer(env, 'SIGNOFF_TOKEN_CACHE_SIZE', 10_000, 1, 10_000_000),
     tokenCacheTtlMs: duration(env, 'SIGNOFF_TOKEN_CACHE_TTL', '5m'),
+    apiKeyCacheTtlMs: duration(env, 'SIGNOFF_API_KEY_CACHE_TTL', '10s'),
     jwksCooldownMs: duration(env, 'SIGNOFF_JWKS_COOLDOWN', '30s'),
     snsTopics: (env.SIGNOFF_SNS_TOPICS ?? '')
       .split(',')

@@ -114,7 +114,9 @@ function createAuthenticators(
   services: Services,
   permissions: PermissionDocument,
 ): Authenticator[] {
-  const authenticators: Authenticator[] = [createApiKeyAuthenticator(services.db)];
+  const authenticators: Authenticator[] = [
+    createApiKeyAuthenticator(services.db, { size: config.tokenCacheSize, ttlMs: config.apiKeyCacheTtlMs }),
+  ];
   if (permissions.issuers.length > 0) {
     authenticators.unshift(
       createJwtAuthenticator({

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { SignoffError } from '../core/errors.js';
 import { normalizeIdentity } from '../core/identity.js';
 import type { NewId } from '../ids.js';
@@ -100,20 +101,50 @@ export async function ensureAdminKey(
   };
 }
 
-/** Authenticates API keys by one indexed lookup of their hash. */
-export function createApiKeyAuthenticator(db: Db): Authenticator {
+export interface ApiKeyCacheOptions {
+  readonly size: number;
+  /** How long a verified key is believed without asking the database; 0 asks every time. */
+  readonly ttlMs: number;
+}
+
+/** An authenticator of API keys that can be told at once that a key was revoked. */
+export interface ApiKeyAuthenticator extends Authenticator {
+  /** Drops a key from the cache of verified keys, by the SHA-256 of its secret. */
+  forget(keyHash: string): void;
+}
+
+/**
+ * Authenticates API keys by one indexed lookup of their hash. A verified key is remembered
+ * (by its hash, never the secret) for `ttlMs`, as verified tokens are: a key revoked by
+ * another process (`signoff keys revoke`, another instance) stops working within that time;
+ * unknown keys are never remembered, so a new key works at once.
+ */
+export function createApiKeyAuthenticator(
+  db: Db,
+  cache: ApiKeyCacheOptions = { size: 1, ttlMs: 0 },
+): ApiKeyAuthenticator {
+  const verified =
+    cache.ttlMs > 0 ? new LRUCache<string, Principal>({ max: cache.size, ttl: cache.ttlMs }) : undefined;
   return {
     async authenticate(bearer) {
       if (!looksLikeApiKey(bearer)) return undefined;
-      const row = await findApiKeyByHash(db, sha256Hex(bearer));
+      const keyHash = sha256Hex(bearer);
+      const known = verified?.get(keyHash);
+      if (known) return known;
+      const row = await findApiKeyByHash(db, keyHash);
       if (!row) throw new SignoffError('invalid_token', 'The API key is not valid.');
-      return {
+      const principal: Principal = {
         kind: 'api_key',
         credentialId: row.id,
         actor: row.actor,
         groups: [],
         grants: [{ permissions: new Set(JSON.parse(row.permissions) as Permission[]) }],
-      } satisfies Principal;
+      };
+      verified?.set(keyHash, principal);
+      return principal;
+    },
+    forget(keyHash) {
+      verified?.delete(keyHash);
     },
   };
 }

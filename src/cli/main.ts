@@ -190,7 +190,9 @@ export async function main(
     });
   keys
     .command('revoke')
-    .description('revoke an API key by its id (as `keys list` shows it); it stops working at once')
+    .description(
+      'revoke an API key by its id (as `keys list` shows it); servers stop taking it within SIGNOFF_API_KEY_CACHE_TTL',
+    )
     .argument('<id>', 'key id, e.g. key_01...')
     .addHelpText('after', examples('signoff keys revoke key_01J9Z8...'))
     .action(async (id: string) => {

@@ -15,6 +15,7 @@ import pg from 'pg';
 import { SignoffError } from '../core/errors.js';
 import { FIRST_FLAGGED_MIGRATION, KNOWN_MIGRATIONS, MIGRATIONS } from './migrations/index.js';
 import type { Database } from './schema.js';
+import { cacheStatements } from './sqlite-statements.js';
 
 export type Db = Kysely<Database>;
 
@@ -48,7 +49,7 @@ function openSqlite(path: string): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: cacheStatements(sqlite) }) });
 }
 
 function openPostgres(options: DatabaseOptions): Db {

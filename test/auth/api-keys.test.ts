@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKeyAuthenticator } from '../../src/auth/api-keys.js';
+import { sha256Hex } from '../../src/auth/secrets.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createSignoff } from '../../src/server.js';
@@ -95,5 +97,31 @@ describe('API keys', () => {
     expect(after.stdout.split('\n').find((l) => l.startsWith(id))).toContain('revoked');
     const again = await runCli(['keys', 'revoke', id], env);
     expect(again.code).not.toBe(0);
+  });
+
+  it('believes a verified key for the cache time, forgets it when told, and never remembers unknown keys', async () => {
+    const env = { ...database.env, SIGNOFF_LOG_LEVEL: 'silent' };
+    const created = await runCli(
+      ['keys', 'create', '--permission', 'approvals:read', '--name', 'cached'],
+      env,
+    );
+    const secret = created.stdout.trim();
+    const id = /created (key_\w+)/.exec(created.stderr)?.[1] as string;
+    await withSignoff({ SIGNOFF_API_KEY_CACHE_TTL: '1h' }, async (signoff) => {
+      const authenticator = createApiKeyAuthenticator(signoff.services.db, { size: 10, ttlMs: 3_600_000 });
+      expect(await authenticator.authenticate(secret)).toMatchObject({ credentialId: id });
+      expect((await readWith(signoff, secret)).statusCode).toBe(200);
+      expect((await runCli(['keys', 'revoke', id], env)).code).toBe(0);
+      // Revoked by another process: believed until the cache time runs out (documented).
+      expect((await readWith(signoff, secret)).statusCode).toBe(200);
+      expect(await authenticator.authenticate(secret)).toMatchObject({ credentialId: id });
+      authenticator.forget(sha256Hex(secret));
+      await expect(authenticator.authenticate(secret)).rejects.toMatchObject({ code: 'invalid_token' });
+      const unknown = 'sk_not_a_key_anyone_was_given_0123';
+      await expect(authenticator.authenticate(unknown)).rejects.toMatchObject({ code: 'invalid_token' });
+    });
+    await withSignoff({ SIGNOFF_API_KEY_CACHE_TTL: '0' }, async (signoff) => {
+      expect((await readWith(signoff, secret)).statusCode).toBe(401);
+    });
   });
 });

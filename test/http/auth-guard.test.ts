@@ -180,7 +180,8 @@ describe('every web page refuses a browser without a session, every form one wit
 describe('the configured admin key', () => {
   it('retires the previous SIGNOFF_ADMIN_KEY when it changes', async () => {
     const rotated = 'sk_rotated_admin_key_abcdefghijklmnop';
-    const rotation = await startHarness({}, { workers: false });
+    // Rotated here under a running server: with no key cache, the next request sees it.
+    const rotation = await startHarness({ SIGNOFF_API_KEY_CACHE_TTL: '0' }, { workers: false });
     try {
       expect((await rotation.api({ method: 'GET', url: '/v1/outbox' })).statusCode).toBe(200);
       await ensureAdminKey(rotation.signoff.services.db, newId, new Date(), rotated);

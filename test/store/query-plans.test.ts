@@ -14,6 +14,7 @@ import type { Db } from '../../src/store/database.js';
 import { findLinkByHash, markLink } from '../../src/store/links.js';
 import { listDeadLetteredNotifications } from '../../src/store/notification-failures.js';
 import { claimDueOutbox } from '../../src/store/outbox.js';
+import { deleteDeliveredOutbox, deleteExpiredLinks, deleteUsedLinks } from '../../src/store/retention.js';
 import type { Database } from '../../src/store/schema.js';
 import { findSignInLink, findWebSession } from '../../src/store/web.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
@@ -116,5 +117,18 @@ describe('query plans (SQLite)', () => {
     ];
     expect(plans).toHaveLength(2);
     for (const plan of plans) expect(plan).toMatch(/SEARCH \w+ USING INDEX sqlite_autoindex_\w+_1/);
+  });
+
+  it('pruning finds what the retention lets go by index, not by reading every row', async () => {
+    const before = new Date();
+    const [outbox] = await plansOf((db) => deleteDeliveredOutbox(db, before, 1000));
+    expect(outbox).toMatch(
+      /SEARCH outbox USING (COVERING )?INDEX outbox_delivered \(status=\? AND delivered_at<\?\)/,
+    );
+    const [used] = await plansOf((db) => deleteUsedLinks(db, before, 1000));
+    expect(used).toMatch(/SEARCH links USING (COVERING )?INDEX links_used \(used_at>\? AND used_at<\?\)/);
+    const [expired] = await plansOf((db) => deleteExpiredLinks(db, before, 1000));
+    expect(expired).toMatch(/SEARCH links USING (COVERING )?INDEX links_expires \(expires_at<\?\)/);
+    for (const plan of [outbox, used, expired]) expect(plan).not.toMatch(/SCAN (outbox|links)\b/);
   });
 });

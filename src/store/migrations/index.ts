@@ -8,6 +8,7 @@ import * as approvalOwner from './0006-approval-owner.js';
 import * as auditChain from './0007-audit-chain.js';
 import * as slack from './0008-slack.js';
 import * as webSessions from './0010-web-sessions.js';
+import * as retention from './0011-retention.js';
 
 /**
  * Whether an older signoff may keep running on a database with this migration applied.
@@ -41,6 +42,8 @@ export const MIGRATIONS: Readonly<Record<string, SignoffMigration>> = {
   '0008-slack': { ...slack, change: 'additive' },
   // New tables and indexes only: older code never reads them.
   '0010-web-sessions': { ...webSessions, change: 'additive' },
+  // Indexes only. An older signoff runs on; it just does not prune.
+  '0011-retention': { ...retention, change: 'additive' },
 };
 
 /** The migration that creates the flags table: it and every later one record their flag as they run. */
