@@ -50,8 +50,8 @@ describe('regular expressions in rule conditions', () => {
   it('run in linear time: a pattern that backtracks exponentially in JavaScript answers at once', () => {
     const stage = ruleStage(REDOS);
     expect(reviewRules(stage, approval({ description: 'a'.repeat(10_000) }), T0).outcome).toBe('approve');
-    const { result, ms } = timedReview(stage, approval({ description: `${'a'.repeat(10_000)}!` }));
-    expect(ms).toBeLessThan(50);
+    // Backtracking would run past the budget and hand over "in time"; RE2 answers within it.
+    const result = reviewRules(stage, approval({ description: `${'a'.repeat(10_000)}!` }), T0);
     expect(result.outcome).toBe('skip');
     expect(result.reason).toBe('No rule of stage "rules" applied');
   });
@@ -104,8 +104,9 @@ describe('the cost of a rule condition', () => {
     const { result, ms } = timedReview(stage, approval({ description: 'x'.repeat(10_000) }));
     expect(result.outcome).toBe('skip');
     expect(result.reason).toContain(`${RULE_STAGE_BUDGET_MS} ms`);
-    // Generous room over the budget for a loaded machine, far below the seconds the rule would take.
-    expect(ms).toBeLessThan(500);
+    // Stopped when it has held the thread for its limit: generous room for a loaded machine, far
+    // below the seconds the rule would take.
+    expect(ms).toBeLessThan(5_000);
     // The stage still works afterwards.
     expect(reviewRules(stage, approval({ description: 'xy' }), T0).outcome).toBe('approve');
   });

@@ -51,7 +51,9 @@ describe('rule stages in a create request', () => {
         { name: 'leads', status: 'pending' },
       ],
     });
-    expect(Math.max(...rounds)).toBeLessThan(100);
+    // Backtracking on this input would hold the thread for longer than the universe has run; a
+    // linear engine answers within the rule budget. The bound leaves room for a loaded machine.
+    expect(Math.max(...rounds)).toBeLessThan(5_000);
   });
 
   it.each([
