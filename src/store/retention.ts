@@ -37,6 +37,32 @@ export async function deleteUsedLinks(db: Db, before: Date, limit: number): Prom
   return Number(result.numDeletedRows);
 }
 
+/**
+ * Deletes up to `limit` web sessions and mailed sign-in links that expired before `before`;
+ * returns how many. An idle session is refused once idle; its row goes at its absolute expiry.
+ */
+export async function deleteExpiredWebSessions(db: Db, before: Date, limit: number): Promise<number> {
+  let deleted = 0;
+  for (const [table, key] of [
+    ['web_sessions', 'id_hash'],
+    ['sign_in_links', 'token_hash'],
+  ] as const) {
+    const result = await db
+      .deleteFrom(table)
+      .where(key, 'in', (eb) =>
+        eb
+          .selectFrom(table)
+          .select(key)
+          .where('expires_at', '<', before.getTime())
+          .orderBy('expires_at')
+          .limit(limit),
+      )
+      .executeTakeFirst();
+    deleted = Math.max(deleted, Number(result.numDeletedRows));
+  }
+  return deleted;
+}
+
 /** Deletes up to `limit` links that expired before `before`, used or not; returns how many. */
 export async function deleteExpiredLinks(db: Db, before: Date, limit: number): Promise<number> {
   const result = await db

@@ -1,6 +1,11 @@
 import { expireNextDue } from '../approvals/lifecycle.js';
 import type { Services } from '../services.js';
-import { deleteDeliveredOutbox, deleteExpiredLinks, deleteUsedLinks } from '../store/retention.js';
+import {
+  deleteDeliveredOutbox,
+  deleteExpiredLinks,
+  deleteExpiredWebSessions,
+  deleteUsedLinks,
+} from '../store/retention.js';
 
 const BATCH = 100;
 /** Rows deleted per statement: small enough that a prune never holds the SQLite writer long. */
@@ -24,6 +29,7 @@ export async function pruneRetained(services: Services): Promise<boolean> {
     await deleteDeliveredOutbox(services.db, before, PRUNE_BATCH),
     await deleteUsedLinks(services.db, before, PRUNE_BATCH),
     await deleteExpiredLinks(services.db, before, PRUNE_BATCH),
+    await deleteExpiredWebSessions(services.db, before, PRUNE_BATCH),
   ];
   return deleted.some((count) => count === PRUNE_BATCH);
 }

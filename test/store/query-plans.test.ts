@@ -14,7 +14,12 @@ import type { Db } from '../../src/store/database.js';
 import { findLinkByHash, markLink } from '../../src/store/links.js';
 import { listDeadLetteredNotifications } from '../../src/store/notification-failures.js';
 import { claimDueOutbox } from '../../src/store/outbox.js';
-import { deleteDeliveredOutbox, deleteExpiredLinks, deleteUsedLinks } from '../../src/store/retention.js';
+import {
+  deleteDeliveredOutbox,
+  deleteExpiredLinks,
+  deleteExpiredWebSessions,
+  deleteUsedLinks,
+} from '../../src/store/retention.js';
 import type { Database } from '../../src/store/schema.js';
 import { findSignInLink, findWebSession } from '../../src/store/web.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
@@ -130,5 +135,9 @@ describe('query plans (SQLite)', () => {
     const [expired] = await plansOf((db) => deleteExpiredLinks(db, before, 1000));
     expect(expired).toMatch(/SEARCH links USING (COVERING )?INDEX links_expires \(expires_at<\?\)/);
     for (const plan of [outbox, used, expired]) expect(plan).not.toMatch(/SCAN (outbox|links)\b/);
+    const sessions = await plansOf((db) => deleteExpiredWebSessions(db, before, 1000));
+    expect(sessions).toHaveLength(2);
+    for (const plan of sessions)
+      expect(plan).toMatch(/USING (COVERING )?INDEX \w+_expires \(expires_at<\?\)/);
   });
 });

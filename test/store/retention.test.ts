@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/store/database.js';
 import { insertLink, markLink } from '../../src/store/links.js';
 import { insertOutbox } from '../../src/store/outbox.js';
+import { insertSignInLink, insertWebSession } from '../../src/store/web.js';
 import { pruneRetained } from '../../src/worker/sweeper.js';
 import { approvalBody, type Harness, startHarness } from '../helpers/harness.js';
 
@@ -134,5 +135,35 @@ describe('retention', () => {
     h.advance(7 * DAY + 60_000);
     await pruneRetained(h.signoff.services);
     expect(await linkHashes('later-')).toEqual([]);
+  });
+
+  it('deletes web sessions and sign-in links whose expiry is older than the retention', async () => {
+    const session = (idHash: string, expiresAt: number) =>
+      insertWebSession(db, {
+        idHash,
+        actor: 'lead@example.com',
+        groups: [],
+        grants: '{}',
+        issuer: null,
+        subject: null,
+        createdAt: new Date(expiresAt - DAY),
+        expiresAt: new Date(expiresAt),
+      });
+    const signIn = (tokenHash: string, expiresAt: number) =>
+      insertSignInLink(db, {
+        tokenHash,
+        email: 'lead@example.com',
+        createdAt: new Date(expiresAt - 900_000),
+        expiresAt: new Date(expiresAt),
+      });
+    await session('session-old', now() - 8 * DAY);
+    await session('session-recent', now() - DAY);
+    await signIn('sign-in-old', now() - 8 * DAY);
+    await signIn('sign-in-live', now() + 900_000);
+    await pruneRetained(h.signoff.services);
+    const sessions = await db.selectFrom('web_sessions').select('id_hash').execute();
+    expect(sessions.map((r) => r.id_hash)).toEqual(['session-recent']);
+    const links = await db.selectFrom('sign_in_links').select('token_hash').execute();
+    expect(links.map((r) => r.token_hash)).toEqual(['sign-in-live']);
   });
 });

@@ -2,7 +2,8 @@ import { type Kysely, sql } from 'kysely';
 
 /**
  * The web app: sign-in links and sessions, both kept only as the SHA-256 of their secret,
- * and the indexes the inbox reads by (requests by requester, decisions by person).
+ * the indexes the inbox reads by (requests by requester, decisions by person), and those the
+ * sweeper prunes expired sessions and links by.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -25,6 +26,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
     .addColumn('expires_at', 'bigint', (c) => c.notNull())
     .execute();
+  await sql`create index sign_in_links_expires on sign_in_links (expires_at)`.execute(db);
+  await sql`create index web_sessions_expires on web_sessions (expires_at)`.execute(db);
   await sql`create index approvals_requester on approvals (requester, id)`.execute(db);
   await sql`create index decisions_actor on decisions (actor, approval_id)`.execute(db);
 }
@@ -32,6 +35,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropIndex('decisions_actor').execute();
   await db.schema.dropIndex('approvals_requester').execute();
+  await db.schema.dropIndex('web_sessions_expires').execute();
+  await db.schema.dropIndex('sign_in_links_expires').execute();
   await db.schema.dropTable('web_sessions').execute();
   await db.schema.dropTable('sign_in_links').execute();
 }
