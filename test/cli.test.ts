@@ -126,6 +126,8 @@ describe('signoff create, get, ls', () => {
     expect(created.code).toBe(0);
     const approval = JSON.parse(created.stdout);
     expect(approval).toMatchObject({ title: 'JSON deploy', status: 'pending' });
+    const waiting = await runCli(['ls', '--waiting-for-me', '--json'], { ...env, SIGNOFF_TOKEN: lead });
+    expect(JSON.parse(waiting.stdout).items.map((a: { id: string }) => a.id)).toContain(approval.id);
     await runCli(['reject', approval.id], { ...env, SIGNOFF_TOKEN: lead });
     const waited = await runCli(['wait', approval.id, '--json'], env);
     expect(waited.code).toBe(1);

@@ -337,15 +337,30 @@ export async function main(
     .description('list approvals, newest first')
     .option('-s, --status <status>', 'pending, approved, rejected, expired or cancelled')
     .option('--limit <n>', 'how many', '20')
+    .option('--mine', "only what SIGNOFF_TOKEN's identity asked for")
+    .option('--waiting-for-me', "only what waits for SIGNOFF_TOKEN's identity to decide")
     .option('--json', 'print JSON')
-    .addHelpText('after', examples('signoff ls', 'signoff ls --status pending --limit 50 --json'))
-    .action(async (options: { status?: string; limit: string; json?: boolean }) => {
-      const query = new URLSearchParams({ limit: options.limit });
-      if (options.status) query.set('status', options.status);
-      const page = await client.request<{ items: ApprovalView[] }>('GET', `/v1/approvals?${query}`);
-      if (options.json) out.print(page);
-      else out.print(page.items.length ? approvalTable(page.items) : '(none)');
-    });
+    .addHelpText(
+      'after',
+      examples('signoff ls', 'signoff ls --waiting-for-me', 'signoff ls --status pending --limit 50 --json'),
+    )
+    .action(
+      async (options: {
+        status?: string;
+        limit: string;
+        mine?: boolean;
+        waitingForMe?: boolean;
+        json?: boolean;
+      }) => {
+        const query = new URLSearchParams({ limit: options.limit });
+        if (options.status) query.set('status', options.status);
+        if (options.mine) query.set('requested_by', 'me');
+        if (options.waitingForMe) query.set('waiting_for', 'me');
+        const page = await client.request<{ items: ApprovalView[] }>('GET', `/v1/approvals?${query}`);
+        if (options.json) out.print(page);
+        else out.print(page.items.length ? approvalTable(page.items) : '(none)');
+      },
+    );
 
   for (const verdict of ['approve', 'reject'] as const) {
     program

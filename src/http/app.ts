@@ -56,7 +56,7 @@ export async function buildApp(
     // Node refuses request heads over 16 KiB, so the router never cuts a parameter off
     // before any scope is known: its length is for its route's schema to judge, and its
     // scope answers (a decision link's with a page).
-    maxParamLength: 16 * 1024,
+    routerOptions: { maxParamLength: 16 * 1024 },
     // Fastify's own request lines would carry URLs, and decision URLs carry tokens.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => services.newId('evt').replace('evt_', 'req_'),
