@@ -13,8 +13,10 @@ import { PermanentDeliveryError, RetryAfterError } from '../outbox/errors.js';
 export interface SlackUser {
   readonly id: string;
   readonly email: string | null;
-  /** Deactivated accounts and bots never decide. */
+  /** Deactivated accounts, bots and guests from another organisation never decide. */
   readonly active: boolean;
+  /** The workspace the account belongs to. */
+  readonly teamId: string | null;
 }
 
 /** The few Web API methods signoff uses, through `@slack/web-api`. */
@@ -35,6 +37,8 @@ export interface SlackApi {
   /** The user with this email, or undefined when the workspace has none. */
   lookupUserByEmail(email: string): Promise<string | undefined>;
   userInfo(id: string): Promise<SlackUser | undefined>;
+  /** The workspace the bot token belongs to (`auth.test`, asked once). */
+  ownTeam(): Promise<string>;
   openView(triggerId: string, view: View): Promise<void>;
 }
 
@@ -127,6 +131,7 @@ export function createSlackApi(options: {
       throw toDeliveryError(method, error);
     }
   }
+  let ownTeam: Promise<string> | undefined;
   return {
     async postMessage({ channel, text, blocks, threadTs }) {
       const result = await call('chat.postMessage', () =>
@@ -169,13 +174,29 @@ export function createSlackApi(options: {
         return {
           id: user.id,
           email: user.profile?.email ?? null,
-          active: user.deleted !== true && user.is_bot !== true,
+          // A Slack Connect channel shows members of other organisations, whose admins set
+          // their profile emails: they are strangers, and their team is not ours.
+          active: user.deleted !== true && user.is_bot !== true && user.is_stranger !== true,
+          teamId: user.team_id ?? null,
         };
       } catch (error) {
         const reason = (error as { data?: { error?: string } }).data?.error;
         if (reason === 'user_not_found') return undefined;
         throw toDeliveryError('users.info', error);
       }
+    },
+    ownTeam() {
+      ownTeam ??= client.auth.test().then(
+        (answer) => {
+          if (!answer.team_id) throw new Error('auth.test named no team');
+          return answer.team_id;
+        },
+        (error: unknown) => {
+          ownTeam = undefined;
+          throw toDeliveryError('auth.test', error);
+        },
+      );
+      return ownTeam;
     },
     async openView(triggerId, view) {
       await call('views.open', () => client.views.open({ trigger_id: triggerId, view }));

@@ -85,6 +85,21 @@ async function resolveActor(services: Services, slack: SlackApi, userId: string)
     });
   }
   if (!user?.active || !user.email) return undefined;
+  // Only people of our own workspace: another organisation's admins decide what its members'
+  // profile emails say.
+  let ownTeam: string;
+  try {
+    ownTeam = await slack.ownTeam();
+  } catch (error) {
+    throw new SignoffError(
+      'upstream_failed',
+      'Slack could not say which workspace this is; nothing was decided.',
+      {
+        cause: error,
+      },
+    );
+  }
+  if (user.teamId !== ownTeam) return undefined;
   return { id: normalizeIdentity(user.email, services.config.identity), groups: [] };
 }
 
@@ -94,7 +109,9 @@ async function checkMayDecide(services: Services, target: SlackTarget, actor: Ac
   if (!approval) throw new SignoffError('not_found', 'No such approval.');
   const result = decide(
     approval,
-    { actor, verdict, via: 'slack', stage: target.stage },
+    // The reason comes with the modal's submission: a policy that requires one must not stop
+    // the modal from opening.
+    { actor, verdict, via: 'slack', stage: target.stage, comment: 'reason to follow' },
     services.now(),
     'dec_preview',
     reviewRules,

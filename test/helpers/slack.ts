@@ -32,6 +32,10 @@ export interface SlackUserRecord {
   readonly email: string;
   readonly deleted?: boolean;
   readonly isBot?: boolean;
+  /** The user's workspace: the bot's own (`T0001`) unless said. */
+  readonly team?: string;
+  /** A member of another organisation seen through a Slack Connect channel. */
+  readonly stranger?: boolean;
 }
 
 /** How the next call of a method fails: rate limited (429 with Retry-After), or an `ok: false` error. */
@@ -46,6 +50,9 @@ export type SlackFailure =
  * `Retry-After` and `ratelimited`. It keeps every call and every message, can be told to
  * fail, and can go down and come back on the same port.
  */
+/** The workspace of the stand-in's bot token. */
+const TEAM = 'T0001';
+
 export async function startSlack(options: { users?: readonly SlackUserRecord[] } = {}) {
   const calls: SlackCall[] = [];
   const messages: SlackMessage[] = [];
@@ -115,10 +122,20 @@ export async function startSlack(options: { users?: readonly SlackUserRecord[] }
             id: user.id,
             deleted: user.deleted ?? false,
             is_bot: user.isBot ?? false,
+            team_id: user.team ?? TEAM,
+            ...(user.stranger ? { is_stranger: true } : {}),
             profile: { email: user.email },
           },
         };
       }
+      case 'auth.test':
+        return {
+          ok: true,
+          url: 'https://signoff-test.slack.com/',
+          team: 'signoff test',
+          team_id: TEAM,
+          user_id: 'UBOT',
+        };
       case 'views.open':
         return { ok: true, view: { id: `V${clock}` } };
       default:

@@ -19,6 +19,9 @@ const LEAD = 'U01LEAD';
 const PM = 'U02PM';
 const DEV = 'U03DEV';
 const OTHER = 'U04OTHER';
+// The lead's address, but set by another organisation's admins: seen through Slack Connect.
+const FOREIGN = 'U05FOREIGN';
+const GUEST = 'U06GUEST';
 
 beforeAll(async () => {
   slack = await startSlack({
@@ -27,6 +30,8 @@ beforeAll(async () => {
       { id: PM, email: 'pm@example.com' },
       { id: DEV, email: 'dev@example.com' },
       { id: OTHER, email: 'other@example.com' },
+      { id: FOREIGN, email: 'lead@example.com', team: 'T0999' },
+      { id: GUEST, email: 'lead@example.com', stranger: true },
     ],
   });
   receiver = await startReceiver();
@@ -133,7 +138,8 @@ describe('deciding in Slack', () => {
   });
 
   it('rejects through the reason modal; the submission decides with the reason as comment', async () => {
-    const { approval, messages } = await createPosted();
+    // An approval that requires a reason to reject still opens the modal that asks for it.
+    const { approval, messages } = await createPosted({ requireRejectComment: true });
     const dm = messages.find((m) => m.channel === `D${PM.slice(1)}`) as SlackMessage;
     const res = await click(dm, PM, 'signoff.reject');
     expect(res.statusCode).toBe(200);
@@ -160,10 +166,10 @@ describe('deciding in Slack', () => {
     });
   });
 
-  it("changes nothing on a non-approver's or the requester's click, and tells them so", async () => {
+  it("changes nothing on a click of a non-approver, the requester, or another workspace's user with an approver's email", async () => {
     const { approval, messages } = await createPosted();
     const channelMessage = messages.find((m) => m.channel === 'CDEPLOYS') as SlackMessage;
-    for (const user of [OTHER, DEV]) {
+    for (const user of [OTHER, DEV, FOREIGN, GUEST]) {
       const before = slack.calls.filter(
         (c) => c.method === 'chat.postEphemeral' && c.args.user === user,
       ).length;
