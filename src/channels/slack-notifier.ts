@@ -4,7 +4,7 @@ import { currentStage } from '../core/stages.js';
 import { PermanentDeliveryError } from '../outbox/errors.js';
 import type { OutboxHandler } from '../outbox/handler.js';
 import type { Services } from '../services.js';
-import { findApproval } from '../store/approvals.js';
+import { findApproval, lockApproval } from '../store/approvals.js';
 import { findSlackMessage, findSlackMessageFor, insertSlackMessage } from '../store/slack.js';
 import { runUnitOfWork } from '../unit-of-work/context.js';
 import type { SlackApi } from './slack-api.js';
@@ -35,6 +35,9 @@ export function createSlackPostHandler(services: Services, slack: SlackApi): Out
       const message = renderSlackMessage(approval, stage);
       const posted = await slack.postMessage({ channel, ...message });
       await runUnitOfWork(services, async (unit) => {
+        // Taken first: a change of the approval either commits before this reads it below, or
+        // waits for this message to be recorded and then finds it to update.
+        await lockApproval(unit.db, approvalId);
         const recorded = await insertSlackMessage(unit.db, {
           id: unit.newId('slk'),
           approvalId,

@@ -286,3 +286,13 @@ function toApproval(row: ApprovalRow, decisions: DecisionRow[]): Approval {
     ),
   };
 }
+
+/**
+ * Holds the approval's row until the transaction ends: a transaction that changes the approval
+ * waits for this one, and this one sees its change once it has committed. SQLite runs one write
+ * transaction at a time, so it has nothing to lock.
+ */
+export async function lockApproval(db: Db, approvalId: string): Promise<void> {
+  if (!isPostgres(db)) return;
+  await sql`select id from approvals where id = ${approvalId} for update`.execute(db);
+}

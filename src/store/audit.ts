@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
 import { auditHashInput, type ChainedEvent } from '../core/audit-chain.js';
-import { type Db, isPostgres } from './database.js';
+import { lockApproval } from './approvals.js';
+import type { Db } from './database.js';
 import type { AuditEventsTable } from './schema.js';
 
 export interface AuditEvent {
@@ -36,8 +36,7 @@ function sha256Hex(text: string): string {
  * write transaction at a time, so it has nothing to lock.
  */
 export async function lockChain(db: Db, approvalId: string): Promise<void> {
-  if (!isPostgres(db)) return;
-  await sql`select id from approvals where id = ${approvalId} for update`.execute(db);
+  await lockApproval(db, approvalId);
 }
 
 /** The last event of an approval's chain (one index lookup), or undefined before its first. */

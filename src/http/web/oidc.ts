@@ -31,10 +31,11 @@ export function createOidcSignIn(
   settings: { issuer: string; clientId: string; clientSecret: string },
   permissions: PermissionDocument,
 ): OidcSignIn {
-  const issuerConfig: IssuerConfig = permissions.issuers.find((i) => i.issuer === settings.issuer) ?? {
-    issuer: settings.issuer,
-    audience: settings.clientId,
-  };
+  const listed = permissions.issuers.find((i) => i.issuer === settings.issuer);
+  const issuerConfig: IssuerConfig = listed ?? { issuer: settings.issuer, audience: settings.clientId };
+  // A rule that names no issuer was written for the API's issuer; it speaks for this provider
+  // only when this provider is that issuer. Otherwise only rules naming this issuer grant.
+  const rules = listed ? permissions.rules : permissions.rules.filter((r) => r.issuer === settings.issuer);
   const redirectUri = `${services.config.publicUrl}/sign-in/callback`;
   let configuration: Promise<client.Configuration> | undefined;
   const configure = () => {
@@ -106,7 +107,7 @@ export function createOidcSignIn(
       return {
         actor: normalizeIdentity(actor, services.config.identity),
         groups,
-        grants: grantsFor(permissions.rules, claims, groups),
+        grants: grantsFor(rules, claims, groups),
         issuer: claims.iss,
         subject: claims.sub,
       };
