@@ -75,14 +75,19 @@ export function describeSmtpFailure(
   return temporary(`sending through ${server} failed${cause || code ? ` (${cause || code})` : ''}`);
 }
 
-/** Sends mail over SMTP with nodemailer; every send is bounded by a timeout. */
-export function createSmtpMailer(smtpUrl: string, from: string, timeoutMs: number): Mailer {
-  const transport = nodemailer.createTransport({
+/** A nodemailer transport for the SMTP URL, each step (connect, greeting, socket) bounded. */
+export function createSmtpTransport(smtpUrl: string, timeoutMs: number) {
+  return nodemailer.createTransport({
     url: smtpUrl,
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     socketTimeout: timeoutMs,
   } as Parameters<typeof nodemailer.createTransport>[0]);
+}
+
+/** Sends mail over SMTP with nodemailer; every send is bounded by a timeout. */
+export function createSmtpMailer(smtpUrl: string, from: string, timeoutMs: number): Mailer {
+  const transport = createSmtpTransport(smtpUrl, timeoutMs);
   const server = smtpServerName(smtpUrl);
   return {
     async send(message) {

@@ -1,22 +1,13 @@
 import { sql } from 'kysely';
-import { probeSmtp, smtpHost } from '../channels/smtp-check.js';
+import { smtpServerName } from '../channels/mailer.js';
+import { probeSmtp } from '../channels/smtp-check.js';
 import { type Config, databaseOptions } from '../config.js';
 import { loadDeclarations } from '../server.js';
 import { openDatabase, redactUrl } from '../store/database.js';
-import type { Output } from './output.js';
+import { type Output, oneLine } from './output.js';
 import { findMisspelledSettings, loadConfigNotingSettings } from './settings.js';
 
 const PROBE_MS = 5000;
-
-function reason(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  // One line, whatever the message: a file's problems are listed one per line.
-  return message
-    .split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean)
-    .join(' ');
-}
 
 async function checkDatabase(config: Config): Promise<string | undefined> {
   const db = openDatabase({ ...databaseOptions(config), statementTimeoutMs: PROBE_MS });
@@ -29,7 +20,7 @@ async function checkDatabase(config: Config): Promise<string | undefined> {
     ]);
     return undefined;
   } catch (error) {
-    return `${redactUrl(config.databaseUrl)} is not reachable: ${reason(error)}`;
+    return `${redactUrl(config.databaseUrl)} is not reachable: ${oneLine(error)}`;
   } finally {
     await db.destroy().catch(() => {});
   }
@@ -42,7 +33,7 @@ async function checkAi(aiUrl: string): Promise<string | undefined> {
     return undefined;
   } catch (error) {
     const cause = (error as { cause?: unknown }).cause;
-    return `${new URL(aiUrl).host} is not reachable: ${reason(cause ?? error)}`;
+    return `${new URL(aiUrl).host} is not reachable: ${oneLine(cause ?? error)}`;
   }
 }
 
@@ -70,14 +61,14 @@ export async function checkConfiguration(
     if (typos.length === 0) report('environment', undefined);
   } catch (error) {
     // Nothing else can be checked without a configuration.
-    report('environment', reason(error));
+    report('environment', oneLine(error));
     return 1;
   }
   try {
     loadDeclarations(config);
     report('policies, routes and permissions', undefined);
   } catch (error) {
-    report('policies, routes and permissions', reason(error));
+    report('policies, routes and permissions', oneLine(error));
   }
   const [database, smtp, ai] = await Promise.all([
     checkDatabase(config),
@@ -86,7 +77,7 @@ export async function checkConfiguration(
   ]);
   report('database', database);
   if (config.smtpUrl) {
-    const host = smtpHost(config.smtpUrl);
+    const host = smtpServerName(config.smtpUrl);
     report(`smtp ${host}`, smtp && `${host} did not answer: ${smtp}`);
   }
   if (config.aiUrl) report('ai endpoint', ai);

@@ -11,3 +11,13 @@ export const STANDARD_OUTPUT: Output = {
   print: (value) =>
     process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`),
 };
+
+/** An error's message on one line, whatever it is: a file's problems are listed one per line. */
+export function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(' ');
+}

@@ -1,10 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
-import { probeSmtp, smtpHost } from '../channels/smtp-check.js';
+import { smtpServerName } from '../channels/mailer.js';
+import { probeSmtp } from '../channels/smtp-check.js';
 import type { Config } from '../config.js';
 import type { Signoff } from '../server.js';
 import { redactUrl } from '../store/database.js';
-import type { Output } from './output.js';
+import { type Output, oneLine } from './output.js';
 import { findMisspelledSettings, loadConfigNotingSettings } from './settings.js';
 import { EXIT } from './wait.js';
 
@@ -34,13 +35,7 @@ function describeStartFailure(error: unknown, config: Config | undefined): strin
   if (code === 'EADDRNOTAVAIL')
     return `cannot listen on ${where}: no such local address (EADDRNOTAVAIL); check SIGNOFF_HOST`;
   if (code === 'EACCES') return `not allowed to listen on ${where} (EACCES); use a port above 1023`;
-  const message = error instanceof Error ? error.message : String(error);
-  // One line, whatever the message: a file's problems are listed one per line.
-  return message
-    .split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean)
-    .join(' ');
+  return oneLine(error);
 }
 
 function databaseLine(config: Config): string {
@@ -113,7 +108,7 @@ export async function serve(
         `signoff is listening on http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port} (links use ${config.publicUrl})`,
         databaseLine(config),
         config.smtpUrl
-          ? `mail: SMTP via ${smtpHost(config.smtpUrl)}`
+          ? `mail: SMTP via ${smtpServerName(config.smtpUrl)}`
           : 'mail: SIGNOFF_SMTP_URL is not set, so mails and their links are printed here (stderr)',
         ...keyLines,
       ].join('\n'),
@@ -126,7 +121,7 @@ export async function serve(
     return EXIT.error;
   }
   if (config.smtpUrl) {
-    const host = smtpHost(config.smtpUrl);
+    const host = smtpServerName(config.smtpUrl);
     // A warning, not a refusal: mail is retried, and the server may come up after signoff.
     void probeSmtp(config.smtpUrl, SMTP_PROBE_MS).then((failure) => {
       if (failure)
