@@ -158,9 +158,11 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
   const print = options.print ?? ((text: string) => process.stderr.write(text));
   // A mistake in the permission document stops the start before anything else is opened.
   const { policies, routing, permissions } = loadDeclarations(config);
-  const db: Db = openDatabase(
-    databaseOptions(config, (error) => logger.error({ err: error }, 'database connection error')),
-  );
+  const workers = options.workers ?? true;
+  const db: Db = openDatabase({
+    ...databaseOptions(config, (error) => logger.error({ err: error }, 'database connection error')),
+    checkpointInBackground: workers,
+  });
   try {
     await migrate(db, config.databaseSchema, logger);
   } catch (error) {
@@ -213,7 +215,6 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
       metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() },
     },
   );
-  const workers = options.workers ?? true;
   const sweeper = workers ? startSweeper(services) : undefined;
   if (workers) dispatcher.start();
   const started = dispatcher;

@@ -15,6 +15,7 @@ import pg from 'pg';
 import { SignoffError } from '../core/errors.js';
 import { FIRST_FLAGGED_MIGRATION, KNOWN_MIGRATIONS, MIGRATIONS } from './migrations/index.js';
 import type { Database } from './schema.js';
+import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from './sqlite-checkpoints.js';
 import { cacheStatements } from './sqlite-statements.js';
 
 export type Db = Kysely<Database>;
@@ -25,8 +26,13 @@ export interface DatabaseOptions {
   readonly schema?: string | undefined;
   readonly poolSize?: number | undefined;
   readonly statementTimeoutMs?: number | undefined;
-  /** Told about errors of idle pooled connections, which would otherwise crash the process. */
+  /**
+   * Told about errors no request sees: of idle pooled connections (which would otherwise crash
+   * the process) and of background checkpoints.
+   */
   readonly onPoolError?: ((error: Error) => void) | undefined;
+  /** SQLite: checkpoint the WAL from a background thread (a long-running server wants this). */
+  readonly checkpointInBackground?: boolean | undefined;
 }
 
 const INT8_OID = 20;
@@ -34,7 +40,7 @@ const INT8_OID = 20;
 /** Opens the database named by `sqlite:PATH`, `sqlite::memory:` or `postgres://…`. */
 export function openDatabase(options: DatabaseOptions): Db {
   const { url } = options;
-  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length), options);
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgres(options);
   throw new SignoffError(
     'invalid_input',
@@ -42,14 +48,29 @@ export function openDatabase(options: DatabaseOptions): Db {
   );
 }
 
-function openSqlite(path: string): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+function openSqlite(path: string, options: DatabaseOptions): Db {
+  const inFile = path !== ':memory:';
+  if (inFile) mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SQLite(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: cacheStatements(sqlite) }) });
+  const checkpointer =
+    inFile && options.checkpointInBackground
+      ? startCheckpointer(path, (message) => options.onPoolError?.(new Error(`WAL checkpoint: ${message}`)))
+      : undefined;
+  if (checkpointer) sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+  const statements = cacheStatements(sqlite);
+  const database = {
+    prepare: statements.prepare,
+    close() {
+      // The thread closes its own connection; the last connection to close tidies the WAL.
+      void checkpointer?.stop();
+      statements.close();
+    },
+  };
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
 }
 
 function openPostgres(options: DatabaseOptions): Db {

@@ -1,0 +1,66 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+/** How often the background thread copies the WAL back into the database. */
+const CHECKPOINT_INTERVAL_MS = 100;
+
+/**
+ * The WAL size (pages) at which a commit checkpoints by itself: only a fallback for when the
+ * background thread falls behind, so the WAL stays bounded (about 40 MB) whatever happens.
+ */
+export const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
+
+// Runs in its own thread with its own connection; plain JavaScript, since workers load no
+// TypeScript. PASSIVE never waits for a writer or reader: it copies what it can and returns.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path);
+db.pragma('busy_timeout = 0');
+const timer = setInterval(() => {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch (error) {
+    if (error.code !== 'SQLITE_BUSY' && error.code !== 'SQLITE_LOCKED') parentPort.postMessage(String(error.message));
+  }
+}, workerData.intervalMs);
+parentPort.on('message', () => {
+  clearInterval(timer);
+  db.close();
+  parentPort.close();
+});
+`;
+
+/** A background checkpointer; `stop` ends its thread and closes its connection. */
+export interface Checkpointer {
+  stop(): Promise<void>;
+}
+
+/**
+ * Checkpoints a WAL database from a worker thread. A checkpoint syncs the WAL and the database
+ * file to disk and copies pages between them: done by a commit, as SQLite does by default, it
+ * stalls that commit and every request queued behind it for milliseconds. Here commits only
+ * append to the WAL, and `onError` hears of a checkpoint that failed for another reason than
+ * a busy database.
+ */
+export function startCheckpointer(path: string, onError: (message: string) => void): Checkpointer {
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { path, driver, intervalMs: CHECKPOINT_INTERVAL_MS },
+  });
+  worker.on('message', (message: unknown) => onError(String(message)));
+  worker.on('error', (error) => onError(error.message));
+  // The thread never keeps the process alive: a process that is done may exit under it.
+  worker.unref();
+  let stopped: Promise<void> | undefined;
+  return {
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        worker.once('exit', () => resolve());
+        worker.postMessage('stop');
+      });
+      return stopped;
+    },
+  };
+}
