@@ -11,6 +11,7 @@ import type {
   Verdict,
 } from '../core/model.js';
 import { type Db, isPostgres } from './database.js';
+import { hotStatement } from './hot-statement.js';
 import type { ApprovalRow, DecisionRow } from './schema.js';
 
 export interface IdempotencyTag {
@@ -60,20 +61,22 @@ export async function insertApproval(
  * (optimistic concurrency on `version`). Returns false when the caller lost the race.
  */
 export async function updateApprovalState(db: Db, approval: Approval, readVersion: number): Promise<boolean> {
-  const result = await db
-    .updateTable('approvals')
-    .set({
-      status: approval.status,
-      decided_at: approval.decidedAt?.getTime() ?? null,
-      reason: approval.reason,
-      progress: serializeProgress(approval),
-      version: readVersion + 1,
-    })
-    .where('id', '=', approval.id)
-    .where('version', '=', readVersion)
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
+  const result = await updateState(db, [
+    approval.status,
+    approval.decidedAt?.getTime() ?? null,
+    approval.reason,
+    serializeProgress(approval),
+    readVersion + 1,
+    approval.id,
+    readVersion,
+  ]);
+  return result.numAffectedRows === 1n;
 }
+
+const updateState = hotStatement(
+  `update approvals set status = ?, decided_at = ?, reason = ?, progress = ?, version = ?
+   where id = ? and version = ?`,
+);
 
 /** Replaces an approval's callback, e.g. to drop a task token once it has been used. */
 export async function replaceCallback(db: Db, id: string, callback: Callback): Promise<void> {
@@ -84,18 +87,54 @@ export async function replaceCallback(db: Db, id: string, callback: Callback): P
     .execute();
 }
 
-/** Loads one approval with its decisions. */
+/** A decision as one read carries it: a JSON array of its columns, in this order. */
+const DECISION_COLUMNS = 'id, stage, actor, groups, verdict, comment, via, ip, at, issuer, subject';
+type DecisionTuple = [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string | null,
+  string,
+  string | null,
+  number,
+  string | null,
+  string | null,
+];
+
+const selectApprovalWithDecisions = hotStatement<ApprovalRow & { decisions: string | DecisionTuple[] }>({
+  sqlite: `select a.*, (select json_group_array(json_array(${DECISION_COLUMNS}) order by at, id)
+    from decisions where approval_id = a.id) as decisions from approvals as a where a.id = ?`,
+  postgres: `select a.*, (select coalesce(json_agg(json_build_array(${DECISION_COLUMNS}) order by at, id), '[]')
+    from decisions where approval_id = a.id) as decisions from approvals as a where a.id = ?`,
+});
+
+/** Loads one approval with its decisions, in one read. */
 export async function findApproval(db: Db, id: string): Promise<Approval | undefined> {
-  const row = await db.selectFrom('approvals').selectAll().where('id', '=', id).executeTakeFirst();
+  const { rows } = await selectApprovalWithDecisions(db, [id]);
+  const row = rows[0];
   if (!row) return undefined;
-  const decisions = await db
-    .selectFrom('decisions')
-    .selectAll()
-    .where('approval_id', '=', id)
-    .orderBy('at')
-    .orderBy('id')
-    .execute();
-  return toApproval(row, decisions);
+  // SQLite hands JSON over as text; PostgreSQL's driver has parsed it already.
+  const tuples =
+    typeof row.decisions === 'string' ? (JSON.parse(row.decisions) as DecisionTuple[]) : row.decisions;
+  return toApproval(
+    row,
+    tuples.map(([id, stage, actor, groups, verdict, comment, via, ip, at, issuer, subject]) => ({
+      id,
+      approval_id: row.id,
+      stage,
+      actor,
+      groups,
+      verdict,
+      comment,
+      via,
+      ip,
+      at,
+      issuer,
+      subject,
+    })),
+  );
 }
 
 /**
@@ -208,24 +247,25 @@ export async function claimDueApprovalId(db: Db, now: Date): Promise<string | un
 
 /** Records one decision. The unique index makes a second vote by the same person fail. */
 export async function insertDecision(db: Db, approvalId: string, decision: Decision): Promise<void> {
-  await db
-    .insertInto('decisions')
-    .values({
-      id: decision.id,
-      approval_id: approvalId,
-      stage: decision.stage,
-      actor: decision.actor,
-      groups: JSON.stringify(decision.groups),
-      verdict: decision.verdict,
-      comment: decision.comment,
-      via: decision.via,
-      ip: decision.ip,
-      at: decision.at.getTime(),
-      issuer: decision.issuer,
-      subject: decision.subject,
-    })
-    .execute();
+  await insertDecisionRow(db, [
+    decision.id,
+    approvalId,
+    decision.stage,
+    decision.actor,
+    JSON.stringify(decision.groups),
+    decision.verdict,
+    decision.comment,
+    decision.via,
+    decision.ip,
+    decision.at.getTime(),
+    decision.issuer,
+    decision.subject,
+  ]);
 }
+
+const insertDecisionRow = hotStatement(
+  `insert into decisions (${DECISION_COLUMNS.replace('id,', 'id, approval_id,')}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+);
 
 interface StoredProgress {
   results?: (Omit<StageResult, 'at'> & { at: number })[];

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { auditHashInput, type ChainedEvent } from '../core/audit-chain.js';
 import { lockApproval } from './approvals.js';
 import type { Db } from './database.js';
+import { hotStatement } from './hot-statement.js';
 import type { AuditEventsTable } from './schema.js';
 
 export interface AuditEvent {
@@ -41,37 +42,37 @@ export async function lockChain(db: Db, approvalId: string): Promise<void> {
 
 /** The last event of an approval's chain (one index lookup), or undefined before its first. */
 export async function findChainEnd(db: Db, approvalId: string): Promise<ChainEnd | undefined> {
-  return db
-    .selectFrom('audit_events')
-    .select(['seq', 'hash'])
-    .where('approval_id', '=', approvalId)
-    .orderBy('seq', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  return (await selectChainEnd(db, [approvalId])).rows[0];
 }
 
+const selectChainEnd = hotStatement<ChainEnd>(
+  'select seq, hash from audit_events where approval_id = ? order by seq desc limit 1',
+);
+const insertAuditEvent = hotStatement(
+  `insert into audit_events (id, approval_id, type, actor, data, at, seq, prev_hash, hash)
+   values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+);
+
 /**
- * Appends one event after `end`, hashing it into the chain. Nothing ever updates or deletes
+ * Appends one event after `end`, hashing it into the chain; returns the new end. Nothing ever updates or deletes
  * these rows; the unique (approval_id, seq) index refuses a second event on the same link.
  */
-export async function appendAudit(db: Db, event: AuditEvent, end: ChainEnd | undefined): Promise<void> {
+export async function appendAudit(db: Db, event: AuditEvent, end: ChainEnd | undefined): Promise<ChainEnd> {
   const seq = (end?.seq ?? 0) + 1;
   const prevHash = end?.hash ?? null;
   const hash = sha256Hex(auditHashInput({ ...event, seq, prevHash, at: event.at.getTime() }));
-  await db
-    .insertInto('audit_events')
-    .values({
-      id: event.id,
-      approval_id: event.approvalId,
-      type: event.type,
-      actor: event.actor,
-      data: JSON.stringify(event.data),
-      at: event.at.getTime(),
-      seq,
-      prev_hash: prevHash,
-      hash,
-    })
-    .execute();
+  await insertAuditEvent(db, [
+    event.id,
+    event.approvalId,
+    event.type,
+    event.actor,
+    JSON.stringify(event.data),
+    event.at.getTime(),
+    seq,
+    prevHash,
+    hash,
+  ]);
+  return { seq, hash };
 }
 
 function toStored(row: AuditEventsTable): StoredAuditEvent {

@@ -1,4 +1,5 @@
 import type { Db } from './database.js';
+import { hotStatement } from './hot-statement.js';
 import type { LinkRow } from './schema.js';
 
 export interface NewLink {
@@ -28,27 +29,27 @@ export async function insertLink(db: Db, link: NewLink): Promise<void> {
     .execute();
 }
 
+const selectLink = hotStatement<LinkRow>('select * from links where token_hash = ?');
+
 /** One indexed read by primary key: the token hash. */
 export async function findLinkByHash(db: Db, tokenHash: string): Promise<LinkRow | undefined> {
-  return db.selectFrom('links').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+  return (await selectLink(db, [tokenHash])).rows[0];
 }
 
 /** The once-only moments of a link, each a column that is written at most once. */
 export type LinkMark = 'used' | 'opened' | 'renewed';
 
-const MARK_COLUMNS = { used: 'used_at', opened: 'opened_at', renewed: 'renewed_at' } as const;
+const updateMark = {
+  used: hotStatement('update links set used_at = ? where token_hash = ? and used_at is null'),
+  opened: hotStatement('update links set opened_at = ? where token_hash = ? and opened_at is null'),
+  renewed: hotStatement('update links set renewed_at = ? where token_hash = ? and renewed_at is null'),
+} as const;
 
 /**
  * Records that a link was used, opened or renewed, unless that already happened; false
  * means it had (a link is used once, renewed once, and its first opening is what counts).
  */
 export async function markLink(db: Db, tokenHash: string, mark: LinkMark, now: Date): Promise<boolean> {
-  const column = MARK_COLUMNS[mark];
-  const result = await db
-    .updateTable('links')
-    .set({ [column]: now.getTime() })
-    .where('token_hash', '=', tokenHash)
-    .where(column, 'is', null)
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
+  const result = await updateMark[mark](db, [now.getTime(), tokenHash]);
+  return result.numAffectedRows === 1n;
 }

@@ -1,4 +1,5 @@
 import { type Db, isPostgres } from './database.js';
+import { hotStatement } from './hot-statement.js';
 import type { OutboxRow } from './schema.js';
 
 export type OutboxStatus = 'pending' | 'delivered' | 'dead';
@@ -15,24 +16,21 @@ export interface NewOutboxMessage {
 
 /** Queues one message; it is written in the caller's transaction, next to the state change. */
 export async function insertOutbox(db: Db, message: NewOutboxMessage): Promise<void> {
-  await db
-    .insertInto('outbox')
-    .values({
-      id: message.id,
-      approval_id: message.approvalId,
-      kind: message.kind,
-      payload: message.payload,
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: message.dueAt.getTime(),
-      last_error: null,
-      created_at: message.createdAt.getTime(),
-      delivered_at: null,
-    })
-    // A message is queued once by id: a repeated insert (a retried step) changes nothing.
-    .onConflict((oc) => oc.column('id').doNothing())
-    .execute();
+  await insertOutboxRow(db, [
+    message.id,
+    message.approvalId,
+    message.kind,
+    message.payload,
+    message.dueAt.getTime(),
+    message.createdAt.getTime(),
+  ]);
 }
+
+// A message is queued once by id: a repeated insert (a retried step) changes nothing.
+const insertOutboxRow = hotStatement(
+  `insert into outbox (id, approval_id, kind, payload, status, attempts, next_attempt_at, last_error, created_at, delivered_at)
+   values (?, ?, ?, ?, 'pending', 0, ?, null, ?, null) on conflict (id) do nothing`,
+);
 
 /**
  * Leases up to `limit` due messages (oldest first) by pushing their next attempt to

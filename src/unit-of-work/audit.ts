@@ -8,7 +8,13 @@ import type { UnitOfWork } from './context.js';
  * to the same one).
  */
 export async function audit(unit: UnitOfWork, approvalId: string, entry: AuditEntry): Promise<void> {
-  await lockChain(unit.db, approvalId);
-  const end = await findChainEnd(unit.db, approvalId);
-  await appendAudit(unit.db, { id: unit.newId('evt'), approvalId, ...entry, at: unit.now }, end);
+  // The unit holds the row and knows the end from its first append on: a decision that ends
+  // an approval writes several events, and only the first asks the database.
+  let end = unit.chainEnds.get(approvalId);
+  if (!end) {
+    await lockChain(unit.db, approvalId);
+    end = await findChainEnd(unit.db, approvalId);
+  }
+  const event = { id: unit.newId('evt'), approvalId, ...entry, at: unit.now };
+  unit.chainEnds.set(approvalId, await appendAudit(unit.db, event, end));
 }

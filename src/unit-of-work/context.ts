@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { NewId } from '../ids.js';
 import type { Observation } from '../observer.js';
 import type { Services } from '../services.js';
+import type { ChainEnd } from '../store/audit.js';
 import type { Db } from '../store/database.js';
 
 /**
@@ -16,6 +17,11 @@ export interface UnitOfWork {
   readonly config: Config;
   /** Deferred until the transaction commits; dropped if it rolls back. */
   readonly afterCommit: AfterCommit;
+  /**
+   * The end of each audit chain this unit appended to: the unit holds the chain's lock from
+   * its first append on, so no other writer can have moved it.
+   */
+  readonly chainEnds: Map<string, ChainEnd>;
 }
 
 /** Effects a unit of work asks for; each runs at most once, after the commit. */
@@ -54,7 +60,9 @@ export async function runUnitOfWork<T>(
   };
   const result = await services.db
     .transaction()
-    .execute((db) => work({ db, now, newId: services.newId, config: services.config, afterCommit }));
+    .execute((db) =>
+      work({ db, now, newId: services.newId, config: services.config, afterCommit, chainEnds: new Map() }),
+    );
   for (const approvalId of changed) services.changes.publish(approvalId);
   if (wake) services.wakeDispatcher();
   for (const observation of observed) services.observer.observe(observation);
