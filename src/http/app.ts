@@ -83,11 +83,12 @@ export async function buildApp(
   });
   // The API speaks JSON; text bodies are refused with 415 rather than parsed.
   app.removeContentTypeParser('text/plain');
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // Hooks on every request take callbacks: an async hook costs a promise per request.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('x-content-type-options', 'nosniff');
-    return payload;
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     // Paths may hold link tokens: log and count the route pattern, never the URL.
     const route = request.routeOptions.url ?? 'unknown';
     request.log.info({ method: request.method, route, status: reply.statusCode }, 'request');
@@ -98,6 +99,7 @@ export async function buildApp(
       status: reply.statusCode,
       durationMs: reply.elapsedTime,
     });
+    done();
   });
 
   await registerOpenApi(app, VERSION);

@@ -26,34 +26,32 @@ export async function insertApproval(
   approval: Approval,
   idempotency?: IdempotencyTag,
 ): Promise<void> {
-  await db
-    .insertInto('approvals')
-    .values({
-      id: approval.id,
-      status: approval.status,
-      title: approval.title,
-      description: approval.description,
-      link: approval.link,
-      metadata: JSON.stringify(approval.metadata),
-      requester: approval.requester,
-      policy: JSON.stringify(approval.policy),
-      callback: approval.callback ? JSON.stringify(approval.callback) : null,
-      notify: JSON.stringify(approval.notify),
-      created_at: approval.createdAt.getTime(),
-      expires_at: approval.expiresAt.getTime(),
-      decided_at: approval.decidedAt?.getTime() ?? null,
-      reason: approval.reason,
-      version: approval.version,
-      progress: serializeProgress(approval),
-      idempotency_owner: idempotency?.owner ?? null,
-      idempotency_key: idempotency?.key ?? null,
-      request_hash: idempotency?.requestHash ?? null,
-      supersede_key: approval.supersedeKey,
-      owner: approval.owner,
-      requester_issuer: approval.requesterToken?.issuer ?? null,
-      requester_subject: approval.requesterToken?.subject ?? null,
-    })
-    .execute();
+  // In APPROVAL_COLUMNS order.
+  await insertApprovalRow(db, [
+    approval.id,
+    approval.status,
+    approval.title,
+    approval.description,
+    approval.link,
+    JSON.stringify(approval.metadata),
+    approval.requester,
+    JSON.stringify(approval.policy),
+    approval.callback ? JSON.stringify(approval.callback) : null,
+    JSON.stringify(approval.notify),
+    approval.createdAt.getTime(),
+    approval.expiresAt.getTime(),
+    approval.decidedAt?.getTime() ?? null,
+    approval.reason,
+    approval.version,
+    idempotency?.owner ?? null,
+    idempotency?.key ?? null,
+    idempotency?.requestHash ?? null,
+    approval.supersedeKey,
+    serializeProgress(approval),
+    approval.owner,
+    approval.requesterToken?.issuer ?? null,
+    approval.requesterToken?.subject ?? null,
+  ]);
 }
 
 /**
@@ -87,8 +85,12 @@ export async function replaceCallback(db: Db, id: string, callback: Callback): P
     .execute();
 }
 
-/** A decision as one read carries it: a JSON array of its columns, in this order. */
+// Columns are named rather than `*`: a statement PostgreSQL keeps prepared must not change
+// its result when a newer signoff adds a column beside this one.
+const APPROVAL_COLUMNS =
+  'id, status, title, description, link, metadata, requester, policy, callback, notify, created_at, expires_at, decided_at, reason, version, idempotency_owner, idempotency_key, request_hash, supersede_key, progress, owner, requester_issuer, requester_subject';
 const DECISION_COLUMNS = 'id, stage, actor, groups, verdict, comment, via, ip, at, issuer, subject';
+/** A decision as the one-read form carries it: its columns in DECISION_COLUMNS order. */
 type DecisionTuple = [
   string,
   string,
@@ -103,24 +105,33 @@ type DecisionTuple = [
   string | null,
 ];
 
-const selectApprovalWithDecisions = hotStatement<ApprovalRow & { decisions: string | DecisionTuple[] }>({
-  sqlite: `select a.*, (select json_group_array(json_array(${DECISION_COLUMNS}) order by at, id)
-    from decisions where approval_id = a.id) as decisions from approvals as a where a.id = ?`,
-  postgres: `select a.*, (select coalesce(json_agg(json_build_array(${DECISION_COLUMNS}) order by at, id), '[]')
-    from decisions where approval_id = a.id) as decisions from approvals as a where a.id = ?`,
-});
+const insertApprovalRow = hotStatement(
+  `insert into approvals (${APPROVAL_COLUMNS}) values (${APPROVAL_COLUMNS.split(', ')
+    .map(() => '?')
+    .join(', ')})`,
+);
+const selectApproval = hotStatement<ApprovalRow>(`select ${APPROVAL_COLUMNS} from approvals where id = ?`);
+const selectDecisions = hotStatement<DecisionRow>(
+  `select approval_id, ${DECISION_COLUMNS} from decisions where approval_id = ? order by at, id`,
+);
+const selectApprovalWithDecisions = hotStatement<ApprovalRow & { decisions: DecisionTuple[] }>(
+  `select ${APPROVAL_COLUMNS}, (select coalesce(json_agg(json_build_array(${DECISION_COLUMNS}) order by at, id), '[]')
+   from decisions where approval_id = approvals.id) as decisions from approvals where id = ?`,
+);
 
-/** Loads one approval with its decisions, in one read. */
+/**
+ * Loads one approval with its decisions. PostgreSQL answers both in one round trip; SQLite,
+ * in process, reads two indexed rows faster than it builds and parses the JSON that would join them.
+ */
 export async function findApproval(db: Db, id: string): Promise<Approval | undefined> {
-  const { rows } = await selectApprovalWithDecisions(db, [id]);
-  const row = rows[0];
+  if (!isPostgres(db)) {
+    const row = (await selectApproval(db, [id])).rows[0];
+    return row && toApproval(row, (await selectDecisions(db, [id])).rows);
+  }
+  const row = (await selectApprovalWithDecisions(db, [id])).rows[0];
   if (!row) return undefined;
-  // SQLite hands JSON over as text; PostgreSQL's driver has parsed it already.
-  const tuples =
-    typeof row.decisions === 'string' ? (JSON.parse(row.decisions) as DecisionTuple[]) : row.decisions;
-  return toApproval(
-    row,
-    tuples.map(([id, stage, actor, groups, verdict, comment, via, ip, at, issuer, subject]) => ({
+  const decisions = row.decisions.map(
+    ([id, stage, actor, groups, verdict, comment, via, ip, at, issuer, subject]): DecisionRow => ({
       id,
       approval_id: row.id,
       stage,
@@ -133,8 +144,9 @@ export async function findApproval(db: Db, id: string): Promise<Approval | undef
       at,
       issuer,
       subject,
-    })),
+    }),
   );
+  return toApproval(row, decisions);
 }
 
 /**

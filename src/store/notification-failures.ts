@@ -1,4 +1,5 @@
 import type { Db } from './database.js';
+import { hotStatement } from './hot-statement.js';
 
 /** A notification given up on, as its dead-letter audit event recorded it. */
 export interface DeadLetterEvent {
@@ -6,6 +7,13 @@ export interface DeadLetterEvent {
   readonly data: Record<string, unknown>;
   readonly at: Date;
 }
+
+const DEAD_LETTERED = 'notification.dead_lettered';
+
+// Every read of one approval asks this.
+const selectDeadLettersOfOne = hotStatement<{ approval_id: string; data: string; at: number }>(
+  `select approval_id, data, at from audit_events where approval_id = ? and type = '${DEAD_LETTERED}' order by id`,
+);
 
 /**
  * The `notification.dead_lettered` events of some approvals, oldest first. A search of the
@@ -16,13 +24,16 @@ export async function listDeadLetteredNotifications(
   approvalIds: readonly string[],
 ): Promise<DeadLetterEvent[]> {
   if (approvalIds.length === 0) return [];
-  const rows = await db
-    .selectFrom('audit_events')
-    .select(['approval_id', 'data', 'at'])
-    .where('approval_id', 'in', approvalIds)
-    .where('type', '=', 'notification.dead_lettered')
-    .orderBy('id')
-    .execute();
+  const rows =
+    approvalIds.length === 1
+      ? (await selectDeadLettersOfOne(db, approvalIds)).rows
+      : await db
+          .selectFrom('audit_events')
+          .select(['approval_id', 'data', 'at'])
+          .where('approval_id', 'in', approvalIds)
+          .where('type', '=', DEAD_LETTERED)
+          .orderBy('id')
+          .execute();
   return rows.map((r) => ({
     approvalId: r.approval_id,
     data: JSON.parse(r.data) as Record<string, unknown>,

@@ -1,4 +1,5 @@
 import type { Db } from './database.js';
+import { hotStatement } from './hot-statement.js';
 import type { SlackMessageRow } from './schema.js';
 
 export interface NewSlackMessage {
@@ -52,14 +53,13 @@ export async function findSlackMessage(db: Db, id: string): Promise<SlackMessage
 
 /** Every message posted for an approval, oldest first. */
 export async function listSlackMessages(db: Db, approvalId: string): Promise<SlackMessageRow[]> {
-  return db
-    .selectFrom('slack_messages')
-    .selectAll()
-    .where('approval_id', '=', approvalId)
-    .orderBy('posted_at')
-    .orderBy('id')
-    .execute();
+  return (await selectSlackMessages(db, [approvalId])).rows;
 }
+
+// Every change of every approval asks, Slack or not.
+const selectSlackMessages = hotStatement<SlackMessageRow>(
+  'select id, approval_id, stage, recipient, channel, ts, posted_at from slack_messages where approval_id = ? order by posted_at, id',
+);
 
 /** Forgets signatures older than `before`: the timestamp check refuses their requests anyway. */
 export async function forgetSlackRequests(db: Db, before: Date): Promise<void> {

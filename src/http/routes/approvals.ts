@@ -20,6 +20,7 @@ import {
 import { sha256Hex } from '../../auth/secrets.js';
 import { parseDuration } from '../../core/duration.js';
 import { SignoffError } from '../../core/errors.js';
+import { approvalView } from '../../core/view.js';
 import { DURATION_HINT } from '../../policies/spec.js';
 import type { Services } from '../../services.js';
 import { findApproval, listApprovals } from '../../store/approvals.js';
@@ -36,6 +37,8 @@ import {
 } from '../schemas.js';
 
 const MAX_WAIT_MS = 60_000;
+/** An approval this request just created has had no notification to give up on. */
+const NOTHING_FAILED_YET = [] as const;
 
 /**
  * Loads an approval the principal may use with `permission`. One a restricted credential
@@ -138,8 +141,9 @@ export function registerApprovalRoutes(
             : undefined,
         idempotencyKey: key,
       });
-      if (!created) reply.header('idempotent-replayed', 'true');
-      return reply.status(created ? 201 : 200).send(await loadApprovalView(services.db, approval));
+      if (created) return reply.status(201).send(approvalView(approval, NOTHING_FAILED_YET));
+      reply.header('idempotent-replayed', 'true');
+      return reply.status(200).send(await loadApprovalView(services.db, approval));
     },
   );
 
