@@ -32,6 +32,7 @@ const SQLITE_ONLY = [
   'test/egress/**',
   'test/quickstart.test.ts',
   'test/store/query-plans.test.ts',
+  'test/store/sqlite-checkpoints.test.ts',
   // Policy files are parsed before a database is opened; the one `serve` it runs names SQLite itself.
   'test/policies/file.test.ts',
   // The CLI's subject is its HTTP client and exit codes; the server behind it is the same either way.

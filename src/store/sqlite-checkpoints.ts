@@ -12,21 +12,28 @@ export const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
 
 // Runs in its own thread with its own connection; plain JavaScript, since workers load no
 // TypeScript. PASSIVE never waits for a writer or reader: it copies what it can and returns.
+// Errors are sent as text: SQLite's errors do not survive the trip between threads.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
-const db = new Database(workerData.path);
-db.pragma('busy_timeout = 0');
-const timer = setInterval(() => {
-  try {
-    db.pragma('wal_checkpoint(PASSIVE)');
-  } catch (error) {
-    if (error.code !== 'SQLITE_BUSY' && error.code !== 'SQLITE_LOCKED') parentPort.postMessage(String(error.message));
-  }
-}, workerData.intervalMs);
+let db;
+let timer;
+try {
+  db = new Database(workerData.path, { fileMustExist: true });
+  db.pragma('busy_timeout = 0');
+  timer = setInterval(() => {
+    try {
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } catch (error) {
+      if (error.code !== 'SQLITE_BUSY' && error.code !== 'SQLITE_LOCKED') parentPort.postMessage(String(error.message));
+    }
+  }, workerData.intervalMs);
+} catch (error) {
+  parentPort.postMessage(String(error.message));
+}
 parentPort.on('message', () => {
   clearInterval(timer);
-  db.close();
+  db?.close();
   parentPort.close();
 });
 `;
@@ -50,17 +57,14 @@ export function startCheckpointer(path: string, onError: (message: string) => vo
     workerData: { path, driver, intervalMs: CHECKPOINT_INTERVAL_MS },
   });
   worker.on('message', (message: unknown) => onError(String(message)));
-  worker.on('error', (error) => onError(error.message));
+  worker.on('error', (error: unknown) => onError(error instanceof Error ? error.message : String(error)));
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   // The thread never keeps the process alive: a process that is done may exit under it.
   worker.unref();
-  let stopped: Promise<void> | undefined;
   return {
     stop() {
-      stopped ??= new Promise<void>((resolve) => {
-        worker.once('exit', () => resolve());
-        worker.postMessage('stop');
-      });
-      return stopped;
+      worker.postMessage('stop');
+      return exited;
     },
   };
 }

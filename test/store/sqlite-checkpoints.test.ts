@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Db, openDatabase } from '../../src/store/database.js';
+import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from '../../src/store/sqlite-checkpoints.js';
+
+const PAGE = 4096;
+// Fewer pages than SQLite's own threshold (1,000): no commit ever checkpoints these by itself.
+const PAGES_WRITTEN = 400;
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'signoff-checkpoints-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function writePages(db: Db): Promise<void> {
+  await sql`create table filler (body blob not null)`.execute(db);
+  for (let i = 0; i < PAGES_WRITTEN / 10; i++)
+    await db.transaction().execute(async (trx) => {
+      for (let j = 0; j < 10; j++) await sql`insert into filler (body) values (zeroblob(${PAGE}))`.execute(trx);
+    });
+}
+
+/** Resolves once `condition` holds, asking every few milliseconds; fails after `timeoutMs`. */
+async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('background WAL checkpoints (SQLite)', () => {
+  it('copy committed pages into the database file without any commit doing it', async () => {
+    const file = join(dir, 'signoff.db');
+    const db = openDatabase({ url: `sqlite:${file}`, checkpointInBackground: true });
+    try {
+      const [setting] = (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(db)).rows;
+      expect(setting?.wal_autocheckpoint).toBe(FALLBACK_AUTOCHECKPOINT_PAGES);
+      await writePages(db);
+      await until(() => statSync(file).size >= PAGES_WRITTEN * PAGE);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('leave the pages in the WAL when not asked for (the control: the check above can fail)', async () => {
+    const file = join(dir, 'signoff.db');
+    const db = openDatabase({ url: `sqlite:${file}` });
+    try {
+      await writePages(db);
+      expect(statSync(file).size).toBeLessThan(PAGES_WRITTEN * PAGE);
+      expect(statSync(`${file}-wal`).size).toBeGreaterThan(PAGES_WRITTEN * PAGE);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('tell of a checkpoint that cannot run, and stop their thread when asked', async () => {
+    // A directory is no database: every checkpoint fails, and says why.
+    let told: (message: string) => void = () => {};
+    const message = new Promise<string>((resolve) => {
+      told = resolve;
+    });
+    const checkpointer = startCheckpointer(dir, (text) => told(text));
+    expect(await message).toMatch(/\S/);
+    await checkpointer.stop();
+  });
+});
