@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // signoff beside a bare Fastify process, measured in one run, on SQLite and on PostgreSQL.
 // Usage: npm run bench. Environment: BENCH_SECONDS (per throughput figure, default 10),
-// BENCH_APPROVALS (approvals stored for the growth figure, default 1000000),
+// BENCH_APPROVALS (approvals stored for the growth figure, default 10000000),
+// BENCH_BACKENDS (default sqlite,postgres),
 // SIGNOFF_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test; unreachable: skipped).
 // Both servers are real processes (`signoff serve`); this process is the client (autocannon).
 import { spawn } from 'node:child_process';
@@ -15,7 +16,8 @@ import Sqlite from 'better-sqlite3';
 import pg from 'pg';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const STORED = Number(process.env.BENCH_APPROVALS ?? 1_000_000);
+const STORED = Number(process.env.BENCH_APPROVALS ?? 10_000_000);
+const BACKENDS = (process.env.BENCH_BACKENDS ?? 'sqlite,postgres').split(',').map((name) => name.trim());
 const POSTGRES = process.env.SIGNOFF_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CONNECTIONS = 16;
 const ADMIN = 'sk_bench_admin_key_0123456789abcdef';
@@ -131,7 +133,11 @@ function openStore(backend) {
       },
     };
   }
-  const client = new pg.Client({ connectionString: POSTGRES, options: `-c search_path=${backend.schema}` });
+  // Seeding commits history nobody needs to survive a crash: no need to wait for the WAL flush.
+  const client = new pg.Client({
+    connectionString: POSTGRES,
+    options: `-c search_path=${backend.schema} -c synchronous_commit=off`,
+  });
   const ready = client.connect();
   return {
     async query(text, params = []) {
@@ -334,8 +340,12 @@ async function benchBackend(backend, port) {
     const t0 = performance.now();
     // In slices, so the server's own writes (sweeper, dispatcher) get the SQLite lock in between.
     const batch = 100_000;
-    for (let done = 0; done < STORED; done += batch)
+    for (let done = 0; done < STORED; done += batch) {
       await seedHistory(store, template, Math.min(batch, STORED - done), 1000 + done);
+      const seeded = Math.min(done + batch, STORED);
+      if (seeded % 1_000_000 === 0 || seeded === STORED)
+        log(`  ${seeded.toLocaleString('en')} stored (${((performance.now() - t0) / 1000).toFixed(0)}s)`);
+    }
     figures.seedSeconds = (performance.now() - t0) / 1000;
     if (backend.name === 'postgres') await store.query('analyze');
     figures.linkLarge = await median(200, (i) => decideByLink(server.url, probes[200 + i]));
@@ -379,21 +389,23 @@ try {
   }
   const port = 18_000 + (process.pid % 1000);
   const file = join(dir, 'bench.db');
-  results.push([
-    'SQLite',
-    await benchBackend({ name: 'sqlite', file, env: { SIGNOFF_DATABASE_URL: `sqlite:${file}` } }, port),
-  ]);
+  if (BACKENDS.includes('sqlite'))
+    results.push([
+      'SQLite',
+      await benchBackend({ name: 'sqlite', file, env: { SIGNOFF_DATABASE_URL: `sqlite:${file}` } }, port),
+    ]);
   const probe = new pg.Client({ connectionString: POSTGRES, connectionTimeoutMillis: 3000 });
-  try {
-    await probe.connect();
-    const env = { SIGNOFF_DATABASE_URL: POSTGRES, SIGNOFF_DATABASE_SCHEMA: schema };
-    results.push(['PostgreSQL', await benchBackend({ name: 'postgres', schema, env }, port + 1)]);
-  } catch (error) {
-    log(`PostgreSQL skipped: ${error.message}`);
-  } finally {
-    await probe.query(`drop schema if exists ${schema} cascade`).catch(() => {});
-    await probe.end().catch(() => {});
-  }
+  if (BACKENDS.includes('postgres'))
+    try {
+      await probe.connect();
+      const env = { SIGNOFF_DATABASE_URL: POSTGRES, SIGNOFF_DATABASE_SCHEMA: schema };
+      results.push(['PostgreSQL', await benchBackend({ name: 'postgres', schema, env }, port + 1)]);
+    } catch (error) {
+      log(`PostgreSQL skipped: ${error.message}`);
+    } finally {
+      await probe.query(`drop schema if exists ${schema} cascade`).catch(() => {});
+      await probe.end().catch(() => {});
+    }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
