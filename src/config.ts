@@ -17,6 +17,11 @@ export interface Config {
   readonly databaseSchema: string;
   readonly databasePoolSize: number;
   readonly databaseStatementTimeoutMs: number;
+  /**
+   * PostgreSQL keeps the statements of hot paths prepared per connection (on by default);
+   * off for a pooler that cannot carry them, such as PgBouncer in transaction mode before 1.21.
+   */
+  readonly databasePreparedStatements: boolean;
   readonly adminKey: string | undefined;
   /** The bearer token GET /metrics asks for; without one, /metrics is not served. */
   readonly metricsToken: string | undefined;
@@ -114,6 +119,13 @@ function duration(env: Env, name: string, fallback: string): number {
       `${name}="${raw}" is not a duration: use 90s, 15m, 1h, 7d or seconds.`,
     );
   return ms;
+}
+
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'on' || raw === 'off') return raw === 'on';
+  throw new SignoffError('invalid_input', `${name}="${raw}" must be on or off.`);
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -260,6 +272,7 @@ export function databaseOptions(config: Config, onPoolError?: (error: Error) => 
     schema: config.databaseSchema,
     poolSize: config.databasePoolSize,
     statementTimeoutMs: config.databaseStatementTimeoutMs,
+    preparedStatements: config.databasePreparedStatements,
     onPoolError,
   };
 }
@@ -293,6 +306,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseSchema: identifier(env, 'SIGNOFF_DATABASE_SCHEMA', 'public'),
     databasePoolSize: integer(env, 'SIGNOFF_DATABASE_POOL_SIZE', 10, 1, 1000),
     databaseStatementTimeoutMs: duration(env, 'SIGNOFF_DATABASE_STATEMENT_TIMEOUT', '30s'),
+    databasePreparedStatements: onOff(env, 'SIGNOFF_DATABASE_PREPARED_STATEMENTS', true),
     adminKey,
     metricsToken,
     smtpUrl: url(env, 'SIGNOFF_SMTP_URL', ['smtp:', 'smtps:']),

@@ -29,7 +29,9 @@ export async function insertLink(db: Db, link: NewLink): Promise<void> {
     .execute();
 }
 
-const selectLink = hotStatement<LinkRow>('select * from links where token_hash = ?');
+const selectLink = hotStatement<LinkRow>(
+  'select token_hash, approval_id, stage, approver, created_at, expires_at, used_at, renewed_at, opened_at from links where token_hash = ?',
+);
 
 /** One indexed read by primary key: the token hash. */
 export async function findLinkByHash(db: Db, tokenHash: string): Promise<LinkRow | undefined> {
