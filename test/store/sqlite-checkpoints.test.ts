@@ -20,7 +20,8 @@ async function writePages(db: Db): Promise<void> {
   await sql`create table filler (body blob not null)`.execute(db);
   for (let i = 0; i < PAGES_WRITTEN / 10; i++)
     await db.transaction().execute(async (trx) => {
-      for (let j = 0; j < 10; j++) await sql`insert into filler (body) values (zeroblob(${PAGE}))`.execute(trx);
+      for (let j = 0; j < 10; j++)
+        await sql`insert into filler (body) values (zeroblob(${PAGE}))`.execute(trx);
     });
 }
 
@@ -38,7 +39,8 @@ describe('background WAL checkpoints (SQLite)', () => {
     const file = join(dir, 'signoff.db');
     const db = openDatabase({ url: `sqlite:${file}`, checkpointInBackground: true });
     try {
-      const [setting] = (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(db)).rows;
+      const [setting] = (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(db))
+        .rows;
       expect(setting?.wal_autocheckpoint).toBe(FALLBACK_AUTOCHECKPOINT_PAGES);
       await writePages(db);
       await until(() => statSync(file).size >= PAGES_WRITTEN * PAGE);
