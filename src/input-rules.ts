@@ -43,21 +43,37 @@ export function metadataProblem(metadata: unknown): string | undefined {
 
 /** Where (a JSON Pointer) a string or an object key holds a control character it may not, or undefined. */
 export function findControlCharacter(value: unknown): { path: string; inKey: boolean } | undefined {
-  const pending: { value: unknown; path: string }[] = [{ value, path: '' }];
+  // Every request passes through here: a node knows its parent and key, and the path is
+  // spelled only for the node found, not for every node visited.
+  const pending: Visit[] = [{ value, parent: undefined, key: '' }];
   for (let next = pending.pop(); next; next = pending.pop()) {
-    const { value, path } = next;
+    const { value } = next;
     if (typeof value === 'string') {
-      if (CONTROL_IN_TEXT.test(value)) return { path, inKey: false };
+      if (CONTROL_IN_TEXT.test(value)) return { path: pointerOf(next), inKey: false };
     } else if (Array.isArray(value)) {
       value.forEach((item, index) => {
-        pending.push({ value: item, path: `${path}/${index}` });
+        pending.push({ value: item, parent: next, key: String(index) });
       });
     } else if (typeof value === 'object' && value !== null) {
       for (const [key, item] of Object.entries(value)) {
-        if (CONTROL_IN_LINE.test(key)) return { path, inKey: true };
-        pending.push({ value: item, path: `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}` });
+        if (CONTROL_IN_LINE.test(key)) return { path: pointerOf(next), inKey: true };
+        pending.push({ value: item, parent: next, key });
       }
     }
   }
   return undefined;
+}
+
+interface Visit {
+  readonly value: unknown;
+  readonly parent: Visit | undefined;
+  readonly key: string;
+}
+
+/** The JSON Pointer of a visited node: its keys from the root, escaped. */
+function pointerOf(visit: Visit): string {
+  let path = '';
+  for (let at: Visit | undefined = visit; at?.parent; at = at.parent)
+    path = `/${at.key.replaceAll('~', '~0').replaceAll('/', '~1')}${path}`;
+  return path;
 }

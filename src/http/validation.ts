@@ -21,7 +21,10 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
       httpPart === 'body'
         ? // A POST without a body (Fastify passes null) is an empty object: `POST /cancel` needs no `{}`.
           (input: unknown) => (input === undefined || input === null ? {} : input)
-        : (input: unknown) => convertText(schema as TSchema, input);
+        : describesNonText(schema)
+          ? (input: unknown) => convertText(schema as TSchema, input)
+          : // Text that should stay text (an id, a token): nothing to convert on every request.
+            (input: unknown) => input;
     return (input: unknown) => {
       const data = prepare(input);
       if (!validate(data)) return { error: validationError(validate.errors ?? [], schema, httpPart) };
@@ -45,6 +48,16 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
       };
     };
   };
+}
+
+const NON_TEXT_TYPES: readonly unknown[] = ['integer', 'number', 'boolean'];
+
+/** Whether a schema describes a number or a boolean anywhere, which text must be converted to. */
+function describesNonText(schema: unknown): boolean {
+  if (typeof schema !== 'object' || schema === null) return false;
+  const { type } = schema as { type?: unknown };
+  if ([type].flat().some((t) => NON_TEXT_TYPES.includes(t))) return true;
+  return Object.values(schema).some(describesNonText);
 }
 
 /**

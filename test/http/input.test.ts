@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findControlCharacter } from '../../src/input-rules.js';
 import { approvalBody, type Harness, startHarness } from '../helpers/harness.js';
 
 let h: Harness;
@@ -179,5 +180,20 @@ describe('control characters in text fields', () => {
     });
     expect(decided.statusCode).toBe(201);
     expect(decided.json().decisions[0].comment).toBe('Looks good.\nShip it.');
+  });
+});
+
+describe('where a control character is', () => {
+  it('is told as a JSON Pointer, escaped, to the string or to the object with the key', () => {
+    expect(findControlCharacter({ metadata: { a: { b: ['ok', 'x\u0000'] } } })).toEqual({
+      path: '/metadata/a/b/1',
+      inKey: false,
+    });
+    expect(findControlCharacter({ metadata: { 'pi/pe~': { 'k\u0000': 1 } } })).toEqual({
+      path: '/metadata/pi~1pe~0',
+      inKey: true,
+    });
+    expect(findControlCharacter('a\u0000')).toEqual({ path: '', inKey: false });
+    expect(findControlCharacter({ title: 'Deploy web', tags: ['a', 'b'], n: 1 })).toBeUndefined();
   });
 });

@@ -119,8 +119,9 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
     throw new SignoffError('not_found', 'No such page: decision links look like /d/{token}.');
   });
   await app.register(formbody, { bodyLimit: services.config.bodyLimitBytes });
-  app.addHook('onRequest', async (_request, reply) => {
+  app.addHook('onRequest', (_request, reply, done) => {
     setPageHeaders(reply);
+    done();
   });
 
   // Pages and form posts are for people, not part of the API description.
