@@ -1,0 +1,114 @@
+// How an approval and its decisions are written to rows and read back: the encoding the
+// statements of approvals.ts share.
+import type {
+  Approval,
+  ApprovalStatus,
+  Callback,
+  Channel,
+  Decision,
+  Escalation,
+  Policy,
+  StageResult,
+  Verdict,
+} from '../core/model.js';
+import type { ApprovalRow, DecisionRow } from './schema.js';
+
+// Columns are named rather than `*`: a statement PostgreSQL keeps prepared must not change
+// its result when a newer signoff adds a column beside this one.
+export const APPROVAL_COLUMNS =
+  'id, status, title, description, link, metadata, requester, policy, callback, notify, created_at, expires_at, decided_at, reason, version, idempotency_owner, idempotency_key, request_hash, supersede_key, progress, owner, requester_issuer, requester_subject';
+export const DECISION_COLUMNS = 'id, stage, actor, groups, verdict, comment, via, ip, at, issuer, subject';
+/** A decision as the one-read form carries it: its columns in DECISION_COLUMNS order. */
+export type DecisionTuple = [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string | null,
+  string,
+  string | null,
+  number,
+  string | null,
+  string | null,
+];
+
+/** The decisions of one approval from the tuples the one-read form carries. */
+export function decisionRowsOf(approvalId: string, tuples: readonly DecisionTuple[]): DecisionRow[] {
+  return tuples.map(([id, stage, actor, groups, verdict, comment, via, ip, at, issuer, subject]) => ({
+    id,
+    approval_id: approvalId,
+    stage,
+    actor,
+    groups,
+    verdict,
+    comment,
+    via,
+    ip,
+    at,
+    issuer,
+    subject,
+  }));
+}
+
+interface StoredProgress {
+  results?: (Omit<StageResult, 'at'> & { at: number })[];
+  escalations?: (Omit<Escalation, 'at'> & { at: number })[];
+}
+
+/** Stage results and escalations as the `progress` column holds them; null before any. */
+export function serializeProgress(approval: Approval): string | null {
+  if (approval.results.length === 0 && approval.escalations.length === 0) return null;
+  const progress: StoredProgress = {
+    results: approval.results.map((r) => ({ ...r, at: r.at.getTime() })),
+    escalations: approval.escalations.map((e) => ({ ...e, at: e.at.getTime() })),
+  };
+  return JSON.stringify(progress);
+}
+
+/** An approval from its row and its decisions' rows (in the order they were made). */
+export function toApproval(row: ApprovalRow, decisions: DecisionRow[]): Approval {
+  const progress: StoredProgress = row.progress
+    ? (JSON.parse(row.progress) as StoredProgress)
+    : { results: [], escalations: [] };
+  return {
+    results: (progress.results ?? []).map((r) => ({ ...r, at: new Date(r.at) })),
+    escalations: (progress.escalations ?? []).map((e) => ({ ...e, at: new Date(e.at) })),
+    id: row.id,
+    status: row.status as ApprovalStatus,
+    title: row.title,
+    description: row.description,
+    link: row.link,
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    requester: row.requester,
+    policy: JSON.parse(row.policy) as Policy,
+    callback: row.callback ? (JSON.parse(row.callback) as Callback) : null,
+    notify: JSON.parse(row.notify) as string[],
+    createdAt: new Date(Number(row.created_at)),
+    expiresAt: new Date(Number(row.expires_at)),
+    decidedAt: row.decided_at === null ? null : new Date(Number(row.decided_at)),
+    reason: row.reason,
+    supersedeKey: row.supersede_key,
+    owner: row.owner,
+    requesterToken:
+      row.requester_issuer !== null && row.requester_subject !== null
+        ? { issuer: row.requester_issuer, subject: row.requester_subject }
+        : null,
+    version: Number(row.version),
+    decisions: decisions.map(
+      (d): Decision => ({
+        id: d.id,
+        stage: d.stage,
+        actor: d.actor,
+        groups: JSON.parse(d.groups) as string[],
+        verdict: d.verdict as Verdict,
+        comment: d.comment,
+        via: d.via as Channel,
+        at: new Date(Number(d.at)),
+        ip: d.ip,
+        issuer: d.issuer,
+        subject: d.subject,
+      }),
+    ),
+  };
+}
