@@ -160,7 +160,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
   const { policies, routing, permissions } = loadDeclarations(config);
   const workers = options.workers ?? true;
   const db: Db = openDatabase({
-    ...databaseOptions(config, (error) => logger.error({ err: error }, 'database connection error')),
+    ...databaseOptions(config, (error) => logger.error({ err: error }, 'database error')),
     checkpointInBackground: workers,
   });
   try {

@@ -50,13 +50,17 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
   };
 }
 
-const NON_TEXT_TYPES: readonly unknown[] = ['integer', 'number', 'boolean'];
+/** What text of a query or path may have to become: TypeBox's conversion knows these. */
+const NON_TEXT_TYPES: readonly unknown[] = ['integer', 'number', 'boolean', 'null', 'array'];
 
-/** Whether a schema describes a number or a boolean anywhere, which text must be converted to. */
+/**
+ * Whether a schema describes anything but text anywhere (or refers elsewhere, which is not
+ * followed here): only then is text converted.
+ */
 function describesNonText(schema: unknown): boolean {
   if (typeof schema !== 'object' || schema === null) return false;
-  const { type } = schema as { type?: unknown };
-  if ([type].flat().some((t) => NON_TEXT_TYPES.includes(t))) return true;
+  const { type, $ref } = schema as { type?: unknown; $ref?: unknown };
+  if ($ref !== undefined || [type].flat().some((t) => NON_TEXT_TYPES.includes(t))) return true;
   return Object.values(schema).some(describesNonText);
 }
 

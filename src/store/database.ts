@@ -29,7 +29,7 @@ export interface DatabaseOptions {
   readonly statementTimeoutMs?: number | undefined;
   /**
    * Told about errors no request sees: of idle pooled connections (which would otherwise crash
-   * the process) and of background checkpoints.
+   * the process), of background checkpoints, and a refused prepared statement.
    */
   readonly onPoolError?: ((error: Error) => void) | undefined;
   /** PostgreSQL: keep the statements of hot paths prepared on each connection (default on). */
@@ -66,9 +66,14 @@ function openSqlite(path: string, options: DatabaseOptions): Db {
   sqlite.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
   const checkpointer =
     inFile && options.checkpointInBackground
-      ? startCheckpointer(path, (message) => options.onPoolError?.(new Error(`WAL checkpoint: ${message}`)))
+      ? startCheckpointer(path, {
+          // Commits keep checkpointing as SQLite does until the thread really does it.
+          onReady: () => {
+            if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+          },
+          onError: (message) => options.onPoolError?.(new Error(`WAL checkpoint: ${message}`)),
+        })
       : undefined;
-  if (checkpointer) sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
   const statements = cacheStatements(sqlite);
   const database = {
     prepare: statements.prepare,
@@ -96,7 +101,20 @@ function openPostgres(options: DatabaseOptions): Db {
     },
   });
   pool.on('error', (error) => options.onPoolError?.(error));
-  if (options.preparedStatements ?? true) pool.on('connect', preferPreparedStatements);
+  if (options.preparedStatements ?? true) {
+    const prepared = { on: true };
+    pool.on(
+      'connect',
+      preferPreparedStatements(prepared, (error) =>
+        options.onPoolError?.(
+          new Error(
+            `PostgreSQL refused a prepared statement (${describe(error)}); signoff runs its statements unprepared from now on. Behind a pooler in transaction mode, set SIGNOFF_DATABASE_PREPARED_STATEMENTS=off.`,
+            { cause: error },
+          ),
+        ),
+      ),
+    );
+  }
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

@@ -25,11 +25,13 @@ try {
     try {
       db.pragma('wal_checkpoint(PASSIVE)');
     } catch (error) {
-      if (error.code !== 'SQLITE_BUSY' && error.code !== 'SQLITE_LOCKED') parentPort.postMessage(String(error.message));
+      if (error.code !== 'SQLITE_BUSY' && error.code !== 'SQLITE_LOCKED')
+        parentPort.postMessage({ error: String(error.message) });
     }
   }, workerData.intervalMs);
+  parentPort.postMessage({ ready: true });
 } catch (error) {
-  parentPort.postMessage(String(error.message));
+  parentPort.postMessage({ error: String(error.message) });
 }
 parentPort.on('message', () => {
   clearInterval(timer);
@@ -43,21 +45,37 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
+/** What the thread says: that it checkpoints from now on, or why a checkpoint failed. */
+type CheckpointerMessage = { ready: true } | { error: string };
+
 /**
  * Checkpoints a WAL database from a worker thread. A checkpoint syncs the WAL and the database
  * file to disk and copies pages between them: done by a commit, as SQLite does by default, it
- * stalls that commit and every request queued behind it for milliseconds. Here commits only
- * append to the WAL, and `onError` hears of a checkpoint that failed for another reason than
- * a busy database.
+ * stalls that commit and every request queued behind it for milliseconds. `onReady` hears
+ * that the thread has opened the database (only then may commits leave checkpoints to it);
+ * `onError` hears once of each reason a checkpoint failed other than a busy database.
  */
-export function startCheckpointer(path: string, onError: (message: string) => void): Checkpointer {
+export function startCheckpointer(
+  path: string,
+  handlers: { onReady(): void; onError(message: string): void },
+): Checkpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: { path, driver, intervalMs: CHECKPOINT_INTERVAL_MS },
   });
-  worker.on('message', (message: unknown) => onError(String(message)));
-  worker.on('error', (error: unknown) => onError(error instanceof Error ? error.message : String(error)));
+  // A failing checkpoint fails every 100 ms, for the same reason: tell each reason once.
+  const told = new Set<string>();
+  const tell = (message: string) => {
+    if (told.has(message)) return;
+    told.add(message);
+    handlers.onError(message);
+  };
+  worker.on('message', (message: CheckpointerMessage) => {
+    if ('ready' in message) handlers.onReady();
+    else tell(message.error);
+  });
+  worker.on('error', (error: unknown) => tell(error instanceof Error ? error.message : String(error)));
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   // The thread never keeps the process alive: a process that is done may exit under it.
   worker.unref();

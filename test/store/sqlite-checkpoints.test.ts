@@ -25,10 +25,13 @@ async function writePages(db: Db): Promise<void> {
     });
 }
 
-/** Resolves once `condition` holds, asking every few milliseconds; fails after `timeoutMs`. */
-async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+/**
+ * Resolves once `condition` holds, looking again (after `refresh`) every few milliseconds;
+ * fails after a bound generous enough for a loaded machine.
+ */
+async function until(condition: () => boolean, refresh: () => Promise<void> = async () => {}): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (await refresh(); !condition(); await refresh()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -39,9 +42,16 @@ describe('background WAL checkpoints (SQLite)', () => {
     const file = join(dir, 'signoff.db');
     const db = openDatabase({ url: `sqlite:${file}`, checkpointInBackground: true });
     try {
-      const [setting] = (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(db))
-        .rows;
-      expect(setting?.wal_autocheckpoint).toBe(FALLBACK_AUTOCHECKPOINT_PAGES);
+      // Commits leave checkpoints to the thread once it has the database open, and only then.
+      let setting: number | undefined;
+      await until(
+        () => setting === FALLBACK_AUTOCHECKPOINT_PAGES,
+        async () => {
+          const [row] = (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(db))
+            .rows;
+          setting = row?.wal_autocheckpoint;
+        },
+      );
       await writePages(db);
       await until(() => statSync(file).size >= PAGES_WRITTEN * PAGE);
     } finally {
@@ -61,14 +71,21 @@ describe('background WAL checkpoints (SQLite)', () => {
     }
   });
 
-  it('tell of a checkpoint that cannot run, and stop their thread when asked', async () => {
-    // A directory is no database: every checkpoint fails, and says why.
+  it('tell of a database they cannot open, never say they are ready, and stop when asked', async () => {
+    // A directory is no database.
     let told: (message: string) => void = () => {};
     const message = new Promise<string>((resolve) => {
       told = resolve;
     });
-    const checkpointer = startCheckpointer(dir, (text) => told(text));
+    let ready = false;
+    const checkpointer = startCheckpointer(dir, {
+      onReady: () => {
+        ready = true;
+      },
+      onError: (text) => told(text),
+    });
     expect(await message).toMatch(/\S/);
     await checkpointer.stop();
+    expect(ready).toBe(false);
   });
 });
