@@ -181,7 +181,7 @@ describe('two instances on one PostgreSQL database', { timeout: 300_000 }, () =>
     expect(events).toHaveLength(1000);
   });
 
-  it('expires 1,000 due approvals once each and tells each callback once', async () => {
+  it('expires 1,000 due approvals once each and tells each callback of one event', async () => {
     const ids = new Set(
       await createMany(1000, {
         approvers: ['lead@example.com'],
@@ -190,12 +190,13 @@ describe('two instances on one PostgreSQL database', { timeout: 300_000 }, () =>
         callback: { type: 'webhook', url: receiver.url },
       }),
     );
-    await eventually(
-      () => expect(delivered('approval.decided', ids).length).toBeGreaterThanOrEqual(1000),
-      90_000,
-    );
+    // Delivery is at least once: an answer that comes back after SIGNOFF_HTTP_TIMEOUT on a
+    // loaded machine is sent again, under the same webhook-id. What must hold is one event
+    // per approval, never two expiries of one.
+    const eventIds = () => new Set(delivered('approval.decided', ids).map((r) => r.headers['webhook-id']));
+    await eventually(() => expect(eventIds().size).toBeGreaterThanOrEqual(1000), 90_000);
     const events = delivered('approval.decided', ids);
-    expect(events).toHaveLength(1000);
+    expect(eventIds().size).toBe(1000);
     expect(new Set(events.map((r) => JSON.parse(r.body).data.id)).size).toBe(1000);
     expect(events.every((r) => JSON.parse(r.body).data.status === 'expired')).toBe(true);
     const audits = await sql<{ n: number }>`
