@@ -132,19 +132,6 @@ export function createMetrics(db: Db, now: () => Date): Metrics {
     },
   });
 
-  // prom-client hashes a label object on every observation; a request's labels are one of a
-  // few hundred combinations (route patterns, not URLs), so each series is looked up once.
-  const httpSeriesByKey = new Map<string, ReturnType<typeof http.labels>>();
-  function httpSeries(method: string, route: string, status: number) {
-    const key = `${method} ${status} ${route}`;
-    let series = httpSeriesByKey.get(key);
-    if (!series) {
-      series = http.labels({ method, route, status: String(status) });
-      httpSeriesByKey.set(key, series);
-    }
-    return series;
-  }
-
   function observe(o: Observation): void {
     switch (o.type) {
       case 'approval.created':
@@ -163,7 +150,7 @@ export function createMetrics(db: Db, now: () => Date): Metrics {
         aiLatency.observe(o.durationMs / 1000);
         return;
       case 'http.request':
-        httpSeries(o.method, o.route, o.status).observe(o.durationMs / 1000);
+        http.observe({ method: o.method, route: o.route, status: String(o.status) }, o.durationMs / 1000);
         return;
     }
   }
