@@ -54,8 +54,9 @@ const insertAuditEvent = hotStatement(
 );
 
 /**
- * Appends one event after `end`, hashing it into the chain; returns the new end. Nothing ever updates or deletes
- * these rows; the unique (approval_id, seq) index refuses a second event on the same link.
+ * Appends one event after `end`, hashing it into the chain; returns the new end. Nothing ever
+ * updates or deletes these rows; the unique (approval_id, seq) index refuses a second event
+ * on the same link.
  */
 export async function appendAudit(db: Db, event: AuditEvent, end: ChainEnd | undefined): Promise<ChainEnd> {
   const seq = (end?.seq ?? 0) + 1;
