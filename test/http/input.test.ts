@@ -1,4 +1,6 @@
+import { Type } from '@sinclair/typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createValidatorCompiler } from '../../src/http/validation.js';
 import { findControlCharacter } from '../../src/input-rules.js';
 import { approvalBody, type Harness, startHarness } from '../helpers/harness.js';
 
@@ -195,5 +197,21 @@ describe('where a control character is', () => {
     });
     expect(findControlCharacter('a\u0000')).toEqual({ path: '', inKey: false });
     expect(findControlCharacter({ title: 'Deploy web', tags: ['a', 'b'], n: 1 })).toBeUndefined();
+  });
+});
+
+describe('query and path text', () => {
+  const compile = createValidatorCompiler();
+  const check = (schema: object, input: object) =>
+    (compile({ schema, httpPart: 'querystring', method: 'GET', url: '/' }) as (input: unknown) => unknown)(
+      input,
+    );
+
+  it('is converted where the schema wants other than text, and left as sent where it wants text', () => {
+    expect(check(Type.Object({ limit: Type.Integer() }), { limit: '5' })).toEqual({ value: { limit: 5 } });
+    expect(check(Type.Object({ tag: Type.Array(Type.String()) }), { tag: 'a' })).toEqual({
+      value: { tag: ['a'] },
+    });
+    expect(check(Type.Object({ id: Type.String() }), { id: '5' })).toEqual({ value: { id: '5' } });
   });
 });
