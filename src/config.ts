@@ -19,7 +19,8 @@ export interface Config {
   readonly databaseStatementTimeoutMs: number;
   /**
    * PostgreSQL keeps the statements of hot paths prepared per connection (on by default);
-   * off for a pooler that cannot carry them, such as PgBouncer in transaction mode before 1.21.
+   * off for a pooler that cannot carry them, such as PgBouncer in transaction mode without
+   * max_prepared_statements (1.21 and later can carry them).
    */
   readonly databasePreparedStatements: boolean;
   readonly adminKey: string | undefined;
