@@ -371,13 +371,16 @@ const dir = mkdtempSync(join(tmpdir(), 'signoff-bench-'));
 const schema = `bench_${process.pid}`;
 const results = [];
 let bare;
+/** Bare GET once more at the end: a machine that got busier or quieter meanwhile shows here. */
+let bareGetAtEnd;
+const bareGet = (url) => throughput({ url: `${url}/v1/approvals/apr_1`, headers: JSON_HEADERS });
 try {
   log(`bare Fastify: throughput, ${SECONDS}s each`);
   const bareServer = await startBare();
   try {
     const u = bareServer.url;
     bare = {
-      get: await throughput({ url: `${u}/v1/approvals/apr_1`, headers: JSON_HEADERS }),
+      get: await bareGet(u),
       create: await throughput({
         url: `${u}/v1/approvals`,
         method: 'POST',
@@ -413,6 +416,13 @@ try {
       await probe.query(`drop schema if exists ${schema} cascade`).catch(() => {});
       await probe.end().catch(() => {});
     }
+  log('bare Fastify: GET again');
+  const bareAgain = await startBare();
+  try {
+    bareGetAtEnd = await bareGet(bareAgain.url);
+  } finally {
+    await stop(bareAgain.child);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
@@ -433,6 +443,11 @@ const lines = [
   `| seeding ${STORED.toLocaleString('en')} approvals + links, s | | ${results.map(([, f]) => f.seedSeconds.toFixed(0)).join(' | ')} |`,
   `| RSS of signoff at ${STORED.toLocaleString('en')} stored, MB | | ${results.map(([, f]) => f.rss).join(' | ')} |`,
   '',
+  `bare GET at the start ${num(bare.get)}/s, at the end ${num(bareGetAtEnd)}/s${
+    Math.abs(bareGetAtEnd - bare.get) > 0.15 * bare.get
+      ? ': more than 15% apart, so the machine was not equally quiet throughout and the ratios are off; run again on a quiet machine'
+      : ''
+  }`,
   `whole run: ${((performance.now() - started) / 1000).toFixed(0)} s`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
