@@ -404,8 +404,8 @@ try {
       'SQLite',
       await benchBackend({ name: 'sqlite', file, env: { SIGNOFF_DATABASE_URL: `sqlite:${file}` } }, port),
     ]);
-  const probe = new pg.Client({ connectionString: POSTGRES, connectionTimeoutMillis: 3000 });
-  if (BACKENDS.includes('postgres'))
+  if (BACKENDS.includes('postgres')) {
+    const probe = new pg.Client({ connectionString: POSTGRES, connectionTimeoutMillis: 3000 });
     try {
       await probe.connect();
       const env = { SIGNOFF_DATABASE_URL: POSTGRES, SIGNOFF_DATABASE_SCHEMA: schema };
@@ -416,6 +416,7 @@ try {
       await probe.query(`drop schema if exists ${schema} cascade`).catch(() => {});
       await probe.end().catch(() => {});
     }
+  }
   log('bare Fastify: GET again');
   const bareAgain = await startBare();
   try {

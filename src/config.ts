@@ -267,14 +267,14 @@ function instanceName(env: Env, publicUrl: string): string {
 }
 
 /** The database connection settings of a config. */
-export function databaseOptions(config: Config, onPoolError?: (error: Error) => void) {
+export function databaseOptions(config: Config, onBackgroundError?: (error: Error) => void) {
   return {
     url: config.databaseUrl,
     schema: config.databaseSchema,
     poolSize: config.databasePoolSize,
     statementTimeoutMs: config.databaseStatementTimeoutMs,
     preparedStatements: config.databasePreparedStatements,
-    onPoolError,
+    onBackgroundError,
   };
 }
 

@@ -18,6 +18,14 @@ import type { ApprovalRow, DecisionRow } from './schema.js';
 export const APPROVAL_COLUMNS =
   'id, status, title, description, link, metadata, requester, policy, callback, notify, created_at, expires_at, decided_at, reason, version, idempotency_owner, idempotency_key, request_hash, supersede_key, progress, owner, requester_issuer, requester_subject';
 export const DECISION_COLUMNS = 'id, stage, actor, groups, verdict, comment, via, ip, at, issuer, subject';
+/** One `?` per column of a comma-separated list, for an insert of all of them. */
+export function placeholdersFor(columns: string): string {
+  return columns
+    .split(',')
+    .map(() => '?')
+    .join(', ');
+}
+
 /** A decision as the one-read form carries it: its columns in DECISION_COLUMNS order. */
 export type DecisionTuple = [
   string,

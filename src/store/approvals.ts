@@ -5,6 +5,7 @@ import {
   DECISION_COLUMNS,
   type DecisionTuple,
   decisionRowsOf,
+  placeholdersFor,
   serializeProgress,
   toApproval,
 } from './approval-rows.js';
@@ -84,9 +85,7 @@ export async function replaceCallback(db: Db, id: string, callback: Callback): P
 }
 
 const insertApprovalRow = hotStatement(
-  `insert into approvals (${APPROVAL_COLUMNS}) values (${APPROVAL_COLUMNS.split(', ')
-    .map(() => '?')
-    .join(', ')})`,
+  `insert into approvals (${APPROVAL_COLUMNS}) values (${placeholdersFor(APPROVAL_COLUMNS)})`,
 );
 const selectApproval = hotStatement<ApprovalRow>(`select ${APPROVAL_COLUMNS} from approvals where id = ?`);
 const selectDecisions = hotStatement<DecisionRow>(
@@ -222,8 +221,8 @@ export async function claimDueApprovalId(db: Db, now: Date): Promise<string | un
 /** Records one decision. The unique index makes a second vote by the same person fail. */
 export async function insertDecision(db: Db, approvalId: string, decision: Decision): Promise<void> {
   await insertDecisionRow(db, [
-    decision.id,
     approvalId,
+    decision.id,
     decision.stage,
     decision.actor,
     JSON.stringify(decision.groups),
@@ -238,7 +237,7 @@ export async function insertDecision(db: Db, approvalId: string, decision: Decis
 }
 
 const insertDecisionRow = hotStatement(
-  `insert into decisions (${DECISION_COLUMNS.replace('id,', 'id, approval_id,')}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  `insert into decisions (approval_id, ${DECISION_COLUMNS}) values (${placeholdersFor(`approval_id, ${DECISION_COLUMNS}`)})`,
 );
 
 /**

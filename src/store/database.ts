@@ -31,7 +31,7 @@ export interface DatabaseOptions {
    * Told about errors no request sees: of idle pooled connections (which would otherwise crash
    * the process), of background checkpoints, and a refused prepared statement.
    */
-  readonly onPoolError?: ((error: Error) => void) | undefined;
+  readonly onBackgroundError?: ((error: Error) => void) | undefined;
   /** PostgreSQL: keep the statements of hot paths prepared on each connection (default on). */
   readonly preparedStatements?: boolean | undefined;
   /** SQLite: checkpoint the WAL from a background thread (a long-running server wants this). */
@@ -71,7 +71,7 @@ function openSqlite(path: string, options: DatabaseOptions): Db {
           onReady: () => {
             if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
           },
-          onError: (message) => options.onPoolError?.(new Error(`WAL checkpoint: ${message}`)),
+          onError: (message) => options.onBackgroundError?.(new Error(`WAL checkpoint: ${message}`)),
         })
       : undefined;
   const statements = cacheStatements(sqlite);
@@ -100,13 +100,13 @@ function openPostgres(options: DatabaseOptions): Db {
         oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as never,
     },
   });
-  pool.on('error', (error) => options.onPoolError?.(error));
+  pool.on('error', (error) => options.onBackgroundError?.(error));
   if (options.preparedStatements ?? true) {
     const prepared = { on: true };
     pool.on(
       'connect',
       preferPreparedStatements(prepared, (error) =>
-        options.onPoolError?.(
+        options.onBackgroundError?.(
           new Error(
             `PostgreSQL refused a prepared statement (${describe(error)}); signoff runs its statements unprepared from now on. Behind a pooler in transaction mode, set SIGNOFF_DATABASE_PREPARED_STATEMENTS=off.`,
             { cause: error },

@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../../src/store/database.js';
 import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from '../../src/store/sqlite-checkpoints.js';
+import { eventually } from '../helpers/receiver.js';
 
 const PAGE = 4096;
 // Fewer pages than SQLite's own threshold (1,000): no commit ever checkpoints these by itself.
@@ -25,35 +26,18 @@ async function writePages(db: Db): Promise<void> {
     });
 }
 
-/**
- * Resolves once `condition` holds, looking again (after `refresh`) every few milliseconds;
- * fails after a bound generous enough for a loaded machine.
- */
-async function until(condition: () => boolean, refresh: () => Promise<void> = async () => {}): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (await refresh(); !condition(); await refresh()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe('background WAL checkpoints (SQLite)', () => {
   it('copy committed pages into the database file without any commit doing it', async () => {
     const file = join(dir, 'signoff.db');
     const db = openDatabase({ url: `sqlite:${file}`, checkpointInBackground: true });
     try {
       // Commits leave checkpoints to the thread once it has the database open, and only then.
-      let setting: number | undefined;
-      await until(
-        () => setting === FALLBACK_AUTOCHECKPOINT_PAGES,
-        async () => {
-          const [row] = (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(db))
-            .rows;
-          setting = row?.wal_autocheckpoint;
-        },
-      );
+      await eventually(async () => {
+        const [row] = (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(db)).rows;
+        expect(row?.wal_autocheckpoint).toBe(FALLBACK_AUTOCHECKPOINT_PAGES);
+      });
       await writePages(db);
-      await until(() => statSync(file).size >= PAGES_WRITTEN * PAGE);
+      await eventually(() => expect(statSync(file).size).toBeGreaterThanOrEqual(PAGES_WRITTEN * PAGE));
     } finally {
       await db.destroy();
     }
