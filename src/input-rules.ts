@@ -12,6 +12,17 @@ const CONTROL_IN_LINE = /\p{Cc}/u;
  * list, and given to rules and the AI reviewer, so it must stay small and shallow.
  */
 export const METADATA_LIMITS = { depth: 8, keys: 100, bytes: 16 * 1024 } as const;
+/**
+ * Bounds on the action an agent names. Its arguments may carry a whole command or a diff, so it
+ * may be larger than metadata; it is still shown in full on every page and in every mail.
+ */
+export const ACTION_LIMITS = { depth: 16, keys: 500, bytes: 32 * 1024 } as const;
+
+interface JsonLimits {
+  readonly depth: number;
+  readonly keys: number;
+  readonly bytes: number;
+}
 
 /** The JSON Schema format of a string of one line: `Type.String({ format: SINGLE_LINE })`. */
 export const SINGLE_LINE = 'single-line';
@@ -21,23 +32,22 @@ export function isSingleLine(text: string): boolean {
   return !CONTROL_IN_LINE.test(text);
 }
 
-/** Why `metadata` is too deep, has too many keys or is too large, or undefined. */
-export function metadataProblem(metadata: unknown): string | undefined {
+/** Why `metadata` (or a value with other `limits`) is too deep, has too many keys or is too large, or undefined. */
+export function metadataProblem(metadata: unknown, limits: JsonLimits = METADATA_LIMITS): string | undefined {
   let keys = 0;
   // Iterative, so that input nested thousands of levels deep cannot exhaust the stack.
   const pending: { value: unknown; depth: number }[] = [{ value: metadata, depth: 1 }];
   for (let next = pending.pop(); next; next = pending.pop()) {
     const { value, depth } = next;
     if (typeof value !== 'object' || value === null) continue;
-    if (depth > METADATA_LIMITS.depth)
-      return `must not nest objects and lists more than ${METADATA_LIMITS.depth} levels deep`;
+    if (depth > limits.depth) return `must not nest objects and lists more than ${limits.depth} levels deep`;
     if (!Array.isArray(value)) keys += Object.keys(value).length;
-    if (keys > METADATA_LIMITS.keys) return `must not have more than ${METADATA_LIMITS.keys} keys in all`;
+    if (keys > limits.keys) return `must not have more than ${limits.keys} keys in all`;
     for (const child of Array.isArray(value) ? value : Object.values(value))
       pending.push({ value: child, depth: depth + 1 });
   }
-  if (Buffer.byteLength(JSON.stringify(metadata)) > METADATA_LIMITS.bytes)
-    return `must not be larger than ${METADATA_LIMITS.bytes / 1024} KiB as JSON`;
+  if (Buffer.byteLength(JSON.stringify(metadata)) > limits.bytes)
+    return `must not be larger than ${limits.bytes / 1024} KiB as JSON`;
   return undefined;
 }
 

@@ -1,5 +1,5 @@
 import { Ajv, type SchemaValidateFunction } from 'ajv';
-import { isSingleLine, metadataProblem, SINGLE_LINE } from './input-rules.js';
+import { ACTION_LIMITS, isSingleLine, metadataProblem, SINGLE_LINE } from './input-rules.js';
 
 /**
  * The one Ajv every schema in signoff compiles with: request bodies and query strings,
@@ -45,4 +45,17 @@ ajv.addKeyword({
   schemaType: 'boolean',
   errors: true,
   validate: checkMetadata,
+});
+
+const checkAction: SchemaValidateFunction = (enabled: boolean, data: unknown) => {
+  const problem = enabled ? metadataProblem(data, ACTION_LIMITS) : undefined;
+  checkAction.errors = problem ? [{ keyword: 'actionLimits', message: problem, params: {} }] : [];
+  return !problem;
+};
+ajv.addKeyword({
+  keyword: 'actionLimits',
+  type: 'object',
+  schemaType: 'boolean',
+  errors: true,
+  validate: checkAction,
 });

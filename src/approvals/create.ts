@@ -21,6 +21,7 @@ import {
 import { isUniqueViolation } from '../store/database.js';
 import { audit } from '../unit-of-work/audit.js';
 import { runUnitOfWork, type UnitOfWork } from '../unit-of-work/context.js';
+import { bindAction } from './action.js';
 import { looseningFields } from './loosening.js';
 import { queueHeartbeat, queueWebhookEvent } from './messages.js';
 import type { CreateApprovalRequest } from './request.js';
@@ -200,14 +201,16 @@ async function supersede(unit: UnitOfWork, newer: Approval, owner: string, key: 
 const MAX_CREATE_ATTEMPTS = 5;
 
 /**
- * Creates an approval with its audit event and queued notifications in one transaction.
- * A repeated Idempotency-Key with the same body returns the first approval.
+ * The approval a request would create, checked as creating checks it (who may ask, the gate
+ * this caller may ask for, the callback) and with the rule stages at its front evaluated: a
+ * docs-only change comes back approved. Nothing is stored.
  */
-export async function createApproval(
+export async function prepareApproval(
   services: Services,
   request: CreateApprovalRequest,
   context: CreateContext,
-): Promise<{ approval: Approval; created: boolean }> {
+  now: Date,
+): Promise<Approval> {
   const { identity } = services.config;
   const requester = request.requester ?? context.actor;
   if (
@@ -228,10 +231,8 @@ export async function createApproval(
       'callback.url must be a CloudFormation WaitConditionHandle URL (a host allowed by SIGNOFF_CFN_URL_HOST).',
     );
   if (request.callback?.type === 'webhook') await services.egress.assertAllowed(request.callback.url);
-  const now = services.now();
   const built = buildPolicy(services, request);
   const policy = withRequestedSlack(services, built.policy, request.slack);
-  const policyTimeoutMs = built.timeoutMs;
   const created = newApproval(
     {
       title: request.title,
@@ -243,15 +244,29 @@ export async function createApproval(
       policy,
       callback: context.intakeCallback ?? request.callback,
       notify: request.notify,
-      timeoutMs: timeoutMs(services, request.timeout, policyTimeoutMs),
+      timeoutMs: timeoutMs(services, request.timeout, built.timeoutMs),
       supersedeKey: request.key,
       owner: sha256Hex(context.owner),
+      action: request.action ? bindAction(request.action) : null,
     },
     now,
     services.newId('apr'),
   );
   // Rule stages at the front decide at once: a docs-only change is approved before anyone is mailed.
-  const approval = advance(created, now, reviewRules);
+  return advance(created, now, reviewRules);
+}
+
+/**
+ * Creates an approval with its audit event and queued notifications in one transaction.
+ * A repeated Idempotency-Key with the same body returns the first approval.
+ */
+export async function createApproval(
+  services: Services,
+  request: CreateApprovalRequest,
+  context: CreateContext,
+): Promise<{ approval: Approval; created: boolean }> {
+  const now = services.now();
+  const approval = await prepareApproval(services, request, context, now);
   const idempotency = context.idempotencyKey
     ? {
         // Hashed: a token's issuer#subject can be far longer than the column (GitHub's are).

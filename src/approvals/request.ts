@@ -88,6 +88,13 @@ export const CreateApprovalBody = Type.Object(
         description: 'at most 8 levels deep, 100 keys in all and 16 KiB as JSON',
       }),
     ),
+    action: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        actionLimits: true,
+        description:
+          'what an agent is about to do: { "tool": NAME, "arguments": {…} } or any JSON object. Its SHA-256 (RFC 8785 canonical JSON) binds the decision to it; at most 16 levels deep, 500 keys in all and 32 KiB as JSON',
+      }),
+    ),
     requester: Type.Optional(Email),
     approvers: Type.Optional(Type.Array(Approver, { minItems: 1, maxItems: 50 })),
     required: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),

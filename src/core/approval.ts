@@ -1,6 +1,6 @@
 import { fail, type Result } from './errors.js';
 import { normalizeIdentity } from './identity.js';
-import type { Actor, Approval, Callback, Channel, Decision, Policy, Verdict } from './model.js';
+import type { Actor, Approval, BoundAction, Callback, Channel, Decision, Policy, Verdict } from './model.js';
 import {
   advance,
   currentStage,
@@ -25,6 +25,7 @@ export interface NewApprovalInput {
   readonly owner?: string | null | undefined;
   /** The issuer and subject of the token that asked, when a token did. */
   readonly requesterToken?: { readonly issuer: string; readonly subject: string } | null | undefined;
+  readonly action?: BoundAction | null | undefined;
 }
 
 /** Builds a new pending approval. Time and id come from the caller. */
@@ -47,6 +48,7 @@ export function newApproval(input: NewApprovalInput, now: Date, id: string): App
     supersedeKey: input.supersedeKey ?? null,
     owner: input.owner ?? null,
     requesterToken: input.requesterToken ?? null,
+    action: input.action ?? null,
     decisions: [],
     results: [],
     escalations: [],

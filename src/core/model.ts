@@ -188,6 +188,14 @@ export type Callback =
   | CloudFormationCallback
   | GitHubCallback;
 
+/** What an agent is about to do, bound to its approval by a hash: a decision is for this action only. */
+export interface BoundAction {
+  /** As the requester gave it: `{ tool, arguments }`, or any JSON object the agent acts on. */
+  readonly content: Readonly<Record<string, unknown>>;
+  /** `sha256:` and the hex SHA-256 of the content's canonical JSON (RFC 8785). */
+  readonly hash: string;
+}
+
 export interface Approval {
   readonly id: string;
   readonly status: ApprovalStatus;
@@ -213,6 +221,8 @@ export interface Approval {
   readonly owner: string | null;
   /** The issuer and subject of the token that asked, when a token did: that person never approves it. */
   readonly requesterToken: { readonly issuer: string; readonly subject: string } | null;
+  /** The action this approval is for, when the requester named one. */
+  readonly action: BoundAction | null;
   readonly decisions: readonly Decision[];
   /** Outcomes of stages that ended without a human verdict (rules, AI, stage timeouts). */
   readonly results: readonly StageResult[];

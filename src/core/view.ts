@@ -39,6 +39,8 @@ export function approvalView(approval: Approval, notificationFailures: readonly 
     decidedAt: approval.decidedAt?.toISOString() ?? null,
     reason: approval.reason,
     key: approval.supersedeKey,
+    action: approval.action?.content ?? null,
+    actionHash: approval.action?.hash ?? null,
     callback: approval.callback ? { type: approval.callback.type } : null,
     stages: evaluateStages(approval).map((stage) => ({
       name: stage.name,

@@ -8,6 +8,7 @@ import type { Routing } from '../intake/routing.js';
 import type { Services } from '../services.js';
 import { createErrorHandler } from './errors.js';
 import { registerOpenApi, registerReferenceRoutes } from './openapi.js';
+import { registerApprovalPreviewRoute } from './routes/approval-preview.js';
 import { registerApprovalRoutes } from './routes/approvals.js';
 import { registerDecisionPageRoutes } from './routes/decision-pages.js';
 import { registerGitHubRoutes } from './routes/github.js';
@@ -106,6 +107,7 @@ export async function buildApp(
   registerReferenceRoutes(app);
   registerHealthRoutes(app, services);
   registerApprovalRoutes(app, services, authenticators);
+  registerApprovalPreviewRoute(app, services, authenticators);
   registerOutboxRoutes(app, services, authenticators);
   registerPolicyRoutes(app, services, authenticators);
   await app.register(async (pages) => registerDecisionPageRoutes(pages, services), { prefix: '/d' });

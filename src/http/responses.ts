@@ -91,6 +91,17 @@ export const ApprovalView = Type.Object(
     decidedAt: Nullable(Timestamp),
     reason: Nullable(Type.String()),
     key: Nullable(Type.String()),
+    action: Nullable(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description: 'The action an agent asked to take, as it was given; null when none was named.',
+      }),
+    ),
+    actionHash: Nullable(
+      Type.String({
+        description:
+          'sha256:HEX of the action in RFC 8785 canonical JSON: the decision is for this action only. Check it before acting.',
+      }),
+    ),
     callback: Nullable(
       Type.Object(
         { type: Literals(['webhook', 'codepipeline', 'stepfunctions', 'cloudformation', 'github']) },

@@ -45,6 +45,7 @@ export function reviewMessages(approval: Approval, stage: AiStage) {
     link: approval.link,
     requester: approval.requester,
     metadata: approval.metadata,
+    ...(approval.action ? { action: approval.action.content } : {}),
   };
   const instructions = stage.instructions
     ? `\n\nYour instructions for this review:\n${stage.instructions}`

@@ -50,6 +50,8 @@ const environment = new Environment({
   .registerVariable('link', 'string')
   .registerVariable('requester', 'string')
   .registerVariable('metadata', 'map')
+  // The action an agent asks to take (`action.tool`, `action.arguments`); empty when none was named.
+  .registerVariable('action', 'map')
   .registerVariable('now', 'google.protobuf.Timestamp')
   .registerFunction(LINEAR_MATCHES.signature, LINEAR_MATCHES.expand)
   // An empty list matches nothing: a change that names no files is not "docs only".
@@ -143,6 +145,7 @@ export function reviewRules(stage: RuleStage, approval: Approval, now: Date): St
     link: approval.link ?? '',
     requester: approval.requester ?? '',
     metadata: approval.metadata,
+    action: approval.action?.content ?? {},
     now,
   };
   const base = { stage: stage.name, via: 'rule' as const, at: now };

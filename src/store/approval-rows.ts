@@ -16,7 +16,7 @@ import type { ApprovalRow, DecisionRow } from './schema.js';
 // Columns are named rather than `*`: a statement PostgreSQL keeps prepared must not change
 // its result when a newer signoff adds a column beside this one.
 export const APPROVAL_COLUMNS =
-  'id, status, title, description, link, metadata, requester, policy, callback, notify, created_at, expires_at, decided_at, reason, version, idempotency_owner, idempotency_key, request_hash, supersede_key, progress, owner, requester_issuer, requester_subject';
+  'id, status, title, description, link, metadata, requester, policy, callback, notify, created_at, expires_at, decided_at, reason, version, idempotency_owner, idempotency_key, request_hash, supersede_key, progress, owner, requester_issuer, requester_subject, action, action_hash';
 export const DECISION_COLUMNS = 'id, stage, actor, groups, verdict, comment, via, ip, at, issuer, subject';
 /** One `?` per column of a comma-separated list, for an insert of all of them. */
 export function placeholdersFor(columns: string): string {
@@ -101,6 +101,10 @@ export function toApproval(row: ApprovalRow, decisions: DecisionRow[]): Approval
     requesterToken:
       row.requester_issuer !== null && row.requester_subject !== null
         ? { issuer: row.requester_issuer, subject: row.requester_subject }
+        : null,
+    action:
+      row.action !== null && row.action_hash !== null
+        ? { content: JSON.parse(row.action) as Record<string, unknown>, hash: row.action_hash }
         : null,
     version: Number(row.version),
     decisions: decisions.map(

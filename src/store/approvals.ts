@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { canonicalJson } from '../core/canonical-json.js';
 import type { Approval, ApprovalStatus, Callback, Decision } from '../core/model.js';
 import {
   APPROVAL_COLUMNS,
@@ -50,6 +51,8 @@ export async function insertApproval(
     approval.owner,
     approval.requesterToken?.issuer ?? null,
     approval.requesterToken?.subject ?? null,
+    approval.action ? canonicalJson(approval.action.content) : null,
+    approval.action?.hash ?? null,
   ]);
 }
 

@@ -28,6 +28,10 @@ export interface ApprovalsTable {
   /** The token that asked, when one did. */
   requester_issuer: string | null;
   requester_subject: string | null;
+  /** The action an agent asks to take, as canonical JSON; null when none was named. */
+  action: string | null;
+  /** `sha256:HEX` of `action`. */
+  action_hash: string | null;
 }
 
 export interface DecisionsTable {

@@ -9,6 +9,7 @@ import { startTestProvider, type TestProvider } from '../helpers/oidc.js';
 /** Every protected route and the permission it needs. A new /v1 route must be added here. */
 const PROTECTED: { method: 'GET' | 'POST'; url: string; permission: Permission; body?: unknown }[] = [
   { method: 'POST', url: '/v1/approvals', permission: 'approvals:create', body: approvalBody() },
+  { method: 'POST', url: '/v1/approvals/dry-run', permission: 'approvals:create', body: approvalBody() },
   { method: 'GET', url: '/v1/approvals', permission: 'approvals:read' },
   { method: 'GET', url: '/v1/approvals/:id', permission: 'approvals:read' },
   { method: 'GET', url: '/v1/approvals/:id/wait', permission: 'approvals:read' },

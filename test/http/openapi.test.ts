@@ -151,6 +151,18 @@ describe('real answers match the document', () => {
         .statusCode,
     ).toBe(201);
 
+    // The dry run: 200, bad input 400, 403.
+    const dryRun = (payload: unknown, token?: string) =>
+      call('/v1/approvals/dry-run', {
+        method: 'POST',
+        url: '/v1/approvals/dry-run',
+        payload: payload as object,
+        token,
+      });
+    expect((await dryRun(approvalBody(), requester)).json().outcome).toBe('needs_review');
+    expect((await dryRun(approvalBody({ timeout: 'soon' }))).statusCode).toBe(400);
+    expect((await dryRun(approvalBody(), readOnly)).statusCode).toBe(403);
+
     // List, read, wait, audit.
     const list = (url: string, token?: string) => call('/v1/approvals', { method: 'GET', url, token });
     expect((await list('/v1/approvals?limit=1')).json().nextCursor).toEqual(expect.any(String));

@@ -1,29 +1,24 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { createApproval } from '../../approvals/create.js';
-import { decideApproval } from '../../approvals/decide.js';
-import { queryInbox } from '../../approvals/inbox.js';
-import { cancelApproval } from '../../approvals/lifecycle.js';
-import { CreateApprovalBody } from '../../approvals/request.js';
-import { loadApprovalView, loadApprovalViews, loadNotificationFailures } from '../../approvals/view.js';
-import { waitForDecision } from '../../approvals/wait.js';
 import {
-  type Authenticator,
-  allowedPolicies,
-  hasUnrestrictedPermission,
-  ownerScope,
-  type Permission,
-  type Principal,
-  permitsApproval,
-} from '../../auth/principal.js';
-import { sha256Hex } from '../../auth/secrets.js';
+  actorOf,
+  cancelAs,
+  listMine,
+  loadPermitted,
+  requestApprovalAs,
+  waitAs,
+} from '../../approvals/as-principal.js';
+import { decideApproval } from '../../approvals/decide.js';
+import { CreateApprovalBody } from '../../approvals/request.js';
+import { loadApprovalView, loadApprovalViews } from '../../approvals/view.js';
+import { type Authenticator, hasUnrestrictedPermission, type Principal } from '../../auth/principal.js';
 import { parseDuration } from '../../core/duration.js';
 import { SignoffError } from '../../core/errors.js';
 import { approvalView } from '../../core/view.js';
 import { DURATION_HINT } from '../../policies/spec.js';
 import type { Services } from '../../services.js';
-import { findApproval, listApprovals } from '../../store/approvals.js';
+import { listApprovals } from '../../store/approvals.js';
 import { listAudit } from '../../store/audit.js';
 import { principalOf, requirePermission } from '../auth.js';
 import { ApprovalList, ApprovalView, AuditList, errorResponses, GUARDED, WITH_BODY } from '../responses.js';
@@ -36,42 +31,20 @@ import {
   WaitQuery,
 } from '../schemas.js';
 
-const MAX_WAIT_MS = 60_000;
 /** An approval this request just created has had no notification to give up on. */
 const NOTHING_FAILED_YET = [] as const;
 
-/**
- * Loads an approval the principal may use with `permission`. One a restricted credential
- * may not touch answers like one that does not exist.
- */
-async function loadPermitted(services: Services, principal: Principal, permission: Permission, id: string) {
-  const approval = await findApproval(services.db, id);
-  if (!approval || !permitsApproval(principal, permission, approval.metadata))
-    throw new SignoffError('not_found', `No approval ${id}.`);
-  return approval;
-}
-
-/**
- * The caller's own lists (the web inbox's, for the CLI): what waits for them, or what they
- * asked for. A restricted credential sees only the approvals its grants reach.
- */
-async function listMine(services: Services, principal: Principal, query: Static<typeof ListQuery>) {
+/** The caller's own lists, for `waiting_for=me` and `requested_by=me`. */
+async function listMineView(services: Services, principal: Principal, query: Static<typeof ListQuery>) {
   if (query.waiting_for && query.requested_by)
     throw new SignoffError('invalid_input', 'Give waiting_for=me or requested_by=me, not both.');
-  if (!principal.actor)
-    throw new SignoffError('invalid_input', 'This credential names nobody, so nothing waits for it.');
-  const page = await queryInbox(
-    services.db,
-    { id: principal.actor, groups: principal.groups, issuer: principal.issuer, subject: principal.subject },
-    {
-      tab: query.waiting_for ? 'waiting' : 'requested',
-      status: query.status,
-      cursor: query.cursor,
-      limit: query.limit ?? 20,
-    },
-  );
-  const items = page.items.filter((a) => permitsApproval(principal, 'approvals:read', a.metadata));
-  return { items: await loadApprovalViews(services.db, items), nextCursor: page.nextCursor };
+  const page = await listMine(services, principal, {
+    tab: query.waiting_for ? 'waiting' : 'requested',
+    status: query.status,
+    cursor: query.cursor,
+    limit: query.limit ?? 20,
+  });
+  return { items: await loadApprovalViews(services.db, page.items), nextCursor: page.nextCursor };
 }
 
 /** The /v1/approvals API. */
@@ -115,32 +88,12 @@ export function registerApprovalRoutes(
       preHandler: can('approvals:create'),
     },
     async (request, reply) => {
-      const principal = principalOf(request);
-      if (principal.unidentifiedPerson)
-        throw new SignoffError(
-          'forbidden',
-          'This token names no verified email, so signoff cannot tell its holder from the approvers: ask for approvals with a token that carries one, or mark the permission rule of machine tokens `machine: true`.',
-        );
-      const metadata = request.body.metadata ?? {};
-      if (!permitsApproval(principal, 'approvals:create', metadata))
-        throw new SignoffError(
-          'forbidden',
-          'This credential may only create approvals whose metadata matches its grant.',
-        );
-      const key = request.headers['idempotency-key'];
-      const { approval, created } = await createApproval(services, request.body, {
-        actor: principal.actor,
-        mayNameRequester: principal.actor === null || hasUnrestrictedPermission(principal, 'admin'),
-        mayLoosen: permitsApproval(principal, 'approvals:inline-policy', metadata),
-        allowedPolicies: allowedPolicies(principal),
-        credentialId: principal.credentialId,
-        owner: ownerScope(principal, metadata),
-        token:
-          principal.issuer && principal.subject
-            ? { issuer: principal.issuer, subject: principal.subject }
-            : undefined,
-        idempotencyKey: key,
-      });
+      const { approval, created } = await requestApprovalAs(
+        services,
+        principalOf(request),
+        request.body,
+        request.headers['idempotency-key'],
+      );
       if (created) return reply.status(201).send(approvalView(approval, NOTHING_FAILED_YET));
       reply.header('idempotent-replayed', 'true');
       return reply.status(200).send(await loadApprovalView(services.db, approval));
@@ -161,7 +114,7 @@ export function registerApprovalRoutes(
     },
     async (request) => {
       const { waiting_for, requested_by } = request.query;
-      if (waiting_for || requested_by) return listMine(services, principalOf(request), request.query);
+      if (waiting_for || requested_by) return listMineView(services, principalOf(request), request.query);
       if (!hasUnrestrictedPermission(principalOf(request), 'approvals:read'))
         throw new SignoffError(
           'forbidden',
@@ -217,13 +170,6 @@ export function registerApprovalRoutes(
       const requested = request.query.timeout === undefined ? 30_000 : parseDuration(request.query.timeout);
       if (requested === undefined)
         throw new SignoffError('invalid_input', `timeout must be ${DURATION_HINT}.`);
-      const { id } = request.params;
-      await loadPermitted(services, principalOf(request), 'approvals:read', id);
-      // A notification given up on while it waits answers at once: the waiting side must hear it.
-      const failureCount = async () =>
-        (await loadNotificationFailures(services.db, [id])).get(id)?.length ?? 0;
-      const failuresBefore = await failureCount();
-      const failureAdded = async () => (await failureCount()) > failuresBefore;
       // Stop waiting when the client goes away or the server shuts down (a deploy must not hang 60 s).
       const aborted = new AbortController();
       request.raw.once('close', () => aborted.abort());
@@ -232,12 +178,12 @@ export function registerApprovalRoutes(
       // A wait that arrives while the server is already shutting down must not wait out its time.
       if (closing.aborted) stopWaiting();
       try {
-        const approval = await waitForDecision(
+        const approval = await waitAs(
           services,
-          id,
-          Math.min(requested, MAX_WAIT_MS),
+          principalOf(request),
+          request.params.id,
+          requested,
           aborted.signal,
-          failureAdded,
         );
         return await loadApprovalView(services.db, approval);
       } finally {
@@ -276,12 +222,7 @@ export function registerApprovalRoutes(
         throw new SignoffError('not_approver', 'This credential has no identity that could be an approver.');
       await loadPermitted(services, principal, 'approvals:decide', request.params.id);
       const approval = await decideApproval(services, request.params.id, {
-        actor: {
-          id: principal.actor,
-          groups: principal.groups,
-          issuer: principal.issuer,
-          subject: principal.subject,
-        },
+        actor: actorOf(principal),
         verdict: request.body.verdict,
         comment: request.body.comment,
         via: request.headers['x-signoff-client'] === 'cli' ? 'cli' : 'api',
@@ -310,18 +251,7 @@ export function registerApprovalRoutes(
     },
     async (request) => {
       const principal = principalOf(request);
-      const approval = await loadPermitted(services, principal, 'approvals:create', request.params.id);
-      // Only whoever created it, or an admin, may call it off.
-      const owner = hasUnrestrictedPermission(principal, 'admin')
-        ? undefined
-        : sha256Hex(ownerScope(principal, approval.metadata));
-      const cancelled = await cancelApproval(
-        services,
-        request.params.id,
-        principal.actor ?? principal.credentialId,
-        request.body.reason,
-        { owner },
-      );
+      const cancelled = await cancelAs(services, principal, request.params.id, request.body.reason);
       return loadApprovalView(services.db, cancelled);
     },
   );

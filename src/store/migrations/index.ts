@@ -9,6 +9,7 @@ import * as auditChain from './0007-audit-chain.js';
 import * as slack from './0008-slack.js';
 import * as webSessions from './0010-web-sessions.js';
 import * as retention from './0011-retention.js';
+import * as approvalAction from './0013-approval-action.js';
 
 /**
  * Whether an older signoff may keep running on a database with this migration applied.
@@ -44,6 +45,9 @@ export const MIGRATIONS: Readonly<Record<string, SignoffMigration>> = {
   '0010-web-sessions': { ...webSessions, change: 'additive' },
   // Indexes only. An older signoff runs on; it just does not prune.
   '0011-retention': { ...retention, change: 'additive' },
+  // Nullable columns: an older signoff neither reads nor writes them, and its schema refuses
+  // a request that names an action rather than dropping it.
+  '0013-approval-action': { ...approvalAction, change: 'additive' },
 };
 
 /** The migration that creates the flags table: it and every later one record their flag as they run. */

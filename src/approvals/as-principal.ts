@@ -1,0 +1,163 @@
+// What a credential may do with approvals, whichever channel it came through (the API, MCP):
+// one set of rules for who may ask, read, wait and cancel, so a new channel is a new way in,
+// never a second set of rules.
+import {
+  allowedPolicies,
+  hasUnrestrictedPermission,
+  ownerScope,
+  type Permission,
+  type Principal,
+  permitsApproval,
+} from '../auth/principal.js';
+import { sha256Hex } from '../auth/secrets.js';
+import { SignoffError } from '../core/errors.js';
+import type { Actor, Approval, ApprovalStatus } from '../core/model.js';
+import type { Services } from '../services.js';
+import { findApproval } from '../store/approvals.js';
+import { type CreateContext, createApproval, prepareApproval } from './create.js';
+import { queryInbox } from './inbox.js';
+import { cancelApproval } from './lifecycle.js';
+import type { CreateApprovalRequest } from './request.js';
+import { loadNotificationFailures } from './view.js';
+import { waitForDecision } from './wait.js';
+
+/** The longest a caller may wait for a decision in one request. */
+export const MAX_WAIT_MS = 60_000;
+
+/** The principal as the one who acts: its identity and groups, and the token that proved them. */
+export function actorOf(principal: Principal): Actor {
+  if (!principal.actor) throw new Error('actorOf called for a principal that names nobody');
+  return {
+    id: principal.actor,
+    groups: principal.groups,
+    issuer: principal.issuer,
+    subject: principal.subject,
+  };
+}
+
+/** What a create by this principal may do and whom it belongs to; refuses what it may not ask. */
+function createContextOf(
+  principal: Principal,
+  request: CreateApprovalRequest,
+  idempotencyKey: string | undefined,
+): CreateContext {
+  if (principal.unidentifiedPerson)
+    throw new SignoffError(
+      'forbidden',
+      'This token names no verified email, so signoff cannot tell its holder from the approvers: ask for approvals with a token that carries one, or mark the permission rule of machine tokens `machine: true`.',
+    );
+  const metadata = request.metadata ?? {};
+  if (!permitsApproval(principal, 'approvals:create', metadata))
+    throw new SignoffError(
+      'forbidden',
+      'This credential may only create approvals whose metadata matches its grant.',
+    );
+  return {
+    actor: principal.actor,
+    mayNameRequester: principal.actor === null || hasUnrestrictedPermission(principal, 'admin'),
+    mayLoosen: permitsApproval(principal, 'approvals:inline-policy', metadata),
+    allowedPolicies: allowedPolicies(principal),
+    credentialId: principal.credentialId,
+    owner: ownerScope(principal, metadata),
+    token:
+      principal.issuer && principal.subject
+        ? { issuer: principal.issuer, subject: principal.subject }
+        : undefined,
+    idempotencyKey,
+  };
+}
+
+/** Asks for an approval as this principal. A repeated idempotency key returns the first one. */
+export function requestApprovalAs(
+  services: Services,
+  principal: Principal,
+  request: CreateApprovalRequest,
+  idempotencyKey?: string,
+): Promise<{ approval: Approval; created: boolean }> {
+  return createApproval(services, request, createContextOf(principal, request, idempotencyKey));
+}
+
+/**
+ * What asking would give, without asking: the request checked as a create checks it and its
+ * front rule stages evaluated, so a caller learns whether rules decide it at once.
+ */
+export function previewApprovalAs(
+  services: Services,
+  principal: Principal,
+  request: CreateApprovalRequest,
+): Promise<Approval> {
+  return prepareApproval(services, request, createContextOf(principal, request, undefined), services.now());
+}
+
+/**
+ * Loads an approval the principal may use with `permission`. One a restricted credential
+ * may not touch answers like one that does not exist.
+ */
+export async function loadPermitted(
+  services: Services,
+  principal: Principal,
+  permission: Permission,
+  id: string,
+): Promise<Approval> {
+  const approval = await findApproval(services.db, id);
+  if (!approval || !permitsApproval(principal, permission, approval.metadata))
+    throw new SignoffError('not_found', `No approval ${id}.`);
+  return approval;
+}
+
+/**
+ * Waits (at most MAX_WAIT_MS) until an approval the principal may read is no longer pending,
+ * or one of its notifications is given up on: the waiting side must hear that too.
+ */
+export async function waitAs(
+  services: Services,
+  principal: Principal,
+  id: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<Approval> {
+  await loadPermitted(services, principal, 'approvals:read', id);
+  const failureCount = async () => (await loadNotificationFailures(services.db, [id])).get(id)?.length ?? 0;
+  const failuresBefore = await failureCount();
+  const failureAdded = async () => (await failureCount()) > failuresBefore;
+  return waitForDecision(services, id, Math.min(timeoutMs, MAX_WAIT_MS), signal, failureAdded);
+}
+
+/** Calls an approval off: only whoever created it (the same credential or scope), or an admin. */
+export async function cancelAs(
+  services: Services,
+  principal: Principal,
+  id: string,
+  reason: string | undefined,
+): Promise<Approval> {
+  const approval = await loadPermitted(services, principal, 'approvals:create', id);
+  const owner = hasUnrestrictedPermission(principal, 'admin')
+    ? undefined
+    : sha256Hex(ownerScope(principal, approval.metadata));
+  return cancelApproval(services, id, principal.actor ?? principal.credentialId, reason, { owner });
+}
+
+export interface MineQuery {
+  readonly tab: 'waiting' | 'requested';
+  readonly status?: ApprovalStatus | undefined;
+  readonly cursor?: string | undefined;
+  readonly limit: number;
+}
+
+/**
+ * The principal's own lists (the web inbox's): what waits for them, or what they asked for.
+ * A restricted credential sees only the approvals its grants reach.
+ */
+export async function listMine(
+  services: Services,
+  principal: Principal,
+  query: MineQuery,
+): Promise<{ items: Approval[]; nextCursor: string | null }> {
+  if (!principal.actor)
+    throw new SignoffError('invalid_input', 'This credential names nobody, so nothing waits for it.');
+  const page = await queryInbox(services.db, actorOf(principal), query);
+  return {
+    items: page.items.filter((a) => permitsApproval(principal, 'approvals:read', a.metadata)),
+    nextCursor: page.nextCursor,
+  };
+}
