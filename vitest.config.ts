@@ -37,6 +37,10 @@ const SQLITE_ONLY = [
   'test/policies/file.test.ts',
   // The CLI's subject is its HTTP client and exit codes; the server behind it is the same either way.
   'test/cli.test.ts',
+  // Agents' ways in (MCP over HTTP and stdio, the Claude Code hook) are channels: the approvals
+  // they ask for are stored as test/agents/action.test.ts shows on both backends.
+  'test/agents/mcp.test.ts',
+  'test/agents/claude-code-hook.test.ts',
   // The action's script talks HTTP to a signoff; the backend behind it does not matter.
   'test/action.test.ts',
   // Start-up and `check` are about the process and its settings; each case names its database.

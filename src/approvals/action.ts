@@ -11,3 +11,13 @@ export function actionHash(content: unknown): string {
 export function bindAction(content: Readonly<Record<string, unknown>>): BoundAction {
   return { content, hash: actionHash(content) };
 }
+
+/** A title of one line for an agent's tool call: the tool and the gist of its arguments. */
+export function toolCallTitle(tool: string, input: Readonly<Record<string, unknown>>): string {
+  const gist = input.command ?? input.file_path ?? input.url ?? input.path ?? JSON.stringify(input);
+  const line = `${tool}: ${typeof gist === 'string' ? gist : JSON.stringify(gist)}`.replace(
+    /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+/gu,
+    ' ',
+  );
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}

@@ -13,7 +13,7 @@ import { sha256Hex } from '../auth/secrets.js';
 import { SignoffError } from '../core/errors.js';
 import type { Actor, Approval, ApprovalStatus } from '../core/model.js';
 import type { Services } from '../services.js';
-import { findApproval } from '../store/approvals.js';
+import { findApproval, listApprovals } from '../store/approvals.js';
 import { type CreateContext, createApproval, prepareApproval } from './create.js';
 import { queryInbox } from './inbox.js';
 import { cancelApproval } from './lifecycle.js';
@@ -160,4 +160,33 @@ export async function listMine(
     items: page.items.filter((a) => permitsApproval(principal, 'approvals:read', a.metadata)),
     nextCursor: page.nextCursor,
   };
+}
+
+/** What this principal's credential (or restriction scope) asked for, newest first. */
+export async function listOwn(
+  services: Services,
+  principal: Principal,
+  query: {
+    readonly status?: ApprovalStatus | undefined;
+    readonly cursor?: string | undefined;
+    readonly limit: number;
+  },
+): Promise<{ items: Approval[]; nextCursor: string | null }> {
+  // A restricted credential owns what it created under each restriction it holds.
+  const scopes = hasUnrestrictedPermission(principal, 'approvals:create')
+    ? [ownerScope(principal, {})]
+    : principal.grants
+        .filter((g) => g.metadata && (g.permissions.has('approvals:create') || g.permissions.has('admin')))
+        .map((g) => ownerScope(principal, g.metadata ?? {}));
+  if (scopes.length === 0) return { items: [], nextCursor: null };
+  const page = await listApprovals(services.db, {
+    owners: scopes.map(sha256Hex),
+    status: query.status,
+    before: query.cursor,
+    limit: query.limit + 1,
+  });
+  const items = page
+    .slice(0, query.limit)
+    .filter((a) => permitsApproval(principal, 'approvals:read', a.metadata));
+  return { items, nextCursor: page.length > query.limit ? (page[query.limit - 1]?.id ?? null) : null };
 }

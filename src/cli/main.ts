@@ -4,6 +4,7 @@ import { PERMISSIONS } from '../auth/principal.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { SignoffError } from '../core/errors.js';
 import type { ApprovalView } from '../core/view.js';
+import { registerAgentCommands } from './agent-commands.js';
 import { ApiError, createClient } from './client.js';
 import { type Output, STANDARD_OUTPUT } from './output.js';
 import { EXIT, waitForApproval } from './wait.js';
@@ -116,6 +117,16 @@ export async function main(
         'signoff serve',
       ),
     );
+
+  registerAgentCommands(program, {
+    client,
+    out,
+    env,
+    examples,
+    exit: (code) => {
+      exitCode = code;
+    },
+  });
 
   program
     .command('serve')

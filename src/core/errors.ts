@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'policy_not_allowed',
   'not_owner',
   'not_found',
+  'method_not_allowed',
   'link_not_found',
   'already_decided',
   'duplicate_decision',

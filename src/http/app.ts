@@ -13,6 +13,7 @@ import { registerApprovalRoutes } from './routes/approvals.js';
 import { registerDecisionPageRoutes } from './routes/decision-pages.js';
 import { registerGitHubRoutes } from './routes/github.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerMcpRoutes } from './routes/mcp.js';
 import { type MetricsSource, registerMetricsRoutes } from './routes/metrics.js';
 import { registerOutboxRoutes } from './routes/outbox.js';
 import { registerPolicyRoutes } from './routes/policies.js';
@@ -108,6 +109,7 @@ export async function buildApp(
   registerHealthRoutes(app, services);
   registerApprovalRoutes(app, services, authenticators);
   registerApprovalPreviewRoute(app, services, authenticators);
+  registerMcpRoutes(app, services, authenticators, web.permissions);
   registerOutboxRoutes(app, services, authenticators);
   registerPolicyRoutes(app, services, authenticators);
   await app.register(async (pages) => registerDecisionPageRoutes(pages, services), { prefix: '/d' });

@@ -11,14 +11,20 @@ declare module 'fastify' {
 // Large enough for identity providers that put many groups in their tokens.
 const BEARER = /^Bearer ([^\s]{1,16384})$/i;
 
-async function authenticate(
+/**
+ * The principal of a request's bearer credential; throws `unauthorized` or `invalid_token`
+ * with a `WWW-Authenticate` challenge (plus `challenge`'s parameters, such as the
+ * `resource_metadata` an OAuth client signs in through).
+ */
+export async function authenticate(
   authenticators: readonly Authenticator[],
   request: FastifyRequest,
   reply: FastifyReply,
+  challenge = '',
 ): Promise<Principal> {
   const header = request.headers.authorization;
   if (!header) {
-    reply.header('www-authenticate', 'Bearer');
+    reply.header('www-authenticate', `Bearer${challenge && ` ${challenge}`}`);
     throw new SignoffError('unauthorized', 'Send an API key or access token: Authorization: Bearer <token>.');
   }
   const bearer = BEARER.exec(header)?.[1];
@@ -32,7 +38,7 @@ async function authenticate(
     throw new SignoffError('invalid_token', 'The credential is not valid.');
   } catch (error) {
     if (error instanceof SignoffError && error.code === 'invalid_token')
-      reply.header('www-authenticate', 'Bearer error="invalid_token"');
+      reply.header('www-authenticate', `Bearer error="invalid_token"${challenge && `, ${challenge}`}`);
     throw error;
   }
 }

@@ -17,6 +17,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   policy_not_allowed: 403,
   not_owner: 403,
   not_found: 404,
+  method_not_allowed: 405,
   link_not_found: 404,
   already_decided: 409,
   duplicate_decision: 409,

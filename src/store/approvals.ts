@@ -151,6 +151,8 @@ export interface ApprovalFilter {
   /** Only approvals no longer pending. */
   readonly ended?: boolean | undefined;
   readonly requester?: string | undefined;
+  /** Only approvals of these owner scopes (hashed, as stored), read through the approvals_owner index. */
+  readonly owners?: readonly string[] | undefined;
   /** Only approvals this identity decided on (read through the decisions_actor index). */
   readonly decidedBy?: string | undefined;
   /** Only approvals whose title contains this text, ignoring case. */
@@ -176,6 +178,7 @@ export async function listApprovals(db: Db, options: ApprovalFilter): Promise<Ap
   if (options.status) query = query.where('approvals.status', '=', options.status);
   if (options.ended) query = query.where('approvals.status', '!=', 'pending');
   if (options.requester !== undefined) query = query.where('approvals.requester', '=', options.requester);
+  if (options.owners !== undefined) query = query.where('approvals.owner', 'in', [...options.owners]);
   if (options.titleContains)
     query = query.where(
       sql<string>`lower(approvals.title)`,

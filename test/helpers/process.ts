@@ -34,12 +34,18 @@ export interface CliRun {
   readonly done: Promise<CliResult>;
 }
 
-/** Starts the built `signoff` command; it is killed if it runs longer than `timeoutMs`. */
-export function startCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): CliRun {
+/** Starts the built `signoff` command (`input` on its stdin); it is killed if it runs longer than `timeoutMs`. */
+export function startCli(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+  input?: string,
+): CliRun {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, ...TEST_ENV, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  child.stdin?.end(input);
   let stdout = '';
   let stderr = '';
   let ended = false;
