@@ -53,10 +53,10 @@ export function startCli(
   const notify = () => {
     for (const watch of watchers) watch();
   };
-  child.stdout.on('data', (chunk) => {
+  child.stdout?.on('data', (chunk) => {
     stdout += chunk;
   });
-  child.stderr.on('data', (chunk) => {
+  child.stderr?.on('data', (chunk) => {
     stderr += chunk;
     notify();
   });
