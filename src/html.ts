@@ -29,6 +29,19 @@ export function metadataText(metadata: Readonly<Record<string, unknown>>, max = 
   return text.length > max ? `${text.slice(0, max)}\n…` : text;
 }
 
+/**
+ * The action an agent asks to take, for people: the hash that binds the decision to it, then
+ * the action itself as JSON (cut at `max` characters; the page shows it whole).
+ */
+export function actionText(
+  action: { readonly content: unknown; readonly hash: string } | null,
+  max = 4000,
+): string {
+  if (!action) return '';
+  const text = JSON.stringify(action.content, null, 2);
+  return `${action.hash}\n${text.length > max ? `${text.slice(0, max)}\n…` : text}`;
+}
+
 /** Markup that is already safe: the tagged template inserts it as it is. */
 export class SafeHtml {
   constructor(readonly value: string) {}

@@ -3,7 +3,7 @@ import { namesOnePerson, normalizeIdentity } from '../core/identity.js';
 import type { Approval } from '../core/model.js';
 import { adviceFor } from '../core/review.js';
 import { evaluateStages, matchesApprover } from '../core/stages.js';
-import { metadataText, safeHref } from '../html.js';
+import { actionText, metadataText, safeHref } from '../html.js';
 
 export interface ApprovalMailInput {
   readonly approval: Approval;
@@ -39,6 +39,8 @@ export interface MailFacts {
   readonly link: string | null;
   readonly href: string | null;
   readonly metadata: string;
+  /** The action an agent asks to take and its hash; empty when none was named. */
+  readonly action: string;
   readonly advice: readonly string[];
   /** `prod` (stage 2 of 3) */
   readonly stage: string;
@@ -120,6 +122,7 @@ export function approvalMailFacts(input: ApprovalMailInput): MailFacts {
     link: approval.link,
     href: safeHref(approval.link),
     metadata: metadataText(approval.metadata),
+    action: actionText(approval.action),
     advice: adviceFor(approval),
     stage: stageCount > 1 ? `"${input.stage}" (stage ${position} of ${stageCount})` : `"${input.stage}"`,
     gates: describeGates(approval, input.stage, input.to),

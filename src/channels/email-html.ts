@@ -68,6 +68,7 @@ ${paragraph(html`${facts.requester} asks for your approval:`)}
 <h1 style="margin:0 0 16px;font-size:22px;line-height:1.3;color:#1f2328;word-break:break-word">${facts.title}</h1>
 ${facts.description && paragraph(facts.description, 'white-space:pre-wrap;word-break:break-word')}
 ${facts.link && paragraph(html`Link: ${facts.href ? html`<a href="${facts.href}" style="color:#0969da;word-break:break-all">${facts.link}</a>` : facts.link}`, 'word-break:break-all')}
+${facts.action && html`${paragraph('Action (a decision is for exactly this one):')}<pre style="margin:0 0 16px;padding:8px;white-space:pre-wrap;word-break:break-word;font-size:13px;border:1px solid #d1d9e0;border-radius:6px">${facts.action}</pre>`}
 ${facts.metadata && html`<pre style="margin:0 0 16px;padding:8px;white-space:pre-wrap;word-break:break-word;font-size:13px;border:1px solid #d1d9e0;border-radius:6px">${facts.metadata}</pre>`}
 ${facts.advice.map((line) => paragraph(line, 'border-left:3px solid #8250df;padding-left:8px'))}
 ${factsTable(facts)}

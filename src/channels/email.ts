@@ -9,6 +9,7 @@ function renderText(facts: MailFacts): string {
     `${facts.requester} asks for your approval:\n\n${facts.title}`,
     facts.description,
     facts.link ? `Link: ${facts.link}` : null,
+    facts.action ? `Action (a decision is for exactly this one):\n${facts.action}` : null,
     facts.metadata ? `Details:\n${facts.metadata}` : null,
     facts.advice.length > 0 ? facts.advice.join('\n') : null,
     [

@@ -2,7 +2,7 @@ import type { KnownBlock, PlainTextElement, View } from '@slack/web-api';
 import type { Approval } from '../core/model.js';
 import { adviceFor } from '../core/review.js';
 import { evaluateStages, type StageState } from '../core/stages.js';
-import { metadataText } from '../html.js';
+import { actionText, metadataText } from '../html.js';
 
 /** Action ids of the buttons and the reject modal; interactions answer only these. */
 export const SLACK_ACTIONS = {
@@ -133,6 +133,8 @@ export function renderSlackMessage(
   ];
   if (approval.description) blocks.push(section(approval.description));
   if (approval.link) blocks.push(section(`Link: ${approval.link}`));
+  const action = actionText(approval.action, 2500);
+  if (action) blocks.push(section(`Action (a decision is for exactly this one):\n${action}`));
   const metadata = metadataText(approval.metadata);
   if (metadata) blocks.push(section(`Details:\n${metadata}`));
   blocks.push(section(progressLines(approval).join('\n')));

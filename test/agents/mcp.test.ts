@@ -103,6 +103,13 @@ describe('the MCP server over Streamable HTTP', () => {
       url: `${h.url}/approvals/${approval.id}`,
       actionHash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
     });
+    // The person reads the action in full, and its hash, in the mail and on the page.
+    const [mail] = await smtp.waitForMails((m) => m.subject.includes('Delete the shop namespace'));
+    expect(mail?.text).toContain(approval.actionHash);
+    expect(mail?.text).toContain('"command": "kubectl delete namespace shop"');
+    const page = await (await fetch(linkIn(mail as Parameters<typeof linkIn>[0]))).text();
+    expect(page).toContain(approval.actionHash);
+    expect(page).toContain('kubectl delete namespace shop');
     const waiting = call(agent, 'wait_for_decision', { id: approval.id });
     await decideByLink('Delete the shop namespace', 'lead@example.com', 'approve', 'go ahead, it is empty');
     const decided = await waiting;

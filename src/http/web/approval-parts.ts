@@ -34,6 +34,13 @@ function metadataValue(value: unknown): SafeHtml {
   return href ? html`<a href="${href}" rel="noreferrer noopener nofollow">${text}</a>` : html`${text}`;
 }
 
+/** The action an agent asks to take, in full, under the hash that binds the decision to it. */
+function actionSection(approval: Approval): SafeHtml | '' {
+  if (!approval.action) return '';
+  return html`<h2>Action</h2><p class="muted">A decision is for exactly this action: <code class="hash">${approval.action.hash}</code></p>
+<pre class="action">${JSON.stringify(approval.action.content, null, 2)}</pre>`;
+}
+
 function metadataTable(metadata: Readonly<Record<string, unknown>>): SafeHtml | '' {
   const entries = Object.entries(metadata).slice(0, 100);
   if (entries.length === 0) return '';
@@ -142,6 +149,7 @@ export function approvalSummary(approval: Approval, events: readonly AuditEvent[
 <span class="muted">Requested by ${approval.requester ?? 'an automation'} · ${deadline}</span></p></div>
 ${approval.description ? html`<div class="description">${renderMarkdown(approval.description)}</div>` : ''}
 ${href ? html`<p>Link: <a href="${href}" rel="noreferrer noopener nofollow">${approval.link}</a></p>` : approval.link ? html`<p>Link: ${approval.link}</p>` : ''}
+${actionSection(approval)}
 ${metadataTable(approval.metadata)}
 <p><strong>What deciding does:</strong> ${effectOf(approval.callback)}</p>
 <div id="progress" data-live>${stagesSection(approval)}${outcome(approval)}</div>
