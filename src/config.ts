@@ -39,7 +39,10 @@ export interface Config {
    * None of them limits the answer (long polls, event streams).
    */
   readonly httpServerTimeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
-  /** Decision-link lookups per minute that may find nothing for one client address before it waits. */
+  /**
+   * Decision-link lookups per minute that may find nothing for one client address before it
+   * waits; sign-in-link lookups have as many, counted apart.
+   */
   readonly linkRateLimit: number;
   /**
    * Which proxies in front of signoff to believe about the client's address: a number of hops,
