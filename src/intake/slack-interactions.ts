@@ -7,9 +7,9 @@ import {
   SLACK_ACTIONS,
   type SlackTarget,
 } from '../channels/slack-blocks.js';
+import { slackPerson } from '../channels/slack-people.js';
 import { decide } from '../core/approval.js';
 import { SignoffError } from '../core/errors.js';
-import { normalizeIdentity } from '../core/identity.js';
 import type { Actor, Verdict } from '../core/model.js';
 import { reviewRules } from '../reviewers/rule.js';
 import type { Services } from '../services.js';
@@ -72,35 +72,20 @@ function refusalText(error: unknown): string {
 }
 
 /**
- * The clicker as signoff knows people: the email Slack holds for the Slack user, spelled
- * the way every other channel spells it. No groups: Slack does not prove them.
+ * The clicker as signoff knows people: the email Slack holds for the Slack user of our own
+ * workspace (see `slackPerson`), spelled the way every other channel spells it. No groups:
+ * Slack does not prove them.
  */
 async function resolveActor(services: Services, slack: SlackApi, userId: string): Promise<Actor | undefined> {
-  let user: Awaited<ReturnType<SlackApi['userInfo']>>;
+  let person: string | undefined;
   try {
-    user = await slack.userInfo(userId);
+    person = await slackPerson(slack, userId, services.config.identity);
   } catch (error) {
     throw new SignoffError('upstream_failed', 'Slack could not say who clicked; nothing was decided.', {
       cause: error,
     });
   }
-  if (!user?.active || !user.email) return undefined;
-  // Only people of our own workspace: another organisation's admins decide what its members'
-  // profile emails say.
-  let ownTeam: string;
-  try {
-    ownTeam = await slack.ownTeam();
-  } catch (error) {
-    throw new SignoffError(
-      'upstream_failed',
-      'Slack could not say which workspace this is; nothing was decided.',
-      {
-        cause: error,
-      },
-    );
-  }
-  if (user.teamId !== ownTeam) return undefined;
-  return { id: normalizeIdentity(user.email, services.config.identity), groups: [] };
+  return person === undefined ? undefined : { id: person, groups: [] };
 }
 
 /** Whether this actor may give this verdict now, asked of the one decision rule without writing anything. */
