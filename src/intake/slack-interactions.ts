@@ -11,6 +11,7 @@ import { slackPerson } from '../channels/slack-people.js';
 import { decide } from '../core/approval.js';
 import { SignoffError } from '../core/errors.js';
 import type { Actor, Verdict } from '../core/model.js';
+import { findUnacceptableText } from '../input-rules.js';
 import { reviewRules } from '../reviewers/rule.js';
 import type { Services } from '../services.js';
 import { findApproval } from '../store/approvals.js';
@@ -163,6 +164,8 @@ async function handleViewSubmission(
   const reason = view.state.values.reason?.reason?.value?.trim() ?? '';
   if (!reason) return refuse('Say why you reject it.');
   if (reason.length > 2000) return refuse('At most 2000 characters.');
+  // The same text rules as a comment given through the API (control characters, lone surrogates).
+  if (findUnacceptableText(reason)) return refuse('Write the reason as plain text.');
   const actor = await resolveActor(services, slack, payload.user.id);
   if (!actor) return refuse(NOT_APPROVER_TEXT);
   try {
