@@ -32,7 +32,17 @@ export interface Config {
   readonly defaultTimeoutMs: number;
   readonly maxTimeoutMs: number;
   readonly bodyLimitBytes: number;
-  /** Decision-link lookups per minute that may find nothing for one client address before it waits. */
+  /**
+   * Receiving a request: its line and headers must arrive within `headers` (counted from the
+   * connection's start or the request's first byte), all of it within `request`; otherwise it is
+   * answered 408 and closed. `keepAlive`: how long a connection may sit idle between requests.
+   * None of them limits the answer (long polls, event streams).
+   */
+  readonly httpServerTimeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
+  /**
+   * Decision-link lookups per minute that may find nothing for one client address before it
+   * waits; sign-in-link lookups have as many, counted apart.
+   */
   readonly linkRateLimit: number;
   /**
    * Which proxies in front of signoff to believe about the client's address: a number of hops,
@@ -278,6 +288,23 @@ export function databaseOptions(config: Config, onBackgroundError?: (error: Erro
   };
 }
 
+/** The inbound connection bounds; the headers' is never longer than the whole request's. */
+function httpServerTimeouts(env: Env): Config['httpServerTimeouts'] {
+  const bounds = {
+    headersMs: duration(env, 'SIGNOFF_HTTP_HEADERS_TIMEOUT', '20s'),
+    requestMs: duration(env, 'SIGNOFF_HTTP_REQUEST_TIMEOUT', '30s'),
+    keepAliveMs: duration(env, 'SIGNOFF_HTTP_KEEP_ALIVE_TIMEOUT', '72s'),
+  };
+  for (const [name, ms] of [
+    ['SIGNOFF_HTTP_HEADERS_TIMEOUT', bounds.headersMs],
+    ['SIGNOFF_HTTP_REQUEST_TIMEOUT', bounds.requestMs],
+    ['SIGNOFF_HTTP_KEEP_ALIVE_TIMEOUT', bounds.keepAliveMs],
+  ] as const)
+    if (ms < 1000)
+      throw new SignoffError('invalid_input', `${name} must be at least 1s: 0 would mean no limit at all.`);
+  return { ...bounds, headersMs: Math.min(bounds.headersMs, bounds.requestMs) };
+}
+
 /** Reads and checks the configuration; a mistake throws an error that names the variable. */
 export function loadConfig(env: Env = process.env): Config {
   const host = env.SIGNOFF_HOST || '127.0.0.1';
@@ -316,6 +343,7 @@ export function loadConfig(env: Env = process.env): Config {
     defaultTimeoutMs: duration(env, 'SIGNOFF_DEFAULT_TIMEOUT', '7d'),
     maxTimeoutMs: duration(env, 'SIGNOFF_MAX_TIMEOUT', '30d'),
     bodyLimitBytes: integer(env, 'SIGNOFF_BODY_LIMIT', 64 * 1024, 1024, 10 * 1024 * 1024),
+    httpServerTimeouts: httpServerTimeouts(env),
     linkRateLimit: integer(env, 'SIGNOFF_LINK_RATE_LIMIT', 120, 1, 1_000_000),
     trustProxy: trustProxy(env),
     logLevel: env.SIGNOFF_LOG_LEVEL || 'info',

@@ -1,3 +1,5 @@
+import { REORDERING_CHARACTERS } from './core/text.js';
+
 /**
  * Control characters no text takes: C0 but tab, line feed and carriage return, DEL, and C1.
  * PostgreSQL refuses NUL outright, and the others only ever hide or forge text in a mail,
@@ -6,6 +8,14 @@
 const CONTROL_IN_TEXT = /[^\P{Cc}\t\n\r]/u;
 /** In a field of one line (a title, an id, a key), tab and line breaks are refused too. */
 const CONTROL_IN_LINE = /\p{Cc}/u;
+/** Nor may a line hold what reorders or breaks it unseen (see REORDERING_CHARACTERS). */
+const REORDERING_IN_LINE = new RegExp(`[${REORDERING_CHARACTERS}]`, 'u');
+/**
+ * Half of a UTF-16 surrogate pair, without the other half: not a character at all. JSON lets
+ * `\ud800` through, and PostgreSQL would store U+FFFD for it while the answer and the audit
+ * event kept it, so no text anywhere may hold one.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
  * Bounds on a request's metadata. It is stored with the approval, sent back by every read and
@@ -27,9 +37,25 @@ interface JsonLimits {
 /** The JSON Schema format of a string of one line: `Type.String({ format: SINGLE_LINE })`. */
 export const SINGLE_LINE = 'single-line';
 
-/** Whether `text` is one line: no tab, line break or other control character. */
+/**
+ * Whether `text` is one line: no tab, line break or other control character, no line or
+ * paragraph separator, no bidirectional embedding, override or isolate.
+ */
 export function isSingleLine(text: string): boolean {
-  return !CONTROL_IN_LINE.test(text);
+  return !CONTROL_IN_LINE.test(text) && !REORDERING_IN_LINE.test(text);
+}
+
+/** What a line may not hold, as the refusal of a single-line field says it. */
+export const SINGLE_LINE_RULE =
+  'a single line of text: no tab, line break, line or paragraph separator, control character, or bidirectional embedding, override or isolate (U+202A to U+202E, U+2066 to U+2069)';
+
+/** Where (a JSON Pointer) a string holds a lone surrogate, or undefined. */
+export function findLoneSurrogate(value: unknown): string | undefined {
+  return findText(
+    value,
+    (text) => LONE_SURROGATE.test(text),
+    (key) => LONE_SURROGATE.test(key),
+  )?.path;
 }
 
 /** Why `metadata` (or a value with other `limits`) is too deep, has too many keys or is too large, or undefined. */
@@ -51,22 +77,60 @@ export function metadataProblem(metadata: unknown, limits: JsonLimits = METADATA
   return undefined;
 }
 
-/** Where (a JSON Pointer) a string or an object key holds a control character it may not, or undefined. */
-export function findControlCharacter(value: unknown): { path: string; inKey: boolean } | undefined {
+/** Text no string or key of any input may hold, where it is, and what is wrong with it. */
+export interface TextProblem {
+  /** The JSON Pointer of the string, or of the object whose key it is. */
+  readonly path: string;
+  readonly inKey: boolean;
+  /** What is wrong, to follow the field's name: "holds a control character". */
+  readonly problem: string;
+}
+
+/**
+ * Where a string or an object key holds what no text may: a control character (in a key,
+ * tab and line breaks too, and what reorders a line), or a lone surrogate. Undefined when
+ * there is nothing.
+ */
+export function findUnacceptableText(value: unknown): TextProblem | undefined {
+  const found = findText(
+    value,
+    (text) => CONTROL_IN_TEXT.test(text) || LONE_SURROGATE.test(text),
+    (key) => !isSingleLine(key) || LONE_SURROGATE.test(key),
+  );
+  if (!found) return undefined;
+  const surrogate = LONE_SURROGATE.test(found.text);
+  const problem = surrogate
+    ? 'a lone UTF-16 surrogate (half of a pair, \\uD800 to \\uDFFF, which is not text)'
+    : found.inKey && !CONTROL_IN_LINE.test(found.text)
+      ? 'a line or paragraph separator or a bidirectional control'
+      : 'a control character';
+  return {
+    path: found.path,
+    inKey: found.inKey,
+    problem: `${found.inKey ? 'has a key with' : 'holds'} ${problem}`,
+  };
+}
+
+/** The first string or key (depth first) that `badText` or `badKey` refuses: where, and which. */
+function findText(
+  value: unknown,
+  badText: (text: string) => boolean,
+  badKey: (key: string) => boolean,
+): { path: string; inKey: boolean; text: string } | undefined {
   // Every request passes through here: a node knows its parent and key, and the path is
   // spelled only for the node found, not for every node visited.
   const pending: Visit[] = [{ value, parent: undefined, key: '' }];
   for (let next = pending.pop(); next; next = pending.pop()) {
     const { value } = next;
     if (typeof value === 'string') {
-      if (CONTROL_IN_TEXT.test(value)) return { path: pointerOf(next), inKey: false };
+      if (badText(value)) return { path: pointerOf(next), inKey: false, text: value };
     } else if (Array.isArray(value)) {
       value.forEach((item, index) => {
         pending.push({ value: item, parent: next, key: String(index) });
       });
     } else if (typeof value === 'object' && value !== null) {
       for (const [key, item] of Object.entries(value)) {
-        if (CONTROL_IN_LINE.test(key)) return { path: pointerOf(next), inKey: true };
+        if (badKey(key)) return { path: pointerOf(next), inKey: true, text: key };
         pending.push({ value: item, parent: next, key });
       }
     }

@@ -1,5 +1,5 @@
 import type { ErrorObject } from 'ajv';
-import { SINGLE_LINE } from './input-rules.js';
+import { SINGLE_LINE, SINGLE_LINE_RULE } from './input-rules.js';
 
 /** One problem of an input, told to a person: where (a JSON pointer) and what is expected. */
 export interface InputIssue {
@@ -107,7 +107,7 @@ function sentence(error: SchemaError, root: string, schema: unknown): string {
     case 'pattern':
       return described ? `${field} must be ${described}` : `${field} is not in the expected form`;
     case 'format':
-      if (params.format === SINGLE_LINE) return `${field} must be a single line of text`;
+      if (params.format === SINGLE_LINE) return `${field} must be ${SINGLE_LINE_RULE}`;
       return `${field} must be ${described ?? withArticle(String(params.format))}`;
     case 'const':
       return `${field} must be "${String(params.allowedValue)}"`;

@@ -7,6 +7,7 @@ import { SignoffError } from '../core/errors.js';
 import { normalizeIdentity } from '../core/identity.js';
 import type { Approval, Callback, Policy } from '../core/model.js';
 import { advance } from '../core/stages.js';
+import { findLoneSurrogate } from '../input-rules.js';
 import { compileStages } from '../policies/compile.js';
 import { DURATION_HINT, type StageSpec } from '../policies/spec.js';
 import { reviewRules } from '../reviewers/rule.js';
@@ -212,6 +213,14 @@ export async function prepareApproval(
   now: Date,
 ): Promise<Approval> {
   const { identity } = services.config;
+  // The API refuses it with the rest of a body's checks; this also holds for what an intake
+  // built from a message (a pipeline's custom data): the store keeps exactly what is answered and audited.
+  const surrogate = findLoneSurrogate(request);
+  if (surrogate !== undefined)
+    throw new SignoffError(
+      'invalid_input',
+      `${surrogate ? `The request's ${surrogate.slice(1)}` : 'The request'} holds a lone UTF-16 surrogate, which is not text.`,
+    );
   const requester = request.requester ?? context.actor;
   if (
     request.requester &&

@@ -85,9 +85,19 @@ function keySetFinder(issuer: IssuerConfig, options: JwtOptions) {
 }
 
 /**
+ * Whether `email_verified` lets the email name a person: `true`, or "true" as some issuers
+ * (Cognito) send it; absent leaves it to the issuer, which vouches for people. Anything else,
+ * "false" above all, is unverified.
+ */
+function emailVerified(claims: JWTPayload): boolean {
+  const value = claims.email_verified;
+  return value === undefined || value === true || value === 'true';
+}
+
+/**
  * Who a verified token names. A person is their email (or `identityClaim`) only from an
  * issuer that vouches for people, and only when the issuer has not said the email is
- * unverified; their groups count only then. Otherwise the token acts as `subject:SUB`, which
+ * unverified (see `emailVerified`); their groups count only then. Otherwise the token acts as `subject:SUB`, which
  * no address and no group can match: it approves only where a gate names that subject.
  */
 export function identify(
@@ -100,7 +110,7 @@ export function identify(
   if (issuer.people === false) return { actor: subject, groups: [], person: false };
   const claim = issuer.identityClaim ?? 'email';
   const identity = claims[claim];
-  const unverified = claim === 'email' && claims.email_verified === false;
+  const unverified = claim === 'email' && !emailVerified(claims);
   if (typeof identity !== 'string' || !identity || unverified)
     return { actor: subject, groups: [], person: undefined };
   return {

@@ -1,5 +1,6 @@
 import { queueSlackUpdates } from '../approvals/slack-messages.js';
 import { NOTIFICATION_EVENTS } from '../core/audit.js';
+import { normalizeIdentity } from '../core/identity.js';
 import { currentStage } from '../core/stages.js';
 import { PermanentDeliveryError } from '../outbox/errors.js';
 import type { OutboxHandler } from '../outbox/handler.js';
@@ -9,6 +10,7 @@ import { findSlackMessage, findSlackMessageFor, insertSlackMessage } from '../st
 import { runUnitOfWork } from '../unit-of-work/context.js';
 import type { SlackApi } from './slack-api.js';
 import { escapeSlackText, renderSlackMessage } from './slack-blocks.js';
+import { slackPerson } from './slack-people.js';
 
 /**
  * Posts a stage's message to a channel or, by direct message, to an approver found by
@@ -30,6 +32,16 @@ export function createSlackPostHandler(services: Services, slack: SlackApi): Out
       if (direct) {
         const user = await slack.lookupUserByEmail(to);
         if (!user) throw new PermanentDeliveryError('Slack has no user with this email.');
+        // Only to whom a click would count as this approver: Slack also finds accounts of other
+        // organisations (Slack Connect), deactivated ones and bots by email, and a direct message
+        // would show them the whole request.
+        if (
+          (await slackPerson(slack, user, services.config.identity)) !==
+          normalizeIdentity(to, services.config.identity)
+        )
+          throw new PermanentDeliveryError(
+            "Slack's account with this email is not a person of this workspace who could decide.",
+          );
         channel = user;
       }
       const message = renderSlackMessage(approval, stage);

@@ -7,6 +7,7 @@ export const ERROR_CODES = [
   'callback_not_allowed',
   'unsupported_media_type',
   'body_too_large',
+  'request_timeout',
   'unauthorized',
   'invalid_token',
   'forbidden',

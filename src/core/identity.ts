@@ -1,5 +1,8 @@
-// No identity holds a control character (C0, DEL, C1).
-const CONTROLS = '\\u0000-\\u001F\\u007F-\\u009F';
+import { REORDERING_CHARACTERS } from './text.js';
+
+// No identity holds a control character (C0, DEL, C1), nor a character that reorders or
+// breaks how it reads: an address must show as the address it is.
+const CONTROLS = `\\u0000-\\u001F\\u007F-\\u009F${REORDERING_CHARACTERS}`;
 // One address only: no separators or quoting that a mailer could split into several recipients.
 const ADDRESS_CHARACTER = `[^@\\s,;:<>()\\[\\]"'\\\\${CONTROLS}]`;
 // A domain is dot-separated labels (no empty one, no trailing dot), without the characters

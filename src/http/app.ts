@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 import { SignoffError } from '../core/errors.js';
 import type { Routing } from '../intake/routing.js';
 import type { Services } from '../services.js';
-import { createErrorHandler } from './errors.js';
+import { createClientErrorHandler, createErrorHandler } from './errors.js';
 import { registerOpenApi, registerReferenceRoutes } from './openapi.js';
 import { registerApprovalPreviewRoute } from './routes/approval-preview.js';
 import { registerApprovalRoutes } from './routes/approvals.js';
@@ -50,9 +50,24 @@ export async function buildApp(
   options: { metrics?: MetricsSource } = {},
 ): Promise<FastifyInstance> {
   const handleError = createErrorHandler();
+  const newRequestId = () => services.newId('evt').replace('evt_', 'req_');
+  const timeouts = services.config.httpServerTimeouts;
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     bodyLimit: services.config.bodyLimitBytes,
+    // Bounds on receiving a request, and on an idle connection between requests. Node counts
+    // them only until a request has fully arrived, so a long poll or an event stream, whose
+    // request is complete when its answer starts, is never cut by them; no socket inactivity
+    // timeout is set for the same reason. Node checks the bounds every connectionsCheckingInterval
+    // (30 s by default): a tenth of the shortest bound keeps a cut close to its setting.
+    http: {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      connectionsCheckingInterval: Math.min(5_000, Math.max(100, Math.floor(timeouts.headersMs / 10))),
+    },
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    clientErrorHandler: createClientErrorHandler(newRequestId, services.logger as FastifyBaseLogger),
     // Client addresses (rate limits, decisions' ip) come from the proxies an operator trusts.
     trustProxy: fastifyTrustProxy(services.config.trustProxy),
     // Node refuses request heads over 16 KiB, so the router never cuts a parameter off
@@ -61,7 +76,7 @@ export async function buildApp(
     routerOptions: { maxParamLength: 16 * 1024 },
     // Fastify's own request lines would carry URLs, and decision URLs carry tokens.
     logController: new LogController({ disableRequestLogging: true }),
-    genReqId: () => services.newId('evt').replace('evt_', 'req_'),
+    genReqId: newRequestId,
     // Errors Fastify raises before routing (a malformed URL) answer in our shape too.
     frameworkErrors: (error, request, reply) => handleError(error, request, reply),
   });

@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, SignoffError } from '../core/errors.js';
 
 /** The one place where error codes become HTTP statuses. */
@@ -7,6 +9,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   callback_not_allowed: 400,
   unsupported_media_type: 415,
   body_too_large: 413,
+  request_timeout: 408,
   unauthorized: 401,
   invalid_token: 401,
   forbidden: 403,
@@ -108,5 +111,41 @@ export function createErrorHandler(render: ErrorRenderer = renderJsonError) {
       new SignoffError(coded.code, message, details ? { details } : undefined),
       status,
     );
+  };
+}
+
+/** What Node's HTTP server knows of a connection: the answer in flight on it, if any. */
+type ServerSocket = Socket & { _httpMessage?: { headersSent?: boolean } };
+
+/**
+ * Answers a connection Node's HTTP server gave up on before a request could be handled, in the
+ * shape of every other error: a request that did not arrive within SIGNOFF_HTTP_HEADERS_TIMEOUT
+ * or SIGNOFF_HTTP_REQUEST_TIMEOUT (or a connection that sent nothing) is `request_timeout`,
+ * anything that is not HTTP is `invalid_input`. The connection is closed either way.
+ */
+export function createClientErrorHandler(newRequestId: () => string, logger: FastifyBaseLogger) {
+  return (error: Error & { code?: string }, socket: ServerSocket) => {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const requestId = newRequestId();
+    const coded =
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new SignoffError('request_timeout', 'The request did not arrive in time; the connection is closed.')
+        : new SignoffError(
+            'invalid_input',
+            error.code === 'HPE_HEADER_OVERFLOW'
+              ? 'The request head is larger than 16 KiB.'
+              : 'The request is not valid HTTP.',
+          );
+    const status = HTTP_STATUS[coded.code];
+    logger.info({ reqId: requestId, status, reason: error.code }, 'connection refused before a request');
+    // An answer already under way on this connection must not be followed by another.
+    if (socket.writable && !socket._httpMessage?.headersSent) {
+      const body = JSON.stringify(errorBody(coded, requestId));
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy();
   };
 }

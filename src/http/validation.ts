@@ -2,7 +2,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifySchemaCompiler } from 'fastify';
 import { SignoffError } from '../core/errors.js';
-import { findControlCharacter } from '../input-rules.js';
+import { findUnacceptableText } from '../input-rules.js';
 import { ajv } from '../validation.js';
 import { describeSchemaErrors, type SchemaError } from '../validation-messages.js';
 
@@ -11,8 +11,8 @@ import { describeSchemaErrors, type SchemaError } from '../validation-messages.j
  * unknown fields refused (Fastify's default would silently strip them). Query strings and
  * params arrive as text, so their numbers and booleans are converted per schema first
  * (one Ajv cannot coerce for some parts and not for others). Then every string of every
- * part, wherever the schema puts it (metadata included), is checked for control characters,
- * so a field added later is covered too.
+ * part, wherever the schema puts it (metadata included), is checked for control characters
+ * and lone surrogates, so a field added later is covered too.
  */
 export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
   return ({ schema, httpPart }) => {
@@ -28,17 +28,16 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
     return (input: unknown) => {
       const data = prepare(input);
       if (!validate(data)) return { error: validationError(validate.errors ?? [], schema, httpPart) };
-      const control = findControlCharacter(data);
-      if (!control) return { value: data };
-      const problem = control.inKey ? 'has a key with a control character' : 'holds a control character';
+      const text = findUnacceptableText(data);
+      if (!text) return { value: data };
       return {
         error: validationError(
           [
             {
-              keyword: 'controlCharacter',
-              instancePath: control.path,
+              keyword: 'unacceptableText',
+              instancePath: text.path,
               schemaPath: '#',
-              message: problem,
+              message: text.problem,
               params: {},
             },
           ],

@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { CreateApprovalRequest } from '../approvals/request.js';
 import { parseDuration } from '../core/duration.js';
 import { APPROVER_PATTERN } from '../core/identity.js';
-import { findControlCharacter } from '../input-rules.js';
+import { findUnacceptableText } from '../input-rules.js';
 import { ajv } from '../validation.js';
 
 const Url = Type.String({ maxLength: 4096, pattern: '^https?://[^\\s]+$' });
@@ -59,12 +59,8 @@ export function customResourceApproval(
     const field = error?.instancePath.split('/')[1] || String(error?.params.missingProperty ?? 'properties');
     return { ok: false, reason: `Property ${field} ${error?.message ?? 'is invalid'}.` };
   }
-  const control = findControlCharacter(properties);
-  if (control)
-    return {
-      ok: false,
-      reason: `Property ${control.path.split('/')[1] || 'name'} holds a control character.`,
-    };
+  const text = findUnacceptableText(properties);
+  if (text) return { ok: false, reason: `Property ${text.path.split('/')[1] || 'name'} ${text.problem}.` };
   const approvers =
     typeof properties.Approvers === 'string'
       ? properties.Approvers.split(',')

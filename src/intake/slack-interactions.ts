@@ -7,10 +7,11 @@ import {
   SLACK_ACTIONS,
   type SlackTarget,
 } from '../channels/slack-blocks.js';
+import { slackPerson } from '../channels/slack-people.js';
 import { decide } from '../core/approval.js';
 import { SignoffError } from '../core/errors.js';
-import { normalizeIdentity } from '../core/identity.js';
 import type { Actor, Verdict } from '../core/model.js';
+import { findUnacceptableText } from '../input-rules.js';
 import { reviewRules } from '../reviewers/rule.js';
 import type { Services } from '../services.js';
 import { findApproval } from '../store/approvals.js';
@@ -72,35 +73,20 @@ function refusalText(error: unknown): string {
 }
 
 /**
- * The clicker as signoff knows people: the email Slack holds for the Slack user, spelled
- * the way every other channel spells it. No groups: Slack does not prove them.
+ * The clicker as signoff knows people: the email Slack holds for the Slack user of our own
+ * workspace (see `slackPerson`), spelled the way every other channel spells it. No groups:
+ * Slack does not prove them.
  */
 async function resolveActor(services: Services, slack: SlackApi, userId: string): Promise<Actor | undefined> {
-  let user: Awaited<ReturnType<SlackApi['userInfo']>>;
+  let person: string | undefined;
   try {
-    user = await slack.userInfo(userId);
+    person = await slackPerson(slack, userId, services.config.identity);
   } catch (error) {
     throw new SignoffError('upstream_failed', 'Slack could not say who clicked; nothing was decided.', {
       cause: error,
     });
   }
-  if (!user?.active || !user.email) return undefined;
-  // Only people of our own workspace: another organisation's admins decide what its members'
-  // profile emails say.
-  let ownTeam: string;
-  try {
-    ownTeam = await slack.ownTeam();
-  } catch (error) {
-    throw new SignoffError(
-      'upstream_failed',
-      'Slack could not say which workspace this is; nothing was decided.',
-      {
-        cause: error,
-      },
-    );
-  }
-  if (user.teamId !== ownTeam) return undefined;
-  return { id: normalizeIdentity(user.email, services.config.identity), groups: [] };
+  return person === undefined ? undefined : { id: person, groups: [] };
 }
 
 /** Whether this actor may give this verdict now, asked of the one decision rule without writing anything. */
@@ -178,6 +164,8 @@ async function handleViewSubmission(
   const reason = view.state.values.reason?.reason?.value?.trim() ?? '';
   if (!reason) return refuse('Say why you reject it.');
   if (reason.length > 2000) return refuse('At most 2000 characters.');
+  // The same text rules as a comment given through the API (control characters, lone surrogates).
+  if (findUnacceptableText(reason)) return refuse('Write the reason as plain text.');
   const actor = await resolveActor(services, slack, payload.user.id);
   if (!actor) return refuse(NOT_APPROVER_TEXT);
   try {

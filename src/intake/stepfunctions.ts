@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { CreateApprovalBody, type CreateApprovalRequest } from '../approvals/request.js';
 import { SignoffError } from '../core/errors.js';
-import { findControlCharacter } from '../input-rules.js';
+import { findUnacceptableText } from '../input-rules.js';
 import { ajv } from '../validation.js';
 import { regionOfTopic } from './codepipeline.js';
 
@@ -34,12 +34,9 @@ export function taskApprovalRequest(message: unknown, topicArn: string): CreateA
       `Step Functions request ${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}.`,
     );
   }
-  const control = findControlCharacter(message);
-  if (control)
-    throw new SignoffError(
-      'invalid_input',
-      `Step Functions request ${control.path || '/'} holds a control character.`,
-    );
+  const text = findUnacceptableText(message);
+  if (text)
+    throw new SignoffError('invalid_input', `Step Functions request ${text.path || '/'} ${text.problem}.`);
   const { signoff, taskToken, failOnReject, heartbeatSeconds, region } = message;
   return {
     ...signoff,

@@ -314,7 +314,17 @@ describe('JWT access tokens from a real OpenID Provider', () => {
 });
 
 describe('identity', () => {
-  it('does not take an email the issuer has not verified', async () => {
+  // Some providers send `email_verified` as a string; only `true` and "true" verify.
+  it.each([
+    ['boolean false', false],
+    ['the string "false"', 'false'],
+    ['"FALSE"', 'FALSE'],
+    ['0', 0],
+    ['an empty string', ''],
+    ['null', null],
+    ['"yes"', 'yes'],
+    ['an object', { value: true }],
+  ])('does not take an email the issuer has not verified: email_verified %s', async (_, verified) => {
     const created = (
       await create(await provider.machineToken({ scopes: ['approvals:create'] }), {
         approvers: ['lead@example.com'],
@@ -323,9 +333,9 @@ describe('identity', () => {
     const impostor = await provider.machineToken({
       clientId: 'impostor',
       scopes: ['approvals:decide'],
-      claims: { email: 'lead@example.com', email_verified: false },
+      claims: { email: 'lead@example.com', email_verified: verified },
     });
-    expect(decodeJwt(impostor)).toMatchObject({ email: 'lead@example.com', email_verified: false });
+    expect(decodeJwt(impostor)).toMatchObject({ email: 'lead@example.com', email_verified: verified });
     const res = await h.api({
       method: 'POST',
       url: `/v1/approvals/${created.id}/decisions`,
@@ -334,6 +344,36 @@ describe('identity', () => {
     });
     expect(res.statusCode).toBe(403);
     expect(res.json().error.code).toBe('not_approver');
+    expect((await h.api({ method: 'GET', url: `/v1/approvals/${created.id}` })).json().status).toBe(
+      'pending',
+    );
+  });
+
+  it.each([
+    ['boolean true', true],
+    ['the string "true", as Cognito sends it', 'true'],
+    ['absent', undefined],
+  ])('takes the email when email_verified is %s', async (_, verified) => {
+    const created = (
+      await create(await provider.machineToken({ scopes: ['approvals:create'] }), {
+        approvers: ['lead@example.com'],
+      })
+    ).json();
+    const lead = await provider.machineToken({
+      clientId: 'lead-client',
+      scopes: ['approvals:decide'],
+      claims: { email: 'lead@example.com', ...(verified === undefined ? {} : { email_verified: verified }) },
+    });
+    const res = await h.api({
+      method: 'POST',
+      url: `/v1/approvals/${created.id}/decisions`,
+      payload: { verdict: 'approve' },
+      token: lead,
+    });
+    expect(res.statusCode).toBe(201);
+    expect((await h.api({ method: 'GET', url: `/v1/approvals/${created.id}` })).json().decisions).toEqual([
+      expect.objectContaining({ actor: 'lead@example.com', verdict: 'approve' }),
+    ]);
   });
 
   it('counts one person once, whichever of their tokens they come with', async () => {

@@ -29,8 +29,11 @@ export interface TestProvider {
    * return to `redirectUri`, for an application's own sign-in.
    */
   registerWebClient(redirectUri: string): { clientId: string; clientSecret: string };
-  /** A person who can sign in at the provider's login page (any password); their id token carries these claims. */
-  addPerson(person: { account: string; email: string; groups: string[] }): void;
+  /**
+   * A person who can sign in at the provider's login page (any password); their id token carries these
+   * claims. `email_verified` is sent as given (any JSON value), `true` when not given.
+   */
+  addPerson(person: { account: string; email: string; groups: string[]; email_verified?: unknown }): void;
   /** Replaces the signing keys with a fresh set (new kid); the JWKS endpoint serves only the new keys. */
   rotateKeys(): Promise<void>;
   /** How many times the JWKS endpoint has been fetched so far. */
@@ -241,7 +244,7 @@ export async function startTestProvider(
       },
     ],
   ]);
-  const accounts = new Map<string, { email: string; groups: string[] }>();
+  const accounts = new Map<string, { email: string; groups: string[]; emailVerified: unknown }>();
   const scopes = new Set(DEFAULT_SCOPES);
   const Adapter = adapterFactory(clients);
   const cookieKeys = [randomBytes(32).toString('base64url')];
@@ -307,7 +310,7 @@ export async function startTestProvider(
               claims: async () => ({
                 sub,
                 email: account.email,
-                email_verified: true,
+                email_verified: account.emailVerified,
                 groups: [...account.groups],
               }),
             };
@@ -381,7 +384,7 @@ export async function startTestProvider(
     groups: string[];
     scopes: string[];
   }): Promise<string> {
-    accounts.set(request.account, { email: request.email, groups: [...request.groups] });
+    accounts.set(request.account, { email: request.email, groups: [...request.groups], emailVerified: true });
     for (const scope of request.scopes) scopes.add(scope);
 
     const jar = new CookieJar();
@@ -483,7 +486,11 @@ export async function startTestProvider(
       return { clientId, clientSecret };
     },
     addPerson(person) {
-      accounts.set(person.account, { email: person.email, groups: [...person.groups] });
+      accounts.set(person.account, {
+        email: person.email,
+        groups: [...person.groups],
+        emailVerified: 'email_verified' in person ? person.email_verified : true,
+      });
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createValidatorCompiler } from '../../src/http/validation.js';
-import { findControlCharacter } from '../../src/input-rules.js';
+import { findUnacceptableText } from '../../src/input-rules.js';
 import { approvalBody, type Harness, startHarness } from '../helpers/harness.js';
 
 let h: Harness;
@@ -187,16 +187,22 @@ describe('control characters in text fields', () => {
 
 describe('where a control character is', () => {
   it('is told as a JSON Pointer, escaped, to the string or to the object with the key', () => {
-    expect(findControlCharacter({ metadata: { a: { b: ['ok', 'x\u0000'] } } })).toEqual({
+    expect(findUnacceptableText({ metadata: { a: { b: ['ok', 'x\u0000'] } } })).toEqual({
       path: '/metadata/a/b/1',
       inKey: false,
+      problem: 'holds a control character',
     });
-    expect(findControlCharacter({ metadata: { 'pi/pe~': { 'k\u0000': 1 } } })).toEqual({
+    expect(findUnacceptableText({ metadata: { 'pi/pe~': { 'k\u0000': 1 } } })).toEqual({
       path: '/metadata/pi~1pe~0',
       inKey: true,
+      problem: 'has a key with a control character',
     });
-    expect(findControlCharacter('a\u0000')).toEqual({ path: '', inKey: false });
-    expect(findControlCharacter({ title: 'Deploy web', tags: ['a', 'b'], n: 1 })).toBeUndefined();
+    expect(findUnacceptableText('a\u0000')).toMatchObject({ path: '', inKey: false });
+    expect(findUnacceptableText({ a: ['ok', 'x\ud800'] })).toMatchObject({
+      path: '/a/1',
+      problem: expect.stringContaining('lone UTF-16 surrogate'),
+    });
+    expect(findUnacceptableText({ title: 'Deploy web 🚀', tags: ['a', 'b'], n: 1 })).toBeUndefined();
   });
 });
 
@@ -213,5 +219,96 @@ describe('query and path text', () => {
       value: { tag: ['a'] },
     });
     expect(check(Type.Object({ id: Type.String() }), { id: '5' })).toEqual({ value: { id: '5' } });
+  });
+});
+
+describe('text that is not what it seems', () => {
+  // A lone surrogate is half of a UTF-16 pair: not text. PostgreSQL would store U+FFFD for it
+  // while the answer and the audit event kept it, so it is refused wherever it is.
+  it.each([
+    ['the title', '{"title":"Deploy \\ud800 web","approvers":["lead@example.com"]}', '/title'],
+    [
+      'the description',
+      '{"title":"t","description":"a\\udfffb","approvers":["lead@example.com"]}',
+      '/description',
+    ],
+    [
+      'a nested metadata value',
+      '{"title":"t","approvers":["lead@example.com"],"metadata":{"a":{"b":["ok","\\ud83d"]}}}',
+      '/metadata/a/b/1',
+    ],
+    [
+      'a metadata key',
+      '{"title":"t","approvers":["lead@example.com"],"metadata":{"k\\udc00":"v"}}',
+      '/metadata',
+    ],
+  ])('refuses a lone surrogate in %s, naming where it is', async (_name, body, path) => {
+    const before = await countApprovals();
+    const res = await createRaw(body);
+    await expectRefused(res);
+    expect(res.json().error.details.issues).toEqual([
+      expect.objectContaining({ path, message: expect.stringContaining('surrogate') }),
+    ]);
+    expect(await countApprovals()).toBe(before);
+  });
+
+  it('refuses a lone surrogate in a decision comment', async () => {
+    const approval = (await createWith({ title: 'for a comment' })).json();
+    const lead = await h.keyFor('lead@example.com', ['approvals:decide']);
+    const res = await h.api({
+      method: 'POST',
+      url: `/v1/approvals/${approval.id}/decisions`,
+      payload: '{"verdict":"approve","comment":"fine \\ud800"}',
+      headers: { 'content-type': 'application/json' },
+      token: lead,
+    });
+    await expectRefused(res);
+    expect(res.json().error.details.issues[0].path).toBe('/comment');
+    const still = await h.api({ method: 'GET', url: `/v1/approvals/${approval.id}` });
+    expect(still.json()).toMatchObject({ status: 'pending', decisions: [] });
+  });
+
+  // Bidirectional overrides, embeddings and isolates make `Deploy web-exe.txt` read otherwise; line
+  // and paragraph separators break a line. Fields of one line refuse them.
+  it.each([
+    ['a right-to-left override in the title', { title: 'Approve invoice \u202Efdp.exe' }, '/title'],
+    ['a left-to-right embedding in the title', { title: 'a\u202Ab' }, '/title'],
+    ['a pop directional formatting in the title', { title: 'a\u202Cb' }, '/title'],
+    ['a first-strong isolate in the title', { title: 'a\u2068b\u2069' }, '/title'],
+    ['a line separator in the title', { title: 'Deploy\u2028web' }, '/title'],
+    ['a paragraph separator in the title', { title: 'Deploy\u2029web' }, '/title'],
+    ['an override in the key', { key: 'web/\u202Eprod' }, '/key'],
+    ['an override in the link', { link: 'https://example.com/\u202Etxt.exe' }, '/link'],
+    ['an override in an approver', { approvers: ['lead@\u202Eexample.com'] }, '/approvers/0'],
+    ['an override in a metadata key', { metadata: { 'build\u202E': 'x' } }, '/metadata'],
+  ])('refuses %s, saying why', async (_name, overrides, path) => {
+    const before = await countApprovals();
+    const res = await createWith(overrides);
+    await expectRefused(res);
+    const issue = res.json().error.details.issues.find((i: { path: string }) => i.path === path);
+    expect(issue, JSON.stringify(res.json())).toBeDefined();
+    expect(await countApprovals()).toBe(before);
+  });
+
+  it('says what a line may not hold', async () => {
+    const res = await createWith({ title: 'a\u202Eb' });
+    expect(res.json().error.message).toMatch(/bidirectional/);
+  });
+
+  it('keeps text that is what it seems, the same in the answer, the store and the audit trail', async () => {
+    // Astral characters (a pair), right-to-left text with its marks, U+FFFD itself; and in text of
+    // several lines, the bidirectional controls right-to-left writing uses.
+    const title = 'Deploy 🚀 שלום\u200F v2 \uFFFD 𝔘';
+    const description = 'مرحبا \u202Bنص\u202C\u2028next \u2066isolated\u2069';
+    const metadata = { note: '\u202Eright to left\u202C', emoji: '👩‍💻' };
+    const created = await createWith({ title, description, metadata });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json()).toMatchObject({ title, description, metadata });
+    const read = (await h.api({ method: 'GET', url: `/v1/approvals/${created.json().id}` })).json();
+    expect(read).toMatchObject({ title, description, metadata });
+    const audit = (await h.api({ method: 'GET', url: `/v1/approvals/${created.json().id}/audit` })).json();
+    expect(audit.items).toEqual([
+      expect.objectContaining({ type: 'approval.created', data: expect.objectContaining({ title }) }),
+    ]);
   });
 });

@@ -202,6 +202,16 @@ describe('CodePipeline through SNS', () => {
     expect(await approvalCount()).toBe(before);
   });
 
+  it('refuses custom data that is not text, creating nothing', async () => {
+    const before = await approvalCount();
+    const message = pipelineMessage('cp-not-text');
+    message.approval.customData = 'Release \udc00';
+    const res = await post(sns.notification(TOPIC, message));
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('invalid_input');
+    expect(await approvalCount()).toBe(before);
+  });
+
   it('refuses a notification no route covers, creating nothing', async () => {
     const before = await approvalCount();
     const res = await post(sns.notification(TOPIC, pipelineMessage('cp-nowhere', 'unrouted')));
@@ -241,6 +251,8 @@ describe('Step Functions through SNS', () => {
       { title: 'x', approvers: ['lead@example.com'], metadata: { a: [[[[[[[[1]]]]]]]] } },
     ],
     ['a NUL in the description', { title: 'x', approvers: ['lead@example.com'], description: 'a\u0000b' }],
+    ['a lone surrogate in the title', { title: 'x \ud800', approvers: ['lead@example.com'] }],
+    ['an override in the title', { title: 'x \u202Eexe.txt', approvers: ['lead@example.com'] }],
   ])('refuses a request whose signoff body is invalid: %s', async (_name, signoff) => {
     const res = await post(sns.notification(TOPIC, { signoff, taskToken: 't' }));
     expect(res.statusCode).toBe(400);

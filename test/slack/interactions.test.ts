@@ -148,6 +148,21 @@ describe('deciding in Slack', () => {
       (c) => c.method === 'views.open' && String(c.args.view).includes(approval.id),
     );
     const view = JSON.parse(String(opened[0]?.args.view)) as { private_metadata: string };
+    // A reason that is not text (a lone surrogate, a control character) is sent back to the modal.
+    for (const bad of ['broken \ud800', 'bell \u0007']) {
+      const refused = await h.api({
+        method: 'POST',
+        url: '/integrations/slack/interactions',
+        token: null,
+        ...signedInteraction(rejectSubmission(view.private_metadata, PM, bad)),
+      });
+      expect(refused.statusCode).toBe(200);
+      expect(refused.json()).toMatchObject({
+        response_action: 'errors',
+        errors: { reason: expect.any(String) },
+      });
+      expect((await approvalOf(approval.id)).decisions).toEqual([]);
+    }
     const signed = signedInteraction(rejectSubmission(view.private_metadata, PM, 'breaks checkout *now*'));
     const submitted = await h.api({
       method: 'POST',

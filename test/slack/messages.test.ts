@@ -21,6 +21,11 @@ beforeAll(async () => {
     users: [
       { id: 'U01LEAD', email: 'lead@example.com' },
       { id: 'U02PM', email: 'pm@example.com' },
+      // Accounts Slack finds by email whose click would decide nothing.
+      { id: 'U91FOREIGN', email: 'foreign@example.com', team: 'T0999' },
+      { id: 'U92CONNECT', email: 'connect@example.com', stranger: true },
+      { id: 'U93GONE', email: 'gone@example.com', deleted: true },
+      { id: 'U94BOT', email: 'bot@example.com', isBot: true },
     ],
   });
   dir = mkdtempSync(join(tmpdir(), 'signoff-slack-'));
@@ -169,6 +174,35 @@ describe('where Slack messages go', () => {
     expect(read.notificationFailures).toEqual([
       expect.objectContaining({ channel: 'slack', to: 'stranger@example.com' }),
     ]);
+  });
+
+  it('sends no direct message to an account whose click would not count, as if Slack had no one', async () => {
+    // Another workspace, a Slack Connect stranger, a deactivated account, a bot: Slack finds each
+    // by email, but their profile email proves nothing here, so the approval is not theirs to see.
+    const refused = ['foreign@example.com', 'connect@example.com', 'gone@example.com', 'bot@example.com'];
+    const { approval } = await create({
+      ...approvalBody({ approvers: ['lead@example.com', ...refused] }),
+      slack: { directMessages: true },
+    });
+    await eventually(async () => {
+      const read = (await h.api({ method: 'GET', url: `/v1/approvals/${approval.id}` })).json();
+      expect(read.notificationFailures.map((f: { to: string }) => f.to).sort()).toEqual([...refused].sort());
+      expect(read.notificationFailures).toEqual(
+        refused.map(() => expect.objectContaining({ channel: 'slack' })),
+      );
+    });
+    // The approver of this workspace got theirs; nobody else was sent the approval.
+    await eventually(() =>
+      expect(
+        slack.messages.filter((m) => m.channel === 'D01LEAD' && m.text.includes(approval.title)),
+      ).toHaveLength(1),
+    );
+    for (const id of ['U91FOREIGN', 'U92CONNECT', 'U93GONE', 'U94BOT'])
+      expect(slack.calls.filter((c) => c.method === 'chat.postMessage' && c.args.channel === id)).toEqual([]);
+    for (const email of refused)
+      expect(
+        slack.calls.filter((c) => c.method === 'users.lookupByEmail' && c.args.email === email),
+      ).toHaveLength(1);
   });
 
   it('refuses a Slack channel that is not a channel id or #name', async () => {

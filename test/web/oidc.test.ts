@@ -1,4 +1,4 @@
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, startWebHarness, type WebHarness } from '../helpers/browser.js';
 import { approvalBody } from '../helpers/harness.js';
@@ -25,6 +25,20 @@ afterAll(async () => {
   await provider?.close();
 });
 
+/** Signs in at the provider's own login and consent pages as `account`; returns the inbox page. */
+async function signIn(context: BrowserContext, account: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${h.url}/`);
+  await page.getByRole('button', { name: 'Sign in with your identity provider' }).click();
+  await page.fill('input[name=login]', account);
+  await page.fill('input[name=password]', 'anything');
+  await page.click('button[type=submit]');
+  await page.waitForURL((url) => url.href.startsWith(h.url) || url.pathname.includes('/interaction/'));
+  if (!page.url().startsWith(h.url)) await page.click('button[type=submit]');
+  await page.waitForURL(`${h.url}/`);
+  return page;
+}
+
 describe('signing in through the identity provider', () => {
   it('maps the id token to the person and their groups, who then decide as themselves', async () => {
     provider.addPerson({ account: 'lead-1', email: 'Lead@Example.com', groups: ['ops'] });
@@ -34,16 +48,7 @@ describe('signing in through the identity provider', () => {
     await create({ title: 'Not for ops', approvers: ['group:finance'] });
 
     const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${h.url}/`);
-    await page.getByRole('button', { name: 'Sign in with your identity provider' }).click();
-    // oidc-provider's own login and consent pages.
-    await page.fill('input[name=login]', 'lead-1');
-    await page.fill('input[name=password]', 'anything');
-    await page.click('button[type=submit]');
-    await page.waitForURL((url) => url.href.startsWith(h.url) || url.pathname.includes('/interaction/'));
-    if (!page.url().startsWith(h.url)) await page.click('button[type=submit]');
-    await page.waitForURL(`${h.url}/`);
+    const page = await signIn(context, 'lead-1');
 
     expect(await page.locator('header.top').textContent()).toContain('Signed in as lead@example.com');
     expect(await page.locator('ul.items a.title').allTextContents()).toEqual(['Ops decides']);
@@ -59,6 +64,36 @@ describe('signing in through the identity provider', () => {
     expect(approval.decisions).toEqual([
       expect.objectContaining({ actor: 'lead@example.com', verdict: 'approve', via: 'ui' }),
     ]);
+    await context.close();
+  }, 120_000);
+
+  it('does not sign in as an email whose id token says email_verified "false"', async () => {
+    // Some providers send the claim as a string; "false" must not read as verified.
+    provider.addPerson({
+      account: 'impostor-1',
+      email: 'cfo@example.com',
+      groups: ['finance'],
+      email_verified: 'false',
+    });
+    const id = (
+      await h.api({
+        method: 'POST',
+        url: '/v1/approvals',
+        payload: approvalBody({ notify: [], title: 'For the CFO', approvers: ['cfo@example.com'] }),
+      })
+    ).json().id;
+
+    const context = await browser.newContext();
+    const page = await signIn(context, 'impostor-1');
+    const header = await page.locator('header.top').textContent();
+    expect(header).toContain('Signed in as subject:impostor-1');
+    expect(header).not.toContain('cfo@example.com');
+    expect(await page.locator('ul.items a.title').allTextContents()).toEqual([]);
+
+    // Nor can it decide there by going to the approval itself.
+    await page.goto(`${h.url}/approvals/${id}`);
+    expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+    expect((await h.api({ method: 'GET', url: `/v1/approvals/${id}` })).json().status).toBe('pending');
     await context.close();
   }, 120_000);
 

@@ -197,3 +197,54 @@ describe('CSRF, cookies and signing out', () => {
     }
   });
 });
+
+describe('abuse', () => {
+  it('throttles an address that keeps trying unknown sign-in links, while a link it was sent still works', async () => {
+    const limited = await startHarness({ SIGNOFF_LINK_RATE_LIMIT: '3' }, { workers: false });
+    try {
+      const app = limited.signoff.app;
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await app.inject({
+          method: 'GET',
+          url: `/sign-in/${generateSecret()}`,
+          headers: { accept: 'application/json' },
+        });
+        statuses.push(res.statusCode);
+        if (res.statusCode === 429) {
+          expect(res.json().error.code).toBe('rate_limited');
+          expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+        }
+      }
+      expect(statuses).toEqual([404, 404, 404, 429, 429]);
+      // As a page too, not only as JSON.
+      const page = await app.inject({ method: 'GET', url: `/sign-in/${generateSecret()}` });
+      expect(page.statusCode).toBe(429);
+      expect(page.headers['content-type']).toContain('text/html');
+
+      // The same address, throttled for guessing, still opens and uses a link it was mailed.
+      const token = generateSecret();
+      const now = new Date();
+      await insertSignInLink(limited.signoff.services.db, {
+        tokenHash: sha256Hex(token),
+        email: 'lead@example.com',
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + 60_000),
+      });
+      const opened = await app.inject({ method: 'GET', url: `/sign-in/${token}` });
+      expect(opened.statusCode).toBe(200);
+      const csrfCookie = opened.cookies.find((c) => c.name === 'signoff-csrf');
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(opened.body)?.[1] ?? '';
+      const signedIn = await app.inject({
+        method: 'POST',
+        url: `/sign-in/${token}`,
+        headers: { cookie: `signoff-csrf=${csrfCookie?.value}` },
+        payload: { _csrf: csrf },
+      });
+      expect(signedIn.statusCode).toBe(303);
+      expect(signedIn.cookies.some((c) => c.name === 'signoff')).toBe(true);
+    } finally {
+      await limited.close();
+    }
+  });
+});

@@ -116,6 +116,13 @@ export async function registerWebRoutes(
     windowMs: 60_000,
     now: () => services.now().getTime(),
   });
+  // Sign-in links are counted as decision links are (SIGNOFF_LINK_RATE_LIMIT): only lookups
+  // that find nothing, so a link the address was mailed keeps working.
+  const signInLinkGuesses = createGuessLimiter({
+    max: config.linkRateLimit,
+    windowMs: 60_000,
+    now: () => services.now().getTime(),
+  });
   const streams = new Set<FastifyReply>();
 
   await app.register(cookie);
@@ -137,6 +144,16 @@ export async function registerWebRoutes(
   };
   const handleError = createErrorHandler(renderError);
   app.setErrorHandler((error, request, reply) => {
+    if (error instanceof SignoffError && error.code === 'link_not_found') {
+      const waitMs = signInLinkGuesses.fail(request.ip);
+      if (waitMs === 0) return handleError(error, request, reply);
+      reply.header('retry-after', String(Math.ceil(waitMs / 1000)));
+      return handleError(
+        new SignoffError('rate_limited', 'Too many unknown sign-in links from this address; wait a minute.'),
+        request,
+        reply,
+      );
+    }
     // A missing or wrong token: the form came from elsewhere, or from a page too old.
     const csrfRefused = (error as { code?: string }).code?.startsWith('FST_CSRF_');
     return handleError(
