@@ -248,6 +248,8 @@ export function registerApprovalRoutes(
         return await loadApprovalView(services.db, approval);
       } finally {
         waiting.delete(stopWaiting);
+        // The request closes once it is answered: aborting then would build an AbortError for nobody.
+        request.raw.off('close', stopWaiting);
       }
     },
   );
