@@ -235,8 +235,9 @@ export function registerApprovalRoutes(
       const stopWaiting = () => aborted.abort();
       request.raw.once('close', stopWaiting);
       waiting.add(stopWaiting);
-      // A wait that arrives while the server is already shutting down must not wait out its time.
-      if (closing) stopWaiting();
+      // A wait that arrives while the server is already shutting down must not wait out its time,
+      // nor one whose client left before it got here (its close has come and gone).
+      if (closing || request.raw.destroyed) stopWaiting();
       try {
         const approval = await waitForDecision(
           services,
