@@ -9,13 +9,12 @@
 // decisions, default 60), BENCH_BACKENDS (default sqlite,postgres),
 // SIGNOFF_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test; unreachable: skipped).
 // signoff is a real process (`signoff serve`); this process is every client.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, createServer, request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
 
@@ -35,36 +34,28 @@ const HEALTH_REQUESTS = 200;
 const ADMIN = 'sk_bench_admin_key_0123456789abcdef';
 const BIN = new URL('../bin/signoff.js', import.meta.url).pathname;
 const FORM = 'application/x-www-form-urlencoded';
-// Each held connection is a descriptor here and one in signoff (which inherits this limit);
-// a page's refresh after the decision opens one more on each side.
+// Each held connection is a descriptor here and one in signoff (which inherits the limit); a
+// page's refresh after the decision opens one more on each side.
 const NEEDED_FDS = WAITERS + 2 * STREAMS + 1024;
 const started = performance.now();
+/** Others' work on the machine moves every figure here: the run says how busy it was. */
+const loadAtStart = loadavg()[0];
 const log = (text) =>
   process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(0)}s] ${text}\n`);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The soft and hard limits on open files of this process. */
-function fileLimits() {
-  const match = /Max open files\s+(\S+)\s+(\S+)/.exec(readFileSync('/proc/self/limits', 'utf8'));
-  const value = (text) => (text === 'unlimited' ? Number.POSITIVE_INFINITY : Number(text));
-  return { soft: value(match?.[1] ?? '1024'), hard: value(match?.[2] ?? '1024') };
+/** The limit on open files of this process (Node raises its soft limit to the hard one at start). */
+function fileLimit() {
+  const soft = /Max open files\s+(\S+)/.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? '1024';
+  return soft === 'unlimited' ? Number.POSITIVE_INFINITY : Number(soft);
 }
 
-// Node cannot raise its own limit: run again under a shell that does (up to the hard limit,
-// which needs no privilege).
-const limits = fileLimits();
-if (limits.soft < NEEDED_FDS) {
-  if (limits.hard < NEEDED_FDS || process.env.BENCH_HELD_LIMIT_RAISED) {
-    log(`needs ${NEEDED_FDS} open files, the limit is ${limits.soft} (hard ${limits.hard}): raise it`);
-    process.exit(1);
-  }
-  log(`raising the open-file limit from ${limits.soft} to ${NEEDED_FDS}`);
-  const again = spawnSync(
-    '/bin/sh',
-    ['-c', `ulimit -S -n ${NEEDED_FDS} && exec "$0" "$@"`, process.execPath, fileURLToPath(import.meta.url)],
-    { stdio: 'inherit', env: { ...process.env, BENCH_HELD_LIMIT_RAISED: '1' } },
+// Raising the hard limit takes privileges this bench should not have: it says so and stops.
+if (fileLimit() < NEEDED_FDS) {
+  log(
+    `needs ${NEEDED_FDS} open files and may have ${fileLimit()}: raise the hard limit (ulimit -Hn, LimitNOFILE=)`,
   );
-  process.exit(again.status ?? 1);
+  process.exit(1);
 }
 
 function rssMb(pid) {
@@ -247,13 +238,14 @@ async function signIn(url, token) {
 /**
  * One `signoff wait`: a first call that answers at once, then long-polls of POLL_SECONDS,
  * asked again whenever one answers "still pending", on its own keep-alive connection as a
- * CLI process has. A network error or 5xx is retried a second later, as the CLI does.
+ * CLI process has. A network error, a timeout or a 5xx is retried after the CLI's pause (2 s,
+ * doubling up to 30 s).
  */
 function startWaiter(url, approvalId, counts, shared) {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const waiter = { heardAt: undefined, status: undefined, first: undefined };
   waiter.first = (async () => {
-    for (let polls = 0; !shared.closing; ) {
+    for (let polls = 0, failures = 0; !shared.closing; ) {
       const seconds = polls === 0 ? 0 : POLL_SECONDS;
       let answer;
       try {
@@ -264,16 +256,16 @@ function startWaiter(url, approvalId, counts, shared) {
           timeoutMs: (seconds + 15) * 1000,
         });
       } catch {
-        if (shared.closing) break;
+        answer = undefined;
+      }
+      if (shared.closing) break;
+      if (!answer || answer.status >= 500) {
         counts.errors++;
-        await sleep(1000);
+        failures++;
+        await sleep(Math.min(30_000, 1000 * 2 ** Math.min(failures, 5)));
         continue;
       }
-      if (answer.status >= 500) {
-        counts.errors++;
-        await sleep(1000);
-        continue;
-      }
+      failures = 0;
       if (answer.status !== 200) throw new Error(`wait: HTTP ${answer.status} ${answer.body}`);
       const { status } = JSON.parse(answer.body);
       if (polls++ === 0) waiter.onFirst?.();
@@ -670,6 +662,7 @@ const lines = [
   ),
   row(`never heard of their decision within ${HEARD_WITHIN_MS / 1000}s`, (f) => f.unheard),
   '',
+  `${availableParallelism()} cores; load average (1 min) ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end`,
   `whole run: ${((performance.now() - started) / 1000).toFixed(0)} s`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
