@@ -340,6 +340,40 @@ describe('GET /v1/approvals/{id}/wait', () => {
     expect(Date.now() - decidedAt).toBeLessThan(20_000);
   });
 
+  it('holds more than ten long polls at once without a warning of a listener leak', async () => {
+    // An instance holds thousands: past ten listeners on one EventTarget, Node warns of a leak.
+    const created = (await create()).json();
+    const lead = await h.keyFor('lead@example.com', ['approvals:decide']);
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    const subscribe = vi.spyOn(h.signoff.services.changes, 'subscribe');
+    try {
+      const waiting = Array.from({ length: 12 }, () =>
+        h.api({ method: 'GET', url: `/v1/approvals/${created.id}/wait?timeout=30s` }),
+      );
+      await vi.waitFor(
+        () => expect(subscribe.mock.calls.filter(([id]) => id === created.id)).toHaveLength(12),
+        { timeout: PATIENCE_MS, interval: 10 },
+      );
+      await h.api({
+        method: 'POST',
+        url: `/v1/approvals/${created.id}/decisions`,
+        payload: { verdict: 'approve' },
+        token: lead,
+      });
+      const answers = await Promise.all(waiting);
+      expect(answers.map((res) => res.json().status)).toEqual(Array(12).fill('approved'));
+      // A warning is emitted a tick after the listener that causes it; the decision came later.
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message)).toEqual(
+        [],
+      );
+    } finally {
+      subscribe.mockRestore();
+      process.off('warning', onWarning);
+    }
+  });
+
   it('answers 200 with the pending approval at its timeout', async () => {
     const created = (await create()).json();
     const res = await h.api({ method: 'GET', url: `/v1/approvals/${created.id}/wait?timeout=1s` });

@@ -34,4 +34,7 @@ export function streamChanges(
   };
   request.raw.once('close', close);
   raw.once('close', close);
+  // A browser that left while the stream was looked up closed it before anyone listened:
+  // no close will come, and the stream would be held for good.
+  if (request.raw.destroyed || raw.destroyed) close();
 }
