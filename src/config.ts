@@ -43,8 +43,8 @@ export interface Config {
   /** Outbound HTTP requests (webhooks) give up after this long. */
   readonly httpTimeoutMs: number;
   /**
-   * Where webhooks may go (SIGNOFF_WEBHOOK_ALLOW). Undefined: anywhere but loopback,
-   * link-local, unspecified and cloud metadata addresses.
+   * Where webhooks may go (SIGNOFF_WEBHOOK_ALLOW). Undefined: anywhere but private networks,
+   * loopback, link-local, unspecified and cloud metadata addresses.
    */
   readonly webhookAllow: AllowList | undefined;
   /** First retry delay of the outbox; each further attempt doubles it, with jitter. */

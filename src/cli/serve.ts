@@ -3,6 +3,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { smtpServerName } from '../channels/mailer.js';
 import { probeSmtp } from '../channels/smtp-check.js';
 import type { Config } from '../config.js';
+import { describeWebhookPolicy } from '../egress/address-policy.js';
 import type { Signoff } from '../server.js';
 import { redactUrl } from '../store/database.js';
 import { type Output, oneLine } from './output.js';
@@ -110,6 +111,7 @@ export async function serve(
         config.smtpUrl
           ? `mail: SMTP via ${smtpServerName(config.smtpUrl)}`
           : 'mail: SIGNOFF_SMTP_URL is not set, so mails and their links are printed here (stderr)',
+        describeWebhookPolicy(config.webhookAllow),
         ...keyLines,
       ].join('\n'),
     );

@@ -169,6 +169,20 @@ describe('signoff serve at start-up', () => {
     expect(serve.stdout()).not.toContain('signoff is listening');
   });
 
+  it('says once, at start, that webhooks to private networks are refused and which setting opens one', async () => {
+    const serve = startServe({ ...freshDatabase(), SIGNOFF_PORT: '0', SIGNOFF_WEBHOOK_ALLOW: '' });
+    try {
+      await serve.until(/signoff is listening/);
+      const lines = serve.stderr().split('\n');
+      const said = lines.filter((line) => line.startsWith('webhooks: private networks'));
+      expect(said).toHaveLength(1);
+      expect(said[0]).toContain('10.0.0.0/8');
+      expect(said[0]).toContain('SIGNOFF_WEBHOOK_ALLOW=');
+    } finally {
+      expect(await serve.stop()).toBe(0);
+    }
+  });
+
   it('says how to make a key when it prints none, and warns (naming the host) when SMTP does not answer', async () => {
     const database = freshDatabase();
     const first = startServe({ ...database, SIGNOFF_PORT: '0' });
