@@ -93,6 +93,7 @@ export async function serve(
 ): Promise<number> {
   let config: Config | undefined;
   let signoff: Signoff | undefined;
+  let stopped: Promise<string>;
   try {
     const loaded = loadConfigNotingSettings(env);
     config = loaded.config;
@@ -104,6 +105,12 @@ export async function serve(
     await signoff.app.listen({ host: config.host, port: config.port });
     const { port } = signoff.app.server.address() as AddressInfo;
     const keyLines = await issueAdminKey(signoff, out, env.SIGNOFF_ADMIN_KEY_FILE || undefined);
+    // Before the banner: whoever reads "listening" may stop signoff at once, and a SIGTERM
+    // that came before its handler would kill the process instead of closing it.
+    stopped = new Promise<string>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
     out.log(
       [
         `signoff is listening on http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port} (links use ${config.publicUrl})`,
@@ -130,15 +137,8 @@ export async function serve(
         out.log(`warning: the SMTP server ${host} did not answer: ${failure}; mails will be retried`);
     });
   }
-  const running = signoff;
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      running.services.logger.info({ signal }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
-  await running.close();
+  const signal = await stopped;
+  signoff.services.logger.info({ signal }, 'shutting down');
+  await signoff.close();
   return 0;
 }
