@@ -280,7 +280,8 @@ export function databaseOptions(config: Config, onBackgroundError?: (error: Erro
 
 /** Reads and checks the configuration; a mistake throws an error that names the variable. */
 export function loadConfig(env: Env = process.env): Config {
-  const host = env.SIGNOFF_HOST || '127.0.0.1';
+  // `[::]` is how URLs write an IPv6 host; listening wants it bare.
+  const host = (env.SIGNOFF_HOST || '127.0.0.1').replace(/^\[(.*)\]$/, '$1');
   const port = integer(env, 'SIGNOFF_PORT', 8080, 0, 65535);
   const publicUrl = (
     url(env, 'SIGNOFF_PUBLIC_URL', ['http:', 'https:']) ??

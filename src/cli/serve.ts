@@ -1,42 +1,24 @@
 import { writeFile } from 'node:fs/promises';
-import { type AddressInfo, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { smtpServerName } from '../channels/mailer.js';
 import { probeSmtp } from '../channels/smtp-check.js';
 import type { Config } from '../config.js';
+import { SignoffError } from '../core/errors.js';
 import { describeWebhookPolicy } from '../egress/address-policy.js';
 import type { Signoff } from '../server.js';
 import { redactUrl } from '../store/database.js';
 import { type Output, oneLine } from './output.js';
 import { findMisspelledSettings, loadConfigNotingSettings } from './settings.js';
+import { describeListenError, probeListen, publicUrlProblem } from './startup-checks.js';
 import { EXIT } from './wait.js';
 
 /** How long a start that has failed may take to let go of what it opened. */
 const GIVE_UP_MS = 1500;
 const SMTP_PROBE_MS = 5000;
 
-/**
- * Binds and releases the configured address before anything heavy is loaded or opened, so a
- * busy port fails the start at once. The real listen can still lose a race, and says so the same way.
- */
-async function probeListen(host: string, port: number): Promise<void> {
-  if (port === 0) return;
-  await new Promise<void>((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
-  });
-}
-
 /** One line for a failed start, in the operator's terms. */
 function describeStartFailure(error: unknown, config: Config | undefined): string {
-  const code = (error as { code?: string }).code;
-  const where = config ? `${config.host}:${config.port}` : 'the configured address';
-  if (code === 'EADDRINUSE')
-    return `port ${config?.port} on ${config?.host} is already in use (EADDRINUSE): stop what holds it or set SIGNOFF_PORT`;
-  if (code === 'EADDRNOTAVAIL')
-    return `cannot listen on ${where}: no such local address (EADDRNOTAVAIL); check SIGNOFF_HOST`;
-  if (code === 'EACCES') return `not allowed to listen on ${where} (EACCES); use a port above 1023`;
-  return oneLine(error);
+  return (config && describeListenError(error, config)) ?? oneLine(error);
 }
 
 function databaseLine(config: Config): string {
@@ -99,7 +81,9 @@ export async function serve(
     config = loaded.config;
     for (const { name, likely } of findMisspelledSettings(env, loaded.known))
       out.log(`warning: ${name} is not a setting signoff knows; did you mean ${likely}?`);
-    await probeListen(config.host, config.port);
+    const unopenable = publicUrlProblem(config, env);
+    if (unopenable) throw new SignoffError('invalid_input', unopenable);
+    await probeListen(config);
     const { createSignoff } = await import('../server.js');
     signoff = await createSignoff(config);
     await signoff.app.listen({ host: config.host, port: config.port });
