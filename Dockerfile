@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
 # Build:  docker build -t signoff .
-# Run:    docker run -p 8080:8080 -v signoff-data:/data signoff
+# Run:    docker run -p 8080:8080 -v signoff-data:/data -e SIGNOFF_PUBLIC_URL=http://localhost:8080 signoff
+#         (SIGNOFF_PUBLIC_URL: the URL people open signoff at; links in mails use it, and with
+#         SIGNOFF_HOST=0.0.0.0 signoff refuses to start without it)
 # With PostgreSQL: docker compose up (docker-compose.yml).
 
 # --- build: compile TypeScript and better-sqlite3's native module from source --------------

@@ -53,8 +53,8 @@ export interface Config {
   /** Outbound HTTP requests (webhooks) give up after this long. */
   readonly httpTimeoutMs: number;
   /**
-   * Where webhooks may go (SIGNOFF_WEBHOOK_ALLOW). Undefined: anywhere but loopback,
-   * link-local, unspecified and cloud metadata addresses.
+   * Where webhooks may go (SIGNOFF_WEBHOOK_ALLOW). Undefined: anywhere but private networks,
+   * loopback, link-local, unspecified and cloud metadata addresses.
    */
   readonly webhookAllow: AllowList | undefined;
   /** First retry delay of the outbox; each further attempt doubles it, with jitter. */
@@ -307,7 +307,8 @@ function httpServerTimeouts(env: Env): Config['httpServerTimeouts'] {
 
 /** Reads and checks the configuration; a mistake throws an error that names the variable. */
 export function loadConfig(env: Env = process.env): Config {
-  const host = env.SIGNOFF_HOST || '127.0.0.1';
+  // `[::]` is how URLs write an IPv6 host; listening wants it bare.
+  const host = (env.SIGNOFF_HOST || '127.0.0.1').replace(/^\[(.*)\]$/, '$1');
   const port = integer(env, 'SIGNOFF_PORT', 8080, 0, 65535);
   const publicUrl = (
     url(env, 'SIGNOFF_PUBLIC_URL', ['http:', 'https:']) ??

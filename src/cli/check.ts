@@ -2,16 +2,19 @@ import { sql } from 'kysely';
 import { smtpServerName } from '../channels/mailer.js';
 import { probeSmtp } from '../channels/smtp-check.js';
 import { type Config, databaseOptions } from '../config.js';
+import { SignoffError } from '../core/errors.js';
 import { loadDeclarations } from '../server.js';
-import { openDatabase, redactUrl } from '../store/database.js';
+import { type Db, openDatabase, redactUrl } from '../store/database.js';
 import { type Output, oneLine } from './output.js';
 import { findMisspelledSettings, loadConfigNotingSettings } from './settings.js';
+import { describeListenError, listenAddress, probeListen, publicUrlProblem } from './startup-checks.js';
 
 const PROBE_MS = 5000;
 
 async function checkDatabase(config: Config): Promise<string | undefined> {
-  const db = openDatabase({ ...databaseOptions(config), statementTimeoutMs: PROBE_MS });
+  let db: Db | undefined;
   try {
+    db = openDatabase({ ...databaseOptions(config), statementTimeoutMs: PROBE_MS });
     await Promise.race([
       sql`select 1`.execute(db),
       new Promise((_, reject) =>
@@ -20,9 +23,21 @@ async function checkDatabase(config: Config): Promise<string | undefined> {
     ]);
     return undefined;
   } catch (error) {
+    // A setting that cannot work (a path SQLite cannot have) says so in its own words.
+    if (error instanceof SignoffError && error.code === 'invalid_input') return oneLine(error);
     return `${redactUrl(config.databaseUrl)} is not reachable: ${oneLine(error)}`;
   } finally {
-    await db.destroy().catch(() => {});
+    await db?.destroy().catch(() => {});
+  }
+}
+
+/** Whether serve could listen where it is told to, in serve's words when not. */
+async function checkListen(config: Config): Promise<string | undefined> {
+  try {
+    await probeListen(config);
+    return undefined;
+  } catch (error) {
+    return describeListenError(error, config) ?? oneLine(error);
   }
 }
 
@@ -39,8 +54,8 @@ async function checkAi(aiUrl: string): Promise<string | undefined> {
 
 /**
  * `signoff check`: validates the configuration serve would start with (environment, policies,
- * routes, permissions) and reaches what it depends on (database, SMTP, AI endpoint). Prints one
- * line per check, `ok` or `error`, and returns 1 when any failed.
+ * routes, permissions, the listen address) and reaches what it depends on (database, SMTP, AI
+ * endpoint). Prints one line per check, `ok` or `error`, and returns 1 when any failed.
  */
 export async function checkConfiguration(
   out: Output,
@@ -58,6 +73,12 @@ export async function checkConfiguration(
     const typos = findMisspelledSettings(env, loaded.known);
     for (const { name, likely } of typos)
       report('environment', `${name} is not a setting signoff knows; did you mean ${likely}?`);
+    const unopenable = publicUrlProblem(config, env);
+    // serve refuses to start on this, so nothing further is checked (nor is every address bound).
+    if (unopenable) {
+      report('environment', unopenable);
+      return 1;
+    }
     if (typos.length === 0) report('environment', undefined);
   } catch (error) {
     // Nothing else can be checked without a configuration.
@@ -70,6 +91,7 @@ export async function checkConfiguration(
   } catch (error) {
     report('policies, routes and permissions', oneLine(error));
   }
+  report(`listen ${listenAddress(config)}`, await checkListen(config));
   const [database, smtp, ai] = await Promise.all([
     checkDatabase(config),
     config.smtpUrl ? probeSmtp(config.smtpUrl, PROBE_MS) : undefined,

@@ -145,7 +145,7 @@ export async function main(
   program
     .command('check')
     .description(
-      'validate the configuration serve would use and reach its database, SMTP and AI endpoint; exit 0 or 1',
+      'validate the configuration serve would use, try its listen address and reach its database, SMTP and AI endpoint; exit 0 or 1',
     )
     .addHelpText('after', examples('SIGNOFF_DATABASE_URL=postgres://signoff@db/signoff signoff check'))
     .action(async () => {

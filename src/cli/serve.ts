@@ -1,41 +1,24 @@
 import { writeFile } from 'node:fs/promises';
-import { type AddressInfo, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { smtpServerName } from '../channels/mailer.js';
 import { probeSmtp } from '../channels/smtp-check.js';
 import type { Config } from '../config.js';
+import { SignoffError } from '../core/errors.js';
+import { describeWebhookPolicy } from '../egress/address-policy.js';
 import type { Signoff } from '../server.js';
 import { redactUrl } from '../store/database.js';
 import { type Output, oneLine } from './output.js';
 import { findMisspelledSettings, loadConfigNotingSettings } from './settings.js';
+import { describeListenError, probeListen, publicUrlProblem } from './startup-checks.js';
 import { EXIT } from './wait.js';
 
 /** How long a start that has failed may take to let go of what it opened. */
 const GIVE_UP_MS = 1500;
 const SMTP_PROBE_MS = 5000;
 
-/**
- * Binds and releases the configured address before anything heavy is loaded or opened, so a
- * busy port fails the start at once. The real listen can still lose a race, and says so the same way.
- */
-async function probeListen(host: string, port: number): Promise<void> {
-  if (port === 0) return;
-  await new Promise<void>((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
-  });
-}
-
 /** One line for a failed start, in the operator's terms. */
 function describeStartFailure(error: unknown, config: Config | undefined): string {
-  const code = (error as { code?: string }).code;
-  const where = config ? `${config.host}:${config.port}` : 'the configured address';
-  if (code === 'EADDRINUSE')
-    return `port ${config?.port} on ${config?.host} is already in use (EADDRINUSE): stop what holds it or set SIGNOFF_PORT`;
-  if (code === 'EADDRNOTAVAIL')
-    return `cannot listen on ${where}: no such local address (EADDRNOTAVAIL); check SIGNOFF_HOST`;
-  if (code === 'EACCES') return `not allowed to listen on ${where} (EACCES); use a port above 1023`;
-  return oneLine(error);
+  return (config && describeListenError(error, config)) ?? oneLine(error);
 }
 
 function databaseLine(config: Config): string {
@@ -92,17 +75,26 @@ export async function serve(
 ): Promise<number> {
   let config: Config | undefined;
   let signoff: Signoff | undefined;
+  let stopped: Promise<string>;
   try {
     const loaded = loadConfigNotingSettings(env);
     config = loaded.config;
     for (const { name, likely } of findMisspelledSettings(env, loaded.known))
       out.log(`warning: ${name} is not a setting signoff knows; did you mean ${likely}?`);
-    await probeListen(config.host, config.port);
+    const unopenable = publicUrlProblem(config, env);
+    if (unopenable) throw new SignoffError('invalid_input', unopenable);
+    await probeListen(config);
     const { createSignoff } = await import('../server.js');
     signoff = await createSignoff(config);
     await signoff.app.listen({ host: config.host, port: config.port });
     const { port } = signoff.app.server.address() as AddressInfo;
     const keyLines = await issueAdminKey(signoff, out, env.SIGNOFF_ADMIN_KEY_FILE || undefined);
+    // Before the banner: whoever reads "listening" may stop signoff at once, and a SIGTERM
+    // that came before its handler would kill the process instead of closing it.
+    stopped = new Promise<string>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
     out.log(
       [
         `signoff is listening on http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port} (links use ${config.publicUrl})`,
@@ -110,6 +102,7 @@ export async function serve(
         config.smtpUrl
           ? `mail: SMTP via ${smtpServerName(config.smtpUrl)}`
           : 'mail: SIGNOFF_SMTP_URL is not set, so mails and their links are printed here (stderr)',
+        describeWebhookPolicy(config.webhookAllow),
         ...keyLines,
       ].join('\n'),
     );
@@ -128,15 +121,8 @@ export async function serve(
         out.log(`warning: the SMTP server ${host} did not answer: ${failure}; mails will be retried`);
     });
   }
-  const running = signoff;
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      running.services.logger.info({ signal }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
-  await running.close();
+  const signal = await stopped;
+  signoff.services.logger.info({ signal }, 'shutting down');
+  await signoff.close();
   return 0;
 }

@@ -103,7 +103,6 @@ export function normalizeHost(host: string): string {
 /**
  * Refused unless a listed range covers them: this machine itself (loopback, unspecified), the
  * link-local network where cloud metadata services answer, and metadata addresses elsewhere.
- * Private ranges (10/8, 172.16/12, 192.168/16, fc00::/7) are ordinary targets.
  */
 const REFUSED = [
   { range: '0.0.0.0/8', what: 'unspecified' },
@@ -118,10 +117,25 @@ const REFUSED = [
   { range: 'fe80::/10', what: 'link-local' },
   { range: 'fd00:ec2::/32', what: 'cloud metadata addresses' },
   // IPv6 forms that carry an IPv4 address inside: IPv4-compatible (deprecated) and NAT64,
-  // through which any refused IPv4 address above could be reached.
+  // through which any refused IPv4 address above or below could be reached.
   { range: '::/96', what: 'an IPv4-compatible address' },
   { range: '64:ff9b::/96', what: 'a NAT64 address' },
   { range: '64:ff9b:1::/48', what: 'a NAT64 address' },
+].map(({ range, what }) => ({ range, what, cidr: mustParseCidr(range) }));
+
+/**
+ * Private networks, refused by default: whoever may create an approval picks the URL, and
+ * would otherwise have signoff post text of their choosing to hosts behind the firewall. A
+ * listed range opens them, and so does a listed host name (the operator named that host;
+ * an internal CI server is the usual case). Checked after REFUSED, so the metadata address
+ * inside 100.64.0.0/10 stays refused behind a listed name.
+ */
+const PRIVATE = [
+  { range: '10.0.0.0/8', what: 'a private network address' },
+  { range: '172.16.0.0/12', what: 'a private network address' },
+  { range: '192.168.0.0/16', what: 'a private network address' },
+  { range: '100.64.0.0/10', what: 'a shared (carrier-grade NAT) address' },
+  { range: 'fc00::/7', what: 'a unique-local (private) IPv6 address' },
 ].map(({ range, what }) => ({ range, what, cidr: mustParseCidr(range) }));
 
 const HOST_NAME = /^(\*\.)?[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*$/;
@@ -159,7 +173,8 @@ function hostListed(list: AllowList, host: string): boolean {
 /**
  * Whether signoff may connect to `address`, reached through a URL naming `host` (undefined
  * when the URL names an address). A listed range allows anything in it, loopback included;
- * otherwise the refused ranges are refused, and with a list, a target must be listed.
+ * a listed host name allows its ordinary and private addresses; otherwise the refused and
+ * private ranges are refused, and with a list, a target must be listed.
  */
 export function checkAddress(
   list: AllowList | undefined,
@@ -171,7 +186,25 @@ export function checkAddress(
   if (list?.cidrs.some((cidr) => inCidr(cidr, bytes))) return { allowed: true };
   const refused = REFUSED.find((r) => inCidr(r.cidr, bytes));
   if (refused) return { allowed: false, reason: `${address} is ${refused.what}` };
-  if (!list || (host !== undefined && hostListed(list, normalizeHost(host)))) return { allowed: true };
+  const listedName = list !== undefined && host !== undefined && hostListed(list, normalizeHost(host));
+  if (listedName) return { allowed: true };
   const target = host === undefined ? address : `${host} (${address})`;
+  const privateRange = PRIVATE.find((p) => inCidr(p.cidr, bytes));
+  if (privateRange)
+    return {
+      allowed: false,
+      reason: `${target} is ${privateRange.what}; list the host or its range in SIGNOFF_WEBHOOK_ALLOW to send webhooks there`,
+    };
+  if (!list) return { allowed: true };
   return { allowed: false, reason: `${target} is not in SIGNOFF_WEBHOOK_ALLOW` };
+}
+
+/**
+ * The start-up banner's line about where webhooks go, so an operator whose CI host is on a
+ * private network learns the setting before the first webhook is refused.
+ */
+export function describeWebhookPolicy(list: AllowList | undefined): string {
+  if (list)
+    return 'webhooks: only to the host names and ranges SIGNOFF_WEBHOOK_ALLOW lists (a private network address only behind a listed name or in a listed range)';
+  return `webhooks: private networks (${PRIVATE.map((p) => p.range).join(', ')}) are refused, as are loopback and link-local; to allow a CI host on one, list its name or range in SIGNOFF_WEBHOOK_ALLOW (e.g. SIGNOFF_WEBHOOK_ALLOW=ci.internal or 10.1.2.0/24)`;
 }

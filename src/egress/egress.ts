@@ -32,7 +32,7 @@ export interface Egress {
 }
 
 export interface EgressOptions {
-  /** SIGNOFF_WEBHOOK_ALLOW; undefined: every address but the refused ranges. */
+  /** SIGNOFF_WEBHOOK_ALLOW; undefined: every address but the refused and private ranges. */
   readonly allow: AllowList | undefined;
   readonly resolve: ResolveHost;
   /** Resolving, connecting and the answer's headers together take at most this long. */
@@ -62,7 +62,7 @@ export function createEgress(options: EgressOptions): Egress {
       logger.info({ target: url.origin, reason: checked.reason }, 'webhook target refused at create');
       throw new SignoffError(
         'callback_not_allowed',
-        'callback.url points to an address this server does not send webhooks to (loopback, link-local, a metadata service, or one that SIGNOFF_WEBHOOK_ALLOW does not list).',
+        'callback.url points to an address this server does not send webhooks to: loopback, link-local, a metadata service, a private network (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7), or one SIGNOFF_WEBHOOK_ALLOW does not list. To send webhooks to a host on a private network, its operator lists the host name or its range in SIGNOFF_WEBHOOK_ALLOW.',
       );
     },
 

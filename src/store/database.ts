@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, type Stats, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
   Kysely,
@@ -53,10 +53,66 @@ export function openDatabase(options: DatabaseOptions): Db {
   );
 }
 
+/** A SQLite path that cannot work, in the terms of the setting that named it. */
+function sqlitePathProblem(path: string, problem: string, cause?: unknown): SignoffError {
+  return new SignoffError('invalid_input', `SIGNOFF_DATABASE_URL=sqlite:${path}: ${problem}`, { cause });
+}
+
+/** The directory's status; undefined where nothing (or a file's non-existent child) is. */
+function statDirectory(dir: string, path: string): Stats | undefined {
+  try {
+    return statSync(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw sqlitePathProblem(path, `cannot look at ${dir} (${code})`, error);
+  }
+}
+
+/**
+ * Creates the directory an SQLite file goes in, one level at a time. Node's recursive mkdir
+ * spins forever where a parent exists but cannot hold the child (a path under /proc, a
+ * dangling symlink): it reads ENOENT as "make the parent first", and the parent is there.
+ */
+function makeSqliteDirectory(path: string): void {
+  const missing: string[] = [];
+  let dir = dirname(resolve(path));
+  for (;;) {
+    const found = statDirectory(dir, path);
+    if (found?.isDirectory()) break;
+    if (found)
+      throw sqlitePathProblem(path, `${dir} is a file, not a directory; use a path in a writable directory`);
+    missing.unshift(dir);
+    if (dirname(dir) === dir) break;
+    dir = dirname(dir);
+  }
+  for (const level of missing) {
+    try {
+      mkdirSync(level);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // Made meanwhile by another start (fine), or a symlink that points nowhere (not fine).
+      if (code === 'EEXIST' && statDirectory(level, path)?.isDirectory()) continue;
+      if (code === 'EEXIST')
+        throw sqlitePathProblem(path, `${level} exists but is not a directory (a symlink to nowhere?)`);
+      throw sqlitePathProblem(
+        path,
+        `the directory ${level} cannot be created (${code}); use a path in a writable directory`,
+        error,
+      );
+    }
+  }
+}
+
 function openSqlite(path: string, options: DatabaseOptions): Db {
   const inFile = path !== ':memory:';
-  if (inFile) mkdirSync(dirname(path), { recursive: true });
-  const sqlite = new SQLite(path);
+  if (inFile) makeSqliteDirectory(path);
+  let sqlite: SQLite.Database;
+  try {
+    sqlite = new SQLite(path);
+  } catch (error) {
+    throw sqlitePathProblem(path, `SQLite cannot open it (${(error as Error).message})`, error);
+  }
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');

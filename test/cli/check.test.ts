@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +30,12 @@ beforeAll(async () => {
   const address = ai.address();
   aiUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/v1/chat/completions`;
   closedPort = await freePort();
-  base = { SIGNOFF_DATABASE_URL: `sqlite:${join(dir, 'signoff.db')}`, SIGNOFF_SMTP_URL: smtp.url };
+  // Port 0: the probe of the listen address must not depend on what else runs on this machine.
+  base = {
+    SIGNOFF_DATABASE_URL: `sqlite:${join(dir, 'signoff.db')}`,
+    SIGNOFF_SMTP_URL: smtp.url,
+    SIGNOFF_PORT: '0',
+  };
 });
 afterAll(async () => {
   await smtp.close();
@@ -51,6 +57,7 @@ describe('signoff check', () => {
     expect(result.stdout.split('\n').filter(Boolean)).toEqual([
       'ok    environment',
       'ok    policies, routes and permissions',
+      'ok    listen 127.0.0.1:0',
       'ok    database',
       `ok    smtp ${new URL(smtp.url).host}`,
       'ok    ai endpoint',
@@ -117,4 +124,121 @@ describe('signoff check', () => {
     expect(lines.filter((l) => l.startsWith('error'))).toHaveLength(1);
     expect(code).toBe(1);
   });
+});
+
+/** Holds a port on 127.0.0.1 the way another program would. */
+async function holdPort() {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return { port: typeof address === 'object' && address ? address.port : 0, server };
+}
+
+/** An address no machine running these tests has (TEST-NET-2): binding it fails, and nothing is sent. */
+const NOT_LOCAL = '198.51.100.77';
+/** Beyond runCli's own bound, so a command that never ends fails on its missing exit code. */
+const HANG_BOUND_MS = 90_000;
+/** Two commands, one after the other, on a loaded machine. */
+const TWO_RUNS_MS = 150_000;
+
+describe('signoff check, as a process, on what serve would refuse', () => {
+  /** Runs `check` to its end (killed at the bound if it never ends) and returns its code and error lines. */
+  async function check(env: Record<string, string>) {
+    const result = await runCli(['check'], { ...base, ...env });
+    const errors = result.stdout.split('\n').filter((line) => line.startsWith('error'));
+    return { code: result.code, errors };
+  }
+
+  it.each(['0.0.0.0', '::', '[::]'])(
+    'names SIGNOFF_PUBLIC_URL when it is unset and SIGNOFF_HOST=%s',
+    async (host) => {
+      // Held on 127.0.0.1, the port is busy on every address: nothing here can listen beyond loopback.
+      const busy = await holdPort();
+      try {
+        const { code, errors } = await check({ SIGNOFF_HOST: host, SIGNOFF_PORT: String(busy.port) });
+        expect(errors).toHaveLength(1);
+        expect(errors[0]).toMatch(
+          /^error environment: SIGNOFF_PUBLIC_URL is not set, .* set SIGNOFF_PUBLIC_URL to the URL people open signoff at/,
+        );
+        expect(code).toBe(1);
+      } finally {
+        busy.server.close();
+      }
+    },
+  );
+
+  it('names SIGNOFF_PUBLIC_URL when it names an unspecified address', async () => {
+    const { code, errors } = await check({ SIGNOFF_PUBLIC_URL: 'http://0.0.0.0:8080' });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      /^error environment: SIGNOFF_PUBLIC_URL=http:\/\/0\.0\.0\.0:8080 names no address/,
+    );
+    expect(code).toBe(1);
+  });
+
+  it.each([
+    [
+      'under /proc, where mkdir never succeeds',
+      () => '/proc/signoff-nope/x.db',
+      /the directory \/proc\/signoff-nope cannot be created/,
+    ],
+    [
+      'under a file',
+      () => join(file('in-the-way', 'not a directory\n'), 'x.db'),
+      /is a file, not a directory/,
+    ],
+  ])(
+    'ends at once naming SIGNOFF_DATABASE_URL when the SQLite path is %s',
+    async (_what, path, problem) => {
+      const database = path();
+      const { code, errors } = await check({ SIGNOFF_DATABASE_URL: `sqlite:${database}` });
+      // A check that spins is killed at the bound and has no exit code.
+      expect(code).toBe(1);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain(`error database: SIGNOFF_DATABASE_URL=sqlite:${database}: `);
+      expect(errors[0]).toMatch(problem);
+    },
+    HANG_BOUND_MS,
+  );
+
+  it(
+    'finds a busy port, and says so as serve does',
+    async () => {
+      const busy = await holdPort();
+      try {
+        const env = { SIGNOFF_PORT: String(busy.port) };
+        const { code, errors } = await check(env);
+        expect(errors).toEqual([
+          `error listen 127.0.0.1:${busy.port}: port ${busy.port} on 127.0.0.1 is already in use (EADDRINUSE): stop what holds it or set SIGNOFF_PORT`,
+        ]);
+        expect(code).toBe(1);
+        const serve = await runCli(['serve'], { ...base, ...env });
+        expect(serve.code).toBe(3);
+        expect(serve.stderr).toContain(
+          `error: signoff did not start: ${errors[0]?.split(': ').slice(1).join(': ')}`,
+        );
+      } finally {
+        busy.server.close();
+      }
+    },
+    TWO_RUNS_MS,
+  );
+
+  it(
+    'finds an address this machine does not have, and says so as serve does',
+    async () => {
+      const env = { SIGNOFF_HOST: NOT_LOCAL, SIGNOFF_PORT: '8080' };
+      const { code, errors } = await check(env);
+      expect(errors).toEqual([
+        `error listen ${NOT_LOCAL}:8080: cannot listen on ${NOT_LOCAL}:8080: no such local address (EADDRNOTAVAIL); check SIGNOFF_HOST`,
+      ]);
+      expect(code).toBe(1);
+      const serve = await runCli(['serve'], { ...base, ...env });
+      expect(serve.code).toBe(3);
+      expect(serve.stderr).toContain(
+        `error: signoff did not start: ${errors[0]?.split(': ').slice(1).join(': ')}`,
+      );
+    },
+    TWO_RUNS_MS,
+  );
 });

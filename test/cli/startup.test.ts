@@ -32,6 +32,17 @@ function freshDatabase(): Record<string, string> {
   };
 }
 
+/** An address no machine running these tests has (TEST-NET-2): binding it fails, and nothing is sent. */
+const NOT_LOCAL = '198.51.100.77';
+
+let files = 0;
+/** A plain file where a directory would have to be. */
+function fileInTheWay(): string {
+  const path = join(dir, `file-${++files}`);
+  writeFileSync(path, 'not a directory\n');
+  return path;
+}
+
 /** Holds a port on 127.0.0.1 the way another program would. */
 async function holdPort(): Promise<{ port: number; server: Server }> {
   const server = createServer();
@@ -132,6 +143,108 @@ describe('signoff serve at start-up', () => {
     expect(result.stderr).toMatch(/^error: signoff did not start: .*database/im);
   });
 
+  /** The lines of a failed start that say why. */
+  function errorLines(stderr: string): string[] {
+    return stderr.split('\n').filter((line) => line.startsWith('error'));
+  }
+
+  it.each(['0.0.0.0', '::', '[::]'])(
+    'exits 3 naming SIGNOFF_PUBLIC_URL when it is unset and SIGNOFF_HOST=%s would put an unspecified address in links',
+    async (host) => {
+      // Held on 127.0.0.1, the port is busy on every address too: this start can never listen
+      // beyond loopback, whatever it does.
+      const busy = await holdPort();
+      try {
+        const result = await runCli(['serve'], {
+          ...freshDatabase(),
+          SIGNOFF_HOST: host,
+          SIGNOFF_PORT: String(busy.port),
+        });
+        expect(result.code).toBe(3);
+        const errors = errorLines(result.stderr);
+        expect(errors).toHaveLength(1);
+        expect(errors[0]).toMatch(
+          /^error: signoff did not start: SIGNOFF_PUBLIC_URL is not set, .* set SIGNOFF_PUBLIC_URL to the URL people open signoff at, e\.g\. http:\/\/localhost:\d+/,
+        );
+      } finally {
+        busy.server.close();
+      }
+    },
+  );
+
+  it.each(['http://0.0.0.0:8080', 'http://[::]:8080/', 'http://0:8080'])(
+    'exits 3 when SIGNOFF_PUBLIC_URL=%s names an unspecified address',
+    async (publicUrl) => {
+      const result = await runCli(['serve'], {
+        ...freshDatabase(),
+        SIGNOFF_PORT: '0',
+        SIGNOFF_PUBLIC_URL: publicUrl,
+      });
+      expect(result.code).toBe(3);
+      const errors = errorLines(result.stderr);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(/^error: signoff did not start: SIGNOFF_PUBLIC_URL=\S+ names no address/);
+    },
+  );
+
+  it('starts on every address once SIGNOFF_PUBLIC_URL says where people open it', async () => {
+    // Only the check of the settings is asked for here: the busy port stops the start right after it.
+    const busy = await holdPort();
+    try {
+      const result = await runCli(['serve'], {
+        ...freshDatabase(),
+        SIGNOFF_HOST: '0.0.0.0',
+        SIGNOFF_PORT: String(busy.port),
+        SIGNOFF_PUBLIC_URL: 'http://localhost:8080',
+      });
+      expect(result.code).toBe(3);
+      expect(errorLines(result.stderr)).toEqual([
+        `error: signoff did not start: port ${busy.port} on 0.0.0.0 is already in use (EADDRINUSE): stop what holds it or set SIGNOFF_PORT`,
+      ]);
+    } finally {
+      busy.server.close();
+    }
+  });
+
+  it.each([
+    [
+      'under /proc, where mkdir never succeeds',
+      () => '/proc/signoff-nope/x.db',
+      /the directory \/proc\/signoff-nope cannot be created/,
+    ],
+    ['under a file', () => join(fileInTheWay(), 'x.db'), /is a file, not a directory/],
+    ['two levels under a file', () => join(fileInTheWay(), 'sub', 'x.db'), /is a file, not a directory/],
+  ])(
+    'exits 3 at once naming SIGNOFF_DATABASE_URL when the SQLite path is %s',
+    async (_what, path, problem) => {
+      const database = path();
+      const result = await runCli(['serve'], {
+        SIGNOFF_DATABASE_URL: `sqlite:${database}`,
+        SIGNOFF_PORT: '0',
+      });
+      // A start that spins is killed at the bound and has no exit code.
+      expect(result.code).toBe(3);
+      const errors = errorLines(result.stderr);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain(`error: signoff did not start: SIGNOFF_DATABASE_URL=sqlite:${database}: `);
+      expect(errors[0]).toMatch(problem);
+    },
+    // Beyond runCli's own bound, so a start that never ends fails on its missing exit code.
+    90_000,
+  );
+
+  it('exits 3 with one line on an address this machine does not have', async () => {
+    const result = await runCli(['serve'], {
+      ...freshDatabase(),
+      SIGNOFF_HOST: NOT_LOCAL,
+      SIGNOFF_PORT: '8080',
+    });
+    expect(result.code).toBe(3);
+    expect(errorLines(result.stderr)).toEqual([
+      `error: signoff did not start: cannot listen on ${NOT_LOCAL}:8080: no such local address (EADDRNOTAVAIL); check SIGNOFF_HOST`,
+    ]);
+  });
+
   it('writes a generated admin key to SIGNOFF_ADMIN_KEY_FILE (0600), banner and mails to stderr, JSON logs to stdout', async () => {
     const keyFile = join(dir, 'admin-key');
     const serve = startServe({
@@ -167,6 +280,20 @@ describe('signoff serve at start-up', () => {
     expect(logs.length).toBeGreaterThan(0);
     for (const line of logs) expect(() => JSON.parse(line)).not.toThrow();
     expect(serve.stdout()).not.toContain('signoff is listening');
+  });
+
+  it('says once, at start, that webhooks to private networks are refused and which setting opens one', async () => {
+    const serve = startServe({ ...freshDatabase(), SIGNOFF_PORT: '0', SIGNOFF_WEBHOOK_ALLOW: '' });
+    try {
+      await serve.until(/signoff is listening/);
+      const lines = serve.stderr().split('\n');
+      const said = lines.filter((line) => line.startsWith('webhooks: private networks'));
+      expect(said).toHaveLength(1);
+      expect(said[0]).toContain('10.0.0.0/8');
+      expect(said[0]).toContain('SIGNOFF_WEBHOOK_ALLOW=');
+    } finally {
+      expect(await serve.stop()).toBe(0);
+    }
   });
 
   it('says how to make a key when it prints none, and warns (naming the host) when SMTP does not answer', async () => {

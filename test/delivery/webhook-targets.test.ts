@@ -32,6 +32,8 @@ const dns = fakeDns({
   'builds.test': ['10.9.9.9'],
   'loop.test': ['127.0.0.2'],
   'v6.test': ['fd00::5'],
+  'cgnat.test': ['100.64.0.7'],
+  'hooks.example.com': ['203.0.113.10'],
 });
 
 const watch = watchConnections();
@@ -48,7 +50,7 @@ function create(h: Harness, url: string) {
 
 describe('webhook targets with the default policy (SIGNOFF_WEBHOOK_ALLOW unset)', () => {
   let h: Harness;
-  // No workers: nothing this suite creates is ever delivered, so private targets stay untouched.
+  // No workers: nothing this suite creates is ever delivered, so no target is ever contacted.
   beforeAll(async () => {
     h = await startHarness({ SIGNOFF_WEBHOOK_ALLOW: '' }, { workers: false, resolveHost: dns.resolve });
   });
@@ -75,6 +77,18 @@ describe('webhook targets with the default policy (SIGNOFF_WEBHOOK_ALLOW unset)'
     'http://LOCALHOST./hook',
     'http://metadata.test/computeMetadata/v1/',
     'http://mixed.test/hook',
+    // Private networks: refused unless SIGNOFF_WEBHOOK_ALLOW lists them.
+    'http://10.1.2.3:8080/hook',
+    'http://172.16.0.9/hook',
+    'http://192.168.1.10/hook',
+    'http://100.64.0.7/hook',
+    'https://ci.test/hooks/signoff',
+    'http://cgnat.test/hook',
+    'http://[fd00::5]/hook',
+    'http://[fc00::5]/hook',
+    'http://v6.test/hook',
+    'http://[::ffff:10.1.2.3]/hook',
+    'http://[::ffff:c0a8:10a]/hook',
   ])('refuses %s at create, before any connection', async (url) => {
     const res = await create(h, url);
     expect(res.statusCode).toBe(400);
@@ -103,14 +117,18 @@ describe('webhook targets with the default policy (SIGNOFF_WEBHOOK_ALLOW unset)'
     expect(list.items.map((a: { title: string }) => a.title)).not.toContain('refused-target');
   });
 
-  it.each([
-    'http://10.1.2.3:8080/hook',
-    'https://ci.test/hooks/signoff',
-    'http://[fd00::5]/hook',
-    'http://v6.test/hook',
-  ])('allows a private target such as %s (internal CI hosts are ordinary targets)', async (url) => {
-    expect((await create(h, url)).statusCode).toBe(201);
+  it('tells the client which setting opens a private network', async () => {
+    const res = await create(h, 'https://ci.test/hooks/signoff');
+    expect(res.json().error.code).toBe('callback_not_allowed');
+    expect(res.json().error.message).toContain('SIGNOFF_WEBHOOK_ALLOW');
   });
+
+  it.each(['https://hooks.example.com/hook', 'http://203.0.113.9/hook', 'http://[2001:db8::1]/hook'])(
+    'allows a public target such as %s',
+    async (url) => {
+      expect((await create(h, url)).statusCode).toBe(201);
+    },
+  );
 
   it('accepts a name that does not resolve now: each delivery resolves and checks it again', async () => {
     expect((await create(h, 'https://not-yet.test/hook')).statusCode).toBe(201);
@@ -121,7 +139,9 @@ describe('SIGNOFF_WEBHOOK_ALLOW', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness(
-      { SIGNOFF_WEBHOOK_ALLOW: 'ci.test, *.builds.test, loop.test, 192.0.2.0/24, 127.0.0.1/32' },
+      {
+        SIGNOFF_WEBHOOK_ALLOW: 'ci.test, *.builds.test, loop.test, 192.0.2.0/24, 127.0.0.1/32, 172.16.0.0/12',
+      },
       { workers: false, resolveHost: dns.resolve },
     );
   });
@@ -134,13 +154,16 @@ describe('SIGNOFF_WEBHOOK_ALLOW', () => {
     'https://a.builds.test/hook',
     'http://192.0.2.7/hook',
     'http://127.0.0.1:9/hook',
-  ])('allows %s, which it lists (a listed range may include loopback)', async (url) => {
+    'http://172.20.1.2/hook',
+    'http://[::ffff:172.20.1.2]/hook',
+  ])('allows %s, which it lists (a listed range may include loopback or a private network)', async (url) => {
     expect((await create(h, url)).statusCode).toBe(201);
   });
 
   it.each([
     ['a private host it does not list', 'https://other.test/hook'],
     ['a listed name by its address', 'http://10.1.2.3/hook'],
+    ['a private network it lists no range of', 'http://192.168.1.10/hook'],
     ['the parent of a *. entry', 'https://builds.test/hook'],
     ['a listed name that resolves into a refused range', 'http://loop.test/hook'],
     ['a refused range no listed range covers', 'http://169.254.169.254/'],
@@ -234,5 +257,33 @@ describe('webhook delivery', () => {
     await h.signoff.dispatcher.runOnce();
     const failed = (await audit(id)).find((e) => e.type === 'callback.failed');
     expect(failed?.data).not.toHaveProperty('error');
+  });
+});
+
+describe('webhook delivery with SIGNOFF_WEBHOOK_ALLOW unset', () => {
+  let h: Harness;
+  // A public address when signoff checks it at create, a host on a private network at delivery.
+  const moving = fakeDns({ 'moved.test': [['203.0.113.10'], ['10.0.0.8']] });
+  beforeAll(async () => {
+    h = await startHarness({ SIGNOFF_WEBHOOK_ALLOW: '' }, { workers: false, resolveHost: moving.resolve });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('refuses a name that resolves to a private network at delivery, for good and before connecting', async () => {
+    const res = await create(h, 'http://moved.test/hook');
+    expect(res.statusCode).toBe(201);
+    const id = res.json().id;
+    watch.clear();
+    await h.signoff.dispatcher.runOnce();
+    expect(moving.asked).toEqual(['moved.test', 'moved.test']);
+    expect(watch.requests).toEqual([]);
+    expect(watch.attempts).toEqual([]);
+    const dead = (await h.api({ method: 'GET', url: '/v1/outbox?status=dead' })).json().items as {
+      approvalId: string;
+      lastError: string | null;
+    }[];
+    expect(dead.find((m) => m.approvalId === id)?.lastError).toContain('SIGNOFF_WEBHOOK_ALLOW');
   });
 });

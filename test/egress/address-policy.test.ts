@@ -4,6 +4,7 @@ import { SignoffError } from '../../src/core/errors.js';
 import {
   type AllowList,
   checkAddress,
+  describeWebhookPolicy,
   inCidr,
   parseAllowList,
   parseCidr,
@@ -114,15 +115,46 @@ describe('checkAddress without SIGNOFF_WEBHOOK_ALLOW', () => {
 
   it.each([
     '10.1.2.3',
+    '10.255.255.255',
     '172.16.0.5',
+    '172.31.255.255',
     '192.168.1.10',
     '100.64.0.1',
-    '203.0.113.9',
+    '100.127.255.254',
     'fd00::5',
-    '2001:db8::1',
+    'fc00::1',
+    'fdff:ffff::1',
+    // The same networks in the IPv6 forms that carry an IPv4 address.
     '::ffff:10.1.2.3',
-  ])('allows %s: private and public addresses are ordinary targets', (address) => {
-    expect(allowed(undefined, 'ci.internal', address)).toBe(true);
+    '::ffff:c0a8:10a',
+    '0:0:0:0:0:ffff:ac10:5',
+    '::10.1.2.3',
+    '64:ff9b::10.1.2.3',
+    '64:ff9b:1::a01:203',
+  ])('refuses %s, a private network address, by name or by address', (address) => {
+    expect(allowed(undefined, 'ci.internal', address)).toBe(false);
+    expect(allowed(undefined, undefined, address)).toBe(false);
+  });
+
+  it('says which setting opens a private network', () => {
+    const verdict = checkAddress(undefined, 'ci.internal', '10.1.2.3');
+    expect(verdict.allowed).toBe(false);
+    if (!verdict.allowed) expect(verdict.reason).toContain('SIGNOFF_WEBHOOK_ALLOW');
+  });
+
+  it.each([
+    '203.0.113.9',
+    '11.0.0.1',
+    '172.15.255.255',
+    '172.32.0.0',
+    '192.169.0.1',
+    '100.63.255.255',
+    '100.128.0.0',
+    '2001:db8::1',
+    'fe00::1',
+  ])('allows %s: public addresses, also just outside the private ranges, are ordinary targets', (address) => {
+    expect(allowed(undefined, 'hooks.example.com', address)).toBe(true);
+    expect(allowed(undefined, undefined, address)).toBe(true);
   });
 
   it('refuses what is not an address at all', () => {
@@ -155,11 +187,35 @@ describe('checkAddress with SIGNOFF_WEBHOOK_ALLOW', () => {
     expect(allowed(allow, undefined, '127.0.0.2')).toBe(false);
   });
 
+  it('opens a private network only for a listed name or range', () => {
+    expect(allowed(allow, undefined, '10.20.3.4')).toBe(true);
+    expect(allowed(allow, undefined, '::ffff:10.20.3.4')).toBe(true);
+    expect(allowed(allow, 'ci.example.com', 'fd12::1')).toBe(true);
+    expect(allowed(allow, undefined, '10.21.0.1')).toBe(false);
+    expect(allowed(allow, 'other.example.com', '172.16.0.1')).toBe(false);
+    expect(allowed(list('100.64.0.0/10'), 'cgnat.example.net', '100.64.0.9')).toBe(true);
+    expect(allowed(list('100.64.0.0/10'), undefined, '10.0.0.1')).toBe(false);
+  });
+
   it('keeps refusing loopback, link-local and metadata addresses behind a listed name', () => {
+    expect(allowed(allow, 'ci.example.com', '100.100.100.200')).toBe(false);
     expect(allowed(allow, 'ci.example.com', '169.254.169.254')).toBe(false);
     expect(allowed(allow, 'ci.example.com', '127.0.0.2')).toBe(false);
     expect(allowed(allow, 'ci.example.com', '::1')).toBe(false);
     expect(allowed(allow, 'ci.example.com', '::ffff:169.254.169.254')).toBe(false);
+  });
+});
+
+describe('describeWebhookPolicy', () => {
+  it('says without SIGNOFF_WEBHOOK_ALLOW that private networks are refused, and which setting opens one', () => {
+    const line = describeWebhookPolicy(undefined);
+    for (const range of ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7'])
+      expect(line).toContain(range);
+    expect(line).toContain('SIGNOFF_WEBHOOK_ALLOW=');
+  });
+
+  it('says with SIGNOFF_WEBHOOK_ALLOW that only what it lists is reached', () => {
+    expect(describeWebhookPolicy(list('ci.example.com'))).toMatch(/only to .* SIGNOFF_WEBHOOK_ALLOW lists/);
   });
 });
 

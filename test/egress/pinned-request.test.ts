@@ -77,6 +77,14 @@ describe('a refused target', () => {
     ['the mapped form of loopback', undefined, 'https://[::ffff:127.0.0.1]/', []],
     ['a 10.x address the allow list does not name', '127.0.0.1/32', 'http://10.0.0.8/hook', []],
     ['a name at 10.x that the allow list does not name', '127.0.0.1/32', 'http://ci.internal/', ['10.0.0.8']],
+    // Private networks, with SIGNOFF_WEBHOOK_ALLOW unset.
+    ['a 10.x address', undefined, 'http://10.0.0.8/hook', []],
+    ['a name at 192.168.x', undefined, 'http://ci.internal/', ['192.168.1.10']],
+    ['a name at a unique-local IPv6 address', undefined, 'http://ci6.internal/', ['fd12:3456::5']],
+    ['a unique-local IPv6 address', undefined, 'http://[fc00::8]:8080/', []],
+    ['the mapped form of 172.16.x', undefined, 'http://[::ffff:172.16.0.5]/', []],
+    ['a carrier-grade NAT address by name', undefined, 'http://cgnat.internal/', ['100.64.0.1']],
+    ['the NAT64 form of 10.x', undefined, 'http://[64:ff9b::a00:8]/', []],
   ])('%s is refused before any request or socket exists', async (_what, allow, url, addresses) => {
     const dns = answering(addresses);
     const egress = createEgress({
@@ -88,6 +96,32 @@ describe('a refused target', () => {
     expect(await codeOf(egress.send(url, post))).toBe('callback_not_allowed');
     expect(await codeOf(egress.assertAllowed(url))).toBe('callback_not_allowed');
     expect(watch.requests).toEqual([]);
+    expect(watch.attempts).toEqual([]);
+  });
+
+  it('tells the client which setting would open a private network', async () => {
+    const egress = createEgress({
+      allow: undefined,
+      resolve: answering(['10.9.8.7']).resolve,
+      timeoutMs: 2000,
+      logger: capturedLogger().logger,
+    });
+    const refusal = await egress.assertAllowed('http://ci.internal/').catch((error: unknown) => error);
+    expect(refusal).toMatchObject({ code: 'callback_not_allowed' });
+    expect((refusal as Error).message).toContain('SIGNOFF_WEBHOOK_ALLOW');
+    // The caller learns the setting, not the address its name has.
+    expect((refusal as Error).message).not.toContain('10.9.8.7');
+  });
+
+  it('is allowed once SIGNOFF_WEBHOOK_ALLOW lists its range', async () => {
+    const egress = createEgress({
+      allow: allowList('10.0.0.0/8'),
+      resolve: answering(['10.0.0.8']).resolve,
+      timeoutMs: 2000,
+      logger: capturedLogger().logger,
+    });
+    await expect(egress.assertAllowed('http://ci.internal/')).resolves.toBeUndefined();
+    await expect(egress.assertAllowed('http://10.1.2.3/')).resolves.toBeUndefined();
     expect(watch.attempts).toEqual([]);
   });
 
