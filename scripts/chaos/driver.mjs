@@ -3,8 +3,11 @@
 import { decisionToken } from './people.mjs';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-/** A mail with a link travels through the outbox, and maybe through a crash or two. */
-const MAIL_WAIT_MS = 90_000;
+/**
+ * A mail with a link travels through the outbox, and maybe through a crash or two; on a busy
+ * machine the outbox can lag far behind. Late is not lost: only a mail that never comes is.
+ */
+const MAIL_WAIT_MS = 300_000;
 const POLL_FOR_MS = 300_000;
 
 function codeOf(answer) {
@@ -65,6 +68,7 @@ export async function drive({
     if (answer.status !== 201 && !(answer.status === 200 && answer.uncertain))
       throw new Error(`create #${plan.index}: HTTP ${answer.status} ${answer.body.slice(0, 200)}`);
     plan.id = JSON.parse(answer.body).id;
+    plan.createdAt = Date.now();
     progress.created++;
   }
 
@@ -111,6 +115,7 @@ export async function drive({
       body: JSON.stringify({ reason: 'chaos' }),
       target,
     });
+    if (answer.status === 200) plan.endedAt = Date.now();
     plan.cancelAck = {
       ok: answer.status === 200,
       code: answer.status === 200 ? 'ok' : codeOf(answer),
@@ -129,7 +134,10 @@ export async function drive({
       ...(await decideBy[step.via](plan, step, target)),
     };
     plan.acks.push(ack);
-    if (ack.ok) progress.decisions++;
+    if (ack.ok) {
+      progress.decisions++;
+      plan.endedAt = Date.now();
+    }
     // A refusal is expected only where the plan raced on purpose, or an earlier attempt of the
     // same request may have gone through before its answer was lost.
     if (!ack.ok && !plan.contended && !ack.uncertain)
@@ -172,6 +180,7 @@ export async function drive({
           const mail = await mailbox.next(step.person, subjectOf(plan), MAIL_WAIT_MS);
           step.token = decisionToken(mail);
           progress.linksMailed++;
+          progress.mailLatencyMs.push(mail.at - plan.createdAt);
         }
     await sleep(plan.pauseMs);
     for (const round of plan.rounds) {

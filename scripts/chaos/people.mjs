@@ -27,6 +27,7 @@ export function createMailbox() {
     },
     deliver(mail) {
       received++;
+      mail.at = Date.now();
       const target = box(mail.to, mail.subject);
       target.mails.push(mail);
       for (const wake of target.waiters.splice(0)) wake();

@@ -57,6 +57,7 @@ export async function startReceivers({ count, secret, failRate, hangRate, random
           approvalId: event.data?.id,
           status: event.data?.status,
           deliveries: 1,
+          firstAt: Date.now(),
         };
         events.set(id, record);
         const list = byApproval.get(record.approvalId) ?? [];

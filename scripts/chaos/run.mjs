@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The chaos run: a decision, once made, reaches the waiting workflow while instances are
 // SIGKILLed and the database crashes. Usage:
-//   npm run chaos                      both variants, PostgreSQL then SQLite
-//   npm run chaos -- --postgres        two instances on a throwaway PostgreSQL cluster
+//   npm run chaos                      two instances on a throwaway PostgreSQL cluster
 //   npm run chaos -- --sqlite          one instance on SQLite
+//   npm run chaos -- --postgres --sqlite   both, one after the other
 //   options: --approvals N (1000), --kills N (20 per variant), --load-seconds N (80), --seed N
 // Everything listens on 127.0.0.1; the PostgreSQL cluster is the run's own (initdb into a
 // temporary directory, removed at the end), never the machine's. Exits 1 when an invariant fails.
@@ -39,8 +39,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: String(Math.floor(Math.random() * 2 ** 31)) },
   },
 });
-const both = args.postgres === args.sqlite;
-const backends = [...(both || args.postgres ? ['postgres'] : []), ...(both || args.sqlite ? ['sqlite'] : [])];
+const backends = [...(args.postgres || !args.sqlite ? ['postgres'] : []), ...(args.sqlite ? ['sqlite'] : [])];
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)}s`;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -72,6 +71,14 @@ function createApproverKey(env, person) {
       (error, stdout) => (error ? reject(error) : resolve(stdout.trim().split('\n').at(-1))),
     );
   });
+}
+
+/** "p50 / p99 / max" of a list of milliseconds, in seconds. */
+function spread(values) {
+  if (values.length === 0) return 'none';
+  const sorted = [...values].map((v) => Math.max(0, v)).sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return [at(0.5), at(0.99), sorted.at(-1)].map((ms) => (ms / 1000).toFixed(1)).join(' / ');
 }
 
 /** The database restart window(s): a 5xx is excused only when its request overlapped one. */
@@ -167,7 +174,7 @@ async function runVariant(backend, seed) {
   for (const browser of browsers.values()) await browser.signIn(mailbox);
 
   const plans = drawPlans(approvals, receivers.urls.length, random);
-  const progress = { created: 0, decisions: 0, finished: 0, linksMailed: 0 };
+  const progress = { created: 0, decisions: 0, finished: 0, linksMailed: 0, mailLatencyMs: [] };
   const kills = () => instances.reduce((n, i) => n + i.kills, 0);
   const ticker = setInterval(
     () =>
@@ -254,12 +261,17 @@ async function runVariant(backend, seed) {
   await receivers.close();
   await cluster?.remove();
   cleanups.length = 0;
+  const told = plans
+    .filter((p) => p.endedAt)
+    .flatMap((p) => receivers.delivered(p.id, 'approval.decided').map((e) => e.firstAt - p.endedAt));
+  const timings = `seconds p50 / p99 / max: approval created → mail with its link read ${spread(progress.mailLatencyMs)}; decision acknowledged → callback delivered ${spread(told)}`;
   const held = results.every((r) => r.held);
   if (held) rmSync(dir, { recursive: true, force: true });
   const downtime = outage.windows.map((w) => `${((w.back - w.start) / 1000).toFixed(1)} s`);
   return {
     title: `${backend === 'postgres' ? 'PostgreSQL' : 'SQLite'}: ${instances.length} instance(s), ${approvals} approvals, ${kills()} SIGKILLs${cluster ? `, ${outage.windows.length} PostgreSQL crash-restart (down ${downtime.join(', ')})` : ''}, ${((Date.now() - variantStarted) / 1000).toFixed(0)} s, seed ${seed}`,
     results,
+    timings,
     held,
     logs: held ? undefined : logDir,
     enough: kills() >= minKills && (!cluster || outage.windows.length === 1),
@@ -273,6 +285,7 @@ function printSummary(variant) {
     for (const problem of result.problems.slice(0, 10)) lines.push(`          - ${problem}`);
     if (result.problems.length > 10) lines.push(`          … and ${result.problems.length - 10} more`);
   }
+  lines.push(`timings (not invariants), ${variant.timings}`);
   if (variant.logs) lines.push(`instance logs kept in ${variant.logs}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
