@@ -38,9 +38,12 @@ export function createInstance({ name, port, env, logDir, onMail, log }) {
     /** Exits nobody asked for: each one is a finding. */
     crashes: [],
     child: undefined,
+    /** Set by `halt`: the run is ending, so nothing starts the instance again. */
+    halted: false,
     start,
     kill,
     stop,
+    halt,
   };
 
   function spawnOnce() {
@@ -82,6 +85,7 @@ export function createInstance({ name, port, env, logDir, onMail, log }) {
   async function start(deadlineMs = 120_000) {
     const deadline = Date.now() + deadlineMs;
     for (;;) {
+      if (instance.halted) return;
       const spawnedAt = Date.now();
       const { child, exited, listening } = spawnOnce();
       instance.child = child;
@@ -120,6 +124,12 @@ export function createInstance({ name, port, env, logDir, onMail, log }) {
     await gone;
   }
 
+  /** Kills the instance for good, even one that is starting. */
+  async function halt() {
+    instance.halted = true;
+    await kill();
+  }
+
   /** SIGTERM at the end: finishes what is in flight; SIGKILL if it takes too long. */
   async function stop() {
     const child = instance.child;
@@ -140,13 +150,17 @@ export function createInstance({ name, port, env, logDir, onMail, log }) {
 /**
  * SIGKILLs a random instance 0.5–3 s after all of them run (so with several, one always serves
  * while another is down: the failover case), and starts it again 0.1–1 s later, until
- * `done()` and at least `minKills` kills. Resolves once every instance runs again.
+ * `done()` and at least `minKills` kills. The kills are spread over the work: the next one
+ * waits until `progress()` (0 to 1) has reached its share, so a slow machine, where a start
+ * takes long, gets as many kills in the middle of the work as a fast one. Resolves once every
+ * instance runs again.
  */
-export async function runKillLoop({ instances, random, minKills, done, log }) {
+export async function runKillLoop({ instances, random, minKills, progress, done, log }) {
   const restarts = [];
   let kills = 0;
   while (!(done() && kills >= minKills)) {
-    while (instances.some((i) => i.state !== 'up')) await sleep(100);
+    while (instances.some((i) => i.state !== 'up') || (kills >= minKills * progress() && !done()))
+      await sleep(100);
     await sleep(500 + random() * 2500);
     const up = instances.filter((i) => i.state === 'up');
     if (up.length < instances.length) continue;

@@ -102,6 +102,7 @@ async function runVariant(backend, seed) {
   const approvals = Number(args.approvals);
   const minKills = Number(args.kills);
   const dir = mkdtempSync(join(tmpdir(), `signoff-chaos-${name}-run-`));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const logDir = mkdtempSync(join(dir, 'logs-'));
   const variantStarted = Date.now();
   const random = seededRandom(seed);
@@ -156,7 +157,7 @@ async function runVariant(backend, seed) {
         log,
       }),
     );
-  cleanups.push(() => Promise.all(instances.map((i) => i.kill())));
+  cleanups.push(() => Promise.all(instances.map((i) => i.halt())));
   await Promise.all(instances.map((i) => i.start()));
   log(
     `${instances.length} instance(s) up, ${receivers.urls.length} webhook receivers; signing the approvers in on the web`,
@@ -205,7 +206,14 @@ async function runVariant(backend, seed) {
   }).finally(() => {
     driverDone = true;
   });
-  const killing = runKillLoop({ instances, random: chaosRandom, minKills, done: () => driverDone, log });
+  const killing = runKillLoop({
+    instances,
+    random: chaosRandom,
+    minKills,
+    progress: () => progress.finished / approvals,
+    done: () => driverDone,
+    log,
+  });
   const crashing =
     cluster &&
     (async () => {
