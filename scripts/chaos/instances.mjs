@@ -161,6 +161,7 @@ export async function runKillLoop({ instances, random, minKills, progress, done,
   while (!(done() && kills >= minKills)) {
     while (instances.some((i) => i.state !== 'up') || (kills >= minKills * progress() && !done()))
       await sleep(100);
+    if (done() && kills >= minKills) break;
     await sleep(500 + random() * 2500);
     const up = instances.filter((i) => i.state === 'up');
     if (up.length < instances.length) continue;

@@ -4,7 +4,8 @@
 //   npm run chaos                      two instances on a throwaway PostgreSQL cluster
 //   npm run chaos -- --sqlite          one instance on SQLite
 //   npm run chaos -- --postgres --sqlite   both, one after the other
-//   options: --approvals N (1000), --kills N (20 per variant), --load-seconds N (80), --seed N
+//   options: --approvals N (1000), --kills N (20 per variant), --load-seconds N (80), --seed N,
+//   --fail-rate F (0.1) and --hang-rate F (0.03): how often a webhook receiver answers 500 or hangs
 // Everything listens on 127.0.0.1; the PostgreSQL cluster is the run's own (initdb into a
 // temporary directory, removed at the end), never the machine's. Exits 1 when an invariant fails.
 import { execFile } from 'node:child_process';
@@ -37,6 +38,8 @@ const { values: args } = parseArgs({
     kills: { type: 'string', default: '20' },
     'load-seconds': { type: 'string', default: '80' },
     seed: { type: 'string', default: String(Math.floor(Math.random() * 2 ** 31)) },
+    'fail-rate': { type: 'string', default: '0.1' },
+    'hang-rate': { type: 'string', default: '0.03' },
   },
 });
 const backends = [...(args.postgres || !args.sqlite ? ['postgres'] : []), ...(args.sqlite ? ['sqlite'] : [])];
@@ -139,8 +142,8 @@ async function runVariant(backend, seed) {
   const receivers = await startReceivers({
     count: 4,
     secret,
-    failRate: 0.1,
-    hangRate: 0.03,
+    failRate: Number(args['fail-rate']),
+    hangRate: Number(args['hang-rate']),
     random: chaosRandom,
   });
   cleanups.push(() => receivers.close());
