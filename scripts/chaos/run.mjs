@@ -47,6 +47,8 @@ const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)}s`;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const cleanups = [];
+/** The running variant's directory: kept when it fails (its logs), removed when it holds or is interrupted. */
+let runDir;
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -105,7 +107,7 @@ async function runVariant(backend, seed) {
   const approvals = Number(args.approvals);
   const minKills = Number(args.kills);
   const dir = mkdtempSync(join(tmpdir(), `signoff-chaos-${name}-run-`));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  runDir = dir;
   const logDir = mkdtempSync(join(dir, 'logs-'));
   const variantStarted = Date.now();
   const random = seededRandom(seed);
@@ -134,6 +136,7 @@ async function runVariant(backend, seed) {
     SIGNOFF_LINK_RATE_LIMIT: '100000',
     ...(backend === 'postgres' && { SIGNOFF_DATABASE_POOL_SIZE: '4' }),
   };
+  log(`creating the approvers' API keys (signoff keys create --actor)`);
   // The first migrates the new database; the rest can then run side by side.
   const keys = new Map([[PEOPLE[0], await createApproverKey(env, PEOPLE[0])]]);
   await Promise.all(PEOPLE.slice(1).map(async (p) => keys.set(p, await createApproverKey(env, p))));
@@ -161,6 +164,7 @@ async function runVariant(backend, seed) {
       }),
     );
   cleanups.push(() => Promise.all(instances.map((i) => i.halt())));
+  log(`starting ${instances.length} instance(s)`);
   await Promise.all(instances.map((i) => i.start()));
   log(
     `${instances.length} instance(s) up, ${receivers.urls.length} webhook receivers; signing the approvers in on the web`,
@@ -256,6 +260,7 @@ async function runVariant(backend, seed) {
     }
     await sleep(500);
   }
+  log('stopping the instances (SIGTERM); verifying every audit chain; checking the invariants');
   await Promise.all(instances.map((i) => i.stop()));
   trace.end();
   const audit = await verifyAudit(env);
@@ -307,7 +312,10 @@ async function cleanUp() {
 
 process.once('SIGINT', () => {
   process.stderr.write('interrupted: stopping instances and removing the PostgreSQL cluster\n');
-  cleanUp().finally(() => process.exit(130));
+  cleanUp().finally(() => {
+    if (runDir) rmSync(runDir, { recursive: true, force: true });
+    process.exit(130);
+  });
 });
 
 let failed = false;
@@ -321,6 +329,7 @@ try {
 } catch (error) {
   failed = true;
   process.stderr.write(`chaos run failed: ${error.stack ?? error}\n`);
+  if (runDir) process.stderr.write(`its logs are in ${runDir}\n`);
   await cleanUp();
 }
 process.stdout.write(
