@@ -8,10 +8,8 @@
 //   --fail-rate F (0.1) and --hang-rate F (0.03): how often a webhook receiver answers 500 or hangs
 // Everything listens on 127.0.0.1; the PostgreSQL cluster is the run's own (initdb into a
 // temporary directory, removed at the end), never the machine's. Exits 1 when an invariant fails.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,11 +21,9 @@ import { callbackTold, checkInvariants, openRows, readState, verifyAudit } from 
 import { createBrowser, createMailbox } from './people.mjs';
 import { drawPlans, FINAL, PEOPLE, seededRandom } from './plans.mjs';
 import { startReceivers } from './receivers.mjs';
+import { baseEnv, createApproverKey, createOutage, freePort, spread } from './setup.mjs';
 
-const BIN = new URL('../../bin/signoff.js', import.meta.url).pathname;
 const ADMIN = `sk_chaos_${randomBytes(16).toString('hex')}`;
-/** After the database is back, pooled connections it dropped may still fail a request or two. */
-const RESTART_GRACE_MS = 5_000;
 const DRAIN_FOR_MS = 180_000;
 
 const { values: args } = parseArgs({
@@ -49,57 +45,6 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const cleanups = [];
 /** The running variant's directory: kept when it fails (its logs), removed when it holds or is interrupted. */
 let runDir;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** The environment of every signoff this run starts: none of the caller's SIGNOFF_* settings leak in. */
-function baseEnv() {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('SIGNOFF_')));
-}
-
-/** `signoff keys create` for an approver: an API key with their identity, printed once on stdout. */
-function createApproverKey(env, person) {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [BIN, 'keys', 'create', '--permission', 'approvals:decide', '--actor', person, '--name', person],
-      { env },
-      (error, stdout) => (error ? reject(error) : resolve(stdout.trim().split('\n').at(-1))),
-    );
-  });
-}
-
-/** "p50 / p99 / max" of a list of milliseconds, in seconds. */
-function spread(values) {
-  if (values.length === 0) return 'none';
-  const sorted = [...values].map((v) => Math.max(0, v)).sort((a, b) => a - b);
-  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return [at(0.5), at(0.99), sorted.at(-1)].map((ms) => (ms / 1000).toFixed(1)).join(' / ');
-}
-
-/** The database restart window(s): a 5xx is excused only when its request overlapped one. */
-function createOutage() {
-  const windows = [];
-  return {
-    windows,
-    begin: () => windows.push({ start: Date.now(), end: Number.POSITIVE_INFINITY }),
-    end: () => {
-      const last = windows.at(-1);
-      last.back = Date.now();
-      last.end = last.back + RESTART_GRACE_MS;
-    },
-    overlaps: (from, to) => windows.some((w) => from <= w.end && to >= w.start),
-  };
-}
 
 async function runVariant(backend, seed) {
   const name = backend === 'postgres' ? 'pg' : 'sqlite';
