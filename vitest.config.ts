@@ -54,7 +54,11 @@ const SQLITE_ONLY = [
   'test/web/pages.test.ts',
   'test/web/oidc.test.ts',
 ];
-const POSTGRES_ONLY = ['test/scale/**', 'test/store/prepared-statements.test.ts'];
+const POSTGRES_ONLY = [
+  'test/scale/**',
+  'test/store/prepared-statements.test.ts',
+  'test/store/connection-loss.test.ts',
+];
 // This suite holds PostgreSQL's migration lock on purpose and counts who waits for it. The lock
 // is one for the whole database (Kysely's advisory lock), so a suite starting beside it would
 // queue behind it and be counted: it runs alone, before the rest.

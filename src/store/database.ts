@@ -156,7 +156,20 @@ function openPostgres(options: DatabaseOptions): Db {
         oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as never,
     },
   });
-  pool.on('error', (error) => options.onBackgroundError?.(error));
+  // pg emits 'error' on a client whose connection ends (the server restarts, the network
+  // drops). The pool listens only while the client is idle; while a request holds it nobody
+  // would, and an 'error' without a listener ends the process: a database restart would crash
+  // every instance that had a connection checked out. So each client has a listener for its
+  // whole life; the request holding it fails with its statement (or its next one), and the pool
+  // drops the connection when it comes back. One report per connection.
+  const reported = new WeakSet<object>();
+  const report = (client: object, error: Error) => {
+    if (reported.has(client)) return;
+    reported.add(client);
+    options.onBackgroundError?.(error);
+  };
+  pool.on('connect', (client) => client.on('error', (error) => report(client, error)));
+  pool.on('error', (error, client) => report(client, error));
   if (options.preparedStatements ?? true) {
     const prepared = { on: true };
     pool.on(
