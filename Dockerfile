@@ -6,7 +6,7 @@
 # With PostgreSQL: docker compose up (docker-compose.yml).
 
 # --- build: compile TypeScript and better-sqlite3's native module from source --------------
-FROM node:20-slim AS build
+FROM node:24-slim AS build
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*
@@ -19,7 +19,7 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
 # --- run: the compiled app and production dependencies only, as an unprivileged user --------
-FROM node:20-slim
+FROM node:24-slim
 ENV NODE_ENV=production \
     SIGNOFF_HOST=0.0.0.0 \
     SIGNOFF_PORT=8080 \

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The GitHub Action's step: requests the job's OIDC token, creates an approval with it, waits
-// for the decision and reports it as step outputs. Node 20's standard library only, so the
-// action needs no install. Exit 0 when approved; 1 otherwise (rejected, expired, cancelled,
-// or any error), which fails the step.
+// for the decision and reports it as step outputs. Node's standard library only, on the
+// runner's own node (which may be older than signoff's), so the action needs no install. Exit
+// 0 when approved; 1 otherwise (rejected, expired, cancelled, or any error), which fails the
+// step.
 import { appendFileSync } from 'node:fs';
 
 const env = process.env;

@@ -72,7 +72,7 @@ const DEFAULT_SCOPES = ['approvals:create', 'approvals:read', 'approvals:decide'
 
 let providerClass: Promise<ProviderConstructor> | undefined;
 
-/** Runs `action` with oidc-provider's console warnings (dev interactions, Node version) muted. */
+/** Runs `action` with oidc-provider's console warnings (dev interactions) muted. */
 async function quietly<T>(action: () => T | Promise<T>): Promise<T> {
   const warn = console.warn;
   console.warn = (...args: unknown[]) => {
@@ -87,12 +87,9 @@ async function quietly<T>(action: () => T | Promise<T>): Promise<T> {
 }
 
 function loadProvider(): Promise<ProviderConstructor> {
-  // A non-literal specifier: the package has no types, and the module warns on import under Node 20.
+  // A non-literal specifier: the package has no types.
   const specifier = 'oidc-provider';
-  providerClass ??= quietly(async () => {
-    const module = (await import(specifier)) as { default: ProviderConstructor };
-    return module.default;
-  });
+  providerClass ??= import(specifier).then((module: { default: ProviderConstructor }) => module.default);
   return providerClass;
 }
 
