@@ -674,7 +674,7 @@ const lines = [
   row(
     'signoff CPU, % of one core: idle / held (per long-poll asked again, idle taken off, µs)',
     (f) =>
-      `${(100 * f.cpuIdle).toFixed(0)}% / ${(100 * f.cpuShare).toFixed(0)}% (${num(f.cpuPerRepoll * 1e6)})`,
+      `${(100 * f.cpuIdle).toFixed(0)}% / ${(100 * f.cpuShare).toFixed(0)}% (${f.cpuPerRepoll > 0 ? num(f.cpuPerRepoll * 1e6) : 'too few to tell'})`,
   ),
   row(
     'link decision answered, p50 / p99 ms',
