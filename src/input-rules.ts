@@ -47,7 +47,7 @@ export function isSingleLine(text: string): boolean {
 
 /** What a line may not hold, as the refusal of a single-line field says it. */
 export const SINGLE_LINE_RULE =
-  'a single line of text: no tab, line break, line or paragraph separator, control character, or bidirectional embedding, override or isolate (U+202A to U+202E, U+2066 to U+2069)';
+  'a single line of text, without tabs, line breaks, control characters or bidirectional controls';
 
 /** Where (a JSON Pointer) a string holds a lone surrogate, or undefined. */
 export function findLoneSurrogate(value: unknown): string | undefined {

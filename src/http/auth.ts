@@ -43,15 +43,20 @@ export async function authenticate(
   }
 }
 
-/** A preHandler that lets the request through only with a credential holding `permission`. */
+/**
+ * A preHandler that lets the request through only with a credential holding `permission`, or
+ * one of `permission`'s entries when it lists several; `challenge` as for `authenticate`.
+ */
 export function requirePermission(
   authenticators: readonly Authenticator[],
-  permission: Permission,
+  permission: Permission | readonly Permission[],
+  challenge = '',
 ): preHandlerAsyncHookHandler {
+  const anyOf = [permission].flat();
   return async (request, reply) => {
-    const principal = await authenticate(authenticators, request, reply);
-    if (!hasPermission(principal, permission))
-      throw new SignoffError('forbidden', `This credential lacks the ${permission} permission.`);
+    const principal = await authenticate(authenticators, request, reply, challenge);
+    if (!anyOf.some((p) => hasPermission(principal, p)))
+      throw new SignoffError('forbidden', `This credential lacks the ${anyOf.join(' or ')} permission.`);
     request.principal = principal;
   };
 }

@@ -6,8 +6,18 @@ import { newId } from '../../src/ids.js';
 import { approvalBody, type Harness, startHarness } from '../helpers/harness.js';
 import { startTestProvider, type TestProvider } from '../helpers/oidc.js';
 
-/** Every protected route and the permission it needs. A new /v1 route must be added here. */
-const PROTECTED: { method: 'GET' | 'POST'; url: string; permission: Permission; body?: unknown }[] = [
+/**
+ * Every protected route and the permission it needs (any one of them, when it lists several).
+ * A new /v1 route must be added here.
+ */
+const PROTECTED: {
+  method: 'GET' | 'POST';
+  url: string;
+  permission: Permission | Permission[];
+  body?: unknown;
+  /** The parameters the route's challenge adds after `Bearer`. */
+  challenge?: string;
+}[] = [
   { method: 'POST', url: '/v1/approvals', permission: 'approvals:create', body: approvalBody() },
   { method: 'POST', url: '/v1/approvals/dry-run', permission: 'approvals:create', body: approvalBody() },
   { method: 'GET', url: '/v1/approvals', permission: 'approvals:read' },
@@ -24,6 +34,13 @@ const PROTECTED: { method: 'GET' | 'POST'; url: string; permission: Permission; 
   { method: 'GET', url: '/v1/outbox', permission: 'admin' },
   { method: 'GET', url: '/v1/policies', permission: 'approvals:read' },
   { method: 'GET', url: '/v1/policies/:name/agreement', permission: 'approvals:read' },
+  {
+    method: 'POST',
+    url: '/mcp',
+    permission: ['approvals:create', 'approvals:read'],
+    body: { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+    challenge: 'resource_metadata="http://signoff.test/.well-known/oauth-protected-resource/mcp"',
+  },
 ];
 // Public: health, the decision links (the token is the credential), SNS and GitHub (every
 // message's signature is).
@@ -39,6 +56,11 @@ const PUBLIC = [
   'POST /integrations/slack/interactions',
   'GET /openapi.json',
   'GET /docs',
+  // Where an MCP client learns how to sign in (RFC 9728), and the methods /mcp refuses (405).
+  'GET /.well-known/oauth-protected-resource',
+  'GET /.well-known/oauth-protected-resource/mcp',
+  'GET /mcp',
+  'DELETE /mcp',
 ];
 
 // The web app: pages that need a signed-in browser, forms that need a CSRF token, and the
@@ -79,12 +101,14 @@ beforeAll(async () => {
     .sign(privateKey);
   approvalId = (await h.api({ method: 'POST', url: '/v1/approvals', payload: approvalBody() })).json().id;
   const all: Permission[] = ['approvals:create', 'approvals:read', 'approvals:decide', 'admin'];
-  for (const permission of all) {
-    const others = all.filter((p) => p !== permission && p !== 'admin');
-    everyOtherPermission[permission] = await h.keyFor('someone@example.com', others);
+  for (const needed of PROTECTED.map((route) => [route.permission].flat())) {
+    const key = needed.join(' ');
+    if (everyOtherPermission[key]) continue;
+    const others = all.filter((p) => !needed.includes(p) && p !== 'admin');
+    everyOtherPermission[key] = await h.keyFor('someone@example.com', others);
     // Built-in rules: a scope named like a permission grants it.
-    everyOtherScope[permission] = await provider.machineToken({
-      clientId: `lacks-${permission}`,
+    everyOtherScope[key] = await provider.machineToken({
+      clientId: `lacks-${needed.join('-')}`,
       scopes: others,
     });
   }
@@ -125,7 +149,7 @@ describe('every protected route refuses missing, bad and under-privileged creden
       const res = await call(null);
       expect(res.statusCode).toBe(401);
       expect(res.json().error.code).toBe('unauthorized');
-      expect(res.headers['www-authenticate']).toBe('Bearer');
+      expect(res.headers['www-authenticate']).toBe(route.challenge ? `Bearer ${route.challenge}` : 'Bearer');
     });
 
     it('401 invalid_token with a bad credential', async () => {
@@ -134,11 +158,13 @@ describe('every protected route refuses missing, bad and under-privileged creden
         expect(res.statusCode).toBe(401);
         expect(res.json().error.code).toBe('invalid_token');
         expect(res.headers['www-authenticate']).toContain('invalid_token');
+        if (route.challenge) expect(res.headers['www-authenticate']).toContain(route.challenge);
       }
     });
 
     it('403 forbidden without the permission, for an API key and for an access token', async () => {
-      for (const credential of [everyOtherPermission[route.permission], everyOtherScope[route.permission]]) {
+      const key = [route.permission].flat().join(' ');
+      for (const credential of [everyOtherPermission[key], everyOtherScope[key]]) {
         const res = await call(credential as string);
         expect(res.statusCode).toBe(403);
         expect(res.json().error.code).toBe('forbidden');

@@ -46,7 +46,13 @@ describe('a refused create tells people what is expected', () => {
     [
       'a title of two lines',
       { title: 'a\nb' },
-      [{ path: '/title', message: 'title must be a single line of text' }],
+      [
+        {
+          path: '/title',
+          message:
+            'title must be a single line of text, without tabs, line breaks, control characters or bidirectional controls',
+        },
+      ],
     ],
     ['no title', { title: undefined }, [{ path: '/title', message: 'title is required' }]],
     ['an unknown field', { nope: 1 }, [{ path: '/', message: 'body has an unknown field "nope"' }]],

@@ -2,12 +2,12 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PermissionDocument } from '../../auth/permission-document.js';
-import { type Authenticator, hasPermission } from '../../auth/principal.js';
+import type { Authenticator } from '../../auth/principal.js';
 import { SignoffError } from '../../core/errors.js';
 import { createAgentServer } from '../../mcp/agent-server.js';
 import { PolicyName } from '../../policies/spec.js';
 import type { Services } from '../../services.js';
-import { authenticate } from '../auth.js';
+import { principalOf, requirePermission } from '../auth.js';
 
 const METADATA_PATH = '/.well-known/oauth-protected-resource';
 const McpQuery = Type.Object({ policy: Type.Optional(PolicyName) }, { additionalProperties: false });
@@ -50,9 +50,7 @@ export function registerMcpRoutes(
     request: FastifyRequest<{ Querystring: { policy?: string } }>,
     reply: FastifyReply,
   ) => {
-    const principal = await authenticate(authenticators, request, reply, challenge);
-    if (!hasPermission(principal, 'approvals:create') && !hasPermission(principal, 'approvals:read'))
-      throw new SignoffError('forbidden', 'This credential may neither ask for nor read approvals.');
+    const principal = principalOf(request);
     const { policy } = request.query;
     if (policy !== undefined && !services.policies.get(policy))
       throw new SignoffError('invalid_input', `There is no policy named "${policy}".`);
@@ -69,7 +67,14 @@ export function registerMcpRoutes(
     await server.connect(transport);
     await transport.handleRequest(request.raw, reply.raw, request.body);
   };
-  app.post('/mcp', { schema: { hide: true, querystring: McpQuery } }, handle);
+  app.post<{ Querystring: { policy?: string } }>(
+    '/mcp',
+    {
+      schema: { hide: true, querystring: McpQuery },
+      preHandler: requirePermission(authenticators, ['approvals:create', 'approvals:read'], challenge),
+    },
+    handle,
+  );
   const onlyPost = async (_request: FastifyRequest, reply: FastifyReply) => {
     reply.header('allow', 'POST');
     throw new SignoffError('method_not_allowed', 'signoff answers MCP requests at once: POST them to /mcp.');
