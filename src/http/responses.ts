@@ -169,6 +169,9 @@ export const OutboxList = Type.Object(
           createdAt: Timestamp,
           nextAttemptAt: Timestamp,
           deliveredAt: Nullable(Timestamp),
+          warning: Type.Optional(
+            Type.String({ description: 'Why the message waits: a kind this release does not deliver.' }),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -4,6 +4,7 @@ import type { Services } from '../services.js';
 import type { Db } from '../store/database.js';
 import {
   claimDueOutbox,
+  countPendingOutside,
   extendOutboxLease,
   markOutboxDead,
   markOutboxDelivered,
@@ -18,7 +19,11 @@ import { PermanentDeliveryError, RetryAfterError } from './errors.js';
 import type { AnyOutboxMessage, DeliveryReport, OutboxHandler, OutboxHandlers } from './handler.js';
 import { isOutboxKind, type OutboxKind } from './kinds.js';
 
-const BATCH = 16;
+/**
+ * Deliveries in flight at once. The loop claims more as each one ends, so a target that takes
+ * its whole deadline holds one place, not everyone else's turn.
+ */
+const CONCURRENCY = 32;
 
 /** Rejects with `upstream_timeout` when `work` takes longer than `ms`. */
 async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
@@ -51,13 +56,16 @@ function decodeMessage(row: OutboxRow): AnyOutboxMessage | undefined {
 }
 
 /** The handler of a kind: the registry's type pairs every kind with a handler of its payload. */
-function handlerFor<K extends OutboxKind>(handlers: OutboxHandlers, kind: K): OutboxHandler<K> {
+function handlerFor<K extends OutboxKind>(
+  handlers: Partial<OutboxHandlers>,
+  kind: K,
+): OutboxHandler<K> | undefined {
   return handlers[kind];
 }
 
 export interface Dispatcher {
   start(): void;
-  /** Delivers what is due now; resolves with how many messages were attempted. */
+  /** Delivers a batch of what is due now; resolves with how many messages were attempted. */
   runOnce(): Promise<number>;
   wake(): void;
   stop(): Promise<void>;
@@ -67,9 +75,14 @@ export interface Dispatcher {
  * Delivers outbox messages at least once: lease a due row, hand it to its kind's
  * handler, then mark it delivered, schedule a retry with backoff, or dead-letter it.
  * It knows no feature: what a kind means and how it is audited come from its handler.
+ *
+ * It claims only the kinds it has handlers for: during a rolling deploy an instance of the
+ * older release leaves a newer kind's messages to the instances that know it, instead of
+ * dead-lettering them.
  */
-export function createDispatcher(services: Services, handlers: OutboxHandlers): Dispatcher {
+export function createDispatcher(services: Services, handlers: Partial<OutboxHandlers>): Dispatcher {
   const { config, logger } = services;
+  const kinds = Object.keys(handlers).filter(isOutboxKind);
   // A delivery is abandoned well before its lease runs out, so no other worker can start
   // the same message while this one is still sending it.
   const deliveryDeadlineMs = config.httpTimeoutMs * 2;
@@ -149,11 +162,9 @@ export function createDispatcher(services: Services, handlers: OutboxHandlers): 
   async function deliverOne(claimed: OutboxRow): Promise<void> {
     let row = claimed;
     const message = decodeMessage(row);
-    if (!message) {
-      await fail(row, undefined, new PermanentDeliveryError(`No handler for outbox kind "${row.kind}".`));
-      return;
-    }
-    const handler: OutboxHandler<OutboxKind> = handlerFor(handlers, message.kind);
+    const handler: OutboxHandler<OutboxKind> | undefined = message && handlerFor(handlers, message.kind);
+    // Never claimed: only kinds with a handler are.
+    if (!message || !handler) throw new Error(`claimed outbox kind "${row.kind}" has no handler`);
     const deadlineMs = handler.deadlineMs ?? deliveryDeadlineMs;
     // Slow work (an AI review) lengthens its own lease before it starts, so a crash still
     // frees ordinary messages after the short lease.
@@ -187,16 +198,27 @@ export function createDispatcher(services: Services, handlers: OutboxHandlers): 
     );
   }
 
-  async function runOnce(): Promise<number> {
+  /** Leases up to `limit` due messages of the kinds this dispatcher delivers. */
+  function claim(limit: number): Promise<OutboxRow[]> {
     const now = services.now();
-    const claimed = await claimDueOutbox(services.db, now, new Date(now.getTime() + leaseMs), BATCH);
+    return claimDueOutbox(services.db, now, new Date(now.getTime() + leaseMs), limit, kinds);
+  }
+
+  function reportUnsettled(error: unknown) {
+    logger.error({ err: error }, 'outbox delivery could not be settled');
+  }
+
+  async function runOnce(): Promise<number> {
+    const claimed = await claim(CONCURRENCY);
     // Every claimed delivery is waited for, even when one fails, so stop() never leaves one running.
     const settled = await Promise.allSettled(claimed.map(deliverOne));
-    for (const result of settled)
-      if (result.status === 'rejected')
-        logger.error({ err: result.reason }, 'outbox delivery could not be settled');
+    for (const result of settled) if (result.status === 'rejected') reportUnsettled(result.reason);
     return claimed.length;
   }
+
+  const inFlight = new Set<Promise<void>>();
+  /** Whether the loop sleeps because every place is taken: an ending delivery then wakes it. */
+  let waitingForRoom = false;
 
   function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -210,16 +232,53 @@ export function createDispatcher(services: Services, handlers: OutboxHandlers): 
     });
   }
 
+  /** Starts `row`'s delivery in a place of its own, which it gives back when it ends. */
+  function launch(row: OutboxRow) {
+    const delivery: Promise<void> = deliverOne(row)
+      .catch(reportUnsettled)
+      .finally(() => {
+        inFlight.delete(delivery);
+        if (waitingForRoom) wakeUp?.();
+      });
+    inFlight.add(delivery);
+  }
+
   async function run(): Promise<void> {
     while (running) {
       woken = false;
-      let attempted = 0;
-      try {
-        attempted = await runOnce();
-      } catch (error) {
-        logger.error({ err: error }, 'outbox dispatcher failed to read due messages');
+      const room = CONCURRENCY - inFlight.size;
+      let claimed = 0;
+      if (room > 0) {
+        try {
+          const rows = await claim(room);
+          for (const row of rows) launch(row);
+          claimed = rows.length;
+        } catch (error) {
+          logger.error({ err: error }, 'outbox dispatcher failed to read due messages');
+        }
       }
-      if (running && attempted < BATCH && !woken) await sleep(config.pollIntervalMs);
+      if (!running || woken) continue;
+      // A full claim means more may be due: claim again at once when there is room, or as
+      // soon as a delivery ends; otherwise wait for the next poll or a wake-up.
+      const more = room > 0 && claimed === room;
+      if (more && inFlight.size < CONCURRENCY) continue;
+      waitingForRoom = inFlight.size >= CONCURRENCY;
+      await sleep(config.pollIntervalMs);
+      waitingForRoom = false;
+    }
+    await Promise.allSettled([...inFlight]);
+  }
+
+  /** Tells the log about waiting messages of kinds only a newer release delivers. */
+  async function warnOfUnknownKinds() {
+    try {
+      for (const { kind, count } of await countPendingOutside(services.db, kinds))
+        logger.warn(
+          { kind, count },
+          'the outbox holds messages of a kind this release does not deliver; an instance of the release that queued them will',
+        );
+    } catch (error) {
+      logger.error({ err: error }, 'outbox dispatcher could not count messages of unknown kinds');
     }
   }
 
@@ -227,7 +286,7 @@ export function createDispatcher(services: Services, handlers: OutboxHandlers): 
     start() {
       if (running) return;
       running = true;
-      loop = run();
+      loop = warnOfUnknownKinds().then(run);
     },
     runOnce,
     wake() {

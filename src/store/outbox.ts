@@ -43,7 +43,9 @@ export async function claimDueOutbox(
   now: Date,
   leaseUntil: Date,
   limit: number,
+  kinds: readonly string[],
 ): Promise<OutboxRow[]> {
+  if (kinds.length === 0 || limit <= 0) return [];
   return db
     .updateTable('outbox')
     .set({ next_attempt_at: leaseUntil.getTime() })
@@ -53,12 +55,28 @@ export async function claimDueOutbox(
         .select('id')
         .where('status', '=', 'pending')
         .where('next_attempt_at', '<=', now.getTime())
+        .where('kind', 'in', kinds)
         .orderBy('next_attempt_at')
         .limit(limit)
         .$if(isPostgres(db), (query) => query.forUpdate().skipLocked()),
     )
     .returningAll()
     .execute();
+}
+
+/** How many messages wait of each kind not in `kinds` (the kinds a release delivers). */
+export async function countPendingOutside(
+  db: Db,
+  kinds: readonly string[],
+): Promise<{ kind: string; count: number }[]> {
+  const rows = await db
+    .selectFrom('outbox')
+    .select(['kind', (eb) => eb.fn.countAll<number | string>().as('count')])
+    .where('status', '=', 'pending')
+    .$if(kinds.length > 0, (query) => query.where('kind', 'not in', kinds))
+    .groupBy('kind')
+    .execute();
+  return rows.map((row) => ({ kind: row.kind, count: Number(row.count) }));
 }
 
 /** The lease a dispatcher holds on one message: its id and the lease's end. */

@@ -95,7 +95,9 @@ describe('query plans (SQLite)', () => {
   });
 
   it('the dispatcher and the sweeper find due work by index', async () => {
-    const [outbox] = await plansOf((db) => claimDueOutbox(db, new Date(), new Date(), 16));
+    const [outbox] = await plansOf((db) =>
+      claimDueOutbox(db, new Date(), new Date(), 16, ['email', 'webhook']),
+    );
     expect(outbox).toMatch(/SEARCH outbox USING (COVERING )?INDEX outbox_due/);
     const [approvals] = await plansOf((db) => claimDueApprovalId(db, new Date()));
     expect(approvals).toMatch(/SEARCH approvals USING (COVERING )?INDEX approvals_status_expires/);

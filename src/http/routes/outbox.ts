@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { type Authenticator, hasUnrestrictedPermission } from '../../auth/principal.js';
 import { SignoffError } from '../../core/errors.js';
+import { isOutboxKind } from '../../outbox/kinds.js';
 import type { Services } from '../../services.js';
 import { listOutbox } from '../../store/outbox.js';
 import { principalOf, requirePermission } from '../auth.js';
@@ -42,6 +43,10 @@ export function registerOutboxRoutes(
           createdAt: new Date(Number(r.created_at)).toISOString(),
           nextAttemptAt: new Date(Number(r.next_attempt_at)).toISOString(),
           deliveredAt: r.delivered_at === null ? null : new Date(Number(r.delivered_at)).toISOString(),
+          ...(r.status === 'pending' &&
+            !isOutboxKind(r.kind) && {
+              warning: `This release does not deliver "${r.kind}" messages: an instance of the release that queued it will.`,
+            }),
         })),
       };
     },
