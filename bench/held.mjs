@@ -544,7 +544,7 @@ async function benchBackend(backend) {
     figures.cpuShare = (cpuSeconds(pid) - cpuFrom.seconds) / cpuWindow;
     figures.cpuPerRepoll =
       ((figures.cpuShare - figures.cpuIdle) * cpuWindow) / (counts.repolls - cpuFrom.repolls);
-    figures.rssHeld = { rounds, max: Math.max(...rss) };
+    figures.rssHeld = { rounds, max: Math.max(...rss, ...rounds) };
     figures.fdsHeld = Math.max(...fds);
     figures.repollsPerSecond = (counts.repolls - repollsBefore) / HOLD_SECONDS;
     figures.stillOpen = waiters.filter((w) => w.heardAt === undefined).length;
