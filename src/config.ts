@@ -31,6 +31,11 @@ export interface Config {
   readonly linkTtlMs: number;
   readonly defaultTimeoutMs: number;
   readonly maxTimeoutMs: number;
+  /**
+   * Standing grants (an approver's "the same action again, N times or for T"): the most uses
+   * and the longest time one may allow. `maxUses` 0, the default, turns them off.
+   */
+  readonly grantLimits: { readonly maxUses: number; readonly maxDurationMs: number };
   readonly bodyLimitBytes: number;
   /**
    * Receiving a request: its line and headers must arrive within `headers` (counted from the
@@ -343,6 +348,10 @@ export function loadConfig(env: Env = process.env): Config {
     linkTtlMs: duration(env, 'SIGNOFF_LINK_TTL', '1h'),
     defaultTimeoutMs: duration(env, 'SIGNOFF_DEFAULT_TIMEOUT', '7d'),
     maxTimeoutMs: duration(env, 'SIGNOFF_MAX_TIMEOUT', '30d'),
+    grantLimits: {
+      maxUses: integer(env, 'SIGNOFF_GRANT_MAX_USES', 0, 0, 1000),
+      maxDurationMs: duration(env, 'SIGNOFF_GRANT_MAX_DURATION', '8h'),
+    },
     bodyLimitBytes: integer(env, 'SIGNOFF_BODY_LIMIT', 64 * 1024, 1024, 10 * 1024 * 1024),
     httpServerTimeouts: httpServerTimeouts(env),
     linkRateLimit: integer(env, 'SIGNOFF_LINK_RATE_LIMIT', 120, 1, 1_000_000),

@@ -1,10 +1,15 @@
 import { sha256Hex } from '../auth/secrets.js';
 import { canonicalJson } from '../core/canonical-json.js';
-import type { BoundAction } from '../core/model.js';
+import type { BoundAction, Policy } from '../core/model.js';
 
 /** The hash that binds a decision to an action: `sha256:` and the hex SHA-256 of its RFC 8785 form. */
 export function actionHash(content: unknown): string {
   return `sha256:${sha256Hex(canonicalJson(content))}`;
+}
+
+/** A hash of a whole policy, as an approval holds it: a standing grant holds for that gate only. */
+export function policyHash(policy: Policy): string {
+  return actionHash(policy);
 }
 
 /** An action as an approval keeps it: what was asked, and its hash. */

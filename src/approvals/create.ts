@@ -26,6 +26,7 @@ import { bindAction } from './action.js';
 import { looseningFields } from './loosening.js';
 import { queueHeartbeat, queueWebhookEvent } from './messages.js';
 import type { CreateApprovalRequest } from './request.js';
+import { useStandingGrants } from './standing-grants.js';
 import { VersionConflict } from './transaction.js';
 import { commitTransition, recordProgress } from './transition.js';
 
@@ -318,7 +319,8 @@ export async function createApproval(
           byHuman: false,
         });
         if (approval.status === 'pending') await queueHeartbeat(unit, approval, 1);
-        return { approval, created: true };
+        // An approver's standing grant for this very action gives their approval at once.
+        return { approval: await useStandingGrants(unit, approval), created: true };
       },
       { now },
     );

@@ -124,11 +124,13 @@ export async function decideByLink(
     ip: decision.ip,
     stage: link.stage,
   };
-  return decideApproval(services, link.approval_id, input, async (unit) => {
-    // Read again inside the transaction: a racing request may have spent it meanwhile.
-    const state = linkState(await findLink(unit.db, tokenHash), unit.now);
-    if (state !== 'usable') throw spentLinkError(state);
-    if (!(await markLink(unit.db, tokenHash, 'used', unit.now))) throw spentLinkError('used');
+  return decideApproval(services, link.approval_id, input, {
+    beforeDecide: async (unit) => {
+      // Read again inside the transaction: a racing request may have spent it meanwhile.
+      const state = linkState(await findLink(unit.db, tokenHash), unit.now);
+      if (state !== 'usable') throw spentLinkError(state);
+      if (!(await markLink(unit.db, tokenHash, 'used', unit.now))) throw spentLinkError('used');
+    },
   });
 }
 

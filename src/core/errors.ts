@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'inline_policy_forbidden',
   'policy_not_allowed',
   'not_owner',
+  'grant_not_allowed',
   'not_found',
   'method_not_allowed',
   'link_not_found',

@@ -5,7 +5,7 @@ export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 export type TerminalStatus = Exclude<ApprovalStatus, 'pending'>;
 
 export type Verdict = 'approve' | 'reject';
-export const CHANNELS = ['link', 'api', 'cli', 'ui', 'slack', 'ai', 'rule', 'timeout'] as const;
+export const CHANNELS = ['link', 'api', 'cli', 'ui', 'slack', 'ai', 'rule', 'timeout', 'grant'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /** A group of approvers of which `required` distinct people must approve. */

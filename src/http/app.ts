@@ -12,6 +12,7 @@ import { registerApprovalPreviewRoute } from './routes/approval-preview.js';
 import { registerApprovalRoutes } from './routes/approvals.js';
 import { registerDecisionPageRoutes } from './routes/decision-pages.js';
 import { registerGitHubRoutes } from './routes/github.js';
+import { registerGrantRoutes } from './routes/grants.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMcpRoutes } from './routes/mcp.js';
 import { type MetricsSource, registerMetricsRoutes } from './routes/metrics.js';
@@ -127,6 +128,7 @@ export async function buildApp(
   registerMcpRoutes(app, services, authenticators, web.permissions);
   registerOutboxRoutes(app, services, authenticators);
   registerPolicyRoutes(app, services, authenticators);
+  registerGrantRoutes(app, services, authenticators);
   await app.register(async (pages) => registerDecisionPageRoutes(pages, services), { prefix: '/d' });
   await app.register(async (sns) => registerSnsRoutes(sns, services, intake.routes));
   await app.register(async (github) => registerGitHubRoutes(github, services, intake.github));

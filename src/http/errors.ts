@@ -18,6 +18,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   self_approval: 403,
   inline_policy_forbidden: 403,
   policy_not_allowed: 403,
+  grant_not_allowed: 403,
   not_owner: 403,
   not_found: 404,
   method_not_allowed: 405,

@@ -308,3 +308,27 @@ export function errorResponses(codes: readonly ErrorCode[]): Record<number, TSch
   }
   return Object.fromEntries([...byStatus].map(([status, list]) => [status, errorSchema(list)]));
 }
+
+/** A standing grant: who allowed what again, for whom, how often and until when. */
+export const GrantView = Type.Object(
+  {
+    id: Type.String(),
+    approvalId: Type.String({ description: 'The approval it was granted on.' }),
+    granter: Type.String(),
+    requester: Nullable(Type.String()),
+    stage: Type.String(),
+    match: Literals(['action', 'tool']),
+    actionHash: Nullable(Type.String()),
+    tool: Nullable(Type.String()),
+    uses: Type.Integer(),
+    maxUses: Type.Integer(),
+    createdAt: Timestamp,
+    expiresAt: Timestamp,
+    revokedAt: Nullable(Timestamp),
+    revokedBy: Nullable(Type.String()),
+    active: Type.Boolean({ description: 'Whether it still approves: not revoked, not expired, uses left.' }),
+  },
+  { additionalProperties: false },
+);
+
+export const GrantList = Type.Object({ items: Type.Array(GrantView) }, { additionalProperties: false });

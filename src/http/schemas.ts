@@ -9,11 +9,36 @@ const Line = (options: { minLength?: number; maxLength: number }) =>
 
 const VerdictSchema = Type.Union([Type.Literal('approve'), Type.Literal('reject')]);
 
-/** A verdict with an optional comment: the API's JSON body and the decision page's form. */
+/** An approval's "and the same again": how many uses, for how long, of what. */
+export const GrantBody = Type.Object(
+  {
+    uses: Type.Integer({ minimum: 1, maximum: 1000, description: 'How many later requests it approves.' }),
+    /** How long it lasts (at most SIGNOFF_GRANT_MAX_DURATION). */
+    for: DurationSpec,
+    match: Type.Optional(
+      Type.Union([Type.Literal('action'), Type.Literal('tool')], {
+        description: '`action` (default): the exact action, by its hash; `tool`: any call of the same tool.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** A verdict with an optional comment: the decision-link page's form and JSON. */
 export const DecisionBody = Type.Object(
   {
     verdict: VerdictSchema,
     comment: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+
+/** The API's decision: a verdict, a comment, and with an approval optionally a standing grant. */
+export const ApiDecisionBody = Type.Object(
+  {
+    verdict: VerdictSchema,
+    comment: Type.Optional(Type.String({ maxLength: 2000 })),
+    grant: Type.Optional(GrantBody),
   },
   { additionalProperties: false },
 );

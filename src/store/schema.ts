@@ -151,6 +151,30 @@ export interface SlackRequestsTable {
   seen_at: number;
 }
 
+/** An approver's standing grant: the same action again, a bounded number of times. */
+export interface StandingGrantsTable {
+  id: string;
+  approval_id: string;
+  granter: string;
+  /** JSON array of the granter's groups when granting. */
+  granter_groups: string;
+  granter_issuer: string | null;
+  granter_subject: string | null;
+  requester: string | null;
+  owner: string;
+  policy_hash: string;
+  stage: string;
+  match: string;
+  action_hash: string | null;
+  tool: string | null;
+  max_uses: number;
+  uses: number;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  revoked_by: string | null;
+}
+
 export interface Database {
   approvals: ApprovalsTable;
   decisions: DecisionsTable;
@@ -164,6 +188,7 @@ export interface Database {
   slack_requests: SlackRequestsTable;
   sign_in_links: SignInLinksTable;
   web_sessions: WebSessionsTable;
+  standing_grants: StandingGrantsTable;
 }
 
 export type ApprovalRow = Selectable<ApprovalsTable>;
@@ -171,6 +196,7 @@ export type DecisionRow = Selectable<DecisionsTable>;
 export type LinkRow = Selectable<LinksTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type StandingGrantRow = Selectable<StandingGrantsTable>;
 
 export type SlackMessageRow = Selectable<SlackMessagesTable>;
 export type SignInLinkRow = Selectable<SignInLinksTable>;

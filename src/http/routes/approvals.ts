@@ -11,6 +11,7 @@ import {
 } from '../../approvals/as-principal.js';
 import { decideApproval } from '../../approvals/decide.js';
 import { CreateApprovalBody } from '../../approvals/request.js';
+import { grantStep, grantTermsOf } from '../../approvals/standing-grants.js';
 import { loadApprovalView, loadApprovalViews } from '../../approvals/view.js';
 import { type Authenticator, hasUnrestrictedPermission, type Principal } from '../../auth/principal.js';
 import { parseDuration } from '../../core/duration.js';
@@ -23,10 +24,10 @@ import { listAudit } from '../../store/audit.js';
 import { principalOf, requirePermission } from '../auth.js';
 import { ApprovalList, ApprovalView, AuditList, errorResponses, GUARDED, WITH_BODY } from '../responses.js';
 import {
+  ApiDecisionBody,
   ApprovalParams,
   CancelBody,
   CreateApprovalHeaders,
-  DecisionBody,
   ListQuery,
   WaitQuery,
 } from '../schemas.js';
@@ -209,7 +210,9 @@ export function registerApprovalRoutes(
         tags,
         security,
         params: ApprovalParams,
-        body: DecisionBody,
+        description:
+          'With `grant` (an approval only), also allows the same action again for the same requester and gate: `uses` later requests within `for`, each approved as this decider at once. Off unless the operator sets SIGNOFF_GRANT_MAX_USES.',
+        body: ApiDecisionBody,
         response: {
           201: ApprovalView,
           ...errorResponses([
@@ -218,6 +221,7 @@ export function registerApprovalRoutes(
             'not_found',
             'not_approver',
             'self_approval',
+            'grant_not_allowed',
             'already_decided',
             'duplicate_decision',
           ]),
@@ -230,13 +234,20 @@ export function registerApprovalRoutes(
       if (!principal.actor)
         throw new SignoffError('not_approver', 'This credential has no identity that could be an approver.');
       await loadPermitted(services, principal, 'approvals:decide', request.params.id);
-      const approval = await decideApproval(services, request.params.id, {
-        actor: actorOf(principal),
-        verdict: request.body.verdict,
-        comment: request.body.comment,
-        via: request.headers['x-signoff-client'] === 'cli' ? 'cli' : 'api',
-        ip: request.ip,
-      });
+      const actor = actorOf(principal);
+      const { grant } = request.body;
+      const approval = await decideApproval(
+        services,
+        request.params.id,
+        {
+          actor,
+          verdict: request.body.verdict,
+          comment: request.body.comment,
+          via: request.headers['x-signoff-client'] === 'cli' ? 'cli' : 'api',
+          ip: request.ip,
+        },
+        grant ? { afterDecide: grantStep(services, actor, grantTermsOf(grant)) } : {},
+      );
       return reply.status(201).send(await loadApprovalView(services.db, approval));
     },
   );

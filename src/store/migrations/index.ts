@@ -10,6 +10,7 @@ import * as slack from './0008-slack.js';
 import * as webSessions from './0010-web-sessions.js';
 import * as retention from './0011-retention.js';
 import * as approvalAction from './0013-approval-action.js';
+import * as standingGrants from './0014-standing-grants.js';
 
 /**
  * Whether an older signoff may keep running on a database with this migration applied.
@@ -48,6 +49,8 @@ export const MIGRATIONS: Readonly<Record<string, SignoffMigration>> = {
   // Nullable columns: an older signoff neither reads nor writes them, and its schema refuses
   // a request that names an action rather than dropping it.
   '0013-approval-action': { ...approvalAction, change: 'additive' },
+  // A new table: an older signoff never reads it (its creates simply use no grant).
+  '0014-standing-grants': { ...standingGrants, change: 'additive' },
 };
 
 /** The migration that creates the flags table: it and every later one record their flag as they run. */

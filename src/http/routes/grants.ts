@@ -1,0 +1,61 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { grantView, listGrantsAs, revokeGrantAs } from '../../approvals/standing-grants.js';
+import type { Authenticator } from '../../auth/principal.js';
+import { SINGLE_LINE } from '../../input-rules.js';
+import type { Services } from '../../services.js';
+import { principalOf, requirePermission } from '../auth.js';
+import { errorResponses, GrantList, GrantView, GUARDED } from '../responses.js';
+
+const GrantParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, format: SINGLE_LINE }) });
+const tags = ['grants'];
+const security = [{ bearer: [] }];
+
+/** Standing grants: listed by whom they concern, ended at once by their granter or requester. */
+export function registerGrantRoutes(
+  app: FastifyInstance,
+  services: Services,
+  auth: readonly Authenticator[],
+) {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get(
+    '/v1/grants',
+    {
+      schema: {
+        summary: 'List standing grants',
+        description:
+          'The grants the caller made and those for their requests, newest first (every grant, for an unrestricted admin).',
+        tags,
+        security,
+        response: { 200: GrantList, ...errorResponses(GUARDED) },
+      },
+      preHandler: requirePermission(auth, 'approvals:read'),
+    },
+    async (request) => {
+      const now = services.now();
+      const grants = await listGrantsAs(services, principalOf(request));
+      return { items: grants.map((grant) => grantView(grant, now)) };
+    },
+  );
+
+  api.post(
+    '/v1/grants/:id/revoke',
+    {
+      schema: {
+        summary: 'End a standing grant at once',
+        description:
+          'Its granter, its requester or an unrestricted admin may. Revoking one already ended changes nothing.',
+        tags,
+        security,
+        params: GrantParams,
+        response: { 200: GrantView, ...errorResponses([...GUARDED, 'not_found']) },
+      },
+      preHandler: requirePermission(auth, ['approvals:decide', 'approvals:create']),
+    },
+    async (request) => {
+      const grant = await revokeGrantAs(services, principalOf(request), request.params.id);
+      return grantView(grant, services.now());
+    },
+  );
+}
