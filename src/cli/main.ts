@@ -6,6 +6,7 @@ import { SignoffError } from '../core/errors.js';
 import type { ApprovalView } from '../core/view.js';
 import { registerAgentCommands } from './agent-commands.js';
 import { ApiError, createClient } from './client.js';
+import { grantOption, registerGrantCommands } from './grant-commands.js';
 import { type Output, STANDARD_OUTPUT } from './output.js';
 import { EXIT, waitForApproval } from './wait.js';
 
@@ -374,20 +375,46 @@ export async function main(
     );
 
   for (const verdict of ['approve', 'reject'] as const) {
-    program
+    const command = program
       .command(`${verdict} <id>`)
       .description(`${verdict} as the identity of SIGNOFF_TOKEN`)
-      .option('-c, --comment <text>', 'why')
-      .addHelpText('after', examples(`signoff ${verdict} apr_01J9Z8... --comment "checked the diff"`))
-      .action(async (id: string, options: { comment?: string }) => {
-        const approval = await client.request<ApprovalView>(
-          'POST',
-          `/v1/approvals/${encodeURIComponent(id)}/decisions`,
-          { body: { verdict, comment: options.comment } },
+      .option('-c, --comment <text>', 'why');
+    if (verdict === 'approve')
+      command
+        .option(
+          '--grant-uses <n>',
+          'also approve the same action again, for the same requester, this many times',
+        )
+        .option('--grant-for <duration>', 'for how long the grant lasts, e.g. 30m or 8h')
+        .option(
+          '--grant-match <action|tool>',
+          'action (default): the exact action; tool: any call of the same tool',
         );
-        out.print(summary(approval));
-      });
+    command
+      .addHelpText(
+        'after',
+        examples(
+          `signoff ${verdict} apr_01J9Z8... --comment "checked the diff"`,
+          ...(verdict === 'approve' ? ['signoff approve apr_01J9Z8... --grant-uses 3 --grant-for 1h'] : []),
+        ),
+      )
+      .action(
+        async (
+          id: string,
+          options: { comment?: string; grantUses?: string; grantFor?: string; grantMatch?: string },
+        ) => {
+          const grant = grantOption(options);
+          const approval = await client.request<ApprovalView>(
+            'POST',
+            `/v1/approvals/${encodeURIComponent(id)}/decisions`,
+            { body: { verdict, comment: options.comment, ...(grant && { grant }) } },
+          );
+          out.print(summary(approval));
+        },
+      );
   }
+
+  registerGrantCommands(program, { client, out, examples });
 
   program
     .command('cancel <id>')

@@ -231,6 +231,15 @@ describe('real answers match the document', () => {
     expect((await agreement('/v1/policies/production/agreement')).statusCode).toBe(200);
     expect((await agreement('/v1/policies/nope/agreement')).statusCode).toBe(404);
 
+    // Standing grants: listed (200, 401), revoked (200, 404, 403 without decide or create).
+    const grants = (token?: string | null) => call('/v1/grants', { method: 'GET', url: '/v1/grants', token });
+    expect((await grants()).json().items).toEqual([]);
+    expect((await grants(null)).statusCode).toBe(401);
+    const revoke = (grant: string, token?: string) =>
+      call('/v1/grants/{id}/revoke', { method: 'POST', url: `/v1/grants/${grant}/revoke`, token });
+    expect((await revoke('grt_missing')).statusCode).toBe(404);
+    expect((await revoke('grt_missing', readOnly)).statusCode).toBe(403);
+
     // SNS: a message from a topic signoff does not serve is refused before anything is fetched.
     const sns = (payload: object) =>
       call('/integrations/aws/sns', {
