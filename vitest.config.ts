@@ -55,6 +55,7 @@ const SQLITE_ONLY = [
   'test/web/sign-in.test.ts',
   'test/web/pages.test.ts',
   'test/web/oidc.test.ts',
+  'test/web/grants.test.ts',
 ];
 const POSTGRES_ONLY = [
   'test/scale/**',

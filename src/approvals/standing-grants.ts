@@ -167,19 +167,35 @@ export async function useStandingGrants(unit: UnitOfWork, approval: Approval): P
   return current;
 }
 
-/** Who may see and end a grant: its granter, its requester, or an unrestricted admin. */
-function mayHandle(principal: Principal, grant: StandingGrant): boolean {
-  if (hasUnrestrictedPermission(principal, 'admin')) return true;
-  const me = principal.actor;
-  return me !== null && (me === grant.granter.id || me === grant.requester);
+/** Who lists or ends grants: a person (or none), and whether they see every grant. */
+export interface GrantHandler {
+  readonly actor: string | null;
+  readonly admin: boolean;
+  /** How an ending is recorded. */
+  readonly name: string;
 }
 
-/** The grants a principal made or that are for their requests (every grant, for an admin). */
-export async function listGrantsAs(services: Services, principal: Principal): Promise<StandingGrant[]> {
-  const admin = hasUnrestrictedPermission(principal, 'admin');
-  if (!admin && principal.actor === null) return [];
+/** An API credential as one who lists or ends grants. */
+export function grantHandlerOf(principal: Principal): GrantHandler {
+  return {
+    actor: principal.actor,
+    admin: hasUnrestrictedPermission(principal, 'admin'),
+    name: principal.actor ?? `credential ${principal.credentialId}`,
+  };
+}
+
+/** Whether a grant concerns `who`: its granter, its requester, or an admin. */
+function concerns(who: GrantHandler, grant: StandingGrant): boolean {
+  return (
+    who.admin || (who.actor !== null && (who.actor === grant.granter.id || who.actor === grant.requester))
+  );
+}
+
+/** The grants `who` made or that are for their requests (every grant, for an admin). */
+export async function listGrants(services: Services, who: GrantHandler): Promise<StandingGrant[]> {
+  if (!who.admin && who.actor === null) return [];
   return listStandingGrants(services.db, {
-    person: admin ? undefined : (principal.actor ?? undefined),
+    person: who.admin ? undefined : (who.actor ?? undefined),
     limit: 200,
   });
 }
@@ -188,25 +204,39 @@ export async function listGrantsAs(services: Services, principal: Principal): Pr
  * Ends a grant at once, recorded on the chain of the approval it was granted on. Ending one
  * already ended changes nothing. Its granter, its requester or an admin may.
  */
-export async function revokeGrantAs(
-  services: Services,
-  principal: Principal,
-  id: string,
-): Promise<StandingGrant> {
+export async function revokeGrant(services: Services, who: GrantHandler, id: string): Promise<StandingGrant> {
   const found = await findStandingGrant(services.db, id);
-  if (!found || !mayHandle(principal, found)) throw new SignoffError('not_found', `No grant ${id}.`);
-  const by = principal.actor ?? `credential ${principal.credentialId}`;
+  if (!found || !concerns(who, found)) throw new SignoffError('not_found', `No grant ${id}.`);
   await runUnitOfWork(services, async (unit) => {
-    if (!(await revokeStandingGrantRow(unit.db, id, by, unit.now))) return;
+    if (!(await revokeStandingGrantRow(unit.db, id, who.name, unit.now))) return;
     await audit(unit, found.approvalId, {
       type: 'grant.revoked',
-      actor: by,
+      actor: who.name,
       data: { grantId: id, usesLeft: Math.max(0, found.maxUses - found.uses) },
     });
   });
   const revoked = await findStandingGrant(services.db, id);
   if (!revoked) throw new Error(`grant ${id} vanished while being revoked`);
   return revoked;
+}
+
+/**
+ * What a person deciding `approval` may offer to allow again, or undefined when they may not
+ * grant: grants are off, it names no action, or they asked for it.
+ */
+export function grantOffer(
+  services: Services,
+  approval: Approval,
+  person: {
+    readonly actor: string;
+    readonly issuer?: string | undefined;
+    readonly subject?: string | undefined;
+  },
+): { maxUses: number; maxDurationMs: number; tool: string | null } | undefined {
+  const limits = services.config.grantLimits;
+  const terms = { uses: 1, durationMs: 1, match: 'action' as const };
+  if (grantRefusal(approval, person, terms, limits) !== undefined) return undefined;
+  return { ...limits, tool: toolOf(approval.action) };
 }
 
 /** A grant as the API and the pages show it. */

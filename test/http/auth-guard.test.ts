@@ -73,6 +73,8 @@ const WEB_SESSION = [
   'POST /approvals/:id/decisions',
   'GET /approvals/:id/events',
   'GET /events',
+  'GET /grants',
+  'POST /grants/:id/revoke',
 ];
 const WEB_CSRF = ['POST /sign-in', 'POST /sign-in/oidc', 'POST /sign-in/:token', 'POST /sign-out'];
 const WEB_PUBLIC = [

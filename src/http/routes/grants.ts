@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { grantView, listGrantsAs, revokeGrantAs } from '../../approvals/standing-grants.js';
+import { grantHandlerOf, grantView, listGrants, revokeGrant } from '../../approvals/standing-grants.js';
 import type { Authenticator } from '../../auth/principal.js';
 import { SINGLE_LINE } from '../../input-rules.js';
 import type { Services } from '../../services.js';
@@ -34,7 +34,7 @@ export function registerGrantRoutes(
     },
     async (request) => {
       const now = services.now();
-      const grants = await listGrantsAs(services, principalOf(request));
+      const grants = await listGrants(services, grantHandlerOf(principalOf(request)));
       return { items: grants.map((grant) => grantView(grant, now)) };
     },
   );
@@ -54,7 +54,7 @@ export function registerGrantRoutes(
       preHandler: requirePermission(auth, ['approvals:decide', 'approvals:create']),
     },
     async (request) => {
-      const grant = await revokeGrantAs(services, principalOf(request), request.params.id);
+      const grant = await revokeGrant(services, grantHandlerOf(principalOf(request)), request.params.id);
       return grantView(grant, services.now());
     },
   );

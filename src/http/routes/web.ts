@@ -5,6 +5,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { decideApproval } from '../../approvals/decide.js';
 import { type InboxTab, isInvolved, isWaitingFor, queryInbox } from '../../approvals/inbox.js';
+import { grantOffer, grantStep, grantTermsOf } from '../../approvals/standing-grants.js';
 import type { PermissionDocument } from '../../auth/permission-document.js';
 import { SignoffError } from '../../core/errors.js';
 import { EMAIL_PATTERN } from '../../core/identity.js';
@@ -33,6 +34,7 @@ import {
 } from '../web/sessions.js';
 import { renderSignIn, renderSignInConfirm, renderSignInSent } from '../web/sign-in-pages.js';
 import { setPageHeaders, wantsJson } from './decision-pages.js';
+import { registerWebGrantRoutes } from './web-grants.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -71,7 +73,15 @@ const ApprovalQuery = Type.Object(
 );
 type ApprovalQuery = Static<typeof ApprovalQuery>;
 const WebDecisionBody = Type.Object(
-  { _csrf: Csrf, verdict: Verdict, comment: Type.Optional(Type.String({ maxLength: 2000 })) },
+  {
+    _csrf: Csrf,
+    verdict: Verdict,
+    comment: Type.Optional(Type.String({ maxLength: 2000 })),
+    // A standing grant, with Approve: an empty count is none.
+    grant_uses: Type.Optional(Type.String({ pattern: '^[0-9]{0,4}$' })),
+    grant_for: Type.Optional(Line(20)),
+    grant_match: Type.Optional(Type.Union([Type.Literal('action'), Type.Literal('tool')])),
+  },
   { additionalProperties: false },
 );
 type WebDecisionBody = Static<typeof WebDecisionBody>;
@@ -343,14 +353,18 @@ export async function registerWebRoutes(
           ? page
           : await queryInbox(services.db, person, { tab: 'waiting', limit: PAGE_SIZE });
       const waitingCount = `${waiting.items.length}${waiting.nextCursor ? '+' : ''}`;
-      return reply
-        .type(HTML)
-        .send(
-          renderInbox(
-            { query, items: page.items, nextCursor: page.nextCursor, waitingCount },
-            viewerOf(request, reply),
-          ),
-        );
+      return reply.type(HTML).send(
+        renderInbox(
+          {
+            query,
+            items: page.items,
+            nextCursor: page.nextCursor,
+            waitingCount,
+            grants: config.grantLimits.maxUses > 0,
+          },
+          viewerOf(request, reply),
+        ),
+      );
     },
   );
 
@@ -369,6 +383,7 @@ export async function registerWebRoutes(
           waitingForViewer: isWaitingFor(approval, actorOf(person)),
           preselect: request.query.verdict,
           decided: request.query.decided,
+          grant: grantOffer(services, approval, person),
         }),
       );
     },
@@ -382,16 +397,28 @@ export async function registerWebRoutes(
     async (request, reply) => {
       const person = personOf(request);
       await loadVisible(person, request.params.id);
-      await decideApproval(services, request.params.id, {
-        actor: actorOf(person),
-        verdict: request.body.verdict,
-        comment: request.body.comment?.trim() || undefined,
-        via: 'ui',
-        ip: request.ip,
-      });
+      const { verdict, grant_uses, grant_for, grant_match } = request.body;
+      const grant =
+        verdict === 'approve' && grant_uses
+          ? grantTermsOf({ uses: Number(grant_uses), for: grant_for ?? '', match: grant_match })
+          : undefined;
+      const actor = actorOf(person);
+      await decideApproval(
+        services,
+        request.params.id,
+        { actor, verdict, comment: request.body.comment?.trim() || undefined, via: 'ui', ip: request.ip },
+        grant ? { afterDecide: grantStep(services, actor, grant) } : {},
+      );
       return reply.redirect(`/approvals/${request.params.id}?decided=${request.body.verdict}`, 303);
     },
   );
+
+  registerWebGrantRoutes(app, services, {
+    signedIn,
+    checkCsrf,
+    viewerOf,
+    actorOf: (request) => personOf(request).actor,
+  });
 
   const stream = (request: FastifyRequest, reply: FastifyReply, ids: readonly string[]) =>
     streamChanges(services.changes, streams, request, reply, ids);

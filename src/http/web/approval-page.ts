@@ -1,7 +1,7 @@
 import type { Approval, Verdict } from '../../core/model.js';
 import { html } from '../../html.js';
 import type { AuditEvent } from '../../store/audit.js';
-import { approvalSummary, decidedBanner, decisionForm } from './approval-parts.js';
+import { approvalSummary, type DecisionFormOptions, decidedBanner, decisionForm } from './approval-parts.js';
 import { renderPage, type Viewer } from './layout.js';
 
 /** An approval as a signed-in person sees it: the form only while it waits for them. */
@@ -13,6 +13,7 @@ export function renderApprovalPage(options: {
   waitingForViewer: boolean;
   preselect?: Verdict | undefined;
   decided?: Verdict | undefined;
+  grant?: DecisionFormOptions['grant'];
 }): string {
   const { approval, viewer } = options;
   const form = options.waitingForViewer
@@ -21,6 +22,7 @@ export function renderApprovalPage(options: {
         actor: viewer.actor,
         csrfToken: viewer.csrfToken,
         preselect: options.preselect,
+        grant: options.grant,
       })
     : '';
   return renderPage({

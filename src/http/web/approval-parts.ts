@@ -1,4 +1,4 @@
-import { formatDuration } from '../../core/duration.js';
+import { formatDuration, parseDuration } from '../../core/duration.js';
 import type { Approval, Callback, Verdict } from '../../core/model.js';
 import { currentStage, evaluateStages, type GateState, matchesApprover } from '../../core/stages.js';
 import { html, type SafeHtml, safeHref } from '../../html.js';
@@ -163,6 +163,30 @@ export interface DecisionFormOptions {
   readonly csrfToken?: string | undefined;
   readonly preselect?: Verdict | undefined;
   readonly note?: SafeHtml | string | undefined;
+  /** What the reader may allow again with their approval (a standing grant), if anything. */
+  readonly grant?: { maxUses: number; maxDurationMs: number; tool: string | null } | undefined;
+}
+
+const GRANT_DURATIONS = ['15m', '1h', '8h', '1d', '7d'];
+
+/** "Approve, and the same again": how many times, for how long, of what. Used only with Approve. */
+function grantFields(approval: Approval, offer: NonNullable<DecisionFormOptions['grant']>): SafeHtml {
+  const durations = GRANT_DURATIONS.filter(
+    (d) => (parseDuration(d) ?? Number.POSITIVE_INFINITY) <= offer.maxDurationMs,
+  );
+  if (durations.length === 0) durations.push(formatDuration(offer.maxDurationMs));
+  const match = offer.tool
+    ? html`<fieldset><legend>What</legend>
+<label><input type="radio" name="grant_match" value="action" checked> Exactly this action</label>
+<label><input type="radio" name="grant_match" value="tool"> Any call of ${offer.tool}</label></fieldset>`
+    : '';
+  return html`<details class="grant"><summary>Also allow this again</summary>
+<p>With Approve, approve the same ${offer.tool ? 'request' : 'action'} from ${approval.requester ?? 'this requester'} again as you, at once, through the same gate. Revoke it any time under Grants.</p>
+<label for="grant_uses">How many more times (at most ${offer.maxUses})</label>
+<input id="grant_uses" name="grant_uses" type="number" min="1" max="${offer.maxUses}" inputmode="numeric">
+<label for="grant_for">For</label>
+<select id="grant_for" name="grant_for">${durations.map((d) => html`<option value="${d}">${d}</option>`)}</select>
+${match}</details>`;
 }
 
 /** Approve / reject with a comment. The preselected verdict is only highlighted: posting decides. */
@@ -177,6 +201,7 @@ ${options.csrfToken ? html`<input type="hidden" name="_csrf" value="${options.cs
 <p>You are deciding as <strong>${options.actor}</strong> on stage “${stage.name}”.${options.note ? html` ${options.note}` : ''}</p>
 <label for="comment">Comment${needComment ? ' (required to reject)' : ' (optional)'}</label>
 <textarea id="comment" name="comment" maxlength="2000"></textarea>
+${options.grant ? grantFields(approval, options.grant) : ''}
 <div class="actions">
 <button class="approve${mark('approve')}" type="submit" name="verdict" value="approve"${options.preselect === 'approve' ? html` autofocus` : ''}>Approve</button>
 <button class="reject${mark('reject')}" type="submit" name="verdict" value="reject"${options.preselect === 'reject' ? html` autofocus` : ''}>Reject</button>

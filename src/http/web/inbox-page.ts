@@ -16,6 +16,8 @@ export interface InboxView {
   readonly nextCursor: string | null;
   /** How many approvals wait for the viewer (the first page's worth, "50+" beyond). */
   readonly waitingCount: string;
+  /** Whether standing grants are on: the inbox then links to their page. */
+  readonly grants?: boolean | undefined;
 }
 
 function queryString(query: InboxQuery, changes: Partial<Record<string, string | undefined>>): string {
@@ -85,6 +87,7 @@ export function renderInbox(view: InboxView, viewer: Viewer): string {
     body: html`<h1>Approvals</h1>
 <nav class="tabs" id="tabs" data-live aria-label="Lists">${tabs}</nav>
 ${filters(query)}
-<div id="items" data-live>${list}${next}</div>`,
+<div id="items" data-live>${list}${next}</div>
+${view.grants ? html`<p><a href="/grants">Standing grants</a>: what you allowed again, and what was allowed for you.</p>` : ''}`,
   });
 }

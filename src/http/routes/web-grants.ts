@@ -1,0 +1,71 @@
+import { Type } from '@sinclair/typebox';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  preHandlerAsyncHookHandler,
+  preHandlerHookHandler,
+} from 'fastify';
+import { type GrantHandler, listGrants, revokeGrant } from '../../approvals/standing-grants.js';
+import { SINGLE_LINE } from '../../input-rules.js';
+import type { Services } from '../../services.js';
+import { renderGrantsPage } from '../web/grants-page.js';
+import type { Viewer } from '../web/layout.js';
+
+const GrantParams = Type.Object({ id: Type.String({ maxLength: 64, format: SINGLE_LINE }) });
+const RevokedQuery = Type.Object(
+  { revoked: Type.Optional(Type.String({ maxLength: 64, format: SINGLE_LINE })) },
+  { additionalProperties: false },
+);
+const CsrfBody = Type.Object(
+  { _csrf: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+
+/** The web app's standing grants: a page listing them, and Revoke. */
+export function registerWebGrantRoutes(
+  app: FastifyInstance,
+  services: Services,
+  web: {
+    signedIn: preHandlerAsyncHookHandler;
+    checkCsrf: preHandlerHookHandler;
+    viewerOf: (request: FastifyRequest, reply: FastifyReply) => Viewer;
+    actorOf: (request: FastifyRequest) => string;
+  },
+) {
+  // A person signed in on the web: the grants they made or that are for them, never all.
+  const handler = (request: FastifyRequest): GrantHandler => {
+    const actor = web.actorOf(request);
+    return { actor, admin: false, name: actor };
+  };
+
+  app.get<{ Querystring: { revoked?: string } }>(
+    '/grants',
+    { schema: { hide: true, querystring: RevokedQuery }, preHandler: web.signedIn },
+    async (request, reply) =>
+      reply.type('text/html; charset=utf-8').send(
+        renderGrantsPage({
+          grants: await listGrants(services, handler(request)),
+          viewer: web.viewerOf(request, reply),
+          now: services.now(),
+          revoked: request.query.revoked,
+        }),
+      ),
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/grants/:id/revoke',
+    {
+      schema: { hide: true, params: GrantParams, body: CsrfBody },
+      // Signed in before the body is checked: a stranger learns nothing from a 400.
+      preValidation: async (request: FastifyRequest) => {
+        web.actorOf(request);
+      },
+      preHandler: web.checkCsrf,
+    },
+    async (request, reply) => {
+      const grant = await revokeGrant(services, handler(request), request.params.id);
+      return reply.redirect(`/grants?revoked=${encodeURIComponent(grant.id)}`, 303);
+    },
+  );
+}
