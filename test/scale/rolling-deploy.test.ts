@@ -1,15 +1,18 @@
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmailNotifier } from '../../src/channels/email-notifier.js';
 import { newId } from '../../src/ids.js';
+import { createLogger } from '../../src/logger.js';
 import { createDispatcher } from '../../src/outbox/dispatcher.js';
 import { insertOutbox } from '../../src/store/outbox.js';
 import { approvalBody, type Harness, startHarness } from '../helpers/harness.js';
-import { startReceiver } from '../helpers/receiver.js';
+import { eventually, startReceiver } from '../helpers/receiver.js';
 import { startSmtpServer } from '../helpers/smtp.js';
 
 // A rolling deploy on one PostgreSQL: an instance of the older release (which delivers mail
 // but knows nothing of webhooks) runs beside the newer one. Each claims only what it delivers.
 let h: Harness;
+const logged: Record<string, unknown>[] = [];
 let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
@@ -17,7 +20,16 @@ beforeAll(async () => {
   smtp = await startSmtpServer();
   receiver = await startReceiver();
   // The newer release's dispatcher starts only when the test says so.
-  h = await startHarness({ SIGNOFF_SMTP_URL: smtp.url }, { workers: false });
+  const log = new Writable({
+    write(chunk, _encoding, done) {
+      logged.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  h = await startHarness(
+    { SIGNOFF_SMTP_URL: smtp.url },
+    { workers: false, logger: createLogger('warn', log) },
+  );
 });
 afterAll(async () => {
   await h.close();
@@ -55,12 +67,17 @@ describe('during a rolling deploy', () => {
       { kind: 'webhook', status: 'pending', attempts: 0, last_error: null },
     ]);
     expect(receiver.received).toHaveLength(0);
+    // Started, the older instance says what it leaves to others.
+    older.start();
+    await eventually(() =>
+      expect(logged).toContainEqual(expect.objectContaining({ kind: 'webhook', count: 1 })),
+    );
+    await older.stop();
 
     // The newer instance delivers what the older one left.
     h.signoff.dispatcher.start();
     const [callback] = await receiver.waitFor(1);
     expect(JSON.parse(callback?.body ?? '{}')).toMatchObject({ type: 'approval.created', data: { id } });
-    await older.stop();
     const dead = await services.db.selectFrom('outbox').select('id').where('status', '=', 'dead').execute();
     expect(dead).toEqual([]);
   });
