@@ -89,7 +89,7 @@ export async function buildApp(
         routeTable.push({
           method,
           url: route.url,
-          guarded: Boolean(route.preHandler),
+          guarded: Boolean(route.preValidation ?? route.preHandler),
           hidden: Boolean((route.schema as { hide?: boolean } | undefined)?.hide),
         });
     }

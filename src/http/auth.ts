@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
 import { type Authenticator, hasPermission, type Permission, type Principal } from '../auth/principal.js';
 import { SignoffError } from '../core/errors.js';
 
@@ -44,14 +44,15 @@ export async function authenticate(
 }
 
 /**
- * A preHandler that lets the request through only with a credential holding `permission`, or
+ * A hook (run before the body is validated, so a stranger learns nothing from a 400) that
+ * lets the request through only with a credential holding `permission`, or
  * one of `permission`'s entries when it lists several; `challenge` as for `authenticate`.
  */
 export function requirePermission(
   authenticators: readonly Authenticator[],
   permission: Permission | readonly Permission[],
   challenge = '',
-): preHandlerAsyncHookHandler {
+): preValidationAsyncHookHandler {
   const anyOf = [permission].flat();
   return async (request, reply) => {
     const principal = await authenticate(authenticators, request, reply, challenge);

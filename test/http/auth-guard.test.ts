@@ -177,6 +177,19 @@ describe('every protected route refuses missing, bad and under-privileged creden
   });
 });
 
+describe('every protected POST refuses a stranger before it looks at the body', () => {
+  it.each(PROTECTED.filter((route) => route.method === 'POST'))('$url', async (route) => {
+    const res = await h.api({
+      method: 'POST',
+      url: route.url.replace(':id', approvalId),
+      payload: { nothing: 'that fits', verdict: 42 },
+      token: null,
+    });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().error.code).toBe('unauthorized');
+  });
+});
+
 describe('every web page refuses a browser without a session, every form one without a CSRF token', () => {
   it.each(WEB_SESSION)('%s', async (route) => {
     const [method, path] = route.split(' ') as ['GET' | 'POST', string];

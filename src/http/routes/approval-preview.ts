@@ -100,7 +100,7 @@ export function registerApprovalPreviewRoute(
           ]),
         },
       },
-      preHandler: requirePermission(auth, 'approvals:create'),
+      preValidation: requirePermission(auth, 'approvals:create'),
     },
     async (request) => previewView(await previewApprovalAs(services, principalOf(request), request.body)),
   );

@@ -92,7 +92,7 @@ export function registerApprovalRoutes(
           ]),
         },
       },
-      preHandler: can('approvals:create'),
+      preValidation: can('approvals:create'),
     },
     async (request, reply) => {
       const { approval, created } = await requestApprovalAs(
@@ -117,7 +117,7 @@ export function registerApprovalRoutes(
         querystring: ListQuery,
         response: { 200: ApprovalList, ...errorResponses([...GUARDED, 'invalid_input']) },
       },
-      preHandler: can('approvals:read'),
+      preValidation: can('approvals:read'),
     },
     async (request) => {
       const { waiting_for, requested_by } = request.query;
@@ -149,7 +149,7 @@ export function registerApprovalRoutes(
         params: ApprovalParams,
         response: { 200: ApprovalView, ...errorResponses([...GUARDED, 'invalid_input', 'not_found']) },
       },
-      preHandler: can('approvals:read'),
+      preValidation: can('approvals:read'),
     },
     async (request) =>
       loadApprovalView(
@@ -171,7 +171,7 @@ export function registerApprovalRoutes(
         querystring: WaitQuery,
         response: { 200: ApprovalView, ...errorResponses([...GUARDED, 'invalid_input', 'not_found']) },
       },
-      preHandler: can('approvals:read'),
+      preValidation: can('approvals:read'),
     },
     async (request) => {
       const requested = request.query.timeout === undefined ? 30_000 : parseDuration(request.query.timeout);
@@ -227,7 +227,7 @@ export function registerApprovalRoutes(
           ]),
         },
       },
-      preHandler: can('approvals:decide'),
+      preValidation: can('approvals:decide'),
     },
     async (request, reply) => {
       const principal = principalOf(request);
@@ -267,7 +267,7 @@ export function registerApprovalRoutes(
           ...errorResponses([...GUARDED, ...WITH_BODY, 'not_found', 'not_owner', 'already_decided']),
         },
       },
-      preHandler: can('approvals:create'),
+      preValidation: can('approvals:create'),
     },
     async (request) => {
       const principal = principalOf(request);
@@ -286,7 +286,7 @@ export function registerApprovalRoutes(
         params: ApprovalParams,
         response: { 200: AuditList, ...errorResponses([...GUARDED, 'invalid_input', 'not_found']) },
       },
-      preHandler: can('approvals:read'),
+      preValidation: can('approvals:read'),
     },
     async (request) => {
       await loadPermitted(services, principalOf(request), 'approvals:read', request.params.id);

@@ -30,7 +30,7 @@ export function registerGrantRoutes(
         security,
         response: { 200: GrantList, ...errorResponses(GUARDED) },
       },
-      preHandler: requirePermission(auth, 'approvals:read'),
+      preValidation: requirePermission(auth, 'approvals:read'),
     },
     async (request) => {
       const now = services.now();
@@ -51,7 +51,7 @@ export function registerGrantRoutes(
         params: GrantParams,
         response: { 200: GrantView, ...errorResponses([...GUARDED, 'not_found']) },
       },
-      preHandler: requirePermission(auth, ['approvals:decide', 'approvals:create']),
+      preValidation: requirePermission(auth, ['approvals:decide', 'approvals:create']),
     },
     async (request) => {
       const grant = await revokeGrant(services, grantHandlerOf(principalOf(request)), request.params.id);

@@ -71,7 +71,7 @@ export function registerMcpRoutes(
     '/mcp',
     {
       schema: { hide: true, querystring: McpQuery },
-      preHandler: requirePermission(authenticators, ['approvals:create', 'approvals:read'], challenge),
+      preValidation: requirePermission(authenticators, ['approvals:create', 'approvals:read'], challenge),
     },
     handle,
   );

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, preValidationAsyncHookHandler } from 'fastify';
 import { SignoffError } from '../../core/errors.js';
 import { errorResponses } from '../responses.js';
 
@@ -13,7 +13,7 @@ export interface MetricsSource {
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** Lets through only `Authorization: Bearer <token>`, compared in constant time. */
-function requireMetricsToken(token: string): preHandlerAsyncHookHandler {
+function requireMetricsToken(token: string): preValidationAsyncHookHandler {
   const expected = digest(token);
   return async (request, reply) => {
     const sent = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
@@ -59,7 +59,7 @@ export function registerMetricsRoutes(
           ...errorResponses(['unauthorized', 'invalid_token']),
         },
       },
-      preHandler: requireMetricsToken(token),
+      preValidation: requireMetricsToken(token),
     },
     async (_request, reply) => reply.type(source.contentType).send(await source.render()),
   );

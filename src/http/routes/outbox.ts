@@ -26,7 +26,7 @@ export function registerOutboxRoutes(
         querystring: OutboxQuery,
         response: { 200: OutboxList, ...errorResponses([...GUARDED, 'invalid_input']) },
       },
-      preHandler: requirePermission(auth, 'admin'),
+      preValidation: requirePermission(auth, 'admin'),
     },
     async (request) => {
       if (!hasUnrestrictedPermission(principalOf(request), 'admin'))

@@ -40,7 +40,7 @@ export function registerPolicyRoutes(
         security,
         response: { 200: PolicyList, ...errorResponses(GUARDED) },
       },
-      preHandler: requirePermission(auth, 'approvals:read'),
+      preValidation: requirePermission(auth, 'approvals:read'),
     },
     async (request) => {
       mustSeeEverything(request);
@@ -72,7 +72,7 @@ export function registerPolicyRoutes(
           ...errorResponses([...GUARDED, 'invalid_input', 'not_found']),
         },
       },
-      preHandler: requirePermission(auth, 'approvals:read'),
+      preValidation: requirePermission(auth, 'approvals:read'),
     },
     async (request) => {
       mustSeeEverything(request);
