@@ -257,7 +257,7 @@ export interface paths {
                                     verdict: "approve" | "reject";
                                     comment: string | null;
                                     /** @enum {string} */
-                                    via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout";
+                                    via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout" | "grant";
                                     /** Format: date-time */
                                     at: string;
                                 }[];
@@ -615,7 +615,7 @@ export interface paths {
                                 verdict: "approve" | "reject";
                                 comment: string | null;
                                 /** @enum {string} */
-                                via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout";
+                                via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout" | "grant";
                                 /** Format: date-time */
                                 at: string;
                             }[];
@@ -707,7 +707,7 @@ export interface paths {
                                 verdict: "approve" | "reject";
                                 comment: string | null;
                                 /** @enum {string} */
-                                via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout";
+                                via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout" | "grant";
                                 /** Format: date-time */
                                 at: string;
                             }[];
@@ -1002,7 +1002,7 @@ export interface paths {
                                 verdict: "approve" | "reject";
                                 comment: string | null;
                                 /** @enum {string} */
-                                via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout";
+                                via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout" | "grant";
                                 /** Format: date-time */
                                 at: string;
                             }[];
@@ -1261,7 +1261,7 @@ export interface paths {
                                 verdict: "approve" | "reject";
                                 comment: string | null;
                                 /** @enum {string} */
-                                via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout";
+                                via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout" | "grant";
                                 /** Format: date-time */
                                 at: string;
                             }[];
@@ -1429,7 +1429,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve or reject as the credential holder */
+        /**
+         * Approve or reject as the credential holder
+         * @description With `grant` (an approval only), also allows the same action again for the same requester and gate: `uses` later requests within `for`, each approved as this decider at once. Off unless the operator sets SIGNOFF_GRANT_MAX_USES.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1444,6 +1447,14 @@ export interface paths {
                     "application/json": {
                         verdict: "approve" | "reject";
                         comment?: string;
+                        grant?: {
+                            /** @description How many later requests it approves. */
+                            uses: number;
+                            /** @description a duration like 90s, 15m, 1h or 7d */
+                            for: string | number;
+                            /** @description `action` (default): the exact action, by its hash; `tool`: any call of the same tool. */
+                            match?: "action" | "tool";
+                        };
                     };
                 };
             };
@@ -1523,7 +1534,7 @@ export interface paths {
                                 verdict: "approve" | "reject";
                                 comment: string | null;
                                 /** @enum {string} */
-                                via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout";
+                                via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout" | "grant";
                                 /** Format: date-time */
                                 at: string;
                             }[];
@@ -1584,7 +1595,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Codes: forbidden, not_approver, self_approval (see docs/errors.md). */
+                /** @description Codes: forbidden, not_approver, self_approval, grant_not_allowed (see docs/errors.md). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1593,7 +1604,7 @@ export interface paths {
                         "application/json": {
                             error: {
                                 /** @enum {string} */
-                                code: "forbidden" | "not_approver" | "self_approval";
+                                code: "forbidden" | "not_approver" | "self_approval" | "grant_not_allowed";
                                 /** @description For people; match on `code`. */
                                 message: string;
                                 /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
@@ -1851,7 +1862,7 @@ export interface paths {
                                 verdict: "approve" | "reject";
                                 comment: string | null;
                                 /** @enum {string} */
-                                via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout";
+                                via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout" | "grant";
                                 /** Format: date-time */
                                 at: string;
                             }[];
@@ -3088,6 +3099,328 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List standing grants
+         * @description The grants the caller made and those for their requests, newest first (every grant, for an unrestricted admin).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                /** @description The approval it was granted on. */
+                                approvalId: string;
+                                granter: string;
+                                requester: string | null;
+                                stage: string;
+                                /** @enum {string} */
+                                match: "action" | "tool";
+                                actionHash: string | null;
+                                tool: string | null;
+                                uses: number;
+                                maxUses: number;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                expiresAt: string;
+                                revokedAt: string | null;
+                                revokedBy: string | null;
+                                /** @description Whether it still approves: not revoked, not expired, uses left. */
+                                active: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Codes: unauthorized, invalid_token (see docs/errors.md). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "unauthorized" | "invalid_token";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: forbidden (see docs/errors.md). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "forbidden";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: internal (see docs/errors.md). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "internal";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: identity_provider_unavailable, database_unavailable (see docs/errors.md). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "identity_provider_unavailable" | "database_unavailable";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/grants/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End a standing grant at once
+         * @description Its granter, its requester or an unrestricted admin may. Revoking one already ended changes nothing.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description The approval it was granted on. */
+                            approvalId: string;
+                            granter: string;
+                            requester: string | null;
+                            stage: string;
+                            /** @enum {string} */
+                            match: "action" | "tool";
+                            actionHash: string | null;
+                            tool: string | null;
+                            uses: number;
+                            maxUses: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            revokedAt: string | null;
+                            revokedBy: string | null;
+                            /** @description Whether it still approves: not revoked, not expired, uses left. */
+                            active: boolean;
+                        };
+                    };
+                };
+                /** @description Codes: unauthorized, invalid_token (see docs/errors.md). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "unauthorized" | "invalid_token";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: forbidden (see docs/errors.md). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "forbidden";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: not_found (see docs/errors.md). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "not_found";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: internal (see docs/errors.md). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "internal";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: identity_provider_unavailable, database_unavailable (see docs/errors.md). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "identity_provider_unavailable" | "database_unavailable";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
