@@ -45,6 +45,9 @@ const SQLITE_ONLY = [
   'test/agents/claude-code-hook.test.ts',
   // The action's script talks HTTP to a signoff; the backend behind it does not matter.
   'test/action.test.ts',
+  // The TypeScript SDK is an HTTP client of a signoff (its types come from the same document either
+  // way); what the approvals it asks for store is covered on both backends elsewhere.
+  'test/sdk/**',
   // Start-up and `check` are about the process and its settings; each case names its database.
   'test/cli/**',
   // Restart and shutdown of one process. Recovery after a SIGKILL on PostgreSQL is covered by
