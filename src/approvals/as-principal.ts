@@ -14,6 +14,7 @@ import { SignoffError } from '../core/errors.js';
 import type { Actor, Approval, ApprovalStatus } from '../core/model.js';
 import type { Services } from '../services.js';
 import { findApproval, listApprovals } from '../store/approvals.js';
+import { listAudit, type StoredAuditEvent } from '../store/audit.js';
 import { type CreateContext, createApproval, prepareApproval } from './create.js';
 import { queryInbox } from './inbox.js';
 import { cancelApproval } from './lifecycle.js';
@@ -189,4 +190,38 @@ export async function listOwn(
     .slice(0, query.limit)
     .filter((a) => permitsApproval(principal, 'approvals:read', a.metadata));
   return { items, nextCursor: page.length > query.limit ? (page[query.limit - 1]?.id ?? null) : null };
+}
+
+/** Every approval, newest first, a page at a time: only for a credential that may read them all. */
+export async function listAllAs(
+  services: Services,
+  principal: Principal,
+  query: {
+    readonly status?: ApprovalStatus | undefined;
+    readonly cursor?: string | undefined;
+    readonly limit: number;
+  },
+): Promise<{ items: Approval[]; nextCursor: string | null }> {
+  if (!hasUnrestrictedPermission(principal, 'approvals:read'))
+    throw new SignoffError(
+      'forbidden',
+      'This credential may read only some approvals, so it cannot list them.',
+    );
+  const page = await listApprovals(services.db, {
+    status: query.status,
+    before: query.cursor,
+    limit: query.limit + 1,
+  });
+  const items = page.slice(0, query.limit);
+  return { items, nextCursor: page.length > query.limit ? (items.at(-1)?.id ?? null) : null };
+}
+
+/** The audit trail of an approval this principal may read, oldest first, with its chain. */
+export async function auditTrailAs(
+  services: Services,
+  principal: Principal,
+  id: string,
+): Promise<StoredAuditEvent[]> {
+  await loadPermitted(services, principal, 'approvals:read', id);
+  return listAudit(services.db, id);
 }

@@ -21,6 +21,16 @@ export type AuditType =
   | 'callback.failed'
   | 'callback.dead_lettered';
 
+/** One event of an approval's audit trail, as stored and shown. */
+export interface AuditEvent {
+  readonly id: string;
+  readonly approvalId: string;
+  readonly type: string;
+  readonly actor: string | null;
+  readonly data: Record<string, unknown>;
+  readonly at: Date;
+}
+
 /** One event to append: what happened, who did it (null for signoff itself) and its details. */
 export interface AuditEntry {
   readonly type: AuditType;

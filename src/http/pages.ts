@@ -1,8 +1,8 @@
 import type { OpenedLink } from '../approvals/links.js';
+import type { AuditEvent } from '../core/audit.js';
 import { formatDuration } from '../core/duration.js';
 import type { Approval, Verdict } from '../core/model.js';
 import { html } from '../html.js';
-import type { AuditEvent } from '../store/audit.js';
 import { approvalSummary, decidedBanner, decisionForm } from './web/approval-parts.js';
 import { banner, renderPage } from './web/layout.js';
 

@@ -1,18 +1,10 @@
 import { createHash } from 'node:crypto';
+import type { AuditEvent } from '../core/audit.js';
 import { auditHashInput, type ChainedEvent } from '../core/audit-chain.js';
 import { lockApproval } from './approvals.js';
 import type { Db } from './database.js';
 import { hotStatement } from './hot-statement.js';
 import type { AuditEventsTable } from './schema.js';
-
-export interface AuditEvent {
-  readonly id: string;
-  readonly approvalId: string;
-  readonly type: string;
-  readonly actor: string | null;
-  readonly data: Record<string, unknown>;
-  readonly at: Date;
-}
 
 /** A stored audit event with its place in the approval's chain. */
 export interface StoredAuditEvent extends AuditEvent {

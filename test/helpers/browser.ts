@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { startWebSession } from '../../src/http/web/sessions.js';
+import { startWebSession } from '../../src/sessions/web-sessions.js';
 import { type Harness, startHarness } from './harness.js';
 
 /** Debian's Chromium, headless, with nothing reaching beyond loopback. */

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { connect } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startWebSession } from '../../src/http/web/sessions.js';
+import { startWebSession } from '../../src/sessions/web-sessions.js';
 import { startWebHarness, type WebHarness } from '../helpers/browser.js';
 import { BACKEND } from '../helpers/database.js';
 import { approvalBody } from '../helpers/harness.js';

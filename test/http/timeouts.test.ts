@@ -1,7 +1,7 @@
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { startWebSession } from '../../src/http/web/sessions.js';
+import { startWebSession } from '../../src/sessions/web-sessions.js';
 import { ADMIN_KEY, approvalBody, type Harness, startHarness } from '../helpers/harness.js';
 import { PATIENCE_MS } from '../helpers/receiver.js';
 

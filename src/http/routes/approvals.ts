@@ -3,7 +3,9 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import {
   actorOf,
+  auditTrailAs,
   cancelAs,
+  listAllAs,
   listMine,
   loadPermitted,
   requestApprovalAs,
@@ -13,14 +15,12 @@ import { decideApproval } from '../../approvals/decide.js';
 import { CreateApprovalBody } from '../../approvals/request.js';
 import { grantStep, grantTermsOf } from '../../approvals/standing-grants.js';
 import { loadApprovalView, loadApprovalViews } from '../../approvals/view.js';
-import { type Authenticator, hasUnrestrictedPermission, type Principal } from '../../auth/principal.js';
+import type { Authenticator, Principal } from '../../auth/principal.js';
 import { parseDuration } from '../../core/duration.js';
 import { SignoffError } from '../../core/errors.js';
 import { approvalView } from '../../core/view.js';
 import { DURATION_HINT } from '../../policies/spec.js';
 import type { Services } from '../../services.js';
-import { listApprovals } from '../../store/approvals.js';
-import { listAudit } from '../../store/audit.js';
 import { principalOf, requirePermission } from '../auth.js';
 import { ApprovalList, ApprovalView, AuditList, errorResponses, GUARDED, WITH_BODY } from '../responses.js';
 import {
@@ -122,19 +122,11 @@ export function registerApprovalRoutes(
     async (request) => {
       const { waiting_for, requested_by } = request.query;
       if (waiting_for || requested_by) return listMineView(services, principalOf(request), request.query);
-      if (!hasUnrestrictedPermission(principalOf(request), 'approvals:read'))
-        throw new SignoffError(
-          'forbidden',
-          'This credential may read only some approvals, so it cannot list them.',
-        );
-      const limit = request.query.limit ?? 20;
-      const page = await listApprovals(services.db, {
+      const { items, nextCursor } = await listAllAs(services, principalOf(request), {
         status: request.query.status,
-        before: request.query.cursor,
-        limit: limit + 1,
+        cursor: request.query.cursor,
+        limit: request.query.limit ?? 20,
       });
-      const items = page.slice(0, limit);
-      const nextCursor = page.length > limit ? (items.at(-1)?.id ?? null) : null;
       return { items: await loadApprovalViews(services.db, items), nextCursor };
     },
   );
@@ -289,8 +281,7 @@ export function registerApprovalRoutes(
       preValidation: can('approvals:read'),
     },
     async (request) => {
-      await loadPermitted(services, principalOf(request), 'approvals:read', request.params.id);
-      const events = await listAudit(services.db, request.params.id);
+      const events = await auditTrailAs(services, principalOf(request), request.params.id);
       return {
         items: events.map((e) => ({
           id: e.id,

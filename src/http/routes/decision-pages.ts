@@ -9,10 +9,10 @@ import {
   renewLink,
   spentLinkError,
 } from '../../approvals/links.js';
+import { timelineOf } from '../../approvals/reads.js';
 import { SignoffError } from '../../core/errors.js';
 import { approvalView } from '../../core/view.js';
 import type { Services } from '../../services.js';
-import { listAudit } from '../../store/audit.js';
 import { createErrorHandler, type ErrorRenderer, errorBody, HTTP_STATUS } from '../errors.js';
 import { createGuessLimiter } from '../guess-limiter.js';
 import {
@@ -73,7 +73,7 @@ async function spentLink(
   reply.status(HTTP_STATUS[code]);
   if (wantsJson(request))
     return reply.send({ ...errorBody(new SignoffError(code, message), request.id), ...linkJson(opened) });
-  const events = await listAudit(services.db, opened.approval.id);
+  const events = await timelineOf(services, opened.approval.id);
   return reply
     .type('text/html; charset=utf-8')
     .send(renderSpentLinkPage(opened, message, token, now, events));
@@ -153,7 +153,7 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
             opened,
             token,
             now,
-            await listAudit(services.db, opened.approval.id),
+            await timelineOf(services, opened.approval.id),
             request.query.verdict,
           ),
         );
@@ -179,7 +179,7 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
               approval,
               request.body.verdict,
               services.now(),
-              await listAudit(services.db, approval.id),
+              await timelineOf(services, approval.id),
             ),
           );
       } catch (error) {

@@ -2,9 +2,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { type Authenticator, hasUnrestrictedPermission } from '../../auth/principal.js';
 import { SignoffError } from '../../core/errors.js';
-import { isOutboxKind } from '../../outbox/kinds.js';
+import { listOutboxEntries } from '../../outbox/listing.js';
 import type { Services } from '../../services.js';
-import { listOutbox } from '../../store/outbox.js';
 import { principalOf, requirePermission } from '../auth.js';
 import { errorResponses, GUARDED, OutboxList } from '../responses.js';
 import { OutboxQuery } from '../schemas.js';
@@ -31,23 +30,8 @@ export function registerOutboxRoutes(
     async (request) => {
       if (!hasUnrestrictedPermission(principalOf(request), 'admin'))
         throw new SignoffError('forbidden', 'Only an unrestricted admin credential may read the outbox.');
-      const rows = await listOutbox(services.db, request.query.status ?? 'dead', request.query.limit ?? 50);
       return {
-        items: rows.map((r) => ({
-          id: r.id,
-          approvalId: r.approval_id,
-          kind: r.kind,
-          status: r.status,
-          attempts: Number(r.attempts),
-          lastError: r.last_error,
-          createdAt: new Date(Number(r.created_at)).toISOString(),
-          nextAttemptAt: new Date(Number(r.next_attempt_at)).toISOString(),
-          deliveredAt: r.delivered_at === null ? null : new Date(Number(r.delivered_at)).toISOString(),
-          ...(r.status === 'pending' &&
-            !isOutboxKind(r.kind) && {
-              warning: `This release does not deliver "${r.kind}" messages: an instance of the release that queued it will.`,
-            }),
-        })),
+        items: await listOutboxEntries(services, request.query.status ?? 'dead', request.query.limit ?? 50),
       };
     },
   );

@@ -3,8 +3,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { type Authenticator, hasUnrestrictedPermission } from '../../auth/principal.js';
 import { SignoffError } from '../../core/errors.js';
+import { agreementOf } from '../../reviewers/agreement.js';
 import type { Services } from '../../services.js';
-import { findAgreement } from '../../store/agreement.js';
 import { principalOf, requirePermission } from '../auth.js';
 import { errorResponses, GUARDED, PolicyAgreement, PolicyList } from '../responses.js';
 
@@ -78,24 +78,7 @@ export function registerPolicyRoutes(
       mustSeeEverything(request);
       const named = services.policies.get(request.params.name);
       if (!named) throw new SignoffError('not_found', `There is no policy named "${request.params.name}".`);
-      const counts = new Map((await findAgreement(services.db, named.name)).map((row) => [row.stage, row]));
-      const stages = named.policy.stages.flatMap((stage) => {
-        if (stage.type !== 'ai' || stage.mode === 'decide') return [];
-        const row = counts.get(stage.name);
-        const agreed = Number(row?.agreed ?? 0);
-        const disagreed = Number(row?.disagreed ?? 0);
-        const decided = agreed + disagreed;
-        return [
-          {
-            stage: stage.name,
-            mode: stage.mode,
-            agreed,
-            disagreed,
-            escalated: Number(row?.escalated ?? 0),
-            agreement: decided === 0 ? null : agreed / decided,
-          },
-        ];
-      });
+      const stages = await agreementOf(services, named);
       return { policy: named.name, stages };
     },
   );

@@ -1,10 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { sha256Hex } from '../../auth/secrets.js';
 import { SignoffError } from '../../core/errors.js';
 import { handleSlackInteraction } from '../../intake/slack-interactions.js';
-import { checkSlackSignature, SLACK_SIGNATURE_WINDOW_MS } from '../../intake/slack-signature.js';
+import { acceptSlackRequestOnce, checkSlackSignature } from '../../intake/slack-signature.js';
 import type { Services } from '../../services.js';
-import { forgetSlackRequests, recordSlackRequest } from '../../store/slack.js';
 import { errorResponses, SlackAnswer } from '../responses.js';
 
 function header(value: string | string[] | undefined): string | undefined {
@@ -75,10 +73,7 @@ export async function registerSlackRoutes(app: FastifyInstance, services: Servic
           ? 'The request timestamp is missing or more than five minutes away.'
           : 'The Slack signature does not match.',
       );
-    const now = services.now();
-    await forgetSlackRequests(services.db, new Date(now.getTime() - 2 * SLACK_SIGNATURE_WINDOW_MS));
-    if (!(await recordSlackRequest(services.db, sha256Hex(signature ?? ''), now)))
-      throw new SignoffError('replayed', 'This request was acted on already.');
+    await acceptSlackRequestOnce(services, signature ?? '');
     const answer = await handleSlackInteraction(services, slack, readPayload(request.body));
     if (answer.notice) {
       const { notice } = answer;

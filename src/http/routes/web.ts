@@ -5,6 +5,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { decideApproval } from '../../approvals/decide.js';
 import { type InboxTab, isInvolved, isWaitingFor, queryInbox } from '../../approvals/inbox.js';
+import { findApprovalById, timelineOf } from '../../approvals/reads.js';
 import { grantOffer, grantStep, grantTermsOf } from '../../approvals/standing-grants.js';
 import type { PermissionDocument } from '../../auth/permission-document.js';
 import { SignoffError } from '../../core/errors.js';
@@ -12,8 +13,15 @@ import { EMAIL_PATTERN } from '../../core/identity.js';
 import { APPROVAL_STATUSES, type Approval } from '../../core/model.js';
 import { SINGLE_LINE } from '../../input-rules.js';
 import type { Services } from '../../services.js';
-import { findApproval } from '../../store/approvals.js';
-import { listAudit } from '../../store/audit.js';
+import {
+  endWebSession,
+  loadWebSession,
+  mailSignInLink,
+  openSignInLink,
+  signInWithLink,
+  startWebSession,
+  type WebPerson,
+} from '../../sessions/web-sessions.js';
 import { createErrorHandler, type ErrorRenderer } from '../errors.js';
 import { createGuessLimiter } from '../guess-limiter.js';
 import { renderErrorPage } from '../pages.js';
@@ -23,15 +31,6 @@ import { streamChanges } from '../web/event-stream.js';
 import { renderInbox } from '../web/inbox-page.js';
 import type { Viewer } from '../web/layout.js';
 import { createOidcSignIn, type PendingSignIn } from '../web/oidc.js';
-import {
-  endWebSession,
-  loadWebSession,
-  mailSignInLink,
-  openSignInLink,
-  signInWithLink,
-  startWebSession,
-  type WebPerson,
-} from '../web/sessions.js';
 import { renderSignIn, renderSignInConfirm, renderSignInSent } from '../web/sign-in-pages.js';
 import { setPageHeaders, wantsJson } from './decision-pages.js';
 import { registerWebGrantRoutes } from './web-grants.js';
@@ -205,7 +204,7 @@ export async function registerWebRoutes(
   });
   /** An approval the person may see: one they are part of, or any with an unrestricted read grant. */
   const loadVisible = async (person: WebPerson, id: string): Promise<Approval> => {
-    const approval = await findApproval(services.db, id);
+    const approval = await findApprovalById(services, id);
     const readsAll = person.grants.some(
       (g) => !g.metadata && (g.permissions.has('admin') || g.permissions.has('approvals:read')),
     );
@@ -377,7 +376,7 @@ export async function registerWebRoutes(
       return reply.type(HTML).send(
         renderApprovalPage({
           approval,
-          events: await listAudit(services.db, approval.id),
+          events: await timelineOf(services, approval.id),
           now: services.now(),
           viewer: viewerOf(request, reply),
           waitingForViewer: isWaitingFor(approval, actorOf(person)),

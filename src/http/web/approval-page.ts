@@ -1,6 +1,6 @@
+import type { AuditEvent } from '../../core/audit.js';
 import type { Approval, Verdict } from '../../core/model.js';
 import { html } from '../../html.js';
-import type { AuditEvent } from '../../store/audit.js';
 import { approvalSummary, type DecisionFormOptions, decidedBanner, decisionForm } from './approval-parts.js';
 import { renderPage, type Viewer } from './layout.js';
 

@@ -1,8 +1,8 @@
+import type { AuditEvent } from '../../core/audit.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import type { Approval, Callback, Verdict } from '../../core/model.js';
 import { currentStage, evaluateStages, type GateState, matchesApprover } from '../../core/stages.js';
 import { html, type SafeHtml, safeHref } from '../../html.js';
-import type { AuditEvent } from '../../store/audit.js';
 import { banner, when } from './layout.js';
 import { renderMarkdown } from './markdown.js';
 

@@ -5,7 +5,7 @@ import type { IssuerConfig, PermissionDocument } from '../../auth/permission-doc
 import { SignoffError } from '../../core/errors.js';
 import { normalizeIdentity } from '../../core/identity.js';
 import type { Services } from '../../services.js';
-import type { WebPerson } from './sessions.js';
+import type { WebPerson } from '../../sessions/web-sessions.js';
 
 /** What the browser keeps (in a short-lived HttpOnly cookie) between leaving and coming back. */
 export interface PendingSignIn {

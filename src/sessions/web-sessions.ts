@@ -1,9 +1,9 @@
-import type { Grant, Permission, Principal } from '../../auth/principal.js';
-import { generateSecret, sha256Hex } from '../../auth/secrets.js';
-import { SignoffError } from '../../core/errors.js';
-import { normalizeIdentity } from '../../core/identity.js';
-import { html } from '../../html.js';
-import type { Services } from '../../services.js';
+import type { Grant, Permission, Principal } from '../auth/principal.js';
+import { generateSecret, sha256Hex } from '../auth/secrets.js';
+import { SignoffError } from '../core/errors.js';
+import { normalizeIdentity } from '../core/identity.js';
+import { html } from '../html.js';
+import type { Services } from '../services.js';
 import {
   deleteWebSession,
   findSignInLink,
@@ -12,8 +12,8 @@ import {
   insertWebSession,
   markSignInLinkUsed,
   touchWebSession,
-} from '../../store/web.js';
-import { runUnitOfWork } from '../../unit-of-work/context.js';
+} from '../store/web.js';
+import { runUnitOfWork } from '../unit-of-work/context.js';
 
 /** Who a browser is signed in as: the same shape of person as an API token names. */
 export interface WebPerson {
