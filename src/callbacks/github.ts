@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { App } from '@octokit/app';
+import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/core';
 import { CALLBACK_EVENTS } from '../core/audit.js';
 import { SignoffError } from '../core/errors.js';
@@ -55,11 +55,15 @@ function classifyGitHubError(error: unknown, what: string, now: Date): Error {
   });
 }
 
+/** Octokit authenticated as one installation of the App. */
+type InstallationOctokit = (installationId: number) => Promise<Octokit>;
+
 /**
- * The GitHub App: its JWT buys an installation token (cached until near its expiry), which
- * answers deployment protection rules. Every request goes to SIGNOFF_GITHUB_API_URL.
+ * The GitHub App: its JWT buys an installation token (cached until near its expiry, one cache
+ * for every installation), which answers deployment protection rules. Every request goes to
+ * SIGNOFF_GITHUB_API_URL.
  */
-function createGitHubApp(services: Services): App | undefined {
+function createInstallationOctokit(services: Services): InstallationOctokit | undefined {
   const { githubAppId, githubAppPrivateKeyFile, githubApiUrl, httpTimeoutMs } = services.config;
   if (!githubAppId || !githubAppPrivateKeyFile) return undefined;
   const privateKey = readFileSync(githubAppPrivateKeyFile, 'utf8');
@@ -71,17 +75,28 @@ function createGitHubApp(services: Services): App | undefined {
         fetch(url, { ...init, signal: AbortSignal.timeout(httpTimeoutMs), redirect: 'error' }),
     },
   });
-  return new App({
-    appId: githubAppId,
-    privateKey,
-    Octokit: BoundedOctokit,
-    log: {
-      debug: () => {},
-      info: () => {},
-      warn: (message: string) => services.logger.warn({ component: 'github' }, message),
-      error: (message: string) => services.logger.error({ component: 'github' }, message),
-    },
+  const log = {
+    debug: () => {},
+    info: () => {},
+    warn: (message: string) => services.logger.warn({ component: 'github' }, message),
+    error: (message: string) => services.logger.error({ component: 'github' }, message),
+  };
+  // The App's own client buys the tokens: its hook signs with the JWT and, when GitHub's clock
+  // and this one disagree, signs again with the difference.
+  const app = new BoundedOctokit({
+    authStrategy: createAppAuth,
+    auth: { appId: githubAppId, privateKey },
+    log,
   });
+  const appAuth = createAppAuth({ appId: githubAppId, privateKey, request: app.request, log });
+  // Each installation's client shares the App's token cache and the App's client, as
+  // @octokit/app's getInstallationOctokit does.
+  return (installationId) =>
+    appAuth({
+      type: 'installation',
+      installationId,
+      factory: (auth) => new BoundedOctokit({ authStrategy: createAppAuth, auth, log }),
+    });
 }
 
 /**
@@ -90,11 +105,11 @@ function createGitHubApp(services: Services): App | undefined {
  * configured API base, with the installation's token.
  */
 export function createGitHubAnswerHandler(services: Services): OutboxHandler<'github-answer'> {
-  const app = createGitHubApp(services);
+  const installationOctokit = createInstallationOctokit(services);
   return {
     events: CALLBACK_EVENTS,
     async deliver({ payload }) {
-      if (!app)
+      if (!installationOctokit)
         throw new PermanentDeliveryError(
           'The GitHub App is not configured (SIGNOFF_GITHUB_APP_ID, SIGNOFF_GITHUB_APP_PRIVATE_KEY_FILE).',
         );
@@ -103,7 +118,7 @@ export function createGitHubAnswerHandler(services: Services): OutboxHandler<'gi
       const { state, comment } = githubAnswer(payload);
       const what = `Deployment protection answer for ${target.repository} run ${target.runId}`;
       try {
-        const octokit = await app.getInstallationOctokit(target.installationId);
+        const octokit = await installationOctokit(target.installationId);
         await octokit.request('POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule', {
           owner: owner ?? '',
           repo: repo ?? '',

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import type { Config } from '../config.js';
-import { normalizeHost, parseIp } from '../egress/address-policy.js';
+import { isUnspecifiedAddress, normalizeHost, parseIp } from '../egress/address-policy.js';
 
 /**
  * What `serve` checks before it opens anything, shared with `signoff check` so that both find
@@ -9,7 +9,8 @@ import { normalizeHost, parseIp } from '../egress/address-policy.js';
 
 /** Whether a host is the unspecified address (0.0.0.0, ::, [::]): every address, so nobody's to open. */
 function isUnspecified(host: string): boolean {
-  return parseIp(normalizeHost(host))?.every((byte) => byte === 0) ?? false;
+  const address = parseIp(normalizeHost(host));
+  return address !== undefined && isUnspecifiedAddress(address);
 }
 
 /**

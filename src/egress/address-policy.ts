@@ -1,14 +1,25 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { BlockList, isIP, SocketAddress } from 'node:net';
 
 /**
  * Which addresses signoff may connect to when a requester chose the URL (webhooks). Plain
- * functions over strings and bytes: no DNS, no sockets, so every rule is tested directly.
+ * functions over strings: no DNS, no sockets, so every rule is tested directly. Node reads the
+ * addresses (SocketAddress) and matches them against ranges (BlockList).
  */
 
-/** An address range: the address's bytes (4 for IPv4, 16 for IPv6) and how many leading bits count. */
+export type IpFamily = 'ipv4' | 'ipv6';
+
+/** An address as Node reads it, and the family it reaches. */
+export interface IpAddress {
+  readonly socket: SocketAddress;
+  /** An IPv4-mapped IPv6 address (::ffff:127.0.0.1) reaches IPv4: that is where a socket would go. */
+  readonly family: IpFamily;
+}
+
+/** An address range: the family it belongs to, how many leading bits count, and Node's matcher. */
 export interface Cidr {
-  readonly bytes: Uint8Array;
+  readonly family: IpFamily;
   readonly prefix: number;
+  readonly block: BlockList;
 }
 
 /** SIGNOFF_WEBHOOK_ALLOW, parsed: host names (exact, or `*.` for any name below) and ranges. */
@@ -21,57 +32,65 @@ export type AddressVerdict =
   | { readonly allowed: true }
   | { readonly allowed: false; readonly reason: string };
 
-function ipv6Bytes(text: string): Uint8Array {
-  let groups = text.split('%')[0] ?? '';
-  // An embedded IPv4 tail (::ffff:127.0.0.1) becomes two hexadecimal groups.
-  const tail = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(groups);
-  if (tail) {
-    const [a, b, c, d] = tail.slice(1).map(Number) as [number, number, number, number];
-    groups = `${groups.slice(0, tail.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = '', rest] = groups.split('::');
-  const left = head ? head.split(':') : [];
-  const right = rest ? rest.split(':') : [];
-  const all = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  const bytes = new Uint8Array(16);
-  all.forEach((group, i) => {
-    const value = Number.parseInt(group, 16);
-    bytes[i * 2] = value >> 8;
-    bytes[i * 2 + 1] = value & 0xff;
-  });
-  return bytes;
+function subnet(network: SocketAddress, prefix: number): BlockList {
+  const block = new BlockList();
+  block.addSubnet(network, prefix);
+  return block;
 }
 
+const IPV4_MAPPED = subnet(new SocketAddress({ address: '::ffff:0:0', family: 'ipv6' }), 96);
+
 /**
- * An address as bytes, or undefined if it is not one. An IPv4-mapped IPv6 address
- * (::ffff:127.0.0.1) is the IPv4 address it carries: that is where a socket would go.
+ * An address as Node reads it, or undefined if it is not one. A zone (fe80::1%eth0) names an
+ * interface, not an address: it is dropped.
  */
-export function parseIp(text: string): Uint8Array | undefined {
-  if (isIPv4(text)) return Uint8Array.from(text.split('.').map(Number));
-  if (!isIPv6(text)) return undefined;
-  const bytes = ipv6Bytes(text);
-  const mapped = bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
-  return mapped ? bytes.slice(12) : bytes;
+export function parseIp(text: string): IpAddress | undefined {
+  const version = isIP(text);
+  if (version === 0) return undefined;
+  const type = version === 4 ? 'ipv4' : 'ipv6';
+  let socket: SocketAddress;
+  try {
+    // A SocketAddress, not a string, is what BlockList is asked about: it refuses a string it
+    // cannot read by answering "not in the range", which would let such an address through.
+    socket = new SocketAddress({ address: text.split('%')[0] ?? '', family: type });
+  } catch {
+    return undefined;
+  }
+  const family = type === 'ipv6' && IPV4_MAPPED.check(socket) ? 'ipv4' : type;
+  return { socket, family };
+}
+
+/** The address as a number, read from the WHATWG URL parser's canonical form of it. */
+function addressValue(ip: IpAddress): bigint {
+  if (ip.socket.family === 'ipv4')
+    return ip.socket.address.split('.').reduce((value, part) => (value << 8n) | BigInt(part), 0n);
+  // Eight hexadecimal groups, or fewer around one `::`; never an IPv4 tail.
+  const canonical = new URL(`http://[${ip.socket.address}]/`).hostname.slice(1, -1);
+  const [head = '', tail] = canonical.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return groups.reduce((value, group) => (value << 16n) | BigInt(`0x${group}`), 0n);
 }
 
 /** Parses `10.0.0.0/8`, `fd00::/8` or a bare address (one address); explains what is wrong otherwise. */
 export function parseCidr(text: string): { ok: true; cidr: Cidr } | { ok: false; problem: string } {
   const [address = '', prefixText, extra] = text.split('/');
   if (extra !== undefined) return { ok: false, problem: `"${text}" is not an address range` };
-  const bytes = parseIp(address);
-  if (!bytes) return { ok: false, problem: `"${text}" is not an address range` };
-  if (address.includes(':') && bytes.length === 4)
+  const ip = parseIp(address);
+  if (!ip) return { ok: false, problem: `"${text}" is not an address range` };
+  if (ip.socket.family !== ip.family)
     return { ok: false, problem: `"${text}": write IPv4-mapped ranges as IPv4 (e.g. 127.0.0.1/32)` };
-  const bits = bytes.length * 8;
+  const bits = ip.family === 'ipv4' ? 32 : 128;
   const prefix =
     prefixText === undefined ? bits : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
   if (!(prefix >= 0 && prefix <= bits))
     return { ok: false, problem: `"${text}": the prefix length must be a number from 0 to ${bits}` };
-  const cidr = { bytes, prefix };
   // 10.1.2.3/8 is likely a typo for one address or for 10.0.0.0/8: ask instead of guessing.
-  if (!bytes.every((b, i) => b === maskedByte(cidr, i)))
+  // (BlockList would take it and ignore the bits after the prefix.)
+  if (addressValue(ip) % (1n << BigInt(bits - prefix)) !== 0n)
     return { ok: false, problem: `"${text}" has bits set after its /${prefix} prefix` };
-  return { ok: true, cidr };
+  return { ok: true, cidr: { family: ip.family, prefix, block: subnet(ip.socket, prefix) } };
 }
 
 function mustParseCidr(text: string): Cidr {
@@ -80,16 +99,20 @@ function mustParseCidr(text: string): Cidr {
   return parsed.cidr;
 }
 
-function maskedByte(cidr: Cidr, index: number): number {
-  const keep = Math.max(0, Math.min(8, cidr.prefix - index * 8));
-  return (cidr.bytes[index] ?? 0) & ((0xff << (8 - keep)) & 0xff);
+/**
+ * Whether an address (from parseIp) lies in a range. IPv4 never matches an IPv6 range, nor
+ * the reverse (BlockList alone would match 127.0.0.1 against ::/0); an IPv4-mapped address
+ * matches the IPv4 ranges.
+ */
+export function inCidr(cidr: Cidr, address: IpAddress): boolean {
+  return cidr.family === address.family && cidr.block.check(address.socket);
 }
 
-/** Whether an address (from parseIp) lies in a range. IPv4 never matches an IPv6 range, nor the reverse. */
-export function inCidr(cidr: Cidr, address: Uint8Array): boolean {
-  if (cidr.bytes.length !== address.length) return false;
-  const candidate = { bytes: address, prefix: cidr.prefix };
-  return address.every((_, i) => maskedByte(candidate, i) === maskedByte(cidr, i));
+const UNSPECIFIED = [mustParseCidr('0.0.0.0'), mustParseCidr('::')];
+
+/** Whether an address is the unspecified one (0.0.0.0, ::, ::ffff:0.0.0.0): every address of this machine. */
+export function isUnspecifiedAddress(address: IpAddress): boolean {
+  return UNSPECIFIED.some((cidr) => inCidr(cidr, address));
 }
 
 /** A URL's host name as the allow list compares it: lowercase, no brackets, no trailing dot. */
@@ -181,15 +204,15 @@ export function checkAddress(
   host: string | undefined,
   address: string,
 ): AddressVerdict {
-  const bytes = parseIp(address);
-  if (!bytes) return { allowed: false, reason: `${address} is not an IP address` };
-  if (list?.cidrs.some((cidr) => inCidr(cidr, bytes))) return { allowed: true };
-  const refused = REFUSED.find((r) => inCidr(r.cidr, bytes));
+  const ip = parseIp(address);
+  if (!ip) return { allowed: false, reason: `${address} is not an IP address` };
+  if (list?.cidrs.some((cidr) => inCidr(cidr, ip))) return { allowed: true };
+  const refused = REFUSED.find((r) => inCidr(r.cidr, ip));
   if (refused) return { allowed: false, reason: `${address} is ${refused.what}` };
   const listedName = list !== undefined && host !== undefined && hostListed(list, normalizeHost(host));
   if (listedName) return { allowed: true };
   const target = host === undefined ? address : `${host} (${address})`;
-  const privateRange = PRIVATE.find((p) => inCidr(p.cidr, bytes));
+  const privateRange = PRIVATE.find((p) => inCidr(p.cidr, ip));
   if (privateRange)
     return {
       allowed: false,

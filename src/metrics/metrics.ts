@@ -60,7 +60,9 @@ export function createMetrics(db: Db, now: () => Date): Metrics {
   });
   const deliveries = new Counter({
     name: 'signoff_deliveries_total',
-    help: 'Outbox delivery attempts by kind (email, webhook, codepipeline, review, …) and result (delivered, retry, dead).',
+    // Every outbox kind of src/outbox/kinds.ts, which this layer may not import:
+    // test/outbox/kinds-doc.test.ts holds the list to it.
+    help: 'Outbox delivery attempts by kind (email, webhook, resume, heartbeat, review, timer, github-answer, slack-post, slack-sync) and result (delivered, retry, dead).',
     labelNames: ['kind', 'result'],
     registers,
   });

@@ -121,3 +121,6 @@ const KINDS: Record<OutboxKind, true> = {
 export function isOutboxKind(kind: string): kind is OutboxKind {
   return Object.hasOwn(KINDS, kind);
 }
+
+/** Every kind this signoff knows, as the docs and the metrics help name them. */
+export const OUTBOX_KINDS: readonly OutboxKind[] = Object.keys(KINDS).filter(isOutboxKind);

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import type { CheckpointerData, CheckpointerMessage } from './sqlite-checkpoint-worker.js';
 
 /** How often the background thread copies the WAL back into the database. */
 const CHECKPOINT_INTERVAL_MS = 100;
@@ -10,43 +10,19 @@ const CHECKPOINT_INTERVAL_MS = 100;
  */
 export const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
 
-// Runs in its own thread with its own connection; plain JavaScript, since workers load no
-// TypeScript. PASSIVE never waits for a writer or reader: it copies what it can and returns.
-// Errors are sent as text: SQLite's errors do not survive the trip between threads.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-let db;
-let timer;
-try {
-  db = new Database(workerData.path, { fileMustExist: true });
-  db.pragma('busy_timeout = 0');
-  timer = setInterval(() => {
-    try {
-      db.pragma('wal_checkpoint(PASSIVE)');
-    } catch (error) {
-      if (error.code !== 'SQLITE_BUSY' && error.code !== 'SQLITE_LOCKED')
-        parentPort.postMessage({ error: String(error.message) });
-    }
-  }, workerData.intervalMs);
-  parentPort.postMessage({ ready: true });
-} catch (error) {
-  parentPort.postMessage({ error: String(error.message) });
-}
-parentPort.on('message', () => {
-  clearInterval(timer);
-  db?.close();
-  parentPort.close();
-});
-`;
+/**
+ * The thread's module, beside this one: compiled JavaScript when signoff runs from dist/, the
+ * TypeScript source when the tests run the sources (Node strips its types).
+ */
+const WORKER_URL = new URL(
+  import.meta.url.endsWith('.ts') ? './sqlite-checkpoint-worker.ts' : './sqlite-checkpoint-worker.js',
+  import.meta.url,
+);
 
 /** A background checkpointer; `stop` ends its thread and closes its connection. */
 export interface Checkpointer {
   stop(): Promise<void>;
 }
-
-/** What the thread says: that it checkpoints from now on, or why a checkpoint failed. */
-type CheckpointerMessage = { ready: true } | { error: string };
 
 /**
  * Checkpoints a WAL database from a worker thread. A checkpoint syncs the WAL and the database
@@ -59,11 +35,8 @@ export function startCheckpointer(
   path: string,
   handlers: { onReady(): void; onError(message: string): void },
 ): Checkpointer {
-  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER_SOURCE, {
-    eval: true,
-    workerData: { path, driver, intervalMs: CHECKPOINT_INTERVAL_MS },
-  });
+  const workerData: CheckpointerData = { path, intervalMs: CHECKPOINT_INTERVAL_MS };
+  const worker = new Worker(WORKER_URL, { workerData });
   // A failing checkpoint fails every 100 ms, for the same reason: tell each reason once.
   const told = new Set<string>();
   const tell = (message: string) => {

@@ -5,7 +5,9 @@ import {
   type AllowList,
   checkAddress,
   describeWebhookPolicy,
+  type IpAddress,
   inCidr,
+  isUnspecifiedAddress,
   parseAllowList,
   parseCidr,
   parseIp,
@@ -27,19 +29,43 @@ function cidr(text: string) {
   return parsed.cidr;
 }
 
+function ip(text: string): IpAddress {
+  const parsed = parseIp(text);
+  if (!parsed) throw new Error(`${text} is not an address`);
+  return parsed;
+}
+
+/** Whether two spellings name one address: the range of one address written as `b` holds `a`. */
+function same(a: string, b: string): boolean {
+  return inCidr(cidr(b), ip(a)) && inCidr(cidr(a), ip(b));
+}
+
 describe('parseIp', () => {
   it('reads IPv4 and IPv6, compressed or not, with an IPv4 tail or a zone', () => {
-    expect([...(parseIp('10.1.2.3') ?? [])]).toEqual([10, 1, 2, 3]);
-    expect(parseIp('::1')).toEqual(parseIp('0:0:0:0:0:0:0:1'));
-    expect(parseIp('fe80::1%eth0')).toEqual(parseIp('fe80::1'));
-    expect(parseIp('64:ff9b::192.0.2.1')).toEqual(parseIp('64:ff9b::c000:201'));
-    expect(parseIp('2001:db8::')?.length).toBe(16);
+    expect(ip('10.1.2.3').family).toBe('ipv4');
+    expect(ip('2001:db8::').family).toBe('ipv6');
+    expect(same('::1', '0:0:0:0:0:0:0:1')).toBe(true);
+    expect(same('fe80::1%eth0', 'fe80::1')).toBe(true);
+    expect(same('64:ff9b::192.0.2.1', '64:ff9b::c000:201')).toBe(true);
+    expect(same('2001:DB8::A', '2001:db8::a')).toBe(true);
+    // The control: two addresses are not one.
+    expect(same('::1', '::2')).toBe(false);
+    expect(same('fe80::1%eth0', 'fe80::2')).toBe(false);
   });
 
   it('turns an IPv4-mapped address into the IPv4 address it carries', () => {
-    expect(parseIp('::ffff:127.0.0.1')).toEqual(parseIp('127.0.0.1'));
-    expect(parseIp('::ffff:a9fe:a9fe')).toEqual(parseIp('169.254.169.254'));
-    expect(parseIp('0:0:0:0:0:ffff:7f00:1')).toEqual(parseIp('127.0.0.1'));
+    expect(ip('::ffff:127.0.0.1').family).toBe('ipv4');
+    expect(inCidr(cidr('127.0.0.1'), ip('::ffff:127.0.0.1'))).toBe(true);
+    expect(inCidr(cidr('169.254.169.254'), ip('::ffff:a9fe:a9fe'))).toBe(true);
+    expect(inCidr(cidr('127.0.0.1'), ip('0:0:0:0:0:ffff:7f00:1'))).toBe(true);
+    expect(inCidr(cidr('127.0.0.2'), ip('::ffff:127.0.0.1'))).toBe(false);
+  });
+
+  it('knows the unspecified address in each of its spellings', () => {
+    for (const text of ['0.0.0.0', '::', '0:0:0:0:0:0:0:0', '::ffff:0.0.0.0'])
+      expect(isUnspecifiedAddress(ip(text)), text).toBe(true);
+    for (const text of ['0.0.0.1', '::1', '::ffff:0.0.0.1'])
+      expect(isUnspecifiedAddress(ip(text)), text).toBe(false);
   });
 
   it.each(['', 'localhost', '127.1', '256.0.0.1', '01.2.3.4', '1::2::3', '::ffff:1.2.3', '10.0.0.0/8'])(
@@ -52,13 +78,13 @@ describe('parseIp', () => {
 
 describe('parseCidr and inCidr', () => {
   it('matches addresses inside a range and no others', () => {
-    expect(inCidr(cidr('10.0.0.0/8'), parseIp('10.255.0.1') as Uint8Array)).toBe(true);
-    expect(inCidr(cidr('10.0.0.0/8'), parseIp('11.0.0.1') as Uint8Array)).toBe(false);
-    expect(inCidr(cidr('172.16.0.0/12'), parseIp('172.31.255.255') as Uint8Array)).toBe(true);
-    expect(inCidr(cidr('172.16.0.0/12'), parseIp('172.32.0.0') as Uint8Array)).toBe(false);
-    expect(inCidr(cidr('fe80::/10'), parseIp('febf::1') as Uint8Array)).toBe(true);
-    expect(inCidr(cidr('fe80::/10'), parseIp('fec0::1') as Uint8Array)).toBe(false);
-    expect(inCidr(cidr('0.0.0.0/0'), parseIp('203.0.113.9') as Uint8Array)).toBe(true);
+    expect(inCidr(cidr('10.0.0.0/8'), ip('10.255.0.1'))).toBe(true);
+    expect(inCidr(cidr('10.0.0.0/8'), ip('11.0.0.1'))).toBe(false);
+    expect(inCidr(cidr('172.16.0.0/12'), ip('172.31.255.255'))).toBe(true);
+    expect(inCidr(cidr('172.16.0.0/12'), ip('172.32.0.0'))).toBe(false);
+    expect(inCidr(cidr('fe80::/10'), ip('febf::1'))).toBe(true);
+    expect(inCidr(cidr('fe80::/10'), ip('fec0::1'))).toBe(false);
+    expect(inCidr(cidr('0.0.0.0/0'), ip('203.0.113.9'))).toBe(true);
   });
 
   it('reads a bare address as a range of one', () => {
@@ -67,8 +93,8 @@ describe('parseCidr and inCidr', () => {
   });
 
   it('never matches an IPv4 address against an IPv6 range, nor the reverse', () => {
-    expect(inCidr(cidr('::/0'), parseIp('127.0.0.1') as Uint8Array)).toBe(false);
-    expect(inCidr(cidr('0.0.0.0/0'), parseIp('::1') as Uint8Array)).toBe(false);
+    expect(inCidr(cidr('::/0'), ip('127.0.0.1'))).toBe(false);
+    expect(inCidr(cidr('0.0.0.0/0'), ip('::1'))).toBe(false);
   });
 
   it.each([

@@ -184,6 +184,19 @@ describe('a requested deployment', () => {
     expect(answer.body.comment).toContain('not during the freeze');
   });
 
+  it('answers with one installation token until near its expiry, not one token per answer', async () => {
+    const tokensBefore = github.tokenRequests.length;
+    for (const runId of [7004, 7005]) {
+      const res = await deliver(event({ repository: 'acme/api', environment: `cache-${runId}`, runId }));
+      const approval = await getApproval(res.json().approvalId);
+      await decideByLink(approval.title, 'lead@example.com', 'approve', 'fine');
+      expect((await github.waitForAnswer((a) => a.runId === runId)).status).toBe(204);
+    }
+    // None when an earlier answer's token is still cached, one otherwise; two means no cache.
+    const bought = github.tokenRequests.slice(tokensBefore).filter((r) => r.status === 201);
+    expect(bought.length).toBeLessThanOrEqual(1);
+  });
+
   it('keeps the GitHub user who triggered it from approving their own deployment', async () => {
     const res = await deliver(event({ runId: 7003, environment: 'production', repository: 'acme/web' }));
     const { approvalId } = res.json();

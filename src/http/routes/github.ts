@@ -1,4 +1,4 @@
-import { Webhooks } from '@octokit/webhooks';
+import { verify } from '@octokit/webhooks-methods';
 import type { FastifyInstance } from 'fastify';
 import { SignoffError } from '../../core/errors.js';
 import { handleDeploymentProtectionRule, parseDeploymentProtectionRule } from '../../intake/github.js';
@@ -23,7 +23,6 @@ function header(value: string | string[] | undefined): string {
  */
 export async function registerGitHubRoutes(app: FastifyInstance, services: Services, routing: GitHubRouting) {
   const secret = services.config.githubWebhookSecret;
-  const webhooks = secret ? new Webhooks({ secret }) : undefined;
 
   // The signature covers the bytes GitHub sent: keep them, parse only once they are believed.
   app.removeContentTypeParser('application/json');
@@ -57,13 +56,13 @@ export async function registerGitHubRoutes(app: FastifyInstance, services: Servi
     const signature = header(request.headers['x-hub-signature-256']);
     const event = header(request.headers['x-github-event']);
     const deliveryId = header(request.headers['x-github-delivery']);
-    if (!webhooks)
+    if (!secret)
       throw new SignoffError(
         'invalid_signature',
         'GitHub webhooks are not configured (SIGNOFF_GITHUB_WEBHOOK_SECRET).',
       );
     // The library compares in constant time; a malformed header never reaches it.
-    if (!SIGNATURE.test(signature) || !(await webhooks.verify(raw, signature)))
+    if (!SIGNATURE.test(signature) || !(await verify(secret, raw, signature)))
       throw new SignoffError('invalid_signature', 'The X-Hub-Signature-256 of this webhook does not verify.');
     if (!DELIVERY_ID.test(deliveryId))
       throw new SignoffError('invalid_input', 'X-GitHub-Delivery is missing or malformed.');
