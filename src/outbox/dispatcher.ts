@@ -198,10 +198,17 @@ export function createDispatcher(services: Services, handlers: Partial<OutboxHan
     );
   }
 
-  /** Leases up to `limit` due messages of the kinds this dispatcher delivers. */
+  /** The messages this dispatcher is delivering now, by id. */
+  const delivering = new Map<string, Promise<void>>();
+
+  /**
+   * Leases up to `limit` due messages of the kinds this dispatcher delivers, never one it is
+   * still delivering (its lease may look run out when the clock jumps).
+   */
   function claim(limit: number): Promise<OutboxRow[]> {
     const now = services.now();
-    return claimDueOutbox(services.db, now, new Date(now.getTime() + leaseMs), limit, kinds);
+    const leaseUntil = new Date(now.getTime() + leaseMs);
+    return claimDueOutbox(services.db, now, leaseUntil, limit, kinds, [...delivering.keys()]);
   }
 
   function reportUnsettled(error: unknown) {
@@ -216,7 +223,6 @@ export function createDispatcher(services: Services, handlers: Partial<OutboxHan
     return claimed.length;
   }
 
-  const inFlight = new Set<Promise<void>>();
   /** Whether the loop sleeps because every place is taken: an ending delivery then wakes it. */
   let waitingForRoom = false;
 
@@ -237,16 +243,16 @@ export function createDispatcher(services: Services, handlers: Partial<OutboxHan
     const delivery: Promise<void> = deliverOne(row)
       .catch(reportUnsettled)
       .finally(() => {
-        inFlight.delete(delivery);
+        delivering.delete(row.id);
         if (waitingForRoom) wakeUp?.();
       });
-    inFlight.add(delivery);
+    delivering.set(row.id, delivery);
   }
 
   async function run(): Promise<void> {
     while (running) {
       woken = false;
-      const room = CONCURRENCY - inFlight.size;
+      const room = CONCURRENCY - delivering.size;
       let claimed = 0;
       if (room > 0) {
         try {
@@ -261,12 +267,12 @@ export function createDispatcher(services: Services, handlers: Partial<OutboxHan
       // A full claim means more may be due: claim again at once when there is room, or as
       // soon as a delivery ends; otherwise wait for the next poll or a wake-up.
       const more = room > 0 && claimed === room;
-      if (more && inFlight.size < CONCURRENCY) continue;
-      waitingForRoom = inFlight.size >= CONCURRENCY;
+      if (more && delivering.size < CONCURRENCY) continue;
+      waitingForRoom = delivering.size >= CONCURRENCY;
       await sleep(config.pollIntervalMs);
       waitingForRoom = false;
     }
-    await Promise.allSettled([...inFlight]);
+    await Promise.allSettled([...delivering.values()]);
   }
 
   /** Tells the log about waiting messages of kinds only a newer release delivers. */

@@ -44,6 +44,7 @@ export async function claimDueOutbox(
   leaseUntil: Date,
   limit: number,
   kinds: readonly string[],
+  excluding: readonly string[] = [],
 ): Promise<OutboxRow[]> {
   if (kinds.length === 0 || limit <= 0) return [];
   return db
@@ -56,6 +57,7 @@ export async function claimDueOutbox(
         .where('status', '=', 'pending')
         .where('next_attempt_at', '<=', now.getTime())
         .where('kind', 'in', kinds)
+        .$if(excluding.length > 0, (query) => query.where('id', 'not in', excluding))
         .orderBy('next_attempt_at')
         .limit(limit)
         .$if(isPostgres(db), (query) => query.forUpdate().skipLocked()),

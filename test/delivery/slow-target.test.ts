@@ -56,4 +56,28 @@ describe('a slow webhook target', () => {
     const [answered] = await slow.waitFor(1);
     expect(JSON.parse(answered?.body ?? '{}').data.id).toBe(slowId);
   });
+
+  it('is not delivered a second time when the clock jumps past its lease mid-delivery', async () => {
+    let arrivals = 0;
+    let arrived!: () => void;
+    const first = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    const hanging = await startReceiver();
+    try {
+      hanging.respond(() => {
+        arrivals++;
+        arrived();
+        return 'hang';
+      });
+      await create(hanging.url);
+      await first;
+      // An hour later by the clock, the delivery still under way looks like a lease run out.
+      h.advance(60 * 60 * 1000);
+      await h.signoff.dispatcher.runOnce();
+      expect(arrivals).toBe(1);
+    } finally {
+      await hanging.stop();
+    }
+  });
 });
