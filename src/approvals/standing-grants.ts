@@ -7,6 +7,7 @@ import { hasUnrestrictedPermission, type Principal } from '../auth/principal.js'
 import { decide } from '../core/approval.js';
 import { parseDuration } from '../core/duration.js';
 import { SignoffError } from '../core/errors.js';
+import { normalizeIdentity } from '../core/identity.js';
 import type { Actor, Approval } from '../core/model.js';
 import { currentStage } from '../core/stages.js';
 import {
@@ -41,6 +42,10 @@ export function grantTermsOf(asked: {
   readonly for: string | number;
   readonly match?: GrantMatch | undefined;
 }): GrantTerms {
+  if (!Number.isInteger(asked.uses) || asked.uses < 1)
+    throw new SignoffError('invalid_input', 'grant.uses must be a whole number, 1 or more.', {
+      details: { issues: [{ path: '/grant/uses', message: 'grant.uses must be a whole number, 1 or more' }] },
+    });
   const durationMs = parseDuration(asked.for);
   if (durationMs === undefined || durationMs <= 0)
     throw new SignoffError('invalid_input', `grant.for must be ${DURATION_HINT}.`, {
@@ -58,7 +63,7 @@ export function grantStep(
   granter: Actor,
   terms: GrantTerms,
 ): NonNullable<DecisionSteps['afterDecide']> {
-  return async (unit, { before, decision }) => {
+  return async (unit, { before, after, decision }) => {
     if (decision.verdict !== 'approve')
       throw new SignoffError('invalid_input', 'Only an approval can allow the same action again.');
     const refusal = grantRefusal(
@@ -73,6 +78,7 @@ export function grantStep(
     const grant: StandingGrant = {
       id: unit.newId('grt'),
       approvalId: before.id,
+      grantedOnStatus: after.status,
       granter: { ...granter, id: decision.actor },
       requester: before.requester,
       owner: before.owner,
@@ -110,21 +116,28 @@ export function grantStep(
  * Gives, on a new approval, the approvals its standing grants cover: each as its granter's
  * own decision on the stage that waits, through `decide`, with the use counted on the grant
  * and recorded on both approvals' audit chains. Returns the approval as it then stands.
+ *
+ * Locks are taken in one order, as revoking takes them: the grants' rows (oldest grant
+ * first), then the chains of the approvals they were granted on.
  */
 export async function useStandingGrants(unit: UnitOfWork, approval: Approval): Promise<Approval> {
   if (!approval.action || !approval.owner || approval.status !== 'pending') return approval;
   const grants = await findLiveGrantsFor(unit.db, approval.owner, unit.now);
   if (grants.length === 0) return approval;
   const hash = policyHash(approval.policy);
-  const used = new Set<string>();
+  const uses: { grant: StandingGrant; stage: string; use: number }[] = [];
   let current = approval;
   // A passed stage may be followed by another that other grants cover.
   for (let progressed = true; progressed && current.status === 'pending'; ) {
     progressed = false;
     for (const grant of grants) {
       const stage = currentStage(current);
-      if (current.status !== 'pending' || stage?.type !== 'human') return current;
-      if (used.has(grant.id) || !grantCovers(grant, current, stage.name, hash, unit.now)) continue;
+      if (current.status !== 'pending' || stage?.type !== 'human') break;
+      if (
+        uses.some((u) => u.grant.id === grant.id) ||
+        !grantCovers(grant, current, stage.name, hash, unit.now)
+      )
+        continue;
       const result = decide(
         current,
         {
@@ -142,28 +155,34 @@ export async function useStandingGrants(unit: UnitOfWork, approval: Approval): P
       if (!result.ok) continue;
       const use = await takeGrantUse(unit.db, grant.id, unit.now);
       if (use === undefined) continue;
-      used.add(grant.id);
       await commitTransition(unit, {
         before: current,
         after: result.approval,
         decision: result.decision,
         actor: grant.granter.id,
       });
-      const data = { grantId: grant.id, stage: stage.name, use, maxUses: grant.maxUses };
-      await audit(unit, current.id, {
-        type: 'grant.used',
-        actor: grant.granter.id,
-        data: { ...data, grantedOn: grant.approvalId },
-      });
-      await audit(unit, grant.approvalId, {
-        type: 'grant.used',
-        actor: grant.granter.id,
-        data: { ...data, usedOn: current.id },
-      });
-      current = result.approval;
+      uses.push({ grant, stage: stage.name, use });
+      // The row's version moved on with the write.
+      current = { ...result.approval, version: current.version + 1 };
       progressed = true;
     }
   }
+  for (const { grant, stage, use } of uses) {
+    const data = { grantId: grant.id, stage, use, maxUses: grant.maxUses };
+    await audit(unit, current.id, {
+      type: 'grant.used',
+      actor: grant.granter.id,
+      data: { ...data, grantedOn: grant.approvalId },
+    });
+  }
+  for (const { grant, stage, use } of [...uses].sort((a, b) =>
+    a.grant.approvalId.localeCompare(b.grant.approvalId),
+  ))
+    await audit(unit, grant.approvalId, {
+      type: 'grant.used',
+      actor: grant.granter.id,
+      data: { grantId: grant.id, stage, use, maxUses: grant.maxUses, usedOn: current.id },
+    });
   return current;
 }
 
@@ -184,18 +203,23 @@ export function grantHandlerOf(principal: Principal): GrantHandler {
   };
 }
 
-/** Whether a grant concerns `who`: its granter, its requester, or an admin. */
-function concerns(who: GrantHandler, grant: StandingGrant): boolean {
-  return (
-    who.admin || (who.actor !== null && (who.actor === grant.granter.id || who.actor === grant.requester))
-  );
+/** `who`'s identity spelled as approvals store identities (case, plus addresses), if any. */
+function personOf(services: Services, who: GrantHandler): string | null {
+  return who.actor === null ? null : normalizeIdentity(who.actor, services.config.identity);
 }
 
-/** The grants `who` made or that are for their requests (every grant, for an admin). */
+/** Whether a grant concerns `who`: its granter, its requester, or an admin. */
+function concerns(services: Services, who: GrantHandler, grant: StandingGrant): boolean {
+  const person = personOf(services, who);
+  return who.admin || (person !== null && (person === grant.granter.id || person === grant.requester));
+}
+
+/** The grants `who` made or that are for their requests (every grant, for an admin), newest first. */
 export async function listGrants(services: Services, who: GrantHandler): Promise<StandingGrant[]> {
-  if (!who.admin && who.actor === null) return [];
+  const person = personOf(services, who);
+  if (!who.admin && person === null) return [];
   return listStandingGrants(services.db, {
-    person: who.admin ? undefined : (who.actor ?? undefined),
+    person: who.admin ? undefined : (person ?? undefined),
     limit: 200,
   });
 }
@@ -206,13 +230,15 @@ export async function listGrants(services: Services, who: GrantHandler): Promise
  */
 export async function revokeGrant(services: Services, who: GrantHandler, id: string): Promise<StandingGrant> {
   const found = await findStandingGrant(services.db, id);
-  if (!found || !concerns(who, found)) throw new SignoffError('not_found', `No grant ${id}.`);
+  if (!found || !concerns(services, who, found)) throw new SignoffError('not_found', `No grant ${id}.`);
   await runUnitOfWork(services, async (unit) => {
     if (!(await revokeStandingGrantRow(unit.db, id, who.name, unit.now))) return;
+    // Read again under the row's lock: uses taken meanwhile count.
+    const ended = await findStandingGrant(unit.db, id);
     await audit(unit, found.approvalId, {
       type: 'grant.revoked',
       actor: who.name,
-      data: { grantId: id, usesLeft: Math.max(0, found.maxUses - found.uses) },
+      data: { grantId: id, usesLeft: Math.max(0, (ended?.maxUses ?? 0) - (ended?.uses ?? 0)) },
     });
   });
   const revoked = await findStandingGrant(services.db, id);

@@ -1,4 +1,4 @@
-import type { Actor, Approval, BoundAction } from './model.js';
+import type { Actor, Approval, ApprovalStatus, BoundAction } from './model.js';
 import { isRequester } from './stages.js';
 
 /** What a standing grant allows again: the exact action (by its hash), or any call of one tool. */
@@ -14,6 +14,8 @@ export interface StandingGrant {
   readonly id: string;
   /** The approval it was granted on. */
   readonly approvalId: string;
+  /** Where that approval stands: a grant approves anything only once it was approved. */
+  readonly grantedOnStatus: ApprovalStatus;
   /** Who granted it, as they were when they approved: their identity, groups and token. */
   readonly granter: Actor;
   /** Whom it is for: the requester and the owner scope of the approval it was granted on. */
@@ -93,7 +95,7 @@ export function grantCovers(
   policyHash: string,
   now: Date,
 ): boolean {
-  if (grant.revokedAt !== null || now >= grant.expiresAt || grant.uses >= grant.maxUses) return false;
+  if (!grantActive(grant, now)) return false;
   if (approval.owner !== grant.owner || approval.requester !== grant.requester) return false;
   if (grant.policyHash !== policyHash || grant.stage !== stage || !approval.action) return false;
   return grant.match === 'action'
@@ -101,7 +103,15 @@ export function grantCovers(
     : toolOf(approval.action) === grant.tool;
 }
 
-/** Whether a grant still allows anything. */
+/**
+ * Whether a grant allows anything now: not revoked, not past its end, uses left, and the
+ * approval it was granted on approved (not still waiting, rejected or called off).
+ */
 export function grantActive(grant: StandingGrant, now: Date): boolean {
-  return grant.revokedAt === null && now < grant.expiresAt && grant.uses < grant.maxUses;
+  return (
+    grant.grantedOnStatus === 'approved' &&
+    grant.revokedAt === null &&
+    now < grant.expiresAt &&
+    grant.uses < grant.maxUses
+  );
 }

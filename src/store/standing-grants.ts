@@ -1,12 +1,25 @@
+import type { ApprovalStatus } from '../core/model.js';
 import type { GrantMatch, StandingGrant } from '../core/standing-grant.js';
 import type { Db } from './database.js';
 import type { StandingGrantRow } from './schema.js';
 
-function toGrant(row: StandingGrantRow): StandingGrant {
+type GrantRow = StandingGrantRow & { granted_on_status: string };
+
+/** The grant's columns and the status of the approval it was granted on. */
+function grants(db: Db) {
+  return db
+    .selectFrom('standing_grants')
+    .innerJoin('approvals', 'approvals.id', 'standing_grants.approval_id')
+    .selectAll('standing_grants')
+    .select('approvals.status as granted_on_status');
+}
+
+function toGrant(row: GrantRow): StandingGrant {
   const at = (ms: number | string | null) => (ms === null ? null : new Date(Number(ms)));
   return {
     id: row.id,
     approvalId: row.approval_id,
+    grantedOnStatus: row.granted_on_status as ApprovalStatus,
     granter: {
       id: row.granter,
       groups: JSON.parse(row.granter_groups) as string[],
@@ -56,16 +69,18 @@ export async function insertStandingGrant(db: Db, grant: StandingGrant): Promise
     .execute();
 }
 
-/** Grants for requests of `owner` that still run at `now` (oldest first); uses left are checked by the caller. */
+/**
+ * Grants for requests of `owner` that still run at `now` and whose approval was approved
+ * (oldest first); uses left are checked by the caller.
+ */
 export async function findLiveGrantsFor(db: Db, owner: string, now: Date): Promise<StandingGrant[]> {
-  const rows = await db
-    .selectFrom('standing_grants')
-    .selectAll()
-    .where('owner', '=', owner)
-    .where('expires_at', '>', now.getTime())
-    .where('revoked_at', 'is', null)
-    .orderBy('created_at')
-    .orderBy('id')
+  const rows = await grants(db)
+    .where('standing_grants.owner', '=', owner)
+    .where('standing_grants.expires_at', '>', now.getTime())
+    .where('standing_grants.revoked_at', 'is', null)
+    .where('approvals.status', '=', 'approved')
+    .orderBy('standing_grants.created_at')
+    .orderBy('standing_grants.id')
     .execute();
   return rows.map(toGrant);
 }
@@ -88,7 +103,7 @@ export async function takeGrantUse(db: Db, id: string, now: Date): Promise<numbe
 }
 
 export async function findStandingGrant(db: Db, id: string): Promise<StandingGrant | undefined> {
-  const row = await db.selectFrom('standing_grants').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await grants(db).where('standing_grants.id', '=', id).executeTakeFirst();
   return row && toGrant(row);
 }
 
@@ -112,14 +127,17 @@ export async function listStandingGrants(
   filter: { person?: string | undefined; limit: number },
 ): Promise<StandingGrant[]> {
   const { person } = filter;
-  const rows = await db
-    .selectFrom('standing_grants')
-    .selectAll()
+  const rows = await grants(db)
     .$if(person !== undefined, (query) =>
-      query.where((eb) => eb.or([eb('granter', '=', person ?? ''), eb('requester', '=', person ?? '')])),
+      query.where((eb) =>
+        eb.or([
+          eb('standing_grants.granter', '=', person ?? ''),
+          eb('standing_grants.requester', '=', person ?? ''),
+        ]),
+      ),
     )
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
+    .orderBy('standing_grants.created_at', 'desc')
+    .orderBy('standing_grants.id', 'desc')
     .limit(filter.limit)
     .execute();
   return rows.map(toGrant);

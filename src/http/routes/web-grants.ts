@@ -42,15 +42,21 @@ export function registerWebGrantRoutes(
   app.get<{ Querystring: { revoked?: string } }>(
     '/grants',
     { schema: { hide: true, querystring: RevokedQuery }, preHandler: web.signedIn },
-    async (request, reply) =>
-      reply.type('text/html; charset=utf-8').send(
-        renderGrantsPage({
-          grants: await listGrants(services, handler(request)),
-          viewer: web.viewerOf(request, reply),
-          now: services.now(),
-          revoked: request.query.revoked,
-        }),
-      ),
+    async (request, reply) => {
+      const grants = await listGrants(services, handler(request));
+      // Only a grant of the list that did end is said to be revoked.
+      const revoked = grants.find((g) => g.id === request.query.revoked && g.revokedAt !== null);
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(
+          renderGrantsPage({
+            grants,
+            viewer: web.viewerOf(request, reply),
+            now: services.now(),
+            revoked: revoked?.id,
+          }),
+        );
+    },
   );
 
   app.post<{ Params: { id: string } }>(
