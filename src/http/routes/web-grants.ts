@@ -46,16 +46,14 @@ export function registerWebGrantRoutes(
       const grants = await listGrants(services, handler(request));
       // Only a grant of the list that did end is said to be revoked.
       const revoked = grants.find((g) => g.id === request.query.revoked && g.revokedAt !== null);
-      return reply
-        .type('text/html; charset=utf-8')
-        .send(
-          renderGrantsPage({
-            grants,
-            viewer: web.viewerOf(request, reply),
-            now: services.now(),
-            revoked: revoked?.id,
-          }),
-        );
+      return reply.type('text/html; charset=utf-8').send(
+        renderGrantsPage({
+          grants,
+          viewer: web.viewerOf(request, reply),
+          now: services.now(),
+          revoked: revoked?.id,
+        }),
+      );
     },
   );
 
