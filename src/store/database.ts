@@ -14,7 +14,7 @@ import {
 import pg from 'pg';
 import { SignoffError } from '../core/errors.js';
 import { FIRST_FLAGGED_MIGRATION, KNOWN_MIGRATIONS, MIGRATIONS } from './migrations/index.js';
-import { preferPreparedStatements } from './prepared-statements.js';
+import { PreparedStatementsDialect } from './prepared-statements.js';
 import type { Database } from './schema.js';
 import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from './sqlite-checkpoints.js';
 import { cacheStatements } from './sqlite-statements.js';
@@ -170,21 +170,17 @@ function openPostgres(options: DatabaseOptions): Db {
   };
   pool.on('connect', (client) => client.on('error', (error) => report(client, error)));
   pool.on('error', (error, client) => report(client, error));
-  if (options.preparedStatements ?? true) {
-    const prepared = { on: true };
-    pool.on(
-      'connect',
-      preferPreparedStatements(prepared, (error) =>
-        options.onBackgroundError?.(
-          new Error(
-            `PostgreSQL refused a prepared statement (${describe(error)}); signoff runs its statements unprepared from now on. Behind a pooler in transaction mode, set SIGNOFF_DATABASE_PREPARED_STATEMENTS=off.`,
-            { cause: error },
-          ),
-        ),
+  if (!(options.preparedStatements ?? true))
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const dialect = new PreparedStatementsDialect(pool, { on: true }, (error) =>
+    options.onBackgroundError?.(
+      new Error(
+        `PostgreSQL refused a prepared statement (${describe(error)}); signoff runs its statements unprepared from now on. Behind a pooler in transaction mode, set SIGNOFF_DATABASE_PREPARED_STATEMENTS=off.`,
+        { cause: error },
       ),
-    );
-  }
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    ),
+  );
+  return new Kysely<Database>({ dialect });
 }
 
 /** Whether the database is PostgreSQL (some statements differ, e.g. SKIP LOCKED claims). */
