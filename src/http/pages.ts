@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { OpenedLink } from '../approvals/links.js';
 import type { AuditEvent } from '../core/audit.js';
 import { formatDuration } from '../core/duration.js';
@@ -77,4 +78,21 @@ export function renderErrorPage(title: string, message: string): string {
     title,
     body: html`<h1>${title}</h1>${banner(message, 'bad')}<p><a href="/">Go to the inbox</a></p>`,
   });
+}
+
+/** Whether the caller asked for JSON rather than a page. */
+export function wantsJson(request: FastifyRequest): boolean {
+  return (request.headers.accept ?? '').includes('application/json');
+}
+
+/** Headers every page carries (decision links, the web app): nothing leaks through Referer, nothing is cached. */
+export function setPageHeaders(reply: FastifyReply): FastifyReply {
+  return reply
+    .header('referrer-policy', 'no-referrer')
+    .header('cache-control', 'no-store')
+    .header('x-frame-options', 'DENY')
+    .header(
+      'content-security-policy',
+      "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
 }

@@ -218,6 +218,8 @@ describe('every web page refuses a browser without a session, every form one wit
     });
     expect(res.statusCode).toBe(403);
     expect(res.json().error.code).toBe('forbidden');
+    // The web app's JSON errors have the API's shape, request id included.
+    expect(res.json().error.requestId).toMatch(/^req_/);
   });
 });
 

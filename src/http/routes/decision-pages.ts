@@ -21,25 +21,10 @@ import {
   renderErrorPage,
   renderRenewedPage,
   renderSpentLinkPage,
+  setPageHeaders,
+  wantsJson,
 } from '../pages.js';
 import { DecisionBody, PageQuery, TokenParams } from '../schemas.js';
-
-/** Whether the caller asked for JSON rather than a page. */
-export function wantsJson(request: FastifyRequest): boolean {
-  return (request.headers.accept ?? '').includes('application/json');
-}
-
-/** Headers every decision page carries: nothing leaks through Referer, nothing is cached. */
-export function setPageHeaders(reply: FastifyReply): FastifyReply {
-  return reply
-    .header('referrer-policy', 'no-referrer')
-    .header('cache-control', 'no-store')
-    .header('x-frame-options', 'DENY')
-    .header(
-      'content-security-policy',
-      "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    );
-}
 
 /**
  * A link's holder is an approver, not the waiting side: why the operator's mail server

@@ -1,16 +1,11 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type {
-  FastifyInstance,
-  FastifyReply,
-  FastifyRequest,
-  preHandlerAsyncHookHandler,
-  preHandlerHookHandler,
-} from 'fastify';
-import { type GrantHandler, listGrants, revokeGrant } from '../../approvals/standing-grants.js';
-import { SINGLE_LINE } from '../../input-rules.js';
-import type { Services } from '../../services.js';
-import { renderGrantsPage } from '../web/grants-page.js';
-import type { Viewer } from '../web/layout.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type GrantHandler, listGrants, revokeGrant } from '../../../approvals/standing-grants.js';
+import { SINGLE_LINE } from '../../../input-rules.js';
+import type { Services } from '../../../services.js';
+import { renderGrantsPage } from '../../web/grants-page.js';
+import { HTML, type WebRoom } from './room.js';
 
 const GrantParams = Type.Object({ id: Type.String({ maxLength: 64, format: SINGLE_LINE }) });
 const RevokedQuery = Type.Object(
@@ -23,33 +18,25 @@ const CsrfBody = Type.Object(
 );
 
 /** The web app's standing grants: a page listing them, and Revoke. */
-export function registerWebGrantRoutes(
-  app: FastifyInstance,
-  services: Services,
-  web: {
-    signedIn: preHandlerAsyncHookHandler;
-    checkCsrf: preHandlerHookHandler;
-    viewerOf: (request: FastifyRequest, reply: FastifyReply) => Viewer;
-    actorOf: (request: FastifyRequest) => string;
-  },
-) {
+export function registerWebGrantRoutes(app: FastifyInstance, services: Services, room: WebRoom) {
   // A person signed in on the web: the grants they made or that are for them, never all.
   const handler = (request: FastifyRequest): GrantHandler => {
-    const actor = web.actorOf(request);
+    const { actor } = room.personOf(request);
     return { actor, admin: false, name: actor };
   };
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.get<{ Querystring: { revoked?: string } }>(
+  api.get(
     '/grants',
-    { schema: { hide: true, querystring: RevokedQuery }, preHandler: web.signedIn },
+    { schema: { hide: true, querystring: RevokedQuery }, preHandler: room.signedIn },
     async (request, reply) => {
       const grants = await listGrants(services, handler(request));
       // Only a grant of the list that did end is said to be revoked.
       const revoked = grants.find((g) => g.id === request.query.revoked && g.revokedAt !== null);
-      return reply.type('text/html; charset=utf-8').send(
+      return reply.type(HTML).send(
         renderGrantsPage({
           grants,
-          viewer: web.viewerOf(request, reply),
+          viewer: room.viewerOf(request, reply),
           now: services.now(),
           revoked: revoked?.id,
         }),
@@ -57,15 +44,13 @@ export function registerWebGrantRoutes(
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  api.post(
     '/grants/:id/revoke',
     {
       schema: { hide: true, params: GrantParams, body: CsrfBody },
       // Signed in before the body is checked: a stranger learns nothing from a 400.
-      preValidation: async (request: FastifyRequest) => {
-        web.actorOf(request);
-      },
-      preHandler: web.checkCsrf,
+      preValidation: room.signedIn,
+      preHandler: room.checkCsrf,
     },
     async (request, reply) => {
       const grant = await revokeGrant(services, handler(request), request.params.id);
