@@ -9,7 +9,7 @@ import type { Services } from '../services.js';
 import { createClientErrorHandler, createErrorHandler } from './errors.js';
 import { registerOpenApi, registerReferenceRoutes } from './openapi.js';
 import { registerApprovalPreviewRoute } from './routes/approval-preview.js';
-import { registerApprovalRoutes } from './routes/approvals.js';
+import { registerApprovalRoutes } from './routes/approvals/index.js';
 import { registerDecisionPageRoutes } from './routes/decision-pages.js';
 import { registerGitHubRoutes } from './routes/github.js';
 import { registerGrantRoutes } from './routes/grants.js';
