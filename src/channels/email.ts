@@ -1,6 +1,6 @@
+import type { MailMessage } from '../ports.js';
 import { type ApprovalMailInput, approvalMailFacts, gateLine, type MailFacts } from './email-facts.js';
 import { renderMailHtml } from './email-html.js';
-import type { MailMessage } from './mailer.js';
 
 export type { ApprovalMailInput } from './email-facts.js';
 

@@ -1,19 +1,7 @@
 import nodemailer from 'nodemailer';
 import { SignoffError } from '../core/errors.js';
 import { PermanentDeliveryError } from '../outbox/errors.js';
-
-export interface MailMessage {
-  readonly to: string;
-  readonly subject: string;
-  readonly text: string;
-  readonly html: string;
-}
-
-/** The port through which signoff sends mail. */
-export interface Mailer {
-  send(message: MailMessage): Promise<void>;
-  close(): void;
-}
+import type { Mailer } from '../ports.js';
 
 /** Where mail goes, as errors name it: host and port, never the credentials in the URL. */
 export function smtpServerName(smtpUrl: string): string {

@@ -1,46 +1,7 @@
-import {
-  ErrorCode,
-  type KnownBlock,
-  LogLevel,
-  type Logger as SlackLogger,
-  type View,
-  WebClient,
-} from '@slack/web-api';
+import { ErrorCode, LogLevel, type Logger as SlackLogger, WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { PermanentDeliveryError, RetryAfterError } from '../outbox/errors.js';
-
-/** A Slack user as signoff needs one: who they are, if Slack knows their email. */
-export interface SlackUser {
-  readonly id: string;
-  readonly email: string | null;
-  /** Deactivated accounts, bots and guests from another organisation never decide. */
-  readonly active: boolean;
-  /** The workspace the account belongs to. */
-  readonly teamId: string | null;
-}
-
-/** The few Web API methods signoff uses, through `@slack/web-api`. */
-export interface SlackApi {
-  postMessage(message: {
-    channel: string;
-    text: string;
-    blocks?: readonly KnownBlock[] | undefined;
-    threadTs?: string | undefined;
-  }): Promise<{ channel: string; ts: string }>;
-  updateMessage(message: {
-    channel: string;
-    ts: string;
-    text: string;
-    blocks: readonly KnownBlock[];
-  }): Promise<void>;
-  postEphemeral(message: { channel: string; user: string; text: string }): Promise<void>;
-  /** The user with this email, or undefined when the workspace has none. */
-  lookupUserByEmail(email: string): Promise<string | undefined>;
-  userInfo(id: string): Promise<SlackUser | undefined>;
-  /** The workspace the bot token belongs to (`auth.test`, asked once). */
-  ownTeam(): Promise<string>;
-  openView(triggerId: string, view: View): Promise<void>;
-}
+import type { SlackApi } from '../ports.js';
 
 // Answers that another attempt cannot change: the setup is wrong or the target is gone.
 const PERMANENT_ERRORS = new Set([

@@ -4,11 +4,11 @@ import { normalizeIdentity } from '../core/identity.js';
 import { currentStage } from '../core/stages.js';
 import { PermanentDeliveryError } from '../outbox/errors.js';
 import type { OutboxHandler } from '../outbox/handler.js';
+import type { SlackApi } from '../ports.js';
 import type { Services } from '../services.js';
 import { findApproval, lockApproval } from '../store/approvals.js';
 import { findSlackMessage, findSlackMessageFor, insertSlackMessage } from '../store/slack.js';
 import { runUnitOfWork } from '../unit-of-work/context.js';
-import type { SlackApi } from './slack-api.js';
 import { escapeSlackText, renderSlackMessage } from './slack-blocks.js';
 import { slackPerson } from './slack-people.js';
 

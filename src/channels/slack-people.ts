@@ -1,5 +1,5 @@
 import { type IdentityRules, normalizeIdentity } from '../core/identity.js';
-import type { SlackApi } from './slack-api.js';
+import type { SlackApi } from '../ports.js';
 
 /**
  * The person a Slack account speaks for, or undefined when it speaks for nobody: the one rule

@@ -1,6 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { decideApproval } from '../approvals/decide.js';
-import type { SlackApi } from '../channels/slack-api.js';
 import {
   parseSlackTarget,
   renderRejectModal,
@@ -12,6 +11,7 @@ import { decide } from '../core/approval.js';
 import { SignoffError } from '../core/errors.js';
 import type { Actor, Verdict } from '../core/model.js';
 import { findUnacceptableText } from '../input-rules.js';
+import type { SlackApi } from '../ports.js';
 import { reviewRules } from '../reviewers/rule.js';
 import type { Services } from '../services.js';
 import { findApproval } from '../store/approvals.js';
