@@ -7,7 +7,7 @@ import type { ApprovalView } from '../core/view.js';
 import { registerAgentCommands } from './agent-commands.js';
 import { ApiError, createClient } from './client.js';
 import { grantOption, registerGrantCommands } from './grant-commands.js';
-import { type Output, STANDARD_OUTPUT } from './output.js';
+import { formatTable, type Output, STANDARD_OUTPUT } from './output.js';
 import { EXIT, waitForApproval } from './wait.js';
 
 // Client commands load only the HTTP client: the server, the database drivers and the mailer are
@@ -59,18 +59,10 @@ function age(iso: string, now: number): string {
 
 /** A table of approvals with a header row, columns padded to their widest cell. */
 function approvalTable(items: readonly ApprovalView[], now = Date.now()): string {
-  const rows = [
+  return formatTable([
     ['ID', 'STATUS', 'AGE', 'REQUESTER', 'TITLE'],
     ...items.map((a) => [a.id, a.status, age(a.createdAt, now), a.requester ?? '-', a.title]),
-  ];
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
-        .join('  '),
-    )
-    .join('\n');
+  ]);
 }
 
 /** An approval for people: what, who asked, where it stands, who decided. */
@@ -213,10 +205,11 @@ export async function main(
   keys
     .command('list')
     .description('list API keys (never their secrets), revoked ones marked')
-    .addHelpText('after', examples('signoff keys list'))
-    .action(async () => {
+    .option('--json', 'print them as JSON')
+    .addHelpText('after', examples('signoff keys list', 'signoff keys list --json | jq -r ".[].id"'))
+    .action(async (options: { json?: boolean }) => {
       const { listKeysCommand } = await import('./admin.js');
-      await listKeysCommand(out);
+      await listKeysCommand(out, options);
     });
   keys
     .command('revoke')
