@@ -28,7 +28,8 @@ export interface Config {
   readonly metricsToken: string | undefined;
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
-  readonly linkTtlMs: number;
+  /** The longest a decision link works; undefined: until its approval's deadline, however far. */
+  readonly linkTtlMs: number | undefined;
   readonly defaultTimeoutMs: number;
   readonly maxTimeoutMs: number;
   /**
@@ -345,7 +346,7 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken,
     smtpUrl: url(env, 'SIGNOFF_SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: env.SIGNOFF_MAIL_FROM || 'signoff <signoff@localhost>',
-    linkTtlMs: duration(env, 'SIGNOFF_LINK_TTL', '1h'),
+    linkTtlMs: env.SIGNOFF_LINK_TTL ? duration(env, 'SIGNOFF_LINK_TTL', '') : undefined,
     defaultTimeoutMs: duration(env, 'SIGNOFF_DEFAULT_TIMEOUT', '7d'),
     maxTimeoutMs: duration(env, 'SIGNOFF_MAX_TIMEOUT', '30d'),
     grantLimits: {
@@ -419,7 +420,8 @@ export function loadConfig(env: Env = process.env): Config {
     throw new SignoffError('invalid_input', 'SIGNOFF_WEB_SIGN_IN_TTL must be more than 0 and at most 1h.');
   if (config.oidcClockSkewSeconds > 60)
     throw new SignoffError('invalid_input', 'SIGNOFF_OIDC_CLOCK_SKEW must be at most 60s.');
-  if (config.linkTtlMs <= 0) throw new SignoffError('invalid_input', 'SIGNOFF_LINK_TTL must be more than 0.');
+  if (config.linkTtlMs !== undefined && config.linkTtlMs <= 0)
+    throw new SignoffError('invalid_input', 'SIGNOFF_LINK_TTL must be more than 0.');
   if (config.aiUrl && /^[a-z]+:\/\/[^/]*@/i.test(config.aiUrl))
     throw new SignoffError(
       'invalid_input',

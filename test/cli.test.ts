@@ -164,13 +164,49 @@ describe('signoff create, get, ls', () => {
       expect(help.stdout).toContain('Examples:');
       expect(help.stdout).toContain('3  anything else: usage errors');
     }
-    const usage = await runCli(['ls', '--no-such-option'], env);
-    expect(usage.code).toBe(3);
   });
 
   it('refuses a create with no approver', async () => {
     const result = await runCli(['create', '--title', 'x'], env);
     expect(result.code).toBe(3);
     expect(result.stderr).toContain('--approver');
+  });
+});
+
+describe('usage errors', () => {
+  it.each([
+    [['ls', '--no-such-option'], "error: unknown option '--no-such-option' (see signoff ls --help)"],
+    [
+      ['create', '-a', 'lead@example.com'],
+      "error: required option '-t, --title <title>' not specified (see signoff create --help)",
+    ],
+    [
+      ['create', '--title', 'x'],
+      'error: give at least one --approver, or a --policy (not both) (see signoff create --help)',
+    ],
+    [['wait', 'apr_1', '--timeout', 'soon'], /^error: option .*--timeout.* \(see signoff wait --help\)$/],
+    [['keys', 'revoke'], "error: missing required argument 'id' (see signoff keys revoke --help)"],
+    [['nope'], /^error: unknown command 'nope'.* \(see signoff --help\)$/],
+  ])('%j answers one line naming its help, exit 3', async (args, line) => {
+    const result = await runCli(args, env);
+    expect(result.code).toBe(3);
+    expect(result.stdout).toBe('');
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    if (typeof line === 'string') expect(lines[0]).toBe(line);
+    else expect(lines[0]).toMatch(line);
+  });
+
+  it('answers `signoff` alone with its help, as a usage error', async () => {
+    const bare = await runCli([], env);
+    expect(bare.code).toBe(3);
+    expect(bare.stderr).toContain('Usage: signoff');
+    expect(bare.stderr).toContain('Examples:');
+    const keys = await runCli(['keys'], env);
+    expect(keys.code).toBe(3);
+    expect(keys.stderr).toContain('Usage: signoff keys');
+    const asked = await runCli(['--help'], env);
+    expect(asked.code).toBe(0);
+    expect(asked.stdout).toContain('Usage: signoff');
   });
 });

@@ -74,11 +74,17 @@ describe('/metrics', () => {
     }
   });
 
-  it('is not served at all when no token is set', async () => {
+  it('is not served when no token is set, and says which setting turns it on', async () => {
     const plain = await startHarness({}, { workers: false });
     try {
-      const res = await plain.api({ method: 'GET', url: '/metrics', token: TOKEN });
-      expect(res.statusCode).toBe(404);
+      for (const token of [TOKEN, null]) {
+        const res = await plain.api({ method: 'GET', url: '/metrics', token });
+        expect(res.statusCode).toBe(404);
+        expect(res.json().error.code).toBe('not_found');
+        // What the operator needs to know, rather than "No route GET /metrics."
+        expect(res.json().error.message).toContain('SIGNOFF_METRICS_TOKEN');
+        expect(res.body).not.toContain('signoff_');
+      }
     } finally {
       await plain.close();
     }

@@ -3427,6 +3427,458 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/d/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide through a mailed link
+         * @description The token in the path is the credential: no Authorization header. Send Accept: application/json for JSON answers; without it, the answers are pages for browsers. The link is spent by the decision it makes. Unknown tokens count against the client address (SIGNOFF_LINK_RATE_LIMIT a minute; then 429 with Retry-After), links it was sent keep working.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        verdict: "approve" | "reject";
+                        comment?: string;
+                    };
+                    "application/x-www-form-urlencoded": {
+                        verdict: "approve" | "reject";
+                        comment?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The decision is recorded: the approval as it stands now. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description apr_ followed by a ULID */
+                            id: string;
+                            /** @enum {string} */
+                            status: "pending" | "approved" | "rejected" | "expired" | "cancelled";
+                            title: string;
+                            description: string | null;
+                            link: string | null;
+                            metadata: {
+                                [key: string]: unknown;
+                            };
+                            requester: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            decidedAt: string | null;
+                            reason: string | null;
+                            key: string | null;
+                            action: {
+                                [key: string]: unknown;
+                            } | null;
+                            actionHash: string | null;
+                            callback: {
+                                /** @enum {string} */
+                                type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";
+                            } | null;
+                            stages: {
+                                name: string;
+                                /** @enum {string} */
+                                type: "human" | "rule" | "ai";
+                                /** @enum {string} */
+                                status: "waiting" | "pending" | "passed" | "rejected" | "skipped";
+                                gates: {
+                                    name: string | null;
+                                    approvers: string[];
+                                    required: number;
+                                    /** @description Who approved, counting toward this gate. */
+                                    approvals: string[];
+                                }[];
+                                result: {
+                                    /** @enum {string} */
+                                    outcome: "approve" | "reject" | "pass" | "skip";
+                                    /** @enum {string} */
+                                    via: "rule" | "ai" | "timeout";
+                                    reason: string;
+                                    /** Format: date-time */
+                                    at: string;
+                                    review: ({
+                                        model: string;
+                                        /** @enum {string} */
+                                        mode: "decide" | "advise" | "shadow";
+                                        verdict?: ("approve" | "reject" | "escalate") | null;
+                                        confidence?: number | null;
+                                        rationale?: string | null;
+                                        error?: string | null;
+                                    } & {
+                                        [key: string]: unknown;
+                                    }) | null;
+                                } | null;
+                            }[];
+                            decisions: {
+                                stage: string;
+                                /** @description Who decided: a person, or rule, timeout, ai:MODEL. */
+                                actor: string;
+                                /** @enum {string} */
+                                verdict: "approve" | "reject";
+                                comment: string | null;
+                                /** @enum {string} */
+                                via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout" | "grant";
+                                /** Format: date-time */
+                                at: string;
+                            }[];
+                            /** @description Messages to the approval's people that signoff gave up delivering. */
+                            notificationFailures: {
+                                /** @description email, slack, … */
+                                channel: string;
+                                /** @description Who it was for, in the channel's terms. */
+                                to: string;
+                                reason: string;
+                                /** Format: date-time */
+                                at: string;
+                            }[];
+                        };
+                        "text/html": string;
+                    };
+                };
+                /** @description Codes: invalid_input (see docs/errors.md). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "invalid_input";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: not_approver, self_approval (see docs/errors.md). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "not_approver" | "self_approval";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: link_not_found (see docs/errors.md). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "link_not_found";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: already_decided, duplicate_decision (see docs/errors.md). */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "already_decided" | "duplicate_decision";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: link_expired, link_used (see docs/errors.md), with the link and the approval as they stand. */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "link_expired" | "link_used";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                            link: {
+                                /** @description Who the link decides as. */
+                                approver: string;
+                                /** @description The stage it decides. */
+                                stage: string;
+                                /** @enum {string} */
+                                state: "usable" | "used" | "expired";
+                                /** Format: date-time */
+                                expiresAt: string;
+                                /** @description Whether POST /d/{token}/renew would mail the approver a fresh link. */
+                                renewable: boolean;
+                            };
+                            approval: {
+                                /** @description apr_ followed by a ULID */
+                                id: string;
+                                /** @enum {string} */
+                                status: "pending" | "approved" | "rejected" | "expired" | "cancelled";
+                                title: string;
+                                description: string | null;
+                                link: string | null;
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                requester: string | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                expiresAt: string;
+                                decidedAt: string | null;
+                                reason: string | null;
+                                key: string | null;
+                                action: {
+                                    [key: string]: unknown;
+                                } | null;
+                                actionHash: string | null;
+                                callback: {
+                                    /** @enum {string} */
+                                    type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";
+                                } | null;
+                                stages: {
+                                    name: string;
+                                    /** @enum {string} */
+                                    type: "human" | "rule" | "ai";
+                                    /** @enum {string} */
+                                    status: "waiting" | "pending" | "passed" | "rejected" | "skipped";
+                                    gates: {
+                                        name: string | null;
+                                        approvers: string[];
+                                        required: number;
+                                        /** @description Who approved, counting toward this gate. */
+                                        approvals: string[];
+                                    }[];
+                                    result: {
+                                        /** @enum {string} */
+                                        outcome: "approve" | "reject" | "pass" | "skip";
+                                        /** @enum {string} */
+                                        via: "rule" | "ai" | "timeout";
+                                        reason: string;
+                                        /** Format: date-time */
+                                        at: string;
+                                        review: ({
+                                            model: string;
+                                            /** @enum {string} */
+                                            mode: "decide" | "advise" | "shadow";
+                                            verdict?: ("approve" | "reject" | "escalate") | null;
+                                            confidence?: number | null;
+                                            rationale?: string | null;
+                                            error?: string | null;
+                                        } & {
+                                            [key: string]: unknown;
+                                        }) | null;
+                                    } | null;
+                                }[];
+                                decisions: {
+                                    stage: string;
+                                    /** @description Who decided: a person, or rule, timeout, ai:MODEL. */
+                                    actor: string;
+                                    /** @enum {string} */
+                                    verdict: "approve" | "reject";
+                                    comment: string | null;
+                                    /** @enum {string} */
+                                    via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout" | "grant";
+                                    /** Format: date-time */
+                                    at: string;
+                                }[];
+                                /** @description Messages to the approval's people that signoff gave up delivering. */
+                                notificationFailures: {
+                                    /** @description email, slack, … */
+                                    channel: string;
+                                    /** @description Who it was for, in the channel's terms. */
+                                    to: string;
+                                    reason: string;
+                                    /** Format: date-time */
+                                    at: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: body_too_large (see docs/errors.md). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "body_too_large";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: unsupported_media_type (see docs/errors.md). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "unsupported_media_type";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: rate_limited (see docs/errors.md). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "rate_limited";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: internal (see docs/errors.md). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "internal";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: database_unavailable (see docs/errors.md). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "database_unavailable";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/integrations/aws/sns": {
         parameters: {
             query?: never;

@@ -2,7 +2,7 @@ import { sha256Hex } from '../auth/secrets.js';
 import type { DocumentIssue } from '../config-file.js';
 import { cancel, newApproval } from '../core/approval.js';
 import { isCloudFormationUrl } from '../core/callback-targets.js';
-import { parseDuration } from '../core/duration.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
 import { SignoffError } from '../core/errors.js';
 import { normalizeIdentity } from '../core/identity.js';
 import type { Approval, Callback, Policy } from '../core/model.js';
@@ -162,8 +162,12 @@ function timeoutMs(
     throw new SignoffError('invalid_input', `timeout must be ${DURATION_HINT}.`, {
       details: { issues: [{ path: '/timeout', message: `timeout must be ${DURATION_HINT}` }] },
     });
-  if (ms > services.config.maxTimeoutMs)
-    throw new SignoffError('invalid_input', 'timeout is longer than SIGNOFF_MAX_TIMEOUT allows.');
+  if (ms > services.config.maxTimeoutMs) {
+    const message = `timeout must be at most ${formatDuration(services.config.maxTimeoutMs)}, the longest this server allows (SIGNOFF_MAX_TIMEOUT)`;
+    throw new SignoffError('invalid_input', `${message}.`, {
+      details: { in: 'body', issues: [{ path: '/timeout', message }] },
+    });
+  }
   return ms;
 }
 

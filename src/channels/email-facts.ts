@@ -47,8 +47,8 @@ export interface MailFacts {
   readonly gates: readonly MailGate[];
   /** When the request itself times out, in UTC, and how far away that is. */
   readonly deadline: string;
-  /** How long the link works, and until when (UTC). */
-  readonly linkValidity: string;
+  /** How long the link works: "This link works once, until the request's deadline." */
+  readonly linkLifetime: string;
   readonly reviewUrl: string;
   readonly approveUrl: string;
   readonly rejectUrl: string;
@@ -108,6 +108,14 @@ function reasonFor(input: ApprovalMailInput): string {
   return `you are an approver of stage "${stage}" of this request`;
 }
 
+/** What the mail promises about its link: until the deadline, or (capped by SIGNOFF_LINK_TTL) less. */
+function linkLifetime({ approval, linkExpiresAt, now }: ApprovalMailInput): string {
+  if (linkExpiresAt.getTime() >= approval.expiresAt.getTime())
+    return "This link works once, until the request's deadline.";
+  const left = formatDuration(linkExpiresAt.getTime() - now.getTime());
+  return `This link works once, for ${left}, until ${formatUtc(linkExpiresAt)}; after that, its page can mail you a fresh one while the request still waits for you.`;
+}
+
 /** The facts of one approval mail, from the approval as it stands. */
 export function approvalMailFacts(input: ApprovalMailInput): MailFacts {
   const { approval, now } = input;
@@ -127,7 +135,7 @@ export function approvalMailFacts(input: ApprovalMailInput): MailFacts {
     stage: stageCount > 1 ? `"${input.stage}" (stage ${position} of ${stageCount})` : `"${input.stage}"`,
     gates: describeGates(approval, input.stage, input.to),
     deadline: `${formatUtc(approval.expiresAt)} (in ${formatDuration(approval.expiresAt.getTime() - now.getTime())})`,
-    linkValidity: `${formatDuration(input.linkExpiresAt.getTime() - now.getTime())}, until ${formatUtc(input.linkExpiresAt)}`,
+    linkLifetime: linkLifetime(input),
     reviewUrl: input.decisionUrl,
     approveUrl: withVerdict(input.decisionUrl, 'approve'),
     rejectUrl: withVerdict(input.decisionUrl, 'reject'),

@@ -75,7 +75,7 @@ ${factsTable(facts)}
 <table role="presentation" cellpadding="0" cellspacing="0" border="0" style="margin:0 0 16px">
 <tr>${button('Approve…', facts.approveUrl, '#1a7f37')}<td width="12" style="width:12px">&nbsp;</td>${button('Reject…', facts.rejectUrl, '#cf222e')}</tr>
 </table>
-${paragraph(html`Or <a href="${facts.reviewUrl}" style="color:#0969da">review it first</a>. This link works once, for ${facts.linkValidity}. Opening it changes nothing: you confirm on the page it opens.`, 'font-size:14px')}
+${paragraph(html`Or <a href="${facts.reviewUrl}" style="color:#0969da">review it first</a>. ${facts.linkLifetime} Opening it changes nothing: you confirm on the page it opens.`, 'font-size:14px')}
 <p class="muted" style="margin:24px 0 0;padding-top:12px;border-top:1px solid #d1d9e0;font-size:13px;color:#59636e">Sent by signoff at ${facts.instanceName}. You got this mail because ${facts.reason}.</p>
 </td></tr>
 </table>

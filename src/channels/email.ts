@@ -20,7 +20,7 @@ function renderText(facts: MailFacts): string {
     [`Approve: ${facts.approveUrl}`, `Reject: ${facts.rejectUrl}`, `Review first: ${facts.reviewUrl}`].join(
       '\n',
     ),
-    `This link works once, for ${facts.linkValidity}. Opening it changes nothing: you confirm on the page it opens.`,
+    `${facts.linkLifetime} Opening it changes nothing: you confirm on the page it opens.`,
     `-- \nSent by signoff at ${facts.instanceName}. You got this mail because ${facts.reason}.`,
   ];
   return paragraphs.filter(Boolean).join('\n\n');

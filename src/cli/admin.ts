@@ -4,7 +4,7 @@ import { SignoffError } from '../core/errors.js';
 import { newId } from '../ids.js';
 import { listApiKeys, revokeApiKey } from '../store/api-keys.js';
 import { type Db, migrate, openDatabase } from '../store/database.js';
-import type { Output } from './output.js';
+import { formatTable, type Output } from './output.js';
 
 /** Opens (and migrates) the database named by the environment for one command. */
 export async function withDatabase(
@@ -50,16 +50,35 @@ export async function createKeyCommand(
   });
 }
 
-/** `signoff keys list`. */
-export async function listKeysCommand(out: Output): Promise<void> {
+/** `signoff keys list`: a table with a header, or with `json` the keys as JSON (never a secret). */
+export async function listKeysCommand(
+  out: Output,
+  options: { json?: boolean | undefined } = {},
+): Promise<void> {
   await withDatabase(out, async (db) => {
-    for (const key of await listApiKeys(db)) {
-      const revoked = key.revoked_at === null ? '' : `  revoked ${isoTime(key.revoked_at)}`;
-      const permissions = (JSON.parse(key.permissions) as string[]).join(',');
-      out.print(
-        `${key.id}  ${key.name}  actor=${key.actor ?? '-'}  ${permissions}  created ${isoTime(key.created_at)}${revoked}`,
-      );
-    }
+    const keys = (await listApiKeys(db)).map((key) => ({
+      id: key.id,
+      name: key.name,
+      actor: key.actor,
+      permissions: JSON.parse(key.permissions) as string[],
+      createdAt: isoTime(key.created_at),
+      revokedAt: key.revoked_at === null ? null : isoTime(key.revoked_at),
+    }));
+    if (options.json) return out.print(keys);
+    if (keys.length === 0) return out.print('(none)');
+    out.print(
+      formatTable([
+        ['ID', 'NAME', 'ACTOR', 'PERMISSIONS', 'CREATED', 'REVOKED'],
+        ...keys.map((key) => [
+          key.id,
+          key.name,
+          key.actor ?? '-',
+          key.permissions.join(','),
+          key.createdAt,
+          key.revokedAt ?? '-',
+        ]),
+      ]),
+    );
   });
 }
 

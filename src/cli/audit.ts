@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { databaseOptions, loadConfig } from '../config.js';
 import { BROKEN_LINK_REASONS, findBrokenLink } from '../core/audit-chain.js';
 import { SignoffError } from '../core/errors.js';
+import { approvalExists } from '../store/approvals.js';
 import {
   listAudit,
   listAuditedApprovals,
@@ -12,6 +13,7 @@ import {
 } from '../store/audit.js';
 import { type Db, openDatabase } from '../store/database.js';
 import type { Output } from './output.js';
+import { EXIT } from './wait.js';
 
 const PAGE = 500;
 
@@ -53,16 +55,23 @@ async function* auditedApprovals(db: Db): AsyncGenerator<string> {
 
 /**
  * `signoff audit verify [ID…]`: recomputes each approval's chain (every approval when no id is
- * given). Returns 0 when all verify, 1 naming the first broken event of each broken chain.
+ * given). Returns 0 when all verify, 1 naming the first broken event of each broken chain, and
+ * otherwise 3 when a named id is neither an approval nor in the audit trail.
  */
 export async function verifyAudit(out: Output, ids: readonly string[]): Promise<number> {
   return withStoredAudit(async (db) => {
     let chains = 0;
     let events = 0;
     let broken = 0;
+    const unknown: string[] = [];
     const approvals = ids.length > 0 ? ids : auditedApprovals(db);
     for await (const approvalId of approvals) {
       const chain = (await listAudit(db, approvalId)).map(toChainedEvent);
+      // A stored approval without events lost them; an id with neither is a typo (or gone whole).
+      if (chain.length === 0 && !(await approvalExists(db, approvalId))) {
+        unknown.push(approvalId);
+        continue;
+      }
       chains++;
       events += chain.length;
       if (chain.length === 0) {
@@ -78,12 +87,16 @@ export async function verifyAudit(out: Output, ids: readonly string[]): Promise<
         );
       }
     }
-    out.log(
-      broken === 0
-        ? `verified ${events} events in ${chains} approvals`
-        : `${broken} of ${chains} approvals have a broken audit chain`,
-    );
-    return broken === 0 ? 0 : 1;
+    if (chains > 0 || unknown.length === 0)
+      out.log(
+        broken === 0
+          ? `verified ${events} events in ${chains} approvals`
+          : `${broken} of ${chains} approvals have a broken audit chain`,
+      );
+    for (const id of unknown) out.log(`error: no approval ${id}, and no audit events of it`);
+    // A broken chain is the finding that matters most, whatever else went wrong.
+    if (broken > 0) return 1;
+    return unknown.length > 0 ? EXIT.error : 0;
   });
 }
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { PERMISSIONS } from '../auth/principal.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { SignoffError } from '../core/errors.js';
@@ -7,7 +7,7 @@ import type { ApprovalView } from '../core/view.js';
 import { registerAgentCommands } from './agent-commands.js';
 import { ApiError, createClient } from './client.js';
 import { grantOption, registerGrantCommands } from './grant-commands.js';
-import { type Output, STANDARD_OUTPUT } from './output.js';
+import { formatTable, type Output, STANDARD_OUTPUT } from './output.js';
 import { EXIT, waitForApproval } from './wait.js';
 
 // Client commands load only the HTTP client: the server, the database drivers and the mailer are
@@ -59,18 +59,10 @@ function age(iso: string, now: number): string {
 
 /** A table of approvals with a header row, columns padded to their widest cell. */
 function approvalTable(items: readonly ApprovalView[], now = Date.now()): string {
-  const rows = [
+  return formatTable([
     ['ID', 'STATUS', 'AGE', 'REQUESTER', 'TITLE'],
     ...items.map((a) => [a.id, a.status, age(a.createdAt, now), a.requester ?? '-', a.title]),
-  ];
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
-        .join('  '),
-    )
-    .join('\n');
+  ]);
 }
 
 /** An approval for people: what, who asked, where it stands, who decided. */
@@ -89,6 +81,25 @@ function approvalDetails(a: ApprovalView): string {
   return lines.join('\n');
 }
 
+/** `signoff keys create`: how a command is typed, for pointing at its help. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let at: Command | null = command; at; at = at.parent) names.unshift(at.name());
+  return names.join(' ');
+}
+
+/**
+ * Usage errors are one line that says what is wrong and where the help is, as `git` and `npm`
+ * do: Commander's own (a missing option, an unknown command) and those thrown by actions.
+ */
+function usageErrorsOnOneLine(command: Command): void {
+  const hint = ` (see ${commandPath(command)} --help)`;
+  command.configureOutput({
+    outputError: (text, write) => write(`${text.trim().split('\n').join(' ')}${hint}\n`),
+  });
+  for (const sub of command.commands) usageErrorsOnOneLine(sub);
+}
+
 function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n${EXIT_CODES_HELP}`;
 }
@@ -104,7 +115,6 @@ export async function main(
   const program = new Command('signoff')
     .description('signoff: approvals for automation. Client commands read SIGNOFF_URL and SIGNOFF_TOKEN.')
     .version(version(), '-V, --version', 'print the version')
-    .showHelpAfterError()
     .exitOverride()
     .configureOutput({
       writeOut: (text) => process.stdout.write(text),
@@ -195,10 +205,11 @@ export async function main(
   keys
     .command('list')
     .description('list API keys (never their secrets), revoked ones marked')
-    .addHelpText('after', examples('signoff keys list'))
-    .action(async () => {
+    .option('--json', 'print them as JSON')
+    .addHelpText('after', examples('signoff keys list', 'signoff keys list --json | jq -r ".[].id"'))
+    .action(async (options: { json?: boolean }) => {
       const { listKeysCommand } = await import('./admin.js');
-      await listKeysCommand(out);
+      await listKeysCommand(out, options);
     });
   keys
     .command('revoke')
@@ -430,20 +441,24 @@ export async function main(
       out.print(summary(approval));
     });
 
+  usageErrorsOnOneLine(program);
+  let running: Command = program;
+  program.hook('preAction', (_program, action) => {
+    running = action;
+  });
+
   try {
     await program.parseAsync(argv);
     return exitCode;
   } catch (error) {
     if (error instanceof ApiError) out.log(`error: ${error.message} (${error.code})`);
-    else if (error instanceof SignoffError || error instanceof InvalidArgumentError)
-      out.log(`error: ${error.message}`);
-    else {
-      // Commander has already printed its own usage errors.
-      const code = (error as { code?: string }).code;
-      if (code === 'commander.helpDisplayed' || code === 'commander.help' || code === 'commander.version')
-        return 0;
-      if (!code?.startsWith('commander.')) throw error;
-    }
+    else if (error instanceof InvalidArgumentError)
+      out.log(`error: ${error.message} (see ${commandPath(running)} --help)`);
+    else if (error instanceof SignoffError) out.log(`error: ${error.message}`);
+    // Commander has printed what it had to say: help or the version (0), or a usage error, or
+    // the help of a command given no subcommand (`signoff` alone), which is a usage error too.
+    else if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT.error;
+    else throw error;
     return EXIT.error;
   }
 }

@@ -21,3 +21,15 @@ export function oneLine(error: unknown): string {
     .filter(Boolean)
     .join(' ');
 }
+
+/** Rows as a table for people: columns padded to their widest cell, the last one left ragged. */
+export function formatTable(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+        .join('  '),
+    )
+    .join('\n');
+}

@@ -147,7 +147,8 @@ export function cancel(
   return { ok: true, approval: finish(approval, 'cancelled', now, why) };
 }
 
-/** The earlier of a fresh link's lifetime and the approval's own expiry. */
-export function linkExpiry(approval: Approval, now: Date, linkTtlMs: number): Date {
-  return new Date(Math.min(now.getTime() + linkTtlMs, approval.expiresAt.getTime()));
+/** A fresh link works until the approval's deadline, or for `maxTtlMs` when that ends sooner. */
+export function linkExpiry(approval: Approval, now: Date, maxTtlMs: number | undefined): Date {
+  const deadline = approval.expiresAt.getTime();
+  return new Date(maxTtlMs === undefined ? deadline : Math.min(now.getTime() + maxTtlMs, deadline));
 }

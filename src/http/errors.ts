@@ -49,11 +49,30 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_VALIDATION: 'invalid_input',
 };
 
+/** The bodies a route's scope parses, as a client names them in Content-Type. */
+const BODY_TYPES = [
+  { type: 'application/json', what: 'JSON' },
+  { type: 'application/x-www-form-urlencoded', what: 'a form' },
+];
+
+/** Why a body was refused for its type, and what to send instead, as the refusing scope takes it. */
+function mediaTypeMessage(request: FastifyRequest): string {
+  const sent = request.headers['content-type']?.split(';')[0]?.trim().slice(0, 100);
+  const send = BODY_TYPES.filter(({ type }) => request.server.hasContentTypeParser(type))
+    .map(({ type, what }) => `${what} with Content-Type: ${type}`)
+    .join(', or ');
+  return sent
+    ? `A body of type ${sent} is not taken here: send ${send}.`
+    : `The body has no Content-Type: send ${send}.`;
+}
+
 /** Maps anything thrown to a SignoffError; unknown errors become `internal`. */
-export function toSignoffError(error: unknown): SignoffError {
+export function toSignoffError(error: unknown, request?: FastifyRequest): SignoffError {
   if (error instanceof SignoffError) return error;
   const fastifyError = error as FastifyError;
   const code = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+  if (code === 'unsupported_media_type' && request)
+    return new SignoffError(code, mediaTypeMessage(request), { cause: error });
   if (code) return new SignoffError(code, fastifyError.message, { cause: error });
   if (fastifyError.validation)
     return new SignoffError('invalid_input', fastifyError.message, { cause: error });
@@ -95,7 +114,7 @@ export const renderJsonError: ErrorRenderer = (request, reply, error, status) =>
  */
 export function createErrorHandler(render: ErrorRenderer = renderJsonError) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const coded = toSignoffError(error);
+    const coded = toSignoffError(error, request);
     const status = HTTP_STATUS[coded.code];
     if (coded.code === 'internal') {
       request.log.error({ err: error }, 'unhandled error');

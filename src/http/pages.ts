@@ -17,6 +17,10 @@ export function renderDecisionPage(
 ): string {
   const { approval, link } = opened;
   const left = formatDuration(Number(link.expires_at) - now.getTime());
+  const lifetime =
+    Number(link.expires_at) >= approval.expiresAt.getTime()
+      ? `until the request's deadline, in ${left}`
+      : `for ${left}`;
   return renderPage({
     title: approval.title,
     body: html`${approvalSummary(approval, events, now)}
@@ -24,7 +28,7 @@ ${decisionForm(approval, {
   action: `/d/${token}`,
   actor: link.approver,
   preselect,
-  note: `This link works once, for ${left}.`,
+  note: `This link works once, ${lifetime}.`,
 })}`,
   });
 }

@@ -284,6 +284,34 @@ function errorSchema(codes: readonly ErrorCode[]) {
   );
 }
 
+/** A decision link as its holder sees it. */
+const LinkView = Type.Object(
+  {
+    approver: Type.String({ description: 'Who the link decides as.' }),
+    stage: Type.String({ description: 'The stage it decides.' }),
+    state: Literals(['usable', 'used', 'expired']),
+    expiresAt: Timestamp,
+    renewable: Type.Boolean({
+      description: 'Whether POST /d/{token}/renew would mail the approver a fresh link.',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/** A spent link's answer: the error, with the link and its approval, so a script can tell why. */
+export const SpentLinkAnswer = Type.Object(
+  {
+    error: errorSchema(['link_expired', 'link_used']).properties.error,
+    link: LinkView,
+    approval: ApprovalView,
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Codes: link_expired, link_used (see docs/errors.md), with the link and the approval as they stand.',
+  },
+);
+
 /** Codes any route may answer: signoff's own failure, or its database being away. */
 const ALWAYS: ErrorCode[] = ['internal', 'database_unavailable'];
 /** What a route with a credential adds. */

@@ -113,6 +113,12 @@ export async function findApproval(db: Db, id: string): Promise<Approval | undef
   return toApproval(row, decisionRowsOf(row.id, row.decisions));
 }
 
+/** Whether an approval with this id is stored; its row is not read, so a damaged one counts too. */
+export async function approvalExists(db: Db, id: string): Promise<boolean> {
+  const row = await db.selectFrom('approvals').select('id').where('id', '=', id).executeTakeFirst();
+  return row !== undefined;
+}
+
 /**
  * Holds, until the caller's transaction ends, the right to create with this owner and key:
  * creates with one key queue up instead of racing (PostgreSQL; SQLite has one writer anyway).

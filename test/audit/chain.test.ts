@@ -114,6 +114,23 @@ describe('the audit hash chain', () => {
     expect(named.stdout).toContain(target.id);
   });
 
+  it('tells an unknown id from a broken chain: not found, exit 3', async () => {
+    const untouched = await decidedApproval();
+    const result = await runCli(['audit', 'verify', 'apr_nope'], env);
+    expect(result.code).toBe(3);
+    expect(result.stdout).not.toContain('broken');
+    expect(result.stderr).toContain('no approval apr_nope');
+    const mixed = await runCli(['audit', 'verify', untouched, 'apr_nope'], env);
+    expect(mixed.code).toBe(3);
+    expect(mixed.stderr).toMatch(/verified \d+ events in 1 approvals/);
+
+    // An approval whose events were all deleted is still a broken chain.
+    await sql`delete from audit_events where approval_id = ${untouched}`.execute(h.signoff.services.db);
+    const emptied = await runCli(['audit', 'verify', untouched, 'apr_nope'], env);
+    expect(emptied.code).toBe(1);
+    expect(emptied.stdout).toContain(`broken: ${untouched} has no audit events`);
+  });
+
   it('names the event after one that was deleted', async () => {
     const id = await decidedApproval();
     const [first, second, third] = await listAudit(h.signoff.services.db, id);

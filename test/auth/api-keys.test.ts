@@ -80,11 +80,24 @@ describe('API keys', () => {
 
     const listed = await runCli(['keys', 'list'], env);
     expect(listed.code).toBe(0);
-    const line = listed.stdout.split('\n').find((l) => l.startsWith(id)) as string;
+    const [header, ...rows] = listed.stdout.trim().split('\n');
+    expect(header?.split(/\s+/)).toEqual(['ID', 'NAME', 'ACTOR', 'PERMISSIONS', 'CREATED', 'REVOKED']);
+    const line = rows.find((l) => l.startsWith(id)) as string;
     expect(line).toContain('reader');
     expect(line).toContain('approvals:read');
-    expect(line).not.toContain('revoked');
+    expect(line).toMatch(/ -$/);
     expect(listed.stdout).not.toContain(secret);
+    const json = await runCli(['keys', 'list', '--json'], env);
+    expect(json.code).toBe(0);
+    expect(JSON.stringify(JSON.parse(json.stdout))).not.toContain(secret);
+    expect(JSON.parse(json.stdout)).toContainEqual({
+      id,
+      name: 'reader',
+      actor: null,
+      permissions: ['approvals:read'],
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      revokedAt: null,
+    });
 
     await withSignoff({ SIGNOFF_ADMIN_KEY: 'sk_configured_admin_key_number_two' }, async (signoff) => {
       expect((await readWith(signoff, secret)).statusCode).toBe(200);
@@ -93,8 +106,11 @@ describe('API keys', () => {
     await withSignoff({ SIGNOFF_ADMIN_KEY: 'sk_configured_admin_key_number_two' }, async (signoff) => {
       expect((await readWith(signoff, secret)).statusCode).toBe(401);
     });
-    const after = await runCli(['keys', 'list'], env);
-    expect(after.stdout.split('\n').find((l) => l.startsWith(id))).toContain('revoked');
+    const after = await runCli(['keys', 'list', '--json'], env);
+    const revoked = (JSON.parse(after.stdout) as { id: string; revokedAt: string | null }[]).find(
+      (key) => key.id === id,
+    );
+    expect(revoked?.revokedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
     const again = await runCli(['keys', 'revoke', id], env);
     expect(again.code).not.toBe(0);
   });

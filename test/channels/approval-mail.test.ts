@@ -12,8 +12,9 @@ let h: Harness;
 beforeAll(async () => {
   smtp = await startSmtpServer();
   // Workers off: the test delivers what is due itself, so it knows which mails exist when.
+  // Links last at most an hour, so a renewed link can be asked for while the approval waits.
   h = await startHarness(
-    { SIGNOFF_SMTP_URL: smtp.url, SIGNOFF_INSTANCE_NAME: 'signoff (staging)' },
+    { SIGNOFF_SMTP_URL: smtp.url, SIGNOFF_INSTANCE_NAME: 'signoff (staging)', SIGNOFF_LINK_TTL: '1h' },
     { workers: false },
   );
 });

@@ -112,9 +112,9 @@ describe('signoff serve at start-up', () => {
     } finally {
       busy.server.close();
     }
-    const keys = await runCli(['keys', 'list'], database);
+    const keys = await runCli(['keys', 'list', '--json'], database);
     expect(keys.code).toBe(0);
-    expect(keys.stdout.trim()).toBe('');
+    expect(JSON.parse(keys.stdout)).toEqual([]);
   });
 
   it('stores no key when SIGNOFF_ADMIN_KEY_FILE cannot take it', async () => {
@@ -131,7 +131,7 @@ describe('signoff serve at start-up', () => {
       `error: signoff did not start: SIGNOFF_ADMIN_KEY_FILE ${keyFile} already exists`,
     );
     expect(readFileSync(keyFile, 'utf8')).toBe('someone else\n');
-    expect((await runCli(['keys', 'list'], database)).stdout.trim()).toBe('');
+    expect(JSON.parse((await runCli(['keys', 'list', '--json'], database)).stdout)).toEqual([]);
   });
 
   it('exits 3 with one line when the database cannot be reached', async () => {

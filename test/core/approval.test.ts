@@ -137,4 +137,9 @@ describe('approval state machine', () => {
     expect(linkExpiry(a, T0, 60_000).getTime()).toBe(T0.getTime() + 60_000);
     expect(linkExpiry(a, T0, 86_400_000).getTime()).toBe(a.expiresAt.getTime());
   });
+
+  it('lets a link work until the deadline when no maximum is set', () => {
+    const a = approval(['a@x.io'], 1);
+    expect(linkExpiry(a, T0, undefined).getTime()).toBe(a.expiresAt.getTime());
+  });
 });

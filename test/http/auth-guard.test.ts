@@ -63,6 +63,9 @@ const PUBLIC = [
   'GET /.well-known/oauth-protected-resource/mcp',
   'GET /mcp',
   'DELETE /mcp',
+  // Metrics are off here (no SIGNOFF_METRICS_TOKEN): the route only says so. With the token
+  // set, test/metrics.test.ts checks that it asks for it.
+  'GET /metrics',
 ];
 
 // The web app: pages that need a signed-in browser, forms that need a CSRF token, and the

@@ -12,6 +12,7 @@ let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
 
 beforeAll(async () => {
   smtp = await startSmtpServer();
+  // Links here last at most an hour, so a test can see one expire before its approval.
   h = await startHarness({
     SIGNOFF_SMTP_URL: smtp.url,
     SIGNOFF_MAIL_FROM: 'signoff@example.com',
@@ -205,6 +206,10 @@ describe('decision pages', () => {
   it('answers 410 for an expired link without rejecting; renew mails a fresh link that works', async () => {
     const { approval, mails } = await createAndMail({ timeout: '24h' });
     const path = pathOf(mails[0] as ReceivedMail);
+    // The mail says the link ends before the approval does, and what then.
+    expect(mails[0]?.text).toMatch(
+      /This link works once, for 1h, until .* UTC; after that, its page can mail you a fresh one/,
+    );
     h.advance(61 * 60 * 1000);
     try {
       const page = await h.api({ method: 'GET', url: path, token: null });
@@ -313,6 +318,79 @@ describe('decision pages', () => {
     expect(third.statusCode).toBe(409);
     expect(third.json().error.code).toBe('already_decided');
     expect((await status(approval.id)).decisions).toHaveLength(2);
+  });
+});
+
+describe('link lifetime', () => {
+  const HOUR = 3600_000;
+  let plain: Harness;
+  beforeAll(async () => {
+    // No SIGNOFF_LINK_TTL: a link works as long as its approval can be decided.
+    plain = await startHarness({ SIGNOFF_SMTP_URL: smtp.url });
+  });
+  afterAll(async () => {
+    await plain?.close();
+  });
+
+  it("keeps a 2-day approval's link working the next day, once, and says so", async () => {
+    const title = `Overnight ${Math.random().toString(36).slice(2)}`;
+    const created = await plain.api({
+      method: 'POST',
+      url: '/v1/approvals',
+      payload: approvalBody({ title, timeout: '2d' }),
+    });
+    expect(created.statusCode).toBe(201);
+    const [mail] = await smtp.waitForMails((m) => m.subject.includes(title));
+    if (!mail) throw new Error('no mail');
+    expect(mail.text).toContain("This link works once, until the request's deadline.");
+    expect(mail.html).toContain('This link works once, until the request&#39;s deadline.');
+    const path = pathOf(mail);
+    plain.advance(25 * HOUR);
+    try {
+      const page = await plain.api({ method: 'GET', url: path, token: null });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('This link works once, until the request&#39;s deadline, in 22h');
+      const post = (verdict: string) =>
+        plain.api({
+          method: 'POST',
+          url: path,
+          token: null,
+          payload: { verdict },
+          headers: { accept: 'application/json' },
+        });
+      const decided = await post('approve');
+      expect(decided.statusCode, decided.body).toBe(200);
+      expect(decided.json().status).toBe('approved');
+      const again = await post('reject');
+      expect(again.statusCode).toBe(410);
+      expect(again.json().error.code).toBe('link_used');
+    } finally {
+      plain.advance(-25 * HOUR);
+    }
+  });
+
+  it('ends with the approval: past the deadline the link decides nothing', async () => {
+    const title = `Short ${Math.random().toString(36).slice(2)}`;
+    await plain.api({
+      method: 'POST',
+      url: '/v1/approvals',
+      payload: approvalBody({ title, timeout: '2h' }),
+    });
+    const [mail] = await smtp.waitForMails((m) => m.subject.includes(title));
+    plain.advance(2 * HOUR + 1000);
+    try {
+      const post = await plain.api({
+        method: 'POST',
+        url: pathOf(mail as ReceivedMail),
+        token: null,
+        payload: { verdict: 'approve' },
+        headers: { accept: 'application/json' },
+      });
+      expect(post.statusCode).toBe(410);
+      expect(post.json().error.code).toBe('link_expired');
+    } finally {
+      plain.advance(-2 * HOUR - 1000);
+    }
   });
 });
 

@@ -23,6 +23,16 @@ describe('a refused create tells people what is expected', () => {
       [{ path: '/timeout', message: 'timeout must be a duration like 90s, 15m, 1h or 7d' }],
     ],
     [
+      'a timeout longer than the server allows',
+      { timeout: '31d' },
+      [
+        {
+          path: '/timeout',
+          message: 'timeout must be at most 30d, the longest this server allows (SIGNOFF_MAX_TIMEOUT)',
+        },
+      ],
+    ],
+    [
       'a requester without domain',
       { requester: 'bob' },
       [{ path: '/requester', message: 'requester must be an email address like user@example.com' }],
@@ -147,6 +157,48 @@ describe('a refused create tells people what is expected', () => {
     expect(text).not.toMatch(/must match pattern|\^|\$"|\\\\d|\[\^/);
     expect(res.json().error.details.issues).toHaveLength(5);
     expect(res.json().error.message).toMatch(/; and 2 more \(see details\)\.$/);
+  });
+});
+
+describe('a refused body type says what to send', () => {
+  it('on the API, for a body without a Content-Type and one of another type', async () => {
+    const missing = await h.api({
+      method: 'POST',
+      url: '/v1/approvals',
+      payload: JSON.stringify(approvalBody()),
+    });
+    expect(missing.statusCode).toBe(415);
+    expect(missing.json().error).toMatchObject({
+      code: 'unsupported_media_type',
+      message: 'The body has no Content-Type: send JSON with Content-Type: application/json.',
+      requestId: expect.stringMatching(/^req_/),
+    });
+    const text = await h.api({
+      method: 'POST',
+      url: '/v1/approvals',
+      payload: 'title=x',
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+    });
+    expect(text.json().error).toMatchObject({
+      code: 'unsupported_media_type',
+      message: 'A body of type text/plain is not taken here: send JSON with Content-Type: application/json.',
+    });
+  });
+
+  it('on a decision link, which takes a form too', async () => {
+    const res = await h.api({
+      method: 'POST',
+      url: `/d/${'A'.repeat(43)}`,
+      payload: 'verdict=approve',
+      token: null,
+      headers: { accept: 'application/json' },
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().error).toMatchObject({
+      code: 'unsupported_media_type',
+      message:
+        'The body has no Content-Type: send JSON with Content-Type: application/json, or a form with Content-Type: application/x-www-form-urlencoded.',
+    });
   });
 });
 

@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueLink } from '../../src/approvals/links.js';
+import type { Approval } from '../../src/core/model.js';
 import { approvalView } from '../../src/core/view.js';
 import { findApproval } from '../../src/store/approvals.js';
+import { runUnitOfWork } from '../../src/unit-of-work/context.js';
 import { ajv } from '../../src/validation.js';
 import { approvalBody, type Harness, startHarness } from '../helpers/harness.js';
 
@@ -29,6 +32,8 @@ beforeAll(async () => {
       SIGNOFF_POLICIES: join(dir, 'policies.yaml'),
       SIGNOFF_SNS_TOPICS: 'arn:aws:sns:eu-west-1:123456789012:approvals',
       SIGNOFF_METRICS_TOKEN: METRICS_TOKEN,
+      // One unknown decision link a minute, so the second answers 429.
+      SIGNOFF_LINK_RATE_LIMIT: '1',
     },
     { workers: false },
   );
@@ -89,6 +94,8 @@ describe('the OpenAPI document', () => {
 
 describe('real answers match the document', () => {
   const seen = new Set<string>();
+  /** "POST /d/{token} link_used": every error code an operation answered with. */
+  const seenCodes = new Set<string>();
   const issued: { op: string; res: LightMyRequestResponse }[] = [];
 
   /** Issues a request, checks its answer against the document, and records the operation. */
@@ -112,7 +119,31 @@ describe('real answers match the document', () => {
       true,
     );
     seen.add(op);
+    if (res.statusCode >= 400) seenCodes.add(`${op} ${res.json().error.code}`);
     return res;
+  }
+
+  /** Every error code `op` documents under a 4xx status, as the document lists them. */
+  function documented4xxCodes(op: string): string[] {
+    const [method, path] = op.split(' ') as [string, string];
+    const responses = doc.paths[path]?.[method.toLowerCase()]?.responses ?? {};
+    return Object.entries(responses)
+      .filter(([status]) => status.startsWith('4'))
+      .flatMap(([, response]) => {
+        const schema = response.content?.['application/json']?.schema as {
+          properties: { error: { properties: { code: { enum: string[] } } } };
+        };
+        return schema.properties.error.properties.code.enum;
+      });
+  }
+
+  /** A decision link of `approver` for an approval's first stage, as its mail would carry it. */
+  async function linkFor(approvalId: string, approver: string): Promise<string> {
+    const approval = (await findApproval(h.signoff.services.db, approvalId)) as Approval;
+    const link = await runUnitOfWork(h.signoff.services, (unit) =>
+      issueLink(unit, approval, approval.policy.stages[0]?.name ?? '', approver),
+    );
+    return new URL(link.url).pathname;
   }
 
   it('for every documented operation, in success and in failure', async () => {
@@ -279,6 +310,63 @@ describe('real answers match the document', () => {
       payload: 'payload=%7B%7D',
     });
     expect(slack.statusCode).toBe(404);
+
+    // Deciding through a mailed link, as a script does: JSON in, JSON out, no credential.
+    const byLink = (url: string, payload: object | string = { verdict: 'approve' }) =>
+      call('/d/{token}', {
+        method: 'POST',
+        url,
+        token: null,
+        payload,
+        headers: { accept: 'application/json' },
+      });
+    const fresh = async (overrides: Record<string, unknown> = {}) =>
+      (await post(approvalBody({ notify: [], ...overrides }))).json().id as string;
+    const single = await fresh();
+    const leadLink = await linkFor(single, 'lead@example.com');
+    expect((await byLink(leadLink, { verdict: 'maybe' })).statusCode).toBe(400);
+    expect((await byLink(leadLink, JSON.stringify({ verdict: 'approve' }))).statusCode).toBe(415);
+    expect((await byLink(leadLink, { verdict: 'approve', comment: 'x'.repeat(70_000) })).statusCode).toBe(
+      413,
+    );
+    expect((await byLink(leadLink, { verdict: 'approve', comment: 'checked' })).json().status).toBe(
+      'approved',
+    );
+    expect((await byLink(leadLink)).statusCode).toBe(410);
+    const pair = await fresh({ approvers: ['lead@example.com', 'pm@example.com'], required: 1 });
+    const pmLink = await linkFor(pair, 'pm@example.com');
+    expect((await decide(pair, lead)).statusCode).toBe(201);
+    expect((await byLink(pmLink)).json().error.code).toBe('already_decided');
+    const quorum = await fresh({ approvers: ['lead@example.com', 'pm@example.com'], required: 2 });
+    expect((await decide(quorum, lead)).statusCode).toBe(201);
+    expect((await byLink(await linkFor(quorum, 'lead@example.com'))).json().error.code).toBe(
+      'duplicate_decision',
+    );
+    expect((await byLink(await linkFor(quorum, 'stranger@example.com'))).json().error.code).toBe(
+      'not_approver',
+    );
+    const own = await fresh({
+      requester: 'lead@example.com',
+      approvers: ['lead@example.com', 'pm@example.com'],
+    });
+    expect((await byLink(await linkFor(own, 'lead@example.com'))).json().error.code).toBe('self_approval');
+    const short = await fresh({ timeout: '1h' });
+    const shortLink = await linkFor(short, 'lead@example.com');
+    h.advance(2 * 3600_000);
+    try {
+      expect((await byLink(shortLink)).json().error.code).toBe('link_expired');
+    } finally {
+      h.advance(-2 * 3600_000);
+    }
+    expect((await byLink(`/d/${'A'.repeat(43)}`)).json().error.code).toBe('link_not_found');
+    expect((await byLink(`/d/${'A'.repeat(43)}`)).json().error.code).toBe('rate_limited');
+    // A script reads every refusal of this operation: each one the document lists was seen.
+    const linkCodes = documented4xxCodes('POST /d/{token}');
+    expect(linkCodes).toEqual(
+      expect.arrayContaining(['link_not_found', 'link_expired', 'link_used', 'rate_limited']),
+    );
+    for (const code of linkCodes)
+      expect(seenCodes.has(`POST /d/{token} ${code}`), `POST /d/{token} never answered ${code}`).toBe(true);
 
     // Every operation of the document was issued.
     const all = Object.entries(doc.paths).flatMap(([path, ops]) =>

@@ -29,7 +29,8 @@ const SCREENSHOTS = process.env.SIGNOFF_WRITE_SCREENSHOTS === '1';
 
 beforeAll(async () => {
   [browser, smtp] = await Promise.all([launchBrowser(), startSmtpServer()]);
-  h = await startWebHarness({ SIGNOFF_SMTP_URL: smtp.url });
+  // Links last at most an hour here, so one can expire while its approval still waits.
+  h = await startWebHarness({ SIGNOFF_SMTP_URL: smtp.url, SIGNOFF_LINK_TTL: '1h' });
   lead = await h.signedIn(browser, 'lead@example.com');
   stranger = await browser.newContext();
 });
@@ -160,10 +161,12 @@ describe('every page fits a phone and a desktop, light and dark, with no serious
     )?.[0];
     await visit(stranger, signInLink as string, 'sign-in link');
 
-    // A link past its time: the approval mail for the other approval, opened two hours on.
+    // A link past its time: the approval mail for the other approval, opened two hours on,
+    // while the approval still waits, so its page offers a fresh link.
     const [late] = await smtp.waitForMails((m) => m.subject.includes('Rotate the database password'));
     h.advance(2 * 3600_000);
-    await visit(stranger, linkIn(late as ReceivedMail), 'decision link, expired', 410);
+    const expired = await visit(stranger, linkIn(late as ReceivedMail), 'decision link, expired', 410);
+    expect(await expired.getByRole('button', { name: 'Email me a new link' }).count()).toBe(1);
     await visit(stranger, signInLink as string, 'sign-in link, expired', 410);
   }, 240_000);
 });

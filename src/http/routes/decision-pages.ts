@@ -1,5 +1,6 @@
 import formbody from '@fastify/formbody';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   decideByLink,
@@ -24,6 +25,7 @@ import {
   setPageHeaders,
   wantsJson,
 } from '../pages.js';
+import { ApprovalView, errorResponses, SpentLinkAnswer, WITH_BODY } from '../responses.js';
 import { DecisionBody, PageQuery, TokenParams } from '../schemas.js';
 
 /**
@@ -145,9 +147,39 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
     },
   );
 
+  // Scripts decide here too (the README's curl), so this one is in the API description.
   pages.post(
     '/:token',
-    { schema: { hide: true, params: TokenParams, body: DecisionBody } },
+    {
+      schema: {
+        summary: 'Decide through a mailed link',
+        description:
+          'The token in the path is the credential: no Authorization header. Send Accept: application/json for JSON answers; without it, the answers are pages for browsers. The link is spent by the decision it makes. Unknown tokens count against the client address (SIGNOFF_LINK_RATE_LIMIT a minute; then 429 with Retry-After), links it was sent keep working.',
+        tags: ['approvals'],
+        consumes: ['application/json', 'application/x-www-form-urlencoded'],
+        params: TokenParams,
+        body: DecisionBody,
+        response: {
+          200: {
+            description: 'The decision is recorded: the approval as it stands now.',
+            content: {
+              'application/json': { schema: ApprovalView },
+              'text/html': { schema: Type.String() },
+            },
+          },
+          ...errorResponses([
+            ...WITH_BODY,
+            'link_not_found',
+            'rate_limited',
+            'already_decided',
+            'duplicate_decision',
+            'not_approver',
+            'self_approval',
+          ]),
+          410: SpentLinkAnswer,
+        },
+      },
+    },
     async (request, reply) => {
       const { token } = request.params;
       try {

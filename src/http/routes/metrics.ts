@@ -34,15 +34,24 @@ function requireMetricsToken(token: string): preValidationAsyncHookHandler {
 
 /**
  * GET /metrics in Prometheus' text format, only with SIGNOFF_METRICS_TOKEN set (deny by
- * default: without it the route does not exist). Metrics name policies, kinds and routes,
- * never approvals or people, but they are still the operator's: API keys do not open it.
+ * default: without it the route serves nothing and says how to turn it on). Metrics name
+ * policies, kinds and routes, never approvals or people, but they are still the operator's:
+ * API keys do not open it.
  */
 export function registerMetricsRoutes(
   app: FastifyInstance,
   token: string | undefined,
   source: MetricsSource,
 ) {
-  if (!token) return;
+  if (!token) {
+    app.get('/metrics', { schema: { hide: true } }, async () => {
+      throw new SignoffError(
+        'not_found',
+        'Metrics are off on this server: setting SIGNOFF_METRICS_TOKEN turns them on here.',
+      );
+    });
+    return;
+  }
   app.get(
     '/metrics',
     {
