@@ -1,12 +1,11 @@
 import type { Logger } from 'pino';
 import type { ApprovalChanges } from './changes.js';
-import type { Mailer } from './channels/mailer.js';
-import type { SlackApi } from './channels/slack-api.js';
 import type { Config } from './config.js';
 import type { Egress } from './egress/egress.js';
 import type { NewId } from './ids.js';
 import type { Observer } from './observer.js';
 import type { PolicyCatalog } from './policies/catalog.js';
+import type { Mailer, SlackApi } from './ports.js';
 import type { Db } from './store/database.js';
 
 /** Everything the application needs, wired once at start and passed down explicitly. */
