@@ -1,16 +1,8 @@
-import { type Command, InvalidArgumentError } from 'commander';
-import { parseDuration } from '../core/duration.js';
-import type { Client } from './client.js';
-import type { Output } from './output.js';
+import type { Command } from 'commander';
+import { type CommandContext, duration } from './command-context.js';
 
 /** How long the hook waits for people by default: Claude Code's own hook timeout must be longer. */
 const HOOK_WAIT = '10m';
-
-function waitDuration(value: string): number {
-  const ms = parseDuration(value);
-  if (ms === undefined || ms <= 0) throw new InvalidArgumentError('use a duration such as 90s, 15m or 1h');
-  return ms;
-}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -19,16 +11,7 @@ async function readStdin(): Promise<string> {
 }
 
 /** `signoff mcp` and `signoff hook claude-code`: where agents ask, never decide. */
-export function registerAgentCommands(
-  program: Command,
-  context: {
-    client: Client;
-    out: Output;
-    env: Record<string, string | undefined>;
-    examples: (...lines: string[]) => string;
-    exit: (code: number) => void;
-  },
-): void {
+export function registerAgentCommands(program: Command, context: CommandContext): void {
   const { client, out, env, examples } = context;
   program
     .command('mcp')
@@ -68,8 +51,8 @@ export function registerAgentCommands(
     .option(
       '--wait <duration>',
       'how long to wait for people before answering ask',
-      waitDuration,
-      waitDuration(HOOK_WAIT),
+      duration,
+      duration(HOOK_WAIT),
     )
     .addHelpText('after', examples('signoff hook claude-code --policy agent --wait 10m < pre-tool-use.json'))
     .action(async (options: { policy: string; wait: number }) => {

@@ -1,6 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import type { Client } from './client.js';
-import type { Output } from './output.js';
+import type { CommandContext } from './command-context.js';
 
 /** A standing grant as the API answers it (GET /v1/grants). */
 interface GrantView {
@@ -57,10 +56,7 @@ export function grantOption(options: {
 }
 
 /** `signoff grants list` and `signoff grants revoke`. */
-export function registerGrantCommands(
-  program: Command,
-  context: { client: Client; out: Output; examples: (...lines: string[]) => string },
-): void {
+export function registerGrantCommands(program: Command, context: CommandContext): void {
   const { client, out, examples } = context;
   const grants = program
     .command('grants')

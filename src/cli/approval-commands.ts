@@ -1,0 +1,227 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { formatDuration } from '../core/duration.js';
+import type { ApprovalView } from '../core/view.js';
+import { type CommandContext, collect, duration } from './command-context.js';
+import { grantOption } from './grant-commands.js';
+import { formatTable } from './output.js';
+import { waitForApproval } from './wait.js';
+
+function summary(approval: ApprovalView): string {
+  return `${approval.id}  ${approval.status.padEnd(9)}  ${approval.title}`;
+}
+
+/** How long ago, for people: `5m`, `2h 3m`, `3d`. */
+function age(iso: string, now: number): string {
+  return formatDuration(now - new Date(iso).getTime());
+}
+
+/** A table of approvals with a header row, columns padded to their widest cell. */
+function approvalTable(items: readonly ApprovalView[], now = Date.now()): string {
+  return formatTable([
+    ['ID', 'STATUS', 'AGE', 'REQUESTER', 'TITLE'],
+    ...items.map((a) => [a.id, a.status, age(a.createdAt, now), a.requester ?? '-', a.title]),
+  ]);
+}
+
+/** An approval for people: what, who asked, where it stands, who decided. */
+function approvalDetails(a: ApprovalView): string {
+  const lines = [
+    `${a.id}  ${a.status}  ${a.title}`,
+    `requested by ${a.requester ?? '-'} at ${a.createdAt}; expires ${a.expiresAt}`,
+  ];
+  if (a.link) lines.push(`link: ${a.link}`);
+  for (const stage of a.stages)
+    lines.push(
+      `stage ${stage.name}: ${stage.status}${stage.gates.map((g) => ` · ${g.approvals.length}/${g.required} of ${g.approvers.join(', ')}`).join('')}`,
+    );
+  for (const d of a.decisions) lines.push(`${d.actor} ${d.verdict}d${d.comment ? `: ${d.comment}` : ''}`);
+  if (a.reason) lines.push(`reason: ${a.reason}`);
+  return lines.join('\n');
+}
+
+/** The API's client commands: ask, wait, read, list, decide and cancel. */
+export function registerApprovalCommands(
+  program: Command,
+  { client, out, examples, exit }: CommandContext,
+): void {
+  program
+    .command('create')
+    .description('ask for an approval; prints its id (or, with --json, the approval) on stdout')
+    .requiredOption('-t, --title <title>', 'what needs approval')
+    .option('-d, --description <text>', 'more detail')
+    .option('-l, --link <url>', 'where approvers can look (a diff, a staging site)')
+    .option('-a, --approver <email>', 'an approver (repeatable)', collect, [])
+    .option('-r, --required <n>', 'how many approvers must approve', (v) => Number.parseInt(v, 10))
+    .option('-p, --policy <name>', "a named policy from the server's policies file, instead of --approver")
+    .option('--requester <email>', 'who asks (defaults to the credential)')
+    .option('--metadata <json>', 'JSON object with details for approvers and rules')
+    .option('--timeout <duration>', 'how long to wait before the approval expires', duration)
+    .option('--idempotency-key <key>', 'repeat-safe creation key')
+    .option('-w, --wait', 'wait for the decision; the exit code tells it')
+    .option('--json', 'print the approval as JSON (the decided one, with --wait)')
+    .addHelpText(
+      'after',
+      examples(
+        'signoff create -t "Deploy v2 to production" -a lead@example.com -a pm@example.com -r 1',
+        'signoff create -t "Migrate orders" --policy production --metadata \'{"service":"orders"}\' --wait',
+      ),
+    )
+    .action(async (options) => {
+      if ((options.approver.length === 0) === !options.policy)
+        throw new InvalidArgumentError('give at least one --approver, or a --policy (not both)');
+      let metadata: unknown;
+      if (options.metadata) {
+        try {
+          metadata = JSON.parse(options.metadata);
+        } catch {
+          throw new InvalidArgumentError('--metadata must be a JSON object');
+        }
+      }
+      const body = {
+        title: options.title,
+        description: options.description,
+        link: options.link,
+        approvers: options.policy ? undefined : options.approver,
+        required: options.required,
+        policy: options.policy,
+        requester: options.requester,
+        metadata,
+        timeout: options.timeout === undefined ? undefined : Math.ceil(options.timeout / 1000),
+      };
+      const headers: Record<string, string> = options.idempotencyKey
+        ? { 'idempotency-key': options.idempotencyKey }
+        : {};
+      const approval = await client.request<ApprovalView>('POST', '/v1/approvals', { body, headers });
+      const waiting = approval.stages.find((s) => s.status === 'pending');
+      const on = waiting?.gates.length
+        ? waiting.gates.map((g) => g.approvers.join(', ')).join('; ')
+        : (waiting?.name ?? approval.status);
+      out.log(
+        `created ${approval.id}: ${approval.status === 'pending' ? `waiting for ${on}` : approval.status}`,
+      );
+      if (!options.wait) {
+        out.print(options.json ? approval : approval.id);
+        return;
+      }
+      if (!options.json) out.print(approval.id);
+      const timeoutMs = new Date(approval.expiresAt).getTime() - Date.now() + 60_000;
+      const result = await waitForApproval(client, approval.id, { timeoutMs, log: out.log });
+      if (options.json) out.print(result.approval ?? approval);
+      exit(result.code);
+    });
+
+  program
+    .command('wait <id>')
+    .description('wait for a decision, showing who is still needed; the exit code tells the outcome')
+    .option('--timeout <duration>', 'give up (exit 3) after this long', duration)
+    .option('--json', 'print the decided approval as JSON on stdout')
+    .addHelpText(
+      'after',
+      examples('signoff wait apr_01J9Z8... && ./deploy.sh', 'signoff wait apr_01J9Z8... --timeout 2h --json'),
+    )
+    .action(async (id: string, options: { timeout?: number; json?: boolean }) => {
+      const result = await waitForApproval(client, id, {
+        timeoutMs: options.timeout ?? 31 * 86_400_000,
+        log: out.log,
+      });
+      if (options.json && result.approval) out.print(result.approval);
+      exit(result.code);
+    });
+
+  program
+    .command('get <id>')
+    .description('show an approval')
+    .option('--json', 'print it as JSON')
+    .addHelpText(
+      'after',
+      examples('signoff get apr_01J9Z8...', 'signoff get apr_01J9Z8... --json | jq .status'),
+    )
+    .action(async (id: string, options: { json?: boolean }) => {
+      const approval = await client.request<ApprovalView>('GET', `/v1/approvals/${encodeURIComponent(id)}`);
+      out.print(options.json ? approval : approvalDetails(approval));
+    });
+
+  program
+    .command('ls')
+    .description('list approvals, newest first')
+    .option('-s, --status <status>', 'pending, approved, rejected, expired or cancelled')
+    .option('--limit <n>', 'how many', '20')
+    .option('--mine', "only what SIGNOFF_TOKEN's identity asked for")
+    .option('--waiting-for-me', "only what waits for SIGNOFF_TOKEN's identity to decide")
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      examples('signoff ls', 'signoff ls --waiting-for-me', 'signoff ls --status pending --limit 50 --json'),
+    )
+    .action(
+      async (options: {
+        status?: string;
+        limit: string;
+        mine?: boolean;
+        waitingForMe?: boolean;
+        json?: boolean;
+      }) => {
+        const query = new URLSearchParams({ limit: options.limit });
+        if (options.status) query.set('status', options.status);
+        if (options.mine) query.set('requested_by', 'me');
+        if (options.waitingForMe) query.set('waiting_for', 'me');
+        const page = await client.request<{ items: ApprovalView[] }>('GET', `/v1/approvals?${query}`);
+        if (options.json) out.print(page);
+        else out.print(page.items.length ? approvalTable(page.items) : '(none)');
+      },
+    );
+
+  for (const verdict of ['approve', 'reject'] as const) {
+    const command = program
+      .command(`${verdict} <id>`)
+      .description(`${verdict} as the identity of SIGNOFF_TOKEN`)
+      .option('-c, --comment <text>', 'why');
+    if (verdict === 'approve')
+      command
+        .option(
+          '--grant-uses <n>',
+          'also approve the same action again, for the same requester, this many times',
+        )
+        .option('--grant-for <duration>', 'for how long the grant lasts, e.g. 30m or 8h')
+        .option(
+          '--grant-match <action|tool>',
+          'action (default): the exact action; tool: any call of the same tool',
+        );
+    command
+      .addHelpText(
+        'after',
+        examples(
+          `signoff ${verdict} apr_01J9Z8... --comment "checked the diff"`,
+          ...(verdict === 'approve' ? ['signoff approve apr_01J9Z8... --grant-uses 3 --grant-for 1h'] : []),
+        ),
+      )
+      .action(
+        async (
+          id: string,
+          options: { comment?: string; grantUses?: string; grantFor?: string; grantMatch?: string },
+        ) => {
+          const grant = grantOption(options);
+          const approval = await client.request<ApprovalView>(
+            'POST',
+            `/v1/approvals/${encodeURIComponent(id)}/decisions`,
+            { body: { verdict, comment: options.comment, ...(grant && { grant }) } },
+          );
+          out.print(summary(approval));
+        },
+      );
+  }
+
+  program
+    .command('cancel <id>')
+    .description('cancel a pending approval; its callback is told')
+    .option('--reason <text>', 'why')
+    .addHelpText('after', examples('signoff cancel apr_01J9Z8... --reason "superseded by v3"'))
+    .action(async (id: string, options: { reason?: string }) => {
+      const approval = await client.request<ApprovalView>(
+        'POST',
+        `/v1/approvals/${encodeURIComponent(id)}/cancel`,
+        { body: { reason: options.reason } },
+      );
+      out.print(summary(approval));
+    });
+}
