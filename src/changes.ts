@@ -7,7 +7,15 @@ import { EventEmitter } from 'node:events';
 export interface ApprovalChanges {
   publish(approvalId: string): void;
   subscribe(approvalId: string, listener: () => void): () => void;
+  /**
+   * Hears every change, with the approval's id; null when changes may have been missed (a
+   * lost LISTEN connection came back), so anything may have changed.
+   */
+  subscribeAll(listener: (approvalId: string | null) => void): () => void;
 }
+
+/** The event every change is also emitted as, for `subscribeAll`. */
+const ANY_CHANGE = Symbol('any approval changed');
 
 /** The single-process implementation. */
 export function createLocalChanges(): ApprovalChanges {
@@ -16,10 +24,15 @@ export function createLocalChanges(): ApprovalChanges {
   return {
     publish: (approvalId) => {
       emitter.emit(approvalId);
+      emitter.emit(ANY_CHANGE, approvalId);
     },
     subscribe: (approvalId, listener) => {
       emitter.on(approvalId, listener);
       return () => emitter.off(approvalId, listener);
+    },
+    subscribeAll: (listener) => {
+      emitter.on(ANY_CHANGE, listener);
+      return () => emitter.off(ANY_CHANGE, listener);
     },
   };
 }

@@ -310,6 +310,8 @@ export async function createApproval(
         if (approval.supersedeKey && approval.owner)
           await supersede(unit, approval, approval.owner, approval.supersedeKey);
         await insertApproval(unit.db, approval, idempotency);
+        // Open inboxes of the people it asks hear of it (src/http/web/inbox-feed.ts).
+        unit.afterCommit.publishChange(approval.id);
         await audit(unit, approval.id, {
           type: 'approval.created',
           actor: approval.requester,

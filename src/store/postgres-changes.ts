@@ -5,6 +5,8 @@ import type { ApprovalChanges } from '../changes.js';
 
 /** Every listener of every approval hears this when the channel reconnects: re-read, you may have missed one. */
 const RESYNC = Symbol('resync');
+/** What `subscribeAll` listens to: every change, with its approval's id (null on a resync). */
+const ANY_CHANGE = Symbol('any approval changed');
 
 /**
  * Approval changes across instances through PostgreSQL LISTEN/NOTIFY. Every instance
@@ -32,7 +34,10 @@ export function createPostgresChanges(options: {
       connectionTimeoutMillis: 10_000,
     });
     next.on('notification', (message) => {
-      if (message.channel === channel && message.payload) emitter.emit(message.payload);
+      if (message.channel === channel && message.payload) {
+        emitter.emit(message.payload);
+        emitter.emit(ANY_CHANGE, message.payload);
+      }
     });
     const lost = (error?: Error) => {
       if (client !== next) return;
@@ -52,6 +57,7 @@ export function createPostgresChanges(options: {
     client = next;
     failures = 0;
     emitter.emit(RESYNC);
+    emitter.emit(ANY_CHANGE, null);
   }
 
   function scheduleReconnect() {
@@ -83,6 +89,10 @@ export function createPostgresChanges(options: {
         emitter.off(approvalId, listener);
         emitter.off(RESYNC, listener);
       };
+    },
+    subscribeAll(listener) {
+      emitter.on(ANY_CHANGE, listener);
+      return () => emitter.off(ANY_CHANGE, listener);
     },
     async close() {
       closed = true;

@@ -93,4 +93,43 @@ describe('pages update without reload when someone decides elsewhere', () => {
     await leadContext.close();
     await pmContext.close();
   }, 120_000);
+
+  it('an open inbox shows new work for its person, counts it in the tab, and moves it to History once decided', async () => {
+    const context = await h.signedIn(browser, 'sre@example.com');
+    const [inbox, history] = await Promise.all([context.newPage(), context.newPage()]);
+    await openLive(inbox, `${h.url}/`);
+    await openLive(history, `${h.url}/?tab=history`);
+    const before = await inbox.title();
+    // Asked of someone else: the SRE's inbox has no reason to change.
+    await create({ title: 'Not for the SRE', approvers: ['pm@example.com'] });
+    const id = await create({ title: 'Rotate the database password', approvers: ['sre@example.com'] });
+    await inbox
+      .locator('ul.items a.title')
+      .filter({ hasText: 'Rotate the database password' })
+      .waitFor({ timeout: PATIENCE_MS });
+    expect(await inbox.locator('ul.items a.title').allTextContents()).not.toContain('Not for the SRE');
+    const count = (title: string) => Number(/^\((\d+)\+?\)/.exec(title)?.[1]);
+    await inbox.waitForFunction(`document.title.startsWith("(${count(before) + 1}")`, undefined, {
+      timeout: PATIENCE_MS,
+    });
+
+    // Decided elsewhere (the API, as the SRE): it leaves Waiting and shows in History.
+    const decided = await h.api({
+      method: 'POST',
+      url: `/v1/approvals/${id}/decisions`,
+      token: await h.keyFor('sre@example.com', ['approvals:decide']),
+      payload: { verdict: 'approve' },
+    });
+    expect(decided.statusCode).toBe(201);
+    await inbox
+      .locator('#items')
+      .filter({ hasNotText: 'Rotate the database password' })
+      .waitFor({ timeout: PATIENCE_MS });
+    await history
+      .locator('ul.items a.title')
+      .filter({ hasText: 'Rotate the database password' })
+      .waitFor({ timeout: PATIENCE_MS });
+    for (const page of [inbox, history]) expect(await page.evaluate('window.stillTheSamePage')).toBe(true);
+    await context.close();
+  }, 120_000);
 });

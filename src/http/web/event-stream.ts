@@ -1,17 +1,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ApprovalChanges } from '../../changes.js';
 
 /**
- * Streams a `change` event (server-sent events) whenever one of these approvals changes,
- * fed by the change notifications long-polls wait on, until the browser leaves. `open`
- * holds the streams so that shutting down can end them.
+ * Streams a `change` event (server-sent events) whenever `listen` calls the `send` it is
+ * given (fed by the change notifications long-polls wait on), until the browser leaves;
+ * `listen` answers how to stop listening. `open` holds the streams so that shutting down
+ * can end them.
  */
 export function streamChanges(
-  changes: ApprovalChanges,
   open: Set<FastifyReply>,
   request: FastifyRequest,
   reply: FastifyReply,
-  ids: readonly string[],
+  listen: (send: () => void) => () => void,
 ): void {
   reply.hijack();
   const raw = reply.raw;
@@ -23,13 +22,13 @@ export function streamChanges(
   });
   raw.write('retry: 3000\n\n');
   const send = () => raw.write('event: change\ndata: {}\n\n');
-  const stops = ids.map((id) => changes.subscribe(id, send));
+  const stop = listen(send);
   // A comment now and then keeps proxies from closing an idle stream.
   const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), 25_000);
   open.add(reply);
   const close = () => {
     clearInterval(keepAlive);
-    for (const stop of stops) stop();
+    stop();
     open.delete(reply);
   };
   request.raw.once('close', close);

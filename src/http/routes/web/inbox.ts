@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { decideApproval } from '../../../approvals/decide.js';
 import { isWaitingFor, queryInbox } from '../../../approvals/inbox.js';
 import { timelineOf } from '../../../approvals/reads.js';
@@ -10,6 +10,7 @@ import { SINGLE_LINE } from '../../../input-rules.js';
 import type { Services } from '../../../services.js';
 import { renderApprovalPage } from '../../web/approval-page.js';
 import { streamChanges } from '../../web/event-stream.js';
+import { createInboxFeed } from '../../web/inbox-feed.js';
 import { renderInbox } from '../../web/inbox-page.js';
 import { actorOf, HTML, type WebRoom } from './room.js';
 
@@ -142,27 +143,21 @@ export function registerInboxRoutes(
     },
   );
 
-  const stream = (request: FastifyRequest, reply: FastifyReply, ids: readonly string[]) =>
-    streamChanges(services.changes, streams, request, reply, ids);
+  const feed = createInboxFeed(services);
 
   api.get(
     '/approvals/:id/events',
     { schema: { hide: true, params: IdParams }, preHandler: signedIn },
     async (request, reply) => {
       const approval = await loadVisible(personOf(request), request.params.id);
-      stream(request, reply, [approval.id]);
+      streamChanges(streams, request, reply, (send) => services.changes.subscribe(approval.id, send));
     },
   );
 
+  // The inbox follows the person, not the approvals on the page: new work appears, decided
+  // work moves to History, and the tab's count follows.
   api.get('/events', { schema: { hide: true }, preHandler: signedIn }, async (request, reply) => {
     const person = actorOf(personOf(request));
-    const lists = await Promise.all(
-      (['waiting', 'requested'] as const).map((tab) => queryInbox(services.db, person, { tab, limit: 100 })),
-    );
-    stream(
-      request,
-      reply,
-      lists.flatMap((l) => l.items.map((a) => a.id)),
-    );
+    streamChanges(streams, request, reply, (send) => feed.follow(person, send));
   });
 }
