@@ -1,6 +1,7 @@
 import { cancel, expire } from '../core/approval.js';
 import { SignoffError } from '../core/errors.js';
-import type { Approval } from '../core/model.js';
+import type { Actor, Approval } from '../core/model.js';
+import { isRequester } from '../core/stages.js';
 import type { Services } from '../services.js';
 import { claimDueApprovalId, findApproval } from '../store/approvals.js';
 import { runUnitOfWork } from '../unit-of-work/context.js';
@@ -27,6 +28,32 @@ export async function cancelApproval(
     const result = cancel(approval, unit.now, by, reason);
     if (!result.ok) throw new SignoffError(result.code, result.message);
     await commitTransition(unit, { before: approval, after: result.approval, actor: by });
+    return result.approval;
+  });
+}
+
+/** Whether a signed-in person may call an approval off: its requester, or an admin. */
+export function mayCancelAsPerson(approval: Approval, person: Actor, admin: boolean): boolean {
+  return admin || isRequester(approval, { actor: person.id, issuer: person.issuer, subject: person.subject });
+}
+
+/** Cancels a pending approval for a person signed in on the web: its requester, or an admin. */
+export async function cancelAsPerson(
+  services: Services,
+  person: Actor,
+  admin: boolean,
+  id: string,
+  reason?: string | null,
+): Promise<Approval> {
+  return withApproval(services, id, async (unit, approval) => {
+    if (!mayCancelAsPerson(approval, person, admin))
+      throw new SignoffError(
+        'not_owner',
+        'Only whoever asked for this approval (or an admin) may cancel it.',
+      );
+    const result = cancel(approval, unit.now, person.id, reason);
+    if (!result.ok) throw new SignoffError(result.code, result.message);
+    await commitTransition(unit, { before: approval, after: result.approval, actor: person.id });
     return result.approval;
   });
 }

@@ -78,6 +78,7 @@ const WEB_SESSION = [
   'GET /events',
   'GET /grants',
   'POST /grants/:id/revoke',
+  'POST /approvals/:id/cancel',
 ];
 const WEB_CSRF = ['POST /sign-in', 'POST /sign-in/oidc', 'POST /sign-in/:token', 'POST /sign-out'];
 const WEB_PUBLIC = [

@@ -14,6 +14,8 @@ export function renderApprovalPage(options: {
   preselect?: Verdict | undefined;
   decided?: Verdict | undefined;
   grant?: DecisionFormOptions['grant'];
+  /** Whether the viewer may call it off (its requester, or an admin) while it waits. */
+  mayCancel?: boolean;
 }): string {
   const { approval, viewer } = options;
   const form = options.waitingForViewer
@@ -25,11 +27,21 @@ export function renderApprovalPage(options: {
         grant: options.grant,
       })
     : '';
+  const cancel =
+    options.mayCancel && approval.status === 'pending'
+      ? html`<form method="post" action="/approvals/${approval.id}/cancel" id="cancel" aria-label="Cancel this request">
+<input type="hidden" name="_csrf" value="${viewer.csrfToken}">
+<h2>Cancel this request</h2>
+<p>Nobody can decide it afterwards, and whatever waits on it is told that it was cancelled.</p>
+<label for="reason">Why (optional)</label>
+<textarea id="reason" name="reason" maxlength="2000"></textarea>
+<div class="actions"><button type="submit" class="reject">Cancel the request</button></div></form>`
+      : '';
   return renderPage({
     title: approval.title,
     viewer,
     events: `/approvals/${approval.id}/events`,
     body: html`<p><a href="/">← Inbox</a></p>${options.decided ? decidedBanner(approval, options.decided) : ''}
-${approvalSummary(approval, options.events, options.now)}${form}`,
+${approvalSummary(approval, options.events, options.now)}${form}${cancel}`,
   });
 }

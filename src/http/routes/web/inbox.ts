@@ -3,11 +3,13 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { decideApproval } from '../../../approvals/decide.js';
 import { isWaitingFor, queryInbox } from '../../../approvals/inbox.js';
+import { cancelAsPerson, mayCancelAsPerson } from '../../../approvals/lifecycle.js';
 import { timelineOf } from '../../../approvals/reads.js';
 import { grantOffer, grantStep, grantTermsOf } from '../../../approvals/standing-grants.js';
 import { APPROVAL_STATUSES } from '../../../core/model.js';
 import { SINGLE_LINE } from '../../../input-rules.js';
 import type { Services } from '../../../services.js';
+import type { WebPerson } from '../../../sessions/web-sessions.js';
 import { renderApprovalPage } from '../../web/approval-page.js';
 import { streamChanges } from '../../web/event-stream.js';
 import { createInboxFeed } from '../../web/inbox-feed.js';
@@ -47,7 +49,20 @@ const WebDecisionBody = Type.Object(
   { additionalProperties: false },
 );
 
+const CancelForm = Type.Object(
+  {
+    _csrf: Type.String({ minLength: 1, maxLength: 200 }),
+    reason: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+
 const PAGE_SIZE = 25;
+
+/** Whether a signed-in person holds an unrestricted admin grant. */
+function isAdmin(person: WebPerson): boolean {
+  return person.grants.some((g) => !g.metadata && g.permissions.has('admin'));
+}
 
 /**
  * The inbox at `/`, approval pages, deciding through the one decision path as the signed-in
@@ -114,6 +129,7 @@ export function registerInboxRoutes(
           preselect: request.query.verdict,
           decided: request.query.decided,
           grant: grantOffer(services, approval, person),
+          mayCancel: mayCancelAsPerson(approval, actorOf(person), isAdmin(person)),
         }),
       );
     },
@@ -140,6 +156,28 @@ export function registerInboxRoutes(
         grant ? { afterDecide: grantStep(services, actor, grant) } : {},
       );
       return reply.redirect(`/approvals/${request.params.id}?decided=${verdict}`, 303);
+    },
+  );
+
+  // The requester (or an admin) calls it off, with a reason; whatever waits on it is told.
+  api.post(
+    '/approvals/:id/cancel',
+    {
+      schema: { hide: true, params: IdParams, body: CancelForm },
+      preValidation: signedIn,
+      preHandler: checkCsrf,
+    },
+    async (request, reply) => {
+      const person = personOf(request);
+      await loadVisible(person, request.params.id);
+      await cancelAsPerson(
+        services,
+        actorOf(person),
+        isAdmin(person),
+        request.params.id,
+        request.body.reason?.trim() || undefined,
+      );
+      return reply.redirect(`/approvals/${request.params.id}`, 303);
     },
   );
 

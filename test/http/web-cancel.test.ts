@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWebSession } from '../../src/sessions/web-sessions.js';
+import { approvalBody, type Harness, startHarness } from '../helpers/harness.js';
+
+// Cancel from the approval page: for its requester (and an admin), with a reason, through the
+// same cancel as the API; never for an approver who did not ask.
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({}, { workers: false });
+});
+afterAll(async () => h.close());
+
+async function browser(actor: string) {
+  const session = await startWebSession(h.signoff.services, { actor, groups: [], grants: [] });
+  return {
+    async page(id: string) {
+      return h.signoff.app.inject({ method: 'GET', url: `/approvals/${id}`, cookies: { signoff: session } });
+    },
+    async cancel(id: string, reason: string) {
+      const page = await this.page(id);
+      // Any form's token will do: they all come from this browser's CSRF secret.
+      const token = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+      const csrfCookie = page.cookies.find((c) => c.name === 'signoff-csrf')?.value ?? '';
+      return h.signoff.app.inject({
+        method: 'POST',
+        url: `/approvals/${id}/cancel`,
+        cookies: { signoff: session, 'signoff-csrf': csrfCookie },
+        payload: { _csrf: token, reason },
+      });
+    },
+  };
+}
+
+async function ask(requester: string) {
+  const res = await h.api({
+    method: 'POST',
+    url: '/v1/approvals',
+    payload: approvalBody({ requester, approvers: ['lead@example.com'] }),
+  });
+  expect(res.statusCode).toBe(201);
+  return res.json().id as string;
+}
+
+describe('cancel from the approval page', () => {
+  it('is offered to the requester, who calls it off with a reason', async () => {
+    const id = await ask('dev@example.com');
+    const dev = await browser('dev@example.com');
+    expect((await dev.page(id)).body).toContain('Cancel this request');
+    const res = await dev.cancel(id, 'wrong build');
+    expect(res.statusCode).toBe(303);
+    const after = (await h.api({ method: 'GET', url: `/v1/approvals/${id}` })).json();
+    expect(after).toMatchObject({ status: 'cancelled', reason: 'Cancelled by dev@example.com: wrong build' });
+    expect((await dev.page(id)).body).not.toContain('Cancel this request');
+  });
+
+  it('is neither offered to nor taken from an approver who did not ask', async () => {
+    const id = await ask('dev@example.com');
+    const lead = await browser('lead@example.com');
+    expect((await lead.page(id)).body).not.toContain('Cancel this request');
+    const res = await lead.cancel(id, 'mine now');
+    expect(res.statusCode).toBe(403);
+    expect((await h.api({ method: 'GET', url: `/v1/approvals/${id}` })).json().status).toBe('pending');
+  });
+});
