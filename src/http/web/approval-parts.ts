@@ -86,20 +86,30 @@ function adviceSection(approval: Approval): SafeHtml | '' {
 
 const EVENT_WORDS: Record<string, string> = {
   'approval.created': 'requested',
+  // A person's verdict reads as the verdict itself; the approval's end reads as its outcome.
   'approval.decision': 'decided',
-  'approval.approved': 'approved',
-  'approval.rejected': 'rejected',
-  'approval.expired': 'expired',
-  'approval.cancelled': 'cancelled',
+  'approval.approved': '→ the request is approved',
+  'approval.rejected': '→ the request is rejected',
+  'approval.expired': '→ the request expired',
+  'approval.cancelled': 'cancelled the request',
+  'grant.created': 'allowed the same action again (a standing grant)',
+  'grant.used': 'approved through a standing grant',
+  'grant.revoked': 'revoked a standing grant',
   'approval.escalated': 'escalated',
   'approval.reminded': 'reminded approvers',
   'stage.result': 'stage ended',
   'link.opened': 'opened the link',
   'link.renewed': 'asked for a new link',
   'notification.sent': 'mail sent',
-  'callback.delivered': 'workflow told',
-  'callback.failed': 'telling the workflow failed (will retry)',
-  'callback.dead_lettered': 'gave up telling the workflow',
+  'callback.delivered': 'told what waits on it',
+  'callback.failed': 'could not tell what waits on it (will retry)',
+  'callback.dead_lettered': 'gave up telling what waits on it',
+};
+
+const OUTCOMES: Record<string, true> = {
+  'approval.approved': true,
+  'approval.rejected': true,
+  'approval.expired': true,
 };
 
 /** Repeats of one event (retries, reminders) in a row read as one line with a count. */
@@ -122,10 +132,17 @@ function timeline(events: readonly AuditEvent[]): SafeHtml | '' {
   if (events.length === 0) return '';
   const lines = collapseRepeats(events).slice(-50);
   return html`<h2>Timeline</h2><ul class="plain timeline">${lines.map(({ event: e, times }) => {
-    const verdict = typeof e.data.verdict === 'string' ? ` (${e.data.verdict})` : '';
+    const words =
+      e.type === 'approval.decision' && typeof e.data.verdict === 'string'
+        ? e.data.verdict === 'approve'
+          ? 'approved'
+          : 'rejected'
+        : (EVENT_WORDS[e.type] ?? e.type);
     const comment = typeof e.data.comment === 'string' && e.data.comment ? html` — “${e.data.comment}”` : '';
     const count = times > 1 ? ` (${times} times)` : '';
-    return html`<li>${when(e.at)} · ${e.actor ?? 'signoff'} ${EVENT_WORDS[e.type] ?? e.type}${verdict}${comment}${count}</li>`;
+    // An outcome is the approval's, whoever's verdict settled it.
+    const who = e.type in OUTCOMES ? '' : `${e.actor ?? 'signoff'} `;
+    return html`<li>${when(e.at)} · ${who}${words}${comment}${count}</li>`;
   })}</ul>`;
 }
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebSession } from '../../src/sessions/web-sessions.js';
 import { approvalBody, type Harness, startHarness } from '../helpers/harness.js';
 
-// Cancel from the approval page: for its requester (and an admin), with a reason, through the
+// The approval page as a signed-in person sees it. Cancel: for its requester (and an admin), with a reason, through the
 // same cancel as the API; never for an approver who did not ask.
 let h: Harness;
 beforeAll(async () => {
@@ -60,5 +60,26 @@ describe('cancel from the approval page', () => {
     const res = await lead.cancel(id, 'mine now');
     expect(res.statusCode).toBe(403);
     expect((await h.api({ method: 'GET', url: `/v1/approvals/${id}` })).json().status).toBe('pending');
+  });
+});
+
+describe('the timeline', () => {
+  it('says a verdict once, as the verdict, and the outcome as the approval’s', async () => {
+    const id = await ask('dev@example.com');
+    const lead = await h.keyFor('lead@example.com', ['approvals:decide']);
+    const decided = await h.api({
+      method: 'POST',
+      url: `/v1/approvals/${id}/decisions`,
+      token: lead,
+      payload: { verdict: 'approve', comment: 'looks right' },
+    });
+    expect(decided.statusCode).toBe(201);
+    const page = (await (await browser('dev@example.com')).page(id)).body;
+    const start = page.indexOf('<h2>Timeline</h2>');
+    const timeline = page.slice(start, page.indexOf('</ul>', start)).replace(/<[^>]+>/g, '');
+    expect(timeline).toContain('lead@example.com approved — “looks right”');
+    expect(timeline).toContain('→ the request is approved');
+    expect(timeline).not.toContain('decided');
+    expect(timeline).not.toContain('lead@example.com → the request');
   });
 });
