@@ -24,6 +24,7 @@ const SQLITE_ONLY = [
   'test/core/**',
   'test/auth/permission-document.test.ts',
   'test/errors-doc.test.ts',
+  'test/architecture.test.ts',
   // The Node that runs the suite is the same for both backends.
   'test/runtime.test.ts',
   'test/examples.test.ts',

@@ -1,9 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { agreementOf } from '../../approvals/agreement.js';
 import { type Authenticator, hasUnrestrictedPermission } from '../../auth/principal.js';
 import { SignoffError } from '../../core/errors.js';
-import { agreementOf } from '../../reviewers/agreement.js';
 import type { Services } from '../../services.js';
 import { principalOf, requirePermission } from '../auth.js';
 import { errorResponses, GUARDED, PolicyAgreement, PolicyList } from '../responses.js';
