@@ -31,7 +31,8 @@ import { loadPolicies } from './policies/catalog.js';
 import type { Mailer, SlackApi } from './ports.js';
 import { type AiReviewer, createAiReviewer } from './reviewers/ai.js';
 import type { Services } from './services.js';
-import { type Db, isPostgres, migrate, openDatabase } from './store/database.js';
+import { type Db, isPostgres, openDatabase } from './store/database.js';
+import { migrate } from './store/migrate.js';
 import { createPostgresChanges } from './store/postgres-changes.js';
 import { startSweeper } from './worker/sweeper.js';
 

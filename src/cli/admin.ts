@@ -3,7 +3,8 @@ import { databaseOptions, loadConfig } from '../config.js';
 import { SignoffError } from '../core/errors.js';
 import { newId } from '../ids.js';
 import { listApiKeys, revokeApiKey } from '../store/api-keys.js';
-import { type Db, migrate, openDatabase } from '../store/database.js';
+import { type Db, openDatabase } from '../store/database.js';
+import { migrate } from '../store/migrate.js';
 import { formatTable, type Output } from './output.js';
 
 /** Opens (and migrates) the database named by the environment for one command. */

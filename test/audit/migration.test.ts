@@ -6,7 +6,8 @@ import { type Kysely, Migrator, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBrokenLink } from '../../src/core/audit-chain.js';
 import { listAudit, toChainedEvent } from '../../src/store/audit.js';
-import { type Db, isPostgres, migrate, openDatabase } from '../../src/store/database.js';
+import { type Db, isPostgres, openDatabase } from '../../src/store/database.js';
+import { migrate } from '../../src/store/migrate.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
