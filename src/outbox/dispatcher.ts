@@ -14,15 +14,8 @@ import {
 import type { OutboxRow } from '../store/schema.js';
 import { audit } from '../unit-of-work/audit.js';
 import { runUnitOfWork } from '../unit-of-work/context.js';
-import { retryDelay } from './backoff.js';
-import { PermanentDeliveryError, RetryAfterError } from './errors.js';
-import type {
-  AnyOutboxMessage,
-  DeliveryReport,
-  OutboxHandler,
-  OutboxHandlers,
-  Recipient,
-} from './handler.js';
+import { type Failure, failureEntry, judgeFailure } from './failure.js';
+import type { AnyOutboxMessage, DeliveryReport, OutboxHandler, OutboxHandlers } from './handler.js';
 import { isOutboxKind, type OutboxKind } from './kinds.js';
 
 /**
@@ -67,54 +60,6 @@ function handlerFor<K extends OutboxKind>(
   kind: K,
 ): OutboxHandler<K> | undefined {
   return handlers[kind];
-}
-
-/** What a failed attempt comes to: tried again after `delay`, or `dead` when it never will be. */
-interface Failure {
-  readonly attempts: number;
-  readonly delay: number;
-  readonly dead: boolean;
-  readonly reason: string;
-  readonly recipient: Recipient | undefined;
-}
-
-/**
- * Judges a failed attempt: it waits as long as the target asked (capped by SIGNOFF_RETRY_MAX)
- * or the backoff's delay, and is dead when the error is permanent or the message would outlive
- * SIGNOFF_DEAD_LETTER_AFTER.
- */
-function judgeFailure(
-  row: OutboxRow,
-  handler: OutboxHandler<OutboxKind>,
-  message: AnyOutboxMessage,
-  error: unknown,
-  now: Date,
-  config: Services['config'],
-): Failure {
-  const attempts = Number(row.attempts) + 1;
-  const reason = error instanceof Error ? error.message : String(error);
-  const recipient = handler.recipient?.(message);
-  const delay =
-    error instanceof RetryAfterError
-      ? Math.min(error.retryAfterMs, config.retryMaxMs)
-      : retryDelay(attempts, config.retryBaseMs, config.retryMaxMs);
-  const age = now.getTime() - Number(row.created_at);
-  const dead = error instanceof PermanentDeliveryError || age + delay > config.deadLetterAfterMs;
-  return { attempts, delay, dead, reason, recipient };
-}
-
-/** The audit event of a failed attempt; it names the error only where the kind allows it. */
-function failureEntry(row: OutboxRow, handler: OutboxHandler<OutboxKind>, failure: Failure): AuditEntry {
-  const { attempts, delay, dead, reason, recipient } = failure;
-  const detail = handler.errorsInAudit === false ? {} : { error: reason };
-  const data = {
-    messageId: row.id,
-    attempts,
-    ...detail,
-    retryInMs: dead ? null : delay,
-    ...(recipient && { channel: recipient.channel, to: recipient.to }),
-  };
-  return { type: dead ? handler.events.dead : handler.events.failed, actor: null, data };
 }
 
 export interface Dispatcher {
