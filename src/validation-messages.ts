@@ -131,6 +131,58 @@ function sentence(error: SchemaError, root: string, schema: unknown): string {
   }
 }
 
+/** A union no branch matched, as one problem: by the kinds `type` names, its description or its constants. */
+function unionMessage(
+  union: SchemaError,
+  unionSchema: Schema | undefined,
+  kinds: unknown[] | undefined,
+  root: string,
+  schema: unknown,
+): string {
+  const field = fieldName(root, union.instancePath);
+  const allowed = constants(unionSchema?.anyOf);
+  if (kinds) return `${fieldName(root, union.instancePath, 'type')} must be one of ${list(kinds)}`;
+  if (typeof unionSchema?.description === 'string') return `${field} must be ${unionSchema.description}`;
+  if (allowed) return `${field} must be one of ${list(allowed)}`;
+  return sentence(union, root, schema);
+}
+
+/**
+ * The errors left once a union is told: when `type` names the kind that was meant, that
+ * kind's own errors stay and tell what is wrong; otherwise the union is one problem (its
+ * message) and its branches' errors go.
+ */
+function tellUnion(
+  union: SchemaError,
+  remaining: readonly SchemaError[],
+  schema: unknown,
+  root: string,
+): { remaining: SchemaError[]; message?: string } {
+  const prefix = `${union.schemaPath}/`;
+  const branches = remaining.filter((e) => e.schemaPath.startsWith(prefix));
+  const unionSchema = schemaAt(schema, union.schemaPath.replace(/\/anyOf$/, ''));
+  const kinds = tags(unionSchema?.anyOf);
+  const meant = kinds?.findIndex(
+    (_, i) =>
+      !branches.some(
+        (e) =>
+          e.schemaPath === `${prefix}${i}/properties/type/const` ||
+          (e.schemaPath === `${prefix}${i}/required` && e.params.missingProperty === 'type'),
+      ),
+  );
+  if (kinds && meant !== undefined && meant >= 0)
+    return {
+      remaining: remaining.filter(
+        (e) =>
+          e !== union && !(e.schemaPath.startsWith(prefix) && !e.schemaPath.startsWith(`${prefix}${meant}/`)),
+      ),
+    };
+  return {
+    remaining: remaining.filter((e) => e !== union && !e.schemaPath.startsWith(prefix)),
+    message: unionMessage(union, unionSchema, kinds, root, schema),
+  };
+}
+
 /**
  * Ajv's errors as sentences for people, every problem once ("timeout must be a duration like
  * 90s, 15m, 1h or 7d", "callback.url must be an http(s) URL …"). A union is told as one
@@ -150,37 +202,9 @@ export function describeSchemaErrors(
   const told: { error: SchemaError; message: string }[] = [];
   for (const union of unions) {
     if (!remaining.includes(union)) continue;
-    const prefix = `${union.schemaPath}/`;
-    const branches = remaining.filter((e) => e.schemaPath.startsWith(prefix));
-    const unionSchema = schemaAt(schema, union.schemaPath.replace(/\/anyOf$/, ''));
-    const kinds = tags(unionSchema?.anyOf);
-    const meant = kinds?.findIndex(
-      (_, i) =>
-        !branches.some(
-          (e) =>
-            e.schemaPath === `${prefix}${i}/properties/type/const` ||
-            (e.schemaPath === `${prefix}${i}/required` && e.params.missingProperty === 'type'),
-        ),
-    );
-    if (kinds && meant !== undefined && meant >= 0) {
-      // The kind named by `type` was meant: its own errors tell what is wrong.
-      remaining = remaining.filter(
-        (e) =>
-          e !== union && !(e.schemaPath.startsWith(prefix) && !e.schemaPath.startsWith(`${prefix}${meant}/`)),
-      );
-      continue;
-    }
-    remaining = remaining.filter((e) => e !== union && !e.schemaPath.startsWith(prefix));
-    const field = fieldName(root, union.instancePath);
-    const allowed = constants(unionSchema?.anyOf);
-    const message = kinds
-      ? `${fieldName(root, union.instancePath, 'type')} must be one of ${list(kinds)}`
-      : typeof unionSchema?.description === 'string'
-        ? `${field} must be ${unionSchema.description}`
-        : allowed
-          ? `${field} must be one of ${list(allowed)}`
-          : sentence(union, root, schema);
-    told.push({ error: union, message });
+    const outcome = tellUnion(union, remaining, schema, root);
+    remaining = outcome.remaining;
+    if (outcome.message !== undefined) told.push({ error: union, message: outcome.message });
   }
   // A value that does not look like what is described is told that way, not also as too short.
   const described = new Set(remaining.filter((e) => e.keyword === 'pattern').map((e) => e.instancePath));

@@ -25,15 +25,18 @@ import { waitForDecision } from './wait.js';
 /** The longest a caller may wait for a decision in one request. */
 export const MAX_WAIT_MS = 60_000;
 
-/** The principal as the one who acts: its identity and groups, and the token that proved them. */
-export function actorOf(principal: Principal): Actor {
-  if (!principal.actor) throw new Error('actorOf called for a principal that names nobody');
-  return {
-    id: principal.actor,
-    groups: principal.groups,
-    issuer: principal.issuer,
-    subject: principal.subject,
-  };
+/** Whom a credential, or a person signed in to the web app, names. */
+type Named = Pick<Principal, 'actor' | 'groups' | 'issuer' | 'subject'>;
+
+/**
+ * A principal (or a signed-in person) as the one who acts: its identity and groups, and the
+ * token that proved them; undefined for a credential that names nobody.
+ */
+export function actorOf(named: Named & { readonly actor: string }): Actor;
+export function actorOf(named: Named): Actor | undefined;
+export function actorOf(named: Named): Actor | undefined {
+  if (!named.actor) return undefined;
+  return { id: named.actor, groups: named.groups, issuer: named.issuer, subject: named.subject };
 }
 
 /** What a create by this principal may do and whom it belongs to; refuses what it may not ask. */
@@ -154,9 +157,10 @@ export async function listMine(
   principal: Principal,
   query: MineQuery,
 ): Promise<{ items: Approval[]; nextCursor: string | null }> {
-  if (!principal.actor)
+  const person = actorOf(principal);
+  if (!person)
     throw new SignoffError('invalid_input', 'This credential names nobody, so nothing waits for it.');
-  const page = await queryInbox(services.db, actorOf(principal), query);
+  const page = await queryInbox(services.db, person, query);
   return {
     items: page.items.filter((a) => permitsApproval(principal, 'approvals:read', a.metadata)),
     nextCursor: page.nextCursor,

@@ -16,6 +16,7 @@ import {
   findApproval,
   findApprovalByIdempotencyKey,
   findPendingIdsByKey,
+  type IdempotencyTag,
   insertApproval,
   lockSupersedeKey,
 } from '../store/approvals.js';
@@ -27,7 +28,7 @@ import { looseningFields } from './loosening.js';
 import { queueHeartbeat, queueWebhookEvent } from './messages.js';
 import type { CreateApprovalRequest } from './request.js';
 import { useStandingGrants } from './standing-grants.js';
-import { VersionConflict } from './transaction.js';
+import { retryOnConflict } from './transaction.js';
 import { commitTransition, recordProgress } from './transition.js';
 
 export interface CreateContext {
@@ -271,6 +272,55 @@ export async function prepareApproval(
 }
 
 /**
+ * The approval an earlier request with this Idempotency-Key created, if any; the same key with
+ * a different request is refused.
+ */
+async function findByIdempotencyKey(
+  unit: UnitOfWork,
+  idempotency: IdempotencyTag,
+  keyIdentifiesRequest: boolean | undefined,
+): Promise<Approval | undefined> {
+  const earlier = await findApprovalByIdempotencyKey(unit.db, idempotency.owner, idempotency.key);
+  if (!earlier) return undefined;
+  if (!keyIdentifiesRequest && earlier.request_hash !== idempotency.requestHash)
+    throw new SignoffError('idempotency_conflict', 'This Idempotency-Key was used with a different request.');
+  const existing = await findApproval(unit.db, earlier.id);
+  if (!existing) throw new Error(`Idempotency row points at missing approval ${earlier.id}`);
+  return existing;
+}
+
+/**
+ * Stores a new approval with what it causes: the approvals it supersedes cancelled, its audit
+ * event, its first messages, and the standing grants that approve it at once.
+ */
+async function storeApproval(
+  unit: UnitOfWork,
+  approval: Approval,
+  idempotency: IdempotencyTag | undefined,
+): Promise<Approval> {
+  if (approval.supersedeKey && approval.owner)
+    await supersede(unit, approval, approval.owner, approval.supersedeKey);
+  await insertApproval(unit.db, approval, idempotency);
+  // Open inboxes of the people it asks hear of it (src/http/web/inbox-feed.ts).
+  unit.afterCommit.publishChange(approval.id);
+  await audit(unit, approval.id, {
+    type: 'approval.created',
+    actor: approval.requester,
+    data: { title: approval.title },
+  });
+  await queueWebhookEvent(unit, approval, 'approval.created');
+  await recordProgress(unit, {
+    before: null,
+    after: approval,
+    actor: approval.requester,
+    byHuman: false,
+  });
+  if (approval.status === 'pending') await queueHeartbeat(unit, approval, 1);
+  // An approver's standing grant for this very action gives their approval at once.
+  return useStandingGrants(unit, approval);
+}
+
+/**
  * Creates an approval with its audit event and queued notifications in one transaction.
  * A repeated Idempotency-Key with the same body returns the first approval.
  */
@@ -289,55 +339,18 @@ export async function createApproval(
         requestHash: sha256Hex(JSON.stringify(request)),
       }
     : undefined;
-
   const attempt = () =>
     runUnitOfWork(
       services,
       async (unit) => {
-        if (idempotency) {
-          const earlier = await findApprovalByIdempotencyKey(unit.db, idempotency.owner, idempotency.key);
-          if (earlier) {
-            if (!context.keyIdentifiesRequest && earlier.request_hash !== idempotency.requestHash)
-              throw new SignoffError(
-                'idempotency_conflict',
-                'This Idempotency-Key was used with a different request.',
-              );
-            const existing = await findApproval(unit.db, earlier.id);
-            if (!existing) throw new Error(`Idempotency row points at missing approval ${earlier.id}`);
-            return { approval: existing, created: false };
-          }
-        }
-        if (approval.supersedeKey && approval.owner)
-          await supersede(unit, approval, approval.owner, approval.supersedeKey);
-        await insertApproval(unit.db, approval, idempotency);
-        // Open inboxes of the people it asks hear of it (src/http/web/inbox-feed.ts).
-        unit.afterCommit.publishChange(approval.id);
-        await audit(unit, approval.id, {
-          type: 'approval.created',
-          actor: approval.requester,
-          data: { title: approval.title },
-        });
-        await queueWebhookEvent(unit, approval, 'approval.created');
-        await recordProgress(unit, {
-          before: null,
-          after: approval,
-          actor: approval.requester,
-          byHuman: false,
-        });
-        if (approval.status === 'pending') await queueHeartbeat(unit, approval, 1);
-        // An approver's standing grant for this very action gives their approval at once.
-        return { approval: await useStandingGrants(unit, approval), created: true };
+        const earlier =
+          idempotency && (await findByIdempotencyKey(unit, idempotency, context.keyIdentifiesRequest));
+        if (earlier) return { approval: earlier, created: false };
+        return { approval: await storeApproval(unit, approval, idempotency), created: true };
       },
       { now },
     );
-  for (let tries = 1; ; tries++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      // Two requests with one Idempotency-Key raced past the lookup (the loser now finds the
-      // winner's approval), or a superseded approval changed under us: again from the start.
-      const raced = error instanceof VersionConflict || isUniqueViolation(error);
-      if (!raced || tries >= MAX_CREATE_ATTEMPTS) throw error;
-    }
-  }
+  // Two requests with one Idempotency-Key raced past the lookup (the loser now finds the
+  // winner's approval), or a superseded approval changed under us: again from the start.
+  return retryOnConflict(attempt, { lost: isUniqueViolation, attempts: MAX_CREATE_ATTEMPTS });
 }

@@ -1,4 +1,3 @@
-import { SignoffError } from '../core/errors.js';
 import type { Actor, Approval, ApprovalStatus } from '../core/model.js';
 import { currentStage, effectiveGates, isRequester, matchesApprover } from '../core/stages.js';
 import { listApprovals } from '../store/approvals.js';
@@ -92,10 +91,4 @@ export async function queryInbox(db: Db, person: Actor, query: InboxQuery): Prom
   const nextCursor =
     items.length > query.limit ? (page.at(-1)?.id ?? null) : scanned >= MAX_SCANNED ? (before ?? null) : null;
   return { items: page, nextCursor };
-}
-
-/** The person an inbox is for; a credential without an identity has none. */
-export function inboxPerson(actor: string | null, groups: readonly string[]): Actor {
-  if (!actor) throw new SignoffError('invalid_input', 'This credential names nobody, so it has no inbox.');
-  return { id: actor, groups };
 }

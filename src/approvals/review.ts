@@ -1,6 +1,6 @@
 import { NOTIFICATION_EVENTS } from '../core/audit.js';
 import { judgeReview } from '../core/review.js';
-import { advance, currentStage } from '../core/stages.js';
+import { advance, currentStage, waitingStage } from '../core/stages.js';
 import type { OutboxHandler } from '../outbox/handler.js';
 import type { AiReviewer } from '../reviewers/ai.js';
 import { reviewRules } from '../reviewers/rule.js';
@@ -24,10 +24,9 @@ export function createReviewHandler(
     // The model's own timeout, and time to record its verdict.
     deadlineMs: services.config.aiTimeoutMs + services.config.httpTimeoutMs,
     async deliver({ payload: { approvalId, stage: name } }) {
-      const approval = await findApproval(services.db, approvalId);
-      const stage = approval && currentStage(approval);
-      if (!approval || stage?.name !== name || stage.type !== 'ai')
-        return { skipped: 'stage is no longer waiting', silent: true };
+      const waiting = waitingStage(await findApproval(services.db, approvalId), name, { type: 'ai' });
+      if ('skipped' in waiting) return { ...waiting, silent: true };
+      const { approval, stage } = waiting;
       const started = performance.now();
       const review = reviewer
         ? await reviewer.review(approval, stage)

@@ -1,7 +1,7 @@
 import { NOTIFICATION_EVENTS } from '../core/audit.js';
 import { formatDuration } from '../core/duration.js';
 import type { Approval, HumanStage, StageResult } from '../core/model.js';
-import { advance, approversToNotify, currentStage } from '../core/stages.js';
+import { advance, approversToNotify, waitingStage } from '../core/stages.js';
 import type { OutboxHandler } from '../outbox/handler.js';
 import type { TimerPayload } from '../outbox/kinds.js';
 import { reviewRules } from '../reviewers/rule.js';
@@ -92,12 +92,9 @@ export function createTimerHandler(services: Services): OutboxHandler<'timer'> {
     events: NOTIFICATION_EVENTS,
     async deliver({ payload: timer }) {
       return withApproval(services, timer.approvalId, async (unit, approval) => {
-        const stage = currentStage(approval);
-        if (approval.status !== 'pending' || unit.now >= approval.expiresAt)
-          return { skipped: 'approval is no longer pending', silent: true };
-        if (stage?.name !== timer.stage || stage.type !== 'human')
-          return { skipped: 'stage is no longer waiting', silent: true };
-        await ACTIONS[timer.action](unit, { approval, stage, timer });
+        const waiting = waitingStage(approval, timer.stage, { type: 'human', now: unit.now });
+        if ('skipped' in waiting) return { ...waiting, silent: true };
+        await ACTIONS[timer.action](unit, { ...waiting, timer });
         return { silent: true };
       });
     },

@@ -14,13 +14,22 @@ export class VersionConflict extends Error {
 
 const MAX_ATTEMPTS = 8;
 
-/** Runs a unit of work again from the start while it loses a version race, a few times at most. */
-export async function retryOnConflict<T>(attempt: () => Promise<T>): Promise<T> {
+/**
+ * Runs a unit of work again from the start while it loses a race, `attempts` times at most
+ * (8 unless told). A version conflict is a lost race; `lost` may name others, such as a
+ * unique key another writer took first.
+ */
+export async function retryOnConflict<T>(
+  attempt: () => Promise<T>,
+  options: { readonly lost?: (error: unknown) => boolean; readonly attempts?: number } = {},
+): Promise<T> {
+  const { lost = () => false, attempts = MAX_ATTEMPTS } = options;
   for (let tries = 1; ; tries++) {
     try {
       return await attempt();
     } catch (error) {
-      if (!(error instanceof VersionConflict) || tries >= MAX_ATTEMPTS) throw error;
+      const raced = error instanceof VersionConflict || lost(error);
+      if (!raced || tries >= attempts) throw error;
     }
   }
 }

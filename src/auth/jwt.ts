@@ -120,6 +120,28 @@ export function identify(
   };
 }
 
+/** The principal a verified token stands for: whom it names, and what its permission rules grant. */
+function principalOf(issuer: IssuerConfig, claims: JWTPayload, permissions: PermissionDocument): Principal {
+  const { actor, groups, person } = identify(issuer, claims);
+  const grants = grantsFor(permissions.rules, claims, groups);
+  return {
+    kind: 'jwt',
+    credentialId: `${claims.iss}#${claims.sub}`,
+    actor,
+    groups,
+    grants,
+    unidentifiedPerson: person === undefined && !grants.some((grant) => grant.machine),
+    issuer: claims.iss,
+    subject: claims.sub,
+  };
+}
+
+/** A configured issuer and the finder of its keys. */
+interface KnownIssuer {
+  readonly config: IssuerConfig;
+  readonly keys: () => Promise<KeySet>;
+}
+
 interface CachedPrincipal {
   readonly principal: Principal;
   /** The token's `exp` in epoch milliseconds: the entry never outlives it. */
@@ -140,7 +162,8 @@ export function createJwtAuthenticator(options: JwtOptions): Authenticator {
   );
   const cache = new LRUCache<string, CachedPrincipal>({ max: options.cacheSize });
 
-  async function verify(token: string, hash: string): Promise<Principal> {
+  /** The issuer a token names and the algorithms it may use, read before anything is verified. */
+  function issuerOf(token: string): { issuer: KnownIssuer; algorithms: string[] } {
     let header: ReturnType<typeof decodeProtectedHeader>;
     let unverified: JWTPayload;
     try {
@@ -154,8 +177,16 @@ export function createJwtAuthenticator(options: JwtOptions): Authenticator {
     const algorithms: string[] = issuer.config.algorithms ?? [...ASYMMETRIC_ALGORITHMS];
     if (typeof header.alg !== 'string' || !algorithms.includes(header.alg))
       refuse(`algorithm ${String(header.alg)} is not allowed`);
-    const keys = await issuer.keys();
-    const now = options.now();
+    return { issuer, algorithms };
+  }
+
+  /** The token's claims, verified with the issuer's keys: signature, issuer, audience, type and time. */
+  async function verifiedClaims(
+    token: string,
+    { issuer, algorithms }: { issuer: KnownIssuer; algorithms: string[] },
+    keys: KeySet,
+    now: Date,
+  ): Promise<JWTPayload> {
     let claims: JWTPayload;
     try {
       ({ payload: claims } = await jwtVerify(token, keys, {
@@ -180,20 +211,17 @@ export function createJwtAuthenticator(options: JwtOptions): Authenticator {
     // token's life still ends at exp.
     if (typeof claims.iat === 'number' && claims.iat > now.getTime() / 1000 + options.clockSkewSeconds)
       refuse('token issued in the future (iat)');
+    return claims;
+  }
+
+  async function verify(token: string, hash: string): Promise<Principal> {
+    const named = issuerOf(token);
+    const keys = await named.issuer.keys();
+    const now = options.now();
+    const claims = await verifiedClaims(token, named, keys, now);
     const expiresAt = (claims.exp as number) * 1000;
     if (now.getTime() >= expiresAt) refuse('token expired');
-    const { actor, groups, person } = identify(issuer.config, claims);
-    const grants = grantsFor(options.permissions.rules, claims, groups);
-    const principal: Principal = {
-      kind: 'jwt',
-      credentialId: `${claims.iss}#${claims.sub}`,
-      actor,
-      groups,
-      grants,
-      unidentifiedPerson: person === undefined && !grants.some((grant) => grant.machine),
-      issuer: claims.iss,
-      subject: claims.sub,
-    };
+    const principal = principalOf(named.issuer.config, claims, options.permissions);
     const ttl = Math.min(options.cacheTtlMs, expiresAt - now.getTime());
     if (ttl > 0) cache.set(hash, { principal, expiresAt }, { ttl });
     return principal;

@@ -1,6 +1,7 @@
 import { queueHeartbeat } from '../approvals/messages.js';
 import { CALLBACK_EVENTS } from '../core/audit.js';
 import type { Callback } from '../core/model.js';
+import { pendingApproval } from '../core/stages.js';
 import { PermanentDeliveryError } from '../outbox/errors.js';
 import type { OutboxHandler } from '../outbox/handler.js';
 import type { Services } from '../services.js';
@@ -63,11 +64,12 @@ export function createWorkflowHandlers(services: Services): {
   const heartbeat: OutboxHandler<'heartbeat'> = {
     events: CALLBACK_EVENTS,
     async deliver({ payload: { approvalId, sequence } }) {
-      const approval = await findApproval(services.db, approvalId);
-      const callback = approval?.callback;
-      if (approval?.status !== 'pending' || callback?.type !== 'stepfunctions')
-        return { skipped: 'approval is no longer pending' };
-      await stepfunctions.heartbeat(callback);
+      const pending = pendingApproval(await findApproval(services.db, approvalId));
+      if ('skipped' in pending) return pending;
+      const { approval } = pending;
+      // Queued only for a Step Functions task, whose callback keeps its type once resumed.
+      if (approval.callback?.type !== 'stepfunctions') return { skipped: 'approval is no longer pending' };
+      await stepfunctions.heartbeat(approval.callback);
       await runUnitOfWork(services, (unit) => queueHeartbeat(unit, approval, sequence + 1));
       return { silent: true };
     },

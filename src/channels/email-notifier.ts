@@ -1,6 +1,6 @@
 import { issueLink } from '../approvals/links.js';
 import { NOTIFICATION_EVENTS } from '../core/audit.js';
-import { currentStage } from '../core/stages.js';
+import { waitingStage } from '../core/stages.js';
 import type { OutboxHandler } from '../outbox/handler.js';
 import type { Services } from '../services.js';
 import { findApproval } from '../store/approvals.js';
@@ -13,11 +13,11 @@ export function createEmailNotifier(services: Services): OutboxHandler<'email'> 
     events: NOTIFICATION_EVENTS,
     recipient: ({ payload }) => ({ channel: 'email', to: payload.approver }),
     async deliver({ payload: { approvalId, stage, approver, renewed, reminder } }) {
-      const approval = await findApproval(services.db, approvalId);
+      const found = await findApproval(services.db, approvalId);
       const now = services.now();
-      if (approval?.status !== 'pending' || now >= approval.expiresAt)
-        return { skipped: 'approval is no longer pending' };
-      if (currentStage(approval)?.name !== stage) return { skipped: 'stage is no longer waiting' };
+      const waiting = waitingStage(found, stage, { now });
+      if ('skipped' in waiting) return waiting;
+      const { approval } = waiting;
       if (approval.decisions.some((d) => d.stage === stage && d.actor === approver))
         return { skipped: 'approver has already decided' };
       const link = await runUnitOfWork(services, (unit) => issueLink(unit, approval, stage, approver), {

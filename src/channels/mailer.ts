@@ -33,6 +33,34 @@ const REFUSED_STEP: Record<string, string> = {
   DATA: 'the message',
 };
 
+/** The parts of a nodemailer error that say what went wrong, as text ('' when absent). */
+function smtpErrorParts(error: unknown) {
+  const fields: SmtpErrorFields = typeof error === 'object' && error !== null ? error : {};
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  return {
+    code: text(fields.code),
+    cause: text(fields.originalCode),
+    command: text(fields.command),
+    reply: oneLine(text(fields.response)),
+    permanent: fields.permanent === true,
+  };
+}
+
+/** Why the server could not be reached or spoken to, if that is what failed. */
+function connectionFailure(
+  { code, cause, reply }: ReturnType<typeof smtpErrorParts>,
+  server: string,
+  timeoutMs: number,
+): string | undefined {
+  if (cause === 'ECONNREFUSED') return `connection refused by ${server}`;
+  if (code === 'EDNS' || cause === 'ENOTFOUND' || cause === 'EAI_AGAIN')
+    return `the name of ${server} could not be resolved`;
+  if (code === 'ETIMEDOUT') return `no answer from ${server} within ${timeoutMs / 1000}s`;
+  if (code === 'EAUTH') return `${server} refused the login${reply ? `: ${reply}` : ''}`;
+  if (code === 'ETLS') return `TLS with ${server} failed`;
+  return undefined;
+}
+
 /**
  * Why a send failed, in words an operator can act on, and whether retrying can help (the
  * server refused the sender, recipient or message with a 5xx). Built from the error's codes
@@ -43,21 +71,14 @@ export function describeSmtpFailure(
   server: string,
   timeoutMs: number,
 ): { reason: string; permanent: boolean } {
-  const fields: SmtpErrorFields = typeof error === 'object' && error !== null ? error : {};
-  const code = typeof fields.code === 'string' ? fields.code : '';
-  const cause = typeof fields.originalCode === 'string' ? fields.originalCode : '';
-  const command = typeof fields.command === 'string' ? fields.command : '';
-  const reply = typeof fields.response === 'string' ? oneLine(fields.response) : '';
-  const refused = REFUSED_STEP[command];
+  const parts = smtpErrorParts(error);
+  const { code, cause, reply } = parts;
+  const refused = REFUSED_STEP[parts.command];
   const temporary = (reason: string) => ({ reason, permanent: false });
-  if (cause === 'ECONNREFUSED') return temporary(`connection refused by ${server}`);
-  if (code === 'EDNS' || cause === 'ENOTFOUND' || cause === 'EAI_AGAIN')
-    return temporary(`the name of ${server} could not be resolved`);
-  if (code === 'ETIMEDOUT') return temporary(`no answer from ${server} within ${timeoutMs / 1000}s`);
-  if (code === 'EAUTH') return temporary(`${server} refused the login${reply ? `: ${reply}` : ''}`);
-  if (code === 'ETLS') return temporary(`TLS with ${server} failed`);
+  const connection = connectionFailure(parts, server, timeoutMs);
+  if (connection) return temporary(connection);
   if (refused && reply)
-    return { reason: `${server} refused ${refused}: ${reply}`, permanent: fields.permanent === true };
+    return { reason: `${server} refused ${refused}: ${reply}`, permanent: parts.permanent };
   if (reply) return temporary(`${server} answered: ${reply}`);
   if (cause === 'ECONNRESET' || code === 'ECONNECTION') return temporary(`${server} closed the connection`);
   return temporary(`sending through ${server} failed${cause || code ? ` (${cause || code})` : ''}`);

@@ -1,7 +1,7 @@
 import { queueSlackUpdates } from '../approvals/slack-messages.js';
 import { NOTIFICATION_EVENTS } from '../core/audit.js';
 import { normalizeIdentity } from '../core/identity.js';
-import { currentStage } from '../core/stages.js';
+import { waitingStage } from '../core/stages.js';
 import { PermanentDeliveryError } from '../outbox/errors.js';
 import type { OutboxHandler } from '../outbox/handler.js';
 import type { SlackApi } from '../ports.js';
@@ -22,9 +22,9 @@ export function createSlackPostHandler(services: Services, slack: SlackApi): Out
     // A post given up on reaches the waiting side: to a person (by address) or to a channel.
     recipient: ({ payload }) => ({ channel: 'slack', to: payload.to }),
     async deliver({ payload: { approvalId, stage, to, direct } }) {
-      const approval = await findApproval(services.db, approvalId);
-      if (approval?.status !== 'pending') return { skipped: 'approval is no longer pending' };
-      if (currentStage(approval)?.name !== stage) return { skipped: 'stage is no longer waiting' };
+      const waiting = waitingStage(await findApproval(services.db, approvalId), stage);
+      if ('skipped' in waiting) return waiting;
+      const { approval } = waiting;
       if (await findSlackMessageFor(services.db, approvalId, stage, to)) return { skipped: 'already posted' };
       if (direct && approval.decisions.some((d) => d.stage === stage && d.actor === to))
         return { skipped: 'approver has already decided' };

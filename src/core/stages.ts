@@ -157,6 +157,49 @@ export function currentStage(approval: Approval): Stage | undefined {
   return index === -1 ? undefined : approval.policy.stages[index];
 }
 
+/**
+ * Why work queued for an approval (a mail, a post, a timer, a review) finds nothing left to do;
+ * a type, not an interface, so a delivery may return it as its report.
+ */
+export type NotWaiting = { readonly skipped: 'approval is no longer pending' | 'stage is no longer waiting' };
+
+/**
+ * The approval, if work queued for it still has something to act on; otherwise why not. With
+ * `now`, an approval past its expiry counts as settled: the sweeper just has not said so yet.
+ */
+export function pendingApproval(
+  approval: Approval | undefined,
+  now?: Date,
+): { readonly approval: Approval } | NotWaiting {
+  if (approval?.status !== 'pending' || (now !== undefined && now >= approval.expiresAt))
+    return { skipped: 'approval is no longer pending' };
+  return { approval };
+}
+
+/**
+ * The approval and its stage `name`, if that stage (of `type`, when given) is the one waiting
+ * now; otherwise why work queued for it is skipped. `now` as for `pendingApproval`.
+ */
+export function waitingStage<T extends Stage['type'] = Stage['type']>(
+  approval: Approval | undefined,
+  name: string,
+  options: { readonly type?: T; readonly now?: Date } = {},
+): { readonly approval: Approval; readonly stage: Extract<Stage, { type: T }> } | NotWaiting {
+  const pending = pendingApproval(approval, options.now);
+  if ('skipped' in pending) return pending;
+  const stage = currentStage(pending.approval);
+  if (stage?.name !== name || !isOfType(stage, options.type))
+    return { skipped: 'stage is no longer waiting' };
+  return { approval: pending.approval, stage };
+}
+
+function isOfType<T extends Stage['type']>(
+  stage: Stage,
+  type: T | undefined,
+): stage is Extract<Stage, { type: T }> {
+  return type === undefined || stage.type === type;
+}
+
 /** Identities (not groups) that should be told about the stage that waits now. */
 export function approversToNotify(approval: Approval): string[] {
   const stage = currentStage(approval);

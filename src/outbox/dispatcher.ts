@@ -14,8 +14,7 @@ import {
 import type { OutboxRow } from '../store/schema.js';
 import { audit } from '../unit-of-work/audit.js';
 import { runUnitOfWork } from '../unit-of-work/context.js';
-import { retryDelay } from './backoff.js';
-import { PermanentDeliveryError, RetryAfterError } from './errors.js';
+import { type Failure, failureEntry, judgeFailure } from './failure.js';
 import type { AnyOutboxMessage, DeliveryReport, OutboxHandler, OutboxHandlers } from './handler.js';
 import { isOutboxKind, type OutboxKind } from './kinds.js';
 
@@ -117,46 +116,35 @@ export function createDispatcher(services: Services, handlers: Partial<OutboxHan
     return settled;
   }
 
+  /** Retries a failed message later, or dead-letters it, with the audit event that says so. */
   async function fail(
     row: OutboxRow,
-    handler: OutboxHandler<OutboxKind> | undefined,
+    handler: OutboxHandler<OutboxKind>,
     error: unknown,
-    message?: AnyOutboxMessage,
+    message: AnyOutboxMessage,
   ) {
     const now = services.now();
-    const attempts = Number(row.attempts) + 1;
-    const reason = error instanceof Error ? error.message : String(error);
-    const recipient = message && handler?.recipient?.(message);
-    const delay =
-      error instanceof RetryAfterError
-        ? Math.min(error.retryAfterMs, config.retryMaxMs)
-        : retryDelay(attempts, config.retryBaseMs, config.retryMaxMs);
-    const age = now.getTime() - Number(row.created_at);
-    const dead = error instanceof PermanentDeliveryError || age + delay > config.deadLetterAfterMs;
-    const detail = handler?.errorsInAudit === false ? {} : { error: reason };
-    const data = {
-      messageId: row.id,
-      attempts,
-      ...detail,
-      retryInMs: dead ? null : delay,
-      ...(recipient && { channel: recipient.channel, to: recipient.to }),
-    };
-    const events = handler?.events;
+    const failure = judgeFailure(row, handler, message, error, now, config);
+    const { attempts, delay, dead, reason } = failure;
     const settled = await settle(
       row,
       (db, lease) =>
         dead
           ? markOutboxDead(db, lease, attempts, reason)
           : scheduleOutboxRetry(db, lease, attempts, new Date(now.getTime() + delay), reason),
-      events ? { type: dead ? events.dead : events.failed, actor: null, data } : null,
+      failureEntry(row, handler, failure),
       // A dead letter to a person shows in the approval's view: its waiters hear of it now.
-      dead && recipient !== undefined,
+      dead && failure.recipient !== undefined,
     );
-    if (settled)
-      services.observer.observe({ type: 'delivery', kind: row.kind, result: dead ? 'dead' : 'retry' });
+    if (settled) reportFailure(row, failure);
+  }
+
+  /** Counts a settled failure and logs it, with the recipient it never reached. */
+  function reportFailure(row: OutboxRow, { attempts, delay, dead, reason, recipient }: Failure) {
+    services.observer.observe({ type: 'delivery', kind: row.kind, result: dead ? 'dead' : 'retry' });
     const log = { messageId: row.id, kind: row.kind, attempts, error: reason, ...recipient };
-    if (settled && dead) logger.error(log, 'outbox message dead-lettered: it will not be retried');
-    else if (settled) logger.warn({ ...log, retryInMs: delay }, 'outbox delivery failed; will retry');
+    if (dead) logger.error(log, 'outbox message dead-lettered: it will not be retried');
+    else logger.warn({ ...log, retryInMs: delay }, 'outbox delivery failed; will retry');
   }
 
   async function deliverOne(claimed: OutboxRow): Promise<void> {
@@ -249,20 +237,24 @@ export function createDispatcher(services: Services, handlers: Partial<OutboxHan
     delivering.set(row.id, delivery);
   }
 
+  /** Claims up to `room` due messages and starts each; resolves with how many it started. */
+  async function fill(room: number): Promise<number> {
+    try {
+      const rows = await claim(room);
+      for (const row of rows) launch(row);
+      return rows.length;
+    } catch (error) {
+      logger.error({ err: error }, 'outbox dispatcher failed to read due messages');
+      return 0;
+    }
+  }
+
   async function run(): Promise<void> {
     while (running) {
       woken = false;
       const room = CONCURRENCY - delivering.size;
-      let claimed = 0;
-      if (room > 0) {
-        try {
-          const rows = await claim(room);
-          for (const row of rows) launch(row);
-          claimed = rows.length;
-        } catch (error) {
-          logger.error({ err: error }, 'outbox dispatcher failed to read due messages');
-        }
-      }
+      // Without room nothing is awaited: the loop goes to sleep before a delivery can end unheard.
+      const claimed = room > 0 ? await fill(room) : 0;
       if (!running || woken) continue;
       // A full claim means more may be due: claim again at once when there is room, or as
       // soon as a delivery ends; otherwise wait for the next poll or a wake-up.

@@ -1,40 +1,59 @@
 import type { Db } from './database.js';
 
 /**
- * Deletes up to `limit` messages delivered before `before` (oldest first); returns how many.
- * Dead letters stay: an operator still has to look at them.
+ * Rows retention lets go, in one table: those whose `at` lies before a time, found through
+ * `key` (a DELETE takes no LIMIT everywhere). `only` is a further condition, written first so
+ * the statement matches its index.
  */
-export async function deleteDeliveredOutbox(db: Db, before: Date, limit: number): Promise<number> {
+type Retained =
+  | { table: 'outbox'; key: 'id'; at: 'delivered_at'; only: ['status', '=', 'delivered'] }
+  | { table: 'links'; key: 'token_hash'; at: 'used_at'; only: ['used_at', 'is not', null] }
+  | { table: 'links' | 'sign_in_links'; key: 'token_hash'; at: 'expires_at'; only?: undefined }
+  | { table: 'web_sessions'; key: 'id_hash'; at: 'expires_at'; only?: undefined };
+
+const DELIVERED_OUTBOX: Retained = {
+  table: 'outbox',
+  key: 'id',
+  at: 'delivered_at',
+  only: ['status', '=', 'delivered'],
+};
+const USED_LINKS: Retained = {
+  table: 'links',
+  key: 'token_hash',
+  at: 'used_at',
+  only: ['used_at', 'is not', null],
+};
+const EXPIRED_LINKS: Retained = { table: 'links', key: 'token_hash', at: 'expires_at' };
+const EXPIRED_WEB_SESSIONS: Retained = { table: 'web_sessions', key: 'id_hash', at: 'expires_at' };
+const EXPIRED_SIGN_IN_LINKS: Retained = { table: 'sign_in_links', key: 'token_hash', at: 'expires_at' };
+
+/** Deletes up to `limit` of the rows whose `at` lies before `before`, oldest first; returns how many. */
+async function deleteOldest(db: Db, rows: Retained, before: Date, limit: number): Promise<number> {
+  const { table, key, at, only } = rows;
   const result = await db
-    .deleteFrom('outbox')
-    .where('id', 'in', (eb) =>
-      eb
-        .selectFrom('outbox')
-        .select('id')
-        .where('status', '=', 'delivered')
-        .where('delivered_at', '<', before.getTime())
-        .orderBy('delivered_at')
-        .limit(limit),
-    )
+    .deleteFrom(table)
+    .where(key, 'in', (eb) => {
+      const batch = eb.selectFrom(table).select(key);
+      return (only ? batch.where(only[0], only[1], only[2]) : batch)
+        .where(at, '<', before.getTime())
+        .orderBy(at)
+        .limit(limit);
+    })
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
 
+/**
+ * Deletes up to `limit` messages delivered before `before` (oldest first); returns how many.
+ * Dead letters stay: an operator still has to look at them.
+ */
+export function deleteDeliveredOutbox(db: Db, before: Date, limit: number): Promise<number> {
+  return deleteOldest(db, DELIVERED_OUTBOX, before, limit);
+}
+
 /** Deletes up to `limit` links used before `before`; returns how many. */
-export async function deleteUsedLinks(db: Db, before: Date, limit: number): Promise<number> {
-  const result = await db
-    .deleteFrom('links')
-    .where('token_hash', 'in', (eb) =>
-      eb
-        .selectFrom('links')
-        .select('token_hash')
-        .where('used_at', 'is not', null)
-        .where('used_at', '<', before.getTime())
-        .orderBy('used_at')
-        .limit(limit),
-    )
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+export function deleteUsedLinks(db: Db, before: Date, limit: number): Promise<number> {
+  return deleteOldest(db, USED_LINKS, before, limit);
 }
 
 /**
@@ -42,39 +61,12 @@ export async function deleteUsedLinks(db: Db, before: Date, limit: number): Prom
  * returns how many. An idle session is refused once idle; its row goes at its absolute expiry.
  */
 export async function deleteExpiredWebSessions(db: Db, before: Date, limit: number): Promise<number> {
-  let deleted = 0;
-  for (const [table, key] of [
-    ['web_sessions', 'id_hash'],
-    ['sign_in_links', 'token_hash'],
-  ] as const) {
-    const result = await db
-      .deleteFrom(table)
-      .where(key, 'in', (eb) =>
-        eb
-          .selectFrom(table)
-          .select(key)
-          .where('expires_at', '<', before.getTime())
-          .orderBy('expires_at')
-          .limit(limit),
-      )
-      .executeTakeFirst();
-    deleted = Math.max(deleted, Number(result.numDeletedRows));
-  }
-  return deleted;
+  const signedIn = await deleteOldest(db, EXPIRED_WEB_SESSIONS, before, limit);
+  const links = await deleteOldest(db, EXPIRED_SIGN_IN_LINKS, before, limit);
+  return Math.max(signedIn, links);
 }
 
 /** Deletes up to `limit` links that expired before `before`, used or not; returns how many. */
-export async function deleteExpiredLinks(db: Db, before: Date, limit: number): Promise<number> {
-  const result = await db
-    .deleteFrom('links')
-    .where('token_hash', 'in', (eb) =>
-      eb
-        .selectFrom('links')
-        .select('token_hash')
-        .where('expires_at', '<', before.getTime())
-        .orderBy('expires_at')
-        .limit(limit),
-    )
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+export function deleteExpiredLinks(db: Db, before: Date, limit: number): Promise<number> {
+  return deleteOldest(db, EXPIRED_LINKS, before, limit);
 }

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { decide, newApproval } from '../../src/core/approval.js';
 import type { AiReview, AiStage, Approval, Stage } from '../../src/core/model.js';
 import { judgeReview } from '../../src/core/review.js';
-import { advance, currentStage, evaluateStages } from '../../src/core/stages.js';
+import {
+  advance,
+  currentStage,
+  evaluateStages,
+  pendingApproval,
+  waitingStage,
+} from '../../src/core/stages.js';
 import { compileStages } from '../../src/policies/compile.js';
 import type { StageSpec } from '../../src/policies/spec.js';
 import { reviewRules } from '../../src/reviewers/rule.js';
@@ -229,6 +235,32 @@ describe('human gates', () => {
     expect(currentStage(a)?.name).toBe('ai');
     const early = vote(a, 'lead@example.com');
     expect(early.ok || early.code).toBe('already_decided');
+  });
+});
+
+describe('work queued for a stage', () => {
+  const ai: StageSpec = { name: 'ai', type: 'ai', mode: 'decide' };
+  const pending = { skipped: 'approval is no longer pending' };
+  const moved = { skipped: 'stage is no longer waiting' };
+
+  it('finds the stage while it waits, of the type asked for', () => {
+    const a = start([ai, leads]);
+    expect(waitingStage(a, 'ai')).toEqual({ approval: a, stage: a.policy.stages[0] });
+    expect(waitingStage(a, 'ai', { type: 'ai' })).toMatchObject({ stage: { name: 'ai' } });
+    expect(waitingStage(a, 'ai', { type: 'human' })).toEqual(moved);
+    expect(waitingStage(a, 'leads')).toEqual(moved);
+  });
+
+  it('is skipped once the approval is decided, gone or past its expiry (when the time is given)', () => {
+    const a = start([leads]);
+    expect(waitingStage(approved(vote(a, 'lead@example.com')), 'leads')).toEqual(pending);
+    expect(waitingStage(undefined, 'leads')).toEqual(pending);
+    expect(pendingApproval(undefined)).toEqual(pending);
+    expect(waitingStage(a, 'leads', { now: a.expiresAt })).toEqual(pending);
+    expect(pendingApproval(a, a.expiresAt)).toEqual(pending);
+    // Without the time, an approval the sweeper has not expired yet still waits.
+    expect(waitingStage(a, 'leads')).toMatchObject({ stage: { name: 'leads' } });
+    expect(pendingApproval(a, new Date(a.expiresAt.getTime() - 1))).toEqual({ approval: a });
   });
 });
 

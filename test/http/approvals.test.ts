@@ -215,6 +215,16 @@ describe('deciding through the API', () => {
     });
     expect(refused.statusCode).toBe(403);
     expect(refused.json().error.code).toBe('not_approver');
+    // A credential that names nobody cannot be an approver, whatever it may do.
+    const nobody = await h.keyFor(null, ['approvals:decide']);
+    const unnamed = await h.api({
+      method: 'POST',
+      url: `/v1/approvals/${created.id}/decisions`,
+      payload: { verdict: 'approve' },
+      token: nobody,
+    });
+    expect(unnamed.statusCode).toBe(403);
+    expect(unnamed.json().error.code).toBe('not_approver');
     const decided = await h.api({
       method: 'POST',
       url: `/v1/approvals/${created.id}/decisions`,

@@ -41,10 +41,10 @@ export function registerDecide({ app, services, can }: ApprovalRoutes) {
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      if (!principal.actor)
+      const actor = actorOf(principal);
+      if (!actor)
         throw new SignoffError('not_approver', 'This credential has no identity that could be an approver.');
       await loadPermitted(services, principal, 'approvals:decide', request.params.id);
-      const actor = actorOf(principal);
       const { grant } = request.body;
       const approval = await decideApproval(
         services,

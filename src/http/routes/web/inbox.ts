@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { actorOf } from '../../../approvals/as-principal.js';
 import { decideApproval } from '../../../approvals/decide.js';
 import { isWaitingFor, queryInbox } from '../../../approvals/inbox.js';
 import { cancelAsPerson, mayCancelAsPerson } from '../../../approvals/lifecycle.js';
@@ -14,7 +15,7 @@ import { renderApprovalPage } from '../../web/approval-page.js';
 import { streamChanges } from '../../web/event-stream.js';
 import { createInboxFeed } from '../../web/inbox-feed.js';
 import { renderInbox } from '../../web/inbox-page.js';
-import { actorOf, HTML, type WebRoom } from './room.js';
+import { HTML, type WebRoom } from './room.js';
 
 const Line = (maxLength: number) => Type.String({ maxLength, format: SINGLE_LINE });
 const Verdict = Type.Union([Type.Literal('approve'), Type.Literal('reject')]);

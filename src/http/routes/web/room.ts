@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
+import { actorOf } from '../../../approvals/as-principal.js';
 import { isInvolved } from '../../../approvals/inbox.js';
 import { findApprovalById } from '../../../approvals/reads.js';
 import { SignoffError } from '../../../core/errors.js';
-import type { Actor, Approval } from '../../../core/model.js';
+import type { Approval } from '../../../core/model.js';
 import type { Services } from '../../../services.js';
 import type { WebPerson } from '../../../sessions/web-sessions.js';
 import type { Viewer } from '../../web/layout.js';
@@ -19,11 +20,6 @@ export interface WebRoom {
   readonly viewerOf: (request: FastifyRequest, reply: FastifyReply) => Viewer;
   /** An approval the person may see: one they are part of, or any with an unrestricted read grant. */
   readonly loadVisible: (person: WebPerson, id: string) => Promise<Approval>;
-}
-
-/** The signed-in person as the one who acts: the same shape an API token gives. */
-export function actorOf(person: WebPerson): Actor {
-  return { id: person.actor, groups: person.groups, issuer: person.issuer, subject: person.subject };
 }
 
 /** Only a path on this site may be where signing in returns to (no `//host`, no scheme). */
