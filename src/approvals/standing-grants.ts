@@ -112,6 +112,69 @@ export function grantStep(
   };
 }
 
+/** One use of a grant on a new approval: the grant, the stage it approved, which use it was. */
+interface GrantUse {
+  readonly grant: StandingGrant;
+  readonly stage: string;
+  readonly use: number;
+}
+
+/**
+ * Uses `grant` on the stage of `approval` that waits, if it covers it: its granter's own
+ * approval, through `decide`, written with the use taken. Returns the approval as it then
+ * stands and the use, or undefined when the grant does not apply (or has no use left).
+ */
+async function useGrant(
+  unit: UnitOfWork,
+  approval: Approval,
+  grant: StandingGrant,
+  policy: string,
+): Promise<{ approval: Approval; use: GrantUse } | undefined> {
+  const stage = currentStage(approval);
+  if (approval.status !== 'pending' || stage?.type !== 'human') return undefined;
+  if (!grantCovers(grant, approval, stage.name, policy, unit.now)) return undefined;
+  const result = decide(
+    approval,
+    {
+      actor: grant.granter,
+      verdict: 'approve',
+      comment: `Approved by standing grant ${grant.id}, granted on ${grant.approvalId}.`,
+      via: 'grant',
+      stage: stage.name,
+    },
+    unit.now,
+    unit.newId('dec'),
+    reviewRules,
+  );
+  // The granter no longer fits this gate (or already decided): the grant is not used.
+  if (!result.ok) return undefined;
+  const use = await takeGrantUse(unit.db, grant.id, unit.now);
+  if (use === undefined) return undefined;
+  await commitTransition(unit, {
+    before: approval,
+    after: result.approval,
+    decision: result.decision,
+    actor: grant.granter.id,
+  });
+  // The row's version moved on with the write.
+  return {
+    approval: { ...result.approval, version: approval.version + 1 },
+    use: { grant, stage: stage.name, use },
+  };
+}
+
+/** Records each use on the new approval's chain, then on the chains of the approvals granted on. */
+async function auditUses(unit: UnitOfWork, approvalId: string, uses: readonly GrantUse[]): Promise<void> {
+  const entry = ({ grant, stage, use }: GrantUse, where: Record<string, string>) => ({
+    type: 'grant.used' as const,
+    actor: grant.granter.id,
+    data: { grantId: grant.id, stage, use, maxUses: grant.maxUses, ...where },
+  });
+  for (const use of uses) await audit(unit, approvalId, entry(use, { grantedOn: use.grant.approvalId }));
+  const byOrigin = [...uses].sort((a, b) => a.grant.approvalId.localeCompare(b.grant.approvalId));
+  for (const use of byOrigin) await audit(unit, use.grant.approvalId, entry(use, { usedOn: approvalId }));
+}
+
 /**
  * Gives, on a new approval, the approvals its standing grants cover: each as its granter's
  * own decision on the stage that waits, through `decide`, with the use counted on the grant
@@ -124,65 +187,21 @@ export async function useStandingGrants(unit: UnitOfWork, approval: Approval): P
   if (!approval.action || !approval.owner || approval.status !== 'pending') return approval;
   const grants = await findLiveGrantsFor(unit.db, approval.owner, unit.now);
   if (grants.length === 0) return approval;
-  const hash = policyHash(approval.policy);
-  const uses: { grant: StandingGrant; stage: string; use: number }[] = [];
+  const policy = policyHash(approval.policy);
+  const uses: GrantUse[] = [];
   let current = approval;
   // A passed stage may be followed by another that other grants cover.
-  for (let progressed = true; progressed && current.status === 'pending'; ) {
+  for (let progressed = true; progressed; ) {
     progressed = false;
-    for (const grant of grants) {
-      const stage = currentStage(current);
-      if (current.status !== 'pending' || stage?.type !== 'human') break;
-      if (
-        uses.some((u) => u.grant.id === grant.id) ||
-        !grantCovers(grant, current, stage.name, hash, unit.now)
-      )
-        continue;
-      const result = decide(
-        current,
-        {
-          actor: grant.granter,
-          verdict: 'approve',
-          comment: `Approved by standing grant ${grant.id}, granted on ${grant.approvalId}.`,
-          via: 'grant',
-          stage: stage.name,
-        },
-        unit.now,
-        unit.newId('dec'),
-        reviewRules,
-      );
-      // The granter no longer fits this gate (or already decided): the grant is not used.
-      if (!result.ok) continue;
-      const use = await takeGrantUse(unit.db, grant.id, unit.now);
-      if (use === undefined) continue;
-      await commitTransition(unit, {
-        before: current,
-        after: result.approval,
-        decision: result.decision,
-        actor: grant.granter.id,
-      });
-      uses.push({ grant, stage: stage.name, use });
-      // The row's version moved on with the write.
-      current = { ...result.approval, version: current.version + 1 };
+    for (const grant of grants.filter((g) => !uses.some((u) => u.grant.id === g.id))) {
+      const used = await useGrant(unit, current, grant, policy);
+      if (!used) continue;
+      uses.push(used.use);
+      current = used.approval;
       progressed = true;
     }
   }
-  for (const { grant, stage, use } of uses) {
-    const data = { grantId: grant.id, stage, use, maxUses: grant.maxUses };
-    await audit(unit, current.id, {
-      type: 'grant.used',
-      actor: grant.granter.id,
-      data: { ...data, grantedOn: grant.approvalId },
-    });
-  }
-  for (const { grant, stage, use } of [...uses].sort((a, b) =>
-    a.grant.approvalId.localeCompare(b.grant.approvalId),
-  ))
-    await audit(unit, grant.approvalId, {
-      type: 'grant.used',
-      actor: grant.granter.id,
-      data: { grantId: grant.id, stage, use, maxUses: grant.maxUses, usedOn: current.id },
-    });
+  await auditUses(unit, current.id, uses);
   return current;
 }
 
