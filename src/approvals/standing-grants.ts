@@ -1,19 +1,11 @@
-// Standing grants: an approver approves and allows the same action again, for the same
-// requester and the same gate, a bounded number of times. A use is that approver's own
-// approval, given for them through the one decision path (`decide`), so every rule of the
-// gate holds: their seat counts once, quorum still needs the others, the requester never
-// approves their own request.
-import { hasUnrestrictedPermission, type Principal } from '../auth/principal.js';
 import { decide } from '../core/approval.js';
 import { parseDuration } from '../core/duration.js';
 import { SignoffError } from '../core/errors.js';
-import { normalizeIdentity } from '../core/identity.js';
 import type { Actor, Approval } from '../core/model.js';
 import { currentStage } from '../core/stages.js';
 import {
   type GrantMatch,
   type GrantTerms,
-  grantActive,
   grantCovers,
   grantRefusal,
   type StandingGrant,
@@ -22,16 +14,9 @@ import {
 import { DURATION_HINT } from '../policies/spec.js';
 import { reviewRules } from '../reviewers/rule.js';
 import type { Services } from '../services.js';
-import {
-  findLiveGrantsFor,
-  findStandingGrant,
-  insertStandingGrant,
-  listStandingGrants,
-  revokeStandingGrantRow,
-  takeGrantUse,
-} from '../store/standing-grants.js';
+import { findLiveGrantsFor, insertStandingGrant, takeGrantUse } from '../store/standing-grants.js';
 import { audit } from '../unit-of-work/audit.js';
-import { runUnitOfWork, type UnitOfWork } from '../unit-of-work/context.js';
+import type { UnitOfWork } from '../unit-of-work/context.js';
 import { policyHash } from './action.js';
 import type { DecisionSteps } from './decide.js';
 import { commitTransition } from './transition.js';
@@ -205,66 +190,6 @@ export async function useStandingGrants(unit: UnitOfWork, approval: Approval): P
   return current;
 }
 
-/** Who lists or ends grants: a person (or none), and whether they see every grant. */
-export interface GrantHandler {
-  readonly actor: string | null;
-  readonly admin: boolean;
-  /** How an ending is recorded. */
-  readonly name: string;
-}
-
-/** An API credential as one who lists or ends grants. */
-export function grantHandlerOf(principal: Principal): GrantHandler {
-  return {
-    actor: principal.actor,
-    admin: hasUnrestrictedPermission(principal, 'admin'),
-    name: principal.actor ?? `credential ${principal.credentialId}`,
-  };
-}
-
-/** `who`'s identity spelled as approvals store identities (case, plus addresses), if any. */
-function personOf(services: Services, who: GrantHandler): string | null {
-  return who.actor === null ? null : normalizeIdentity(who.actor, services.config.identity);
-}
-
-/** Whether a grant concerns `who`: its granter, its requester, or an admin. */
-function concerns(services: Services, who: GrantHandler, grant: StandingGrant): boolean {
-  const person = personOf(services, who);
-  return who.admin || (person !== null && (person === grant.granter.id || person === grant.requester));
-}
-
-/** The grants `who` made or that are for their requests (every grant, for an admin), newest first. */
-export async function listGrants(services: Services, who: GrantHandler): Promise<StandingGrant[]> {
-  const person = personOf(services, who);
-  if (!who.admin && person === null) return [];
-  return listStandingGrants(services.db, {
-    person: who.admin ? undefined : (person ?? undefined),
-    limit: 200,
-  });
-}
-
-/**
- * Ends a grant at once, recorded on the chain of the approval it was granted on. Ending one
- * already ended changes nothing. Its granter, its requester or an admin may.
- */
-export async function revokeGrant(services: Services, who: GrantHandler, id: string): Promise<StandingGrant> {
-  const found = await findStandingGrant(services.db, id);
-  if (!found || !concerns(services, who, found)) throw new SignoffError('not_found', `No grant ${id}.`);
-  await runUnitOfWork(services, async (unit) => {
-    if (!(await revokeStandingGrantRow(unit.db, id, who.name, unit.now))) return;
-    // Read again under the row's lock: uses taken meanwhile count.
-    const ended = await findStandingGrant(unit.db, id);
-    await audit(unit, found.approvalId, {
-      type: 'grant.revoked',
-      actor: who.name,
-      data: { grantId: id, usesLeft: Math.max(0, (ended?.maxUses ?? 0) - (ended?.uses ?? 0)) },
-    });
-  });
-  const revoked = await findStandingGrant(services.db, id);
-  if (!revoked) throw new Error(`grant ${id} vanished while being revoked`);
-  return revoked;
-}
-
 /**
  * What a person deciding `approval` may offer to allow again, or undefined when they may not
  * grant: grants are off, it names no action, or they asked for it.
@@ -282,25 +207,4 @@ export function grantOffer(
   const terms = { uses: 1, durationMs: 1, match: 'action' as const };
   if (grantRefusal(approval, person, terms, limits) !== undefined) return undefined;
   return { ...limits, tool: toolOf(approval.action) };
-}
-
-/** A grant as the API and the pages show it. */
-export function grantView(grant: StandingGrant, now: Date) {
-  return {
-    id: grant.id,
-    approvalId: grant.approvalId,
-    granter: grant.granter.id,
-    requester: grant.requester,
-    stage: grant.stage,
-    match: grant.match,
-    actionHash: grant.actionHash,
-    tool: grant.tool,
-    uses: grant.uses,
-    maxUses: grant.maxUses,
-    createdAt: grant.createdAt.toISOString(),
-    expiresAt: grant.expiresAt.toISOString(),
-    revokedAt: grant.revokedAt?.toISOString() ?? null,
-    revokedBy: grant.revokedBy,
-    active: grantActive(grant, now),
-  };
 }

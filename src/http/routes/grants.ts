@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { grantHandlerOf, grantView, listGrants, revokeGrant } from '../../approvals/standing-grants.js';
+import { grantHandlerOf, grantView, listGrants, revokeGrant } from '../../approvals/grant-listing.js';
 import type { Authenticator } from '../../auth/principal.js';
 import { SINGLE_LINE } from '../../input-rules.js';
 import type { Services } from '../../services.js';

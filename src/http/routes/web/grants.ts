@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { type GrantHandler, listGrants, revokeGrant } from '../../../approvals/standing-grants.js';
+import { type GrantHandler, listGrants, revokeGrant } from '../../../approvals/grant-listing.js';
 import { SINGLE_LINE } from '../../../input-rules.js';
 import type { Services } from '../../../services.js';
 import { renderGrantsPage } from '../../web/grants-page.js';
