@@ -79,6 +79,7 @@ const WEB_SESSION = [
   'GET /grants',
   'POST /grants/:id/revoke',
   'POST /approvals/:id/cancel',
+  'POST /approvals/decisions',
 ];
 const WEB_CSRF = ['POST /sign-in', 'POST /sign-in/oidc', 'POST /sign-in/:token', 'POST /sign-out'];
 const WEB_PUBLIC = [

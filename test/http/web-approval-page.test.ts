@@ -83,3 +83,64 @@ describe('the timeline', () => {
     expect(timeline).not.toContain('lead@example.com → the request');
   });
 });
+
+describe('deciding several from the inbox', () => {
+  it('approves each it may, and reports the reader’s own request as refused, each with its own audit event', async () => {
+    const others = [];
+    for (let i = 0; i < 4; i++) others.push(await ask('dev@example.com'));
+    // The lead asked for this one: a gate they are on, but their own request.
+    const own = (
+      await h.api({
+        method: 'POST',
+        url: '/v1/approvals',
+        payload: approvalBody({
+          title: 'The lead’s own',
+          requester: 'lead@example.com',
+          approvers: ['lead@example.com', 'pm@example.com'],
+        }),
+      })
+    ).json().id as string;
+    const session = await startWebSession(h.signoff.services, {
+      actor: 'lead@example.com',
+      groups: [],
+      grants: [],
+    });
+    const inbox = await h.signoff.app.inject({ method: 'GET', url: '/', cookies: { signoff: session } });
+    for (const id of others) expect(inbox.body).toContain(`name="ids" value="${id}"`);
+    // Their own request does not wait for them; a form that names it anyway is refused for it alone.
+    expect(inbox.body).not.toContain(`value="${own}"`);
+    const token = /name="_csrf" value="([^"]+)"/.exec(inbox.body)?.[1] ?? '';
+    const csrfCookie = inbox.cookies.find((c) => c.name === 'signoff-csrf')?.value ?? '';
+    const ids = [...others, own];
+    const res = await h.signoff.app.inject({
+      method: 'POST',
+      url: '/approvals/decisions',
+      cookies: { signoff: session, 'signoff-csrf': csrfCookie },
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams([
+        ['_csrf', token],
+        ['verdict', 'approve'],
+        ['comment', 'batch of the morning'],
+        ...ids.map((id) => ['ids', id]),
+      ]).toString(),
+    });
+    expect(res.statusCode).toBe(200);
+    const text = res.body.replace(/<[^>]+>/g, ' ');
+    expect(text).toContain('Decided 4 of 5');
+    expect(text).toMatch(
+      /The lead’s own\s+Left as it was : The requester may not approve their own request\. \(self_approval\)/,
+    );
+
+    for (const id of others) {
+      const approval = (await h.api({ method: 'GET', url: `/v1/approvals/${id}` })).json();
+      expect(approval).toMatchObject({ status: 'approved' });
+      expect(approval.decisions).toEqual([
+        expect.objectContaining({ actor: 'lead@example.com', comment: 'batch of the morning', via: 'ui' }),
+      ]);
+      const audit = (await h.api({ method: 'GET', url: `/v1/approvals/${id}/audit` })).json().items;
+      expect(audit.filter((e: { type: string }) => e.type === 'approval.decision')).toHaveLength(1);
+    }
+    const left = (await h.api({ method: 'GET', url: `/v1/approvals/${own}` })).json();
+    expect(left).toMatchObject({ status: 'pending', decisions: [] });
+  });
+});

@@ -49,7 +49,9 @@ function refresh(){if(busy){again=true;return;}busy=true;
 fetch(location.href,{headers:{accept:'text/html'},credentials:'same-origin'}).then(function(r){return r.text();}).then(function(text){
 var next=new DOMParser().parseFromString(text,'text/html');
 var form=document.querySelector('[data-keep]');var nextForm=next.querySelector('[data-keep]');
+var picked={};document.querySelectorAll('input.pick:checked').forEach(function(i){picked[i.value]=true;});
 next.querySelectorAll('[data-live]').forEach(function(part){var here=document.getElementById(part.id);if(here){here.innerHTML=part.innerHTML;localTimes(here);}});
+document.querySelectorAll('input.pick').forEach(function(i){if(picked[i.value])i.checked=true;});
 if(form&&!nextForm)form.remove();document.title=next.title;
 }).finally(function(){busy=false;if(again){again=false;refresh();}});}
 var source=new EventSource(main.getAttribute('data-events'));source.addEventListener('change',refresh);

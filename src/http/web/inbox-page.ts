@@ -50,8 +50,25 @@ function item(approval: Approval, tab: InboxTab): SafeHtml {
       ? html`<span class="badge status-${approval.status}">${approval.status}</span>
 ${last ? html` by ${last.actor} ${when(last.at)}${last.comment ? html` — “${last.comment}”` : ''}` : approval.reason ? html` — ${approval.reason}` : ''}`
       : html`${progressLine(approval)} · decide by ${when(approval.expiresAt)}`;
-  return html`<li><a class="title" href="/approvals/${approval.id}">${approval.title}</a>
+  // What waits for the reader can be picked for deciding several at once (the form below the list).
+  const pick =
+    tab === 'waiting' && approval.status === 'pending'
+      ? html`<input type="checkbox" class="pick" name="ids" value="${approval.id}" form="bulk" aria-label="Select: ${approval.title}"> `
+      : '';
+  return html`<li>${pick}<a class="title" href="/approvals/${approval.id}">${approval.title}</a>
 <div class="muted">Requested by ${approval.requester ?? 'an automation'} · ${detail}</div></li>`;
+}
+
+/** Approve or reject the picked approvals with one comment; each is decided on its own. */
+function bulkForm(csrfToken: string): SafeHtml {
+  return html`<form id="bulk" method="post" action="/approvals/decisions" aria-label="Decide the selected approvals">
+<input type="hidden" name="_csrf" value="${csrfToken}">
+<h2>Decide the selected ones</h2>
+<p class="muted">Each is decided on its own, as if you opened it: any that may not be decided by you is left as it is and listed.</p>
+<label for="bulk-comment">Comment (optional)</label>
+<textarea id="bulk-comment" name="comment" maxlength="2000"></textarea>
+<div class="actions"><button class="approve" type="submit" name="verdict" value="approve">Approve selected</button>
+<button class="reject" type="submit" name="verdict" value="reject">Reject selected</button></div></form>`;
 }
 
 function filters(query: InboxQuery): SafeHtml {
@@ -88,6 +105,7 @@ export function renderInbox(view: InboxView, viewer: Viewer): string {
 <nav class="tabs" id="tabs" data-live aria-label="Lists">${tabs}</nav>
 ${filters(query)}
 <div id="items" data-live>${list}${next}</div>
+${query.tab === 'waiting' ? bulkForm(viewer.csrfToken) : ''}
 ${view.grants ? html`<p><a href="/grants">Standing grants</a>: what you allowed again, and what was allowed for you.</p>` : ''}`,
   });
 }

@@ -7,11 +7,13 @@ import { isWaitingFor, queryInbox } from '../../../approvals/inbox.js';
 import { cancelAsPerson, mayCancelAsPerson } from '../../../approvals/lifecycle.js';
 import { timelineOf } from '../../../approvals/reads.js';
 import { grantOffer, grantStep, grantTermsOf } from '../../../approvals/standing-grants.js';
+import { SignoffError } from '../../../core/errors.js';
 import { APPROVAL_STATUSES } from '../../../core/model.js';
 import { SINGLE_LINE } from '../../../input-rules.js';
 import type { Services } from '../../../services.js';
 import type { WebPerson } from '../../../sessions/web-sessions.js';
 import { renderApprovalPage } from '../../web/approval-page.js';
+import { type BulkOutcome, renderBulkResult } from '../../web/bulk-page.js';
 import { streamChanges } from '../../web/event-stream.js';
 import { createInboxFeed } from '../../web/inbox-feed.js';
 import { renderInbox } from '../../web/inbox-page.js';
@@ -54,6 +56,17 @@ const CancelForm = Type.Object(
   {
     _csrf: Type.String({ minLength: 1, maxLength: 200 }),
     reason: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+
+const BulkDecisionBody = Type.Object(
+  {
+    _csrf: Type.String({ minLength: 1, maxLength: 200 }),
+    verdict: Verdict,
+    comment: Type.Optional(Type.String({ maxLength: 2000 })),
+    // A form sends one picked id as a string, several as a list.
+    ids: Type.Union([Line(64), Type.Array(Line(64), { minItems: 1, maxItems: 100 })]),
   },
   { additionalProperties: false },
 );
@@ -157,6 +170,38 @@ export function registerInboxRoutes(
         grant ? { afterDecide: grantStep(services, actor, grant) } : {},
       );
       return reply.redirect(`/approvals/${request.params.id}?decided=${verdict}`, 303);
+    },
+  );
+
+  // Several at once, from the inbox: each through the one decision path on its own, so each can
+  // be refused on its own (self-approval, already decided) while the others are recorded.
+  api.post(
+    '/approvals/decisions',
+    { schema: { hide: true, body: BulkDecisionBody }, preValidation: signedIn, preHandler: checkCsrf },
+    async (request, reply) => {
+      const person = personOf(request);
+      const actor = actorOf(person);
+      const { verdict } = request.body;
+      const comment = request.body.comment?.trim() || undefined;
+      const outcomes: BulkOutcome[] = [];
+      for (const id of new Set([request.body.ids].flat())) {
+        let title: string | undefined;
+        try {
+          title = (await loadVisible(person, id)).title;
+          const decided = await decideApproval(services, id, {
+            actor,
+            verdict,
+            comment,
+            via: 'ui',
+            ip: request.ip,
+          });
+          outcomes.push({ id, title, status: decided.status });
+        } catch (error) {
+          if (!(error instanceof SignoffError)) throw error;
+          outcomes.push({ id, title, refused: { code: error.code, message: error.message } });
+        }
+      }
+      return reply.type(HTML).send(renderBulkResult(verdict, outcomes, viewerOf(request, reply)));
     },
   );
 
