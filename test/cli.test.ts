@@ -210,3 +210,26 @@ describe('usage errors', () => {
     expect(asked.stdout).toContain('Usage: signoff');
   });
 });
+
+describe('signoff approve with several ids', () => {
+  it('decides each on its own, tells each refusal, and exits 3 when any was refused', async () => {
+    const a = await create({ requester: 'dev@example.com' });
+    const b = await create({ requester: 'dev@example.com' });
+    const own = await create({
+      requester: 'lead@example.com',
+      approvers: ['lead@example.com', 'pm@example.com'],
+    });
+    const result = await runCli(['approve', a.id, own.id, b.id, '--comment', 'the batch'], {
+      ...env,
+      SIGNOFF_TOKEN: lead,
+    });
+    expect(result.code).toBe(3);
+    expect(result.stdout).toContain(`${a.id}  approved`);
+    expect(result.stdout).toContain(`${b.id}  approved`);
+    expect(result.stderr).toContain(
+      `error: ${own.id}: The requester may not approve their own request. (self_approval)`,
+    );
+    const left = (await h.api({ method: 'GET', url: `/v1/approvals/${own.id}` })).json();
+    expect(left).toMatchObject({ status: 'pending', decisions: [] });
+  });
+});

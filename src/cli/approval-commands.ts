@@ -1,10 +1,11 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { formatDuration } from '../core/duration.js';
 import type { ApprovalView } from '../core/view.js';
+import { ApiError } from './client.js';
 import { type CommandContext, collect, duration } from './command-context.js';
 import { grantOption } from './grant-commands.js';
 import { formatTable } from './output.js';
-import { waitForApproval } from './wait.js';
+import { EXIT, waitForApproval } from './wait.js';
 
 function summary(approval: ApprovalView): string {
   return `${approval.id}  ${approval.status.padEnd(9)}  ${approval.title}`;
@@ -173,8 +174,10 @@ export function registerApprovalCommands(
 
   for (const verdict of ['approve', 'reject'] as const) {
     const command = program
-      .command(`${verdict} <id>`)
-      .description(`${verdict} as the identity of SIGNOFF_TOKEN`)
+      .command(`${verdict} <ids...>`)
+      .description(
+        `${verdict} as the identity of SIGNOFF_TOKEN; several ids are decided one by one, and each refusal is told`,
+      )
       .option('-c, --comment <text>', 'why');
     if (verdict === 'approve')
       command
@@ -192,21 +195,35 @@ export function registerApprovalCommands(
         'after',
         examples(
           `signoff ${verdict} apr_01J9Z8... --comment "checked the diff"`,
+          `signoff ${verdict} apr_01J9Z8... apr_01J9Z9... apr_01J9ZA... --comment "the morning's batch"`,
           ...(verdict === 'approve' ? ['signoff approve apr_01J9Z8... --grant-uses 3 --grant-for 1h'] : []),
         ),
       )
       .action(
         async (
-          id: string,
+          ids: string[],
           options: { comment?: string; grantUses?: string; grantFor?: string; grantMatch?: string },
         ) => {
           const grant = grantOption(options);
-          const approval = await client.request<ApprovalView>(
-            'POST',
-            `/v1/approvals/${encodeURIComponent(id)}/decisions`,
-            { body: { verdict, comment: options.comment, ...(grant && { grant }) } },
-          );
-          out.print(summary(approval));
+          if (grant && ids.length > 1)
+            throw new InvalidArgumentError('a standing grant goes with one approval: give one id');
+          // Each is decided on its own: one refused leaves the others decided, and is told.
+          let refused = 0;
+          for (const id of new Set(ids)) {
+            try {
+              const approval = await client.request<ApprovalView>(
+                'POST',
+                `/v1/approvals/${encodeURIComponent(id)}/decisions`,
+                { body: { verdict, comment: options.comment, ...(grant && { grant }) } },
+              );
+              out.print(summary(approval));
+            } catch (error) {
+              if (!(error instanceof ApiError) || ids.length === 1) throw error;
+              refused++;
+              out.log(`error: ${id}: ${error.message} (${error.code})`);
+            }
+          }
+          if (refused > 0) exit(EXIT.error);
         },
       );
   }

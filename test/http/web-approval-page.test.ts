@@ -121,7 +121,7 @@ describe('deciding several from the inbox', () => {
         ['_csrf', token],
         ['verdict', 'approve'],
         ['comment', 'batch of the morning'],
-        ...ids.map((id) => ['ids', id]),
+        ...ids.map((id): [string, string] => ['ids', id]),
       ]).toString(),
     });
     expect(res.statusCode).toBe(200);
