@@ -168,6 +168,16 @@ export async function listMine(
   };
 }
 
+/** A page of `limit` approvals from one read of `limit + 1`, with the cursor of the next page. */
+async function pageOf(
+  read: (limit: number) => Promise<Approval[]>,
+  limit: number,
+): Promise<{ items: Approval[]; nextCursor: string | null }> {
+  const rows = await read(limit + 1);
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+}
+
 /** What this principal's credential (or restriction scope) asked for, newest first. */
 export async function listOwn(
   services: Services,
@@ -185,16 +195,20 @@ export async function listOwn(
         .filter((g) => g.metadata && (g.permissions.has('approvals:create') || g.permissions.has('admin')))
         .map((g) => ownerScope(principal, g.metadata ?? {}));
   if (scopes.length === 0) return { items: [], nextCursor: null };
-  const page = await listApprovals(services.db, {
-    owners: scopes.map(sha256Hex),
-    status: query.status,
-    before: query.cursor,
-    limit: query.limit + 1,
-  });
-  const items = page
-    .slice(0, query.limit)
-    .filter((a) => permitsApproval(principal, 'approvals:read', a.metadata));
-  return { items, nextCursor: page.length > query.limit ? (page[query.limit - 1]?.id ?? null) : null };
+  const page = await pageOf(
+    (limit) =>
+      listApprovals(services.db, {
+        owners: scopes.map(sha256Hex),
+        status: query.status,
+        before: query.cursor,
+        limit,
+      }),
+    query.limit,
+  );
+  return {
+    items: page.items.filter((a) => permitsApproval(principal, 'approvals:read', a.metadata)),
+    nextCursor: page.nextCursor,
+  };
 }
 
 /** Every approval, newest first, a page at a time: only for a credential that may read them all. */
@@ -212,13 +226,10 @@ export async function listAllAs(
       'forbidden',
       'This credential may read only some approvals, so it cannot list them.',
     );
-  const page = await listApprovals(services.db, {
-    status: query.status,
-    before: query.cursor,
-    limit: query.limit + 1,
-  });
-  const items = page.slice(0, query.limit);
-  return { items, nextCursor: page.length > query.limit ? (items.at(-1)?.id ?? null) : null };
+  return pageOf(
+    (limit) => listApprovals(services.db, { status: query.status, before: query.cursor, limit }),
+    query.limit,
+  );
 }
 
 /** The audit trail of an approval this principal may read, oldest first, with its chain. */

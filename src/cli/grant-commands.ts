@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CommandContext } from './command-context.js';
+import { formatTable } from './output.js';
 
 /** A standing grant as the API answers it (GET /v1/grants). */
 interface GrantView {
@@ -17,7 +18,7 @@ interface GrantView {
 }
 
 function grantTable(items: readonly GrantView[]): string {
-  const rows = [
+  return formatTable([
     ['ID', 'ACTIVE', 'USES', 'EXPIRES', 'GRANTER', 'REQUESTER', 'ALLOWS'],
     ...items.map((g) => [
       g.id,
@@ -28,15 +29,7 @@ function grantTable(items: readonly GrantView[]): string {
       g.requester ?? '-',
       g.match === 'tool' ? `any ${g.tool} call` : `${g.actionHash?.slice(0, 19)}…`,
     ]),
-  ];
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
-        .join('  '),
-    )
-    .join('\n');
+  ]);
 }
 
 /** The `grant` part of a decision body from `approve`'s options, or undefined without them. */
