@@ -168,6 +168,13 @@ export async function listMine(
   };
 }
 
+/** Which page of a list: a status, where the last page ended, how many. */
+interface ListPage {
+  readonly status?: ApprovalStatus | undefined;
+  readonly cursor?: string | undefined;
+  readonly limit: number;
+}
+
 /** A page of `limit` approvals from one read of `limit + 1`, with the cursor of the next page. */
 async function pageOf(
   read: (limit: number) => Promise<Approval[]>,
@@ -182,11 +189,7 @@ async function pageOf(
 export async function listOwn(
   services: Services,
   principal: Principal,
-  query: {
-    readonly status?: ApprovalStatus | undefined;
-    readonly cursor?: string | undefined;
-    readonly limit: number;
-  },
+  query: ListPage,
 ): Promise<{ items: Approval[]; nextCursor: string | null }> {
   // A restricted credential owns what it created under each restriction it holds.
   const scopes = hasUnrestrictedPermission(principal, 'approvals:create')
@@ -215,11 +218,7 @@ export async function listOwn(
 export async function listAllAs(
   services: Services,
   principal: Principal,
-  query: {
-    readonly status?: ApprovalStatus | undefined;
-    readonly cursor?: string | undefined;
-    readonly limit: number;
-  },
+  query: ListPage,
 ): Promise<{ items: Approval[]; nextCursor: string | null }> {
   if (!hasUnrestrictedPermission(principal, 'approvals:read'))
     throw new SignoffError(

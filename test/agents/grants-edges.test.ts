@@ -1,49 +1,25 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebSession } from '../../src/sessions/web-sessions.js';
-import { AGENT_POLICY } from '../helpers/agents.js';
-import { type Harness, startHarness } from '../helpers/harness.js';
+import { type GrantHarness, startGrantHarness } from '../helpers/grants.js';
+import type { Harness } from '../helpers/harness.js';
 
 // Standing grants at their edges: what a grant binds, two grants on one request, the approval
 // it was granted on ending otherwise, identities spelled two ways, and the web form's numbers.
-const POLICIES = `${AGENT_POLICY}
-  pair:
-    stages:
-      - name: people
-        type: human
-        gates:
-          - { name: two, approvers: [lead@example.com, sre@example.com], required: 2 }
-`;
 
 let h: Harness;
-let dir: string;
+let setup: GrantHarness;
 let agent: string;
 let lead: string;
 let sre: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'signoff-grants-edges-'));
-  writeFileSync(join(dir, 'policies.yaml'), POLICIES);
-  h = await startHarness(
-    {
-      SIGNOFF_POLICIES: join(dir, 'policies.yaml'),
-      SIGNOFF_GRANT_MAX_USES: '5',
-      SIGNOFF_GRANT_MAX_DURATION: '1h',
-      SIGNOFF_PLUS_ADDRESS_DOMAINS: 'plus.example.com',
-      SIGNOFF_DATABASE_POOL_SIZE: '8',
-    },
-    { workers: false },
-  );
-  agent = await h.keyFor('agent@example.com', ['approvals:create', 'approvals:read']);
-  lead = await h.keyFor('lead@example.com', ['approvals:decide', 'approvals:read']);
-  sre = await h.keyFor('sre@example.com', ['approvals:decide', 'approvals:read']);
+  setup = await startGrantHarness({
+    SIGNOFF_PLUS_ADDRESS_DOMAINS: 'plus.example.com',
+    SIGNOFF_DATABASE_POOL_SIZE: '8',
+  });
+  ({ h, agent, lead, sre } = setup);
 });
-afterAll(async () => {
-  await h?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(async () => setup?.close());
 
 let n = 0;
 /** An action no other test uses. */

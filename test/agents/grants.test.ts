@@ -1,52 +1,27 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/auth/secrets.js';
 import { findBrokenLink } from '../../src/core/audit-chain.js';
 import { listAudit, toChainedEvent } from '../../src/store/audit.js';
-import { AGENT_POLICY } from '../helpers/agents.js';
+import { type GrantHarness, startGrantHarness } from '../helpers/grants.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 
 // An approver's "approve, and the same again": a standing grant. Each use is the granter's own
 // approval through the one decision path, for the same requester, gate and action only.
-const POLICIES = `${AGENT_POLICY}
-  pair:
-    stages:
-      - name: people
-        type: human
-        gates:
-          - { name: two, approvers: [lead@example.com, sre@example.com], required: 2 }
-`;
 const restart = { tool: 'Bash', arguments: { command: 'kubectl delete pod web-1' } };
 
 let h: Harness;
-let dir: string;
+let setup: GrantHarness;
 let agent: string;
 let otherAgent: string;
 let lead: string;
 let sre: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'signoff-grants-'));
-  writeFileSync(join(dir, 'policies.yaml'), POLICIES);
-  h = await startHarness(
-    {
-      SIGNOFF_POLICIES: join(dir, 'policies.yaml'),
-      SIGNOFF_GRANT_MAX_USES: '5',
-      SIGNOFF_GRANT_MAX_DURATION: '1h',
-    },
-    { workers: false },
-  );
-  agent = await h.keyFor('agent@example.com', ['approvals:create', 'approvals:read']);
+  setup = await startGrantHarness();
+  ({ h, agent, lead, sre } = setup);
   otherAgent = await h.keyFor('other-agent@example.com', ['approvals:create', 'approvals:read']);
-  lead = await h.keyFor('lead@example.com', ['approvals:decide', 'approvals:read']);
-  sre = await h.keyFor('sre@example.com', ['approvals:decide', 'approvals:read']);
 });
-afterAll(async () => {
-  await h?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(async () => setup?.close());
 
 async function ask(action: unknown, token = agent, policy = 'agent') {
   const res = await h.api({

@@ -1,27 +1,16 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND, POSTGRES_URL } from '../helpers/database.js';
-import { type Harness, startHarness } from '../helpers/harness.js';
+import { type GrantHarness, startGrantHarness } from '../helpers/grants.js';
+import type { Harness } from '../helpers/harness.js';
 
 // Two grants made on one approval (the lead's for the exact action, the SRE's for any call of the
 // tool). A create both cover and a revoke of one of them lock the same rows: grants first, then the
 // chain of the approval they were granted on, in that order for both, so neither waits on the other
 // in a circle (PostgreSQL would answer one of them 40P01, deadlock detected).
-const POLICIES = `
-policies:
-  pair:
-    stages:
-      - name: people
-        type: human
-        gates:
-          - { name: two, approvers: [lead@example.com, sre@example.com], required: 2 }
-`;
 
 let h: Harness;
-let dir: string;
+let setup: GrantHarness;
 let agent: string;
 let lead: string;
 let sre: string;
@@ -29,28 +18,15 @@ let holder: pg.Client;
 let schema: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'signoff-grant-locks-'));
-  writeFileSync(join(dir, 'policies.yaml'), POLICIES);
-  h = await startHarness(
-    {
-      SIGNOFF_POLICIES: join(dir, 'policies.yaml'),
-      SIGNOFF_GRANT_MAX_USES: '5',
-      SIGNOFF_GRANT_MAX_DURATION: '1h',
-      SIGNOFF_DATABASE_POOL_SIZE: '8',
-    },
-    { workers: false },
-  );
-  schema = h.signoff.services.config.databaseSchema ?? '';
-  agent = await h.keyFor('agent@example.com', ['approvals:create', 'approvals:read']);
-  lead = await h.keyFor('lead@example.com', ['approvals:decide', 'approvals:read']);
-  sre = await h.keyFor('sre@example.com', ['approvals:decide', 'approvals:read']);
+  setup = await startGrantHarness({ SIGNOFF_DATABASE_POOL_SIZE: '8' });
+  ({ h, agent, lead, sre } = setup);
   holder = new pg.Client({ connectionString: POSTGRES_URL });
   await holder.connect();
+  schema = h.signoff.services.config.databaseSchema ?? '';
 });
 afterAll(async () => {
   await holder?.end();
-  await h?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await setup?.close();
 });
 
 function ask(action: unknown) {
