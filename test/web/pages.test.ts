@@ -170,3 +170,38 @@ describe('every page fits a phone and a desktop, light and dark, with no serious
     await visit(stranger, signInLink as string, 'sign-in link, expired', 410);
   }, 240_000);
 });
+
+describe('on a phone', () => {
+  it("the mail's Approve… link opens on the title and the Approve button, both on the first screen", async () => {
+    const title = 'Rotate the signing key of the payments API';
+    const created = await h.api({
+      method: 'POST',
+      url: '/v1/approvals',
+      payload: approvalBody({
+        title,
+        approvers: ['ops@example.com'],
+        description: `${'Why this rotation, and what it touches. '.repeat(40)}`,
+        metadata: { service: 'payments', region: 'eu-west-1', ticket: 'SEC-1234', window: 'tonight' },
+      }),
+    });
+    expect(created.statusCode).toBe(201);
+    const [mail] = await smtp.waitForMails((m) => m.subject.includes(title));
+    const approveUrl = /Approve: (\S+)/.exec((mail as ReceivedMail).text)?.[1];
+    expect(approveUrl).toContain('verdict=approve');
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const page = await stranger.newPage();
+      await page.setViewportSize({ width: 375, height: 812 });
+      await page.emulateMedia({ colorScheme });
+      await page.goto(approveUrl as string);
+      const firstScreen = async (box: { y: number; height: number } | null) =>
+        box !== null && box.y >= 0 && box.y + box.height <= 812;
+      expect(await firstScreen(await page.locator('h1').boundingBox()), `title, ${colorScheme}`).toBe(true);
+      const approve = page.getByRole('button', { name: 'Approve' });
+      expect(await firstScreen(await approve.boundingBox()), `Approve, ${colorScheme}`).toBe(true);
+      expect(await page.evaluate('window.scrollY')).toBe(0);
+      expect(await scrollsSideways(page)).toBe(false);
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.close();
+    }
+  });
+});

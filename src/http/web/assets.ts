@@ -1,4 +1,8 @@
-/** The one stylesheet: light and dark, 44 px targets, visible focus, nothing wider than a phone. */
+/**
+ * The one stylesheet: light and dark, 44 px targets, visible focus, nothing wider than a phone.
+ * On a phone the decision's buttons stay at the foot of the screen, so the first screen holds
+ * both what is asked and how to answer.
+ */
 export const STYLESHEET = `:root{color-scheme:light dark;--fg:#1f2328;--muted:#57606a;--bg:#fff;--panel:#f6f8fa;--line:#d0d7de;
 --accent:#0969da;--ok:#1a7f37;--bad:#cf222e;--warn:#fff8c5;--warn-fg:#3b2300;--okbg:#dafbe1;--badbg:#ffebe9}
 @media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;--panel:#161b22;--line:#3d444d;
@@ -19,6 +23,8 @@ button,.button{font:inherit;min-height:44px;min-width:44px;padding:.5em 1.2em;bo
 input,select,textarea{font:inherit;color:var(--fg);background:var(--bg);border:1px solid var(--line);border-radius:6px;min-height:44px;padding:.4em .6em;max-width:100%}
 textarea{width:100%;min-height:6em}label{display:block;font-weight:600;margin:.75em 0 .25em}
 .actions{display:flex;flex-wrap:wrap;gap:.75em;margin-top:1em}
+@media (max-width:40rem){form#decide .actions{position:fixed;left:0;right:0;bottom:0;z-index:2;margin:0;padding:.6em 1rem;background:var(--panel);border-top:1px solid var(--line)}
+form#decide .actions button{flex:1 1 0}body:has(form#decide){padding-bottom:5rem}}
 .banner{padding:.75em 1em;border-radius:6px;background:var(--warn);color:var(--warn-fg);margin:1em 0}
 .banner.ok{background:var(--okbg);color:var(--fg)}.banner.bad{background:var(--badbg);color:var(--fg)}
 .badge{display:inline-block;padding:0 .5em;border-radius:1em;border:1px solid var(--line);font-size:.875em}
