@@ -81,6 +81,11 @@ describe('the timeline', () => {
     expect(timeline).toContain('→ the request is approved');
     expect(timeline).not.toContain('decided');
     expect(timeline).not.toContain('lead@example.com → the request');
+    // Nothing is resumed by signoff itself, yet a waiting CLI or agent hears of it: the page says so.
+    expect(page).toContain(
+      'whatever waits on it (signoff wait, a long poll, an agent) hears it when it asks',
+    );
+    expect(page).not.toContain('nothing else waits on it');
   });
 });
 

@@ -47,7 +47,7 @@ describe('the web app', () => {
     await page.getByLabel('Any call of Bash').check();
     await page.getByLabel('Exactly this action').check();
     await page.getByRole('button', { name: 'Approve' }).click();
-    await page.getByText('Your approval is recorded. The approval is now approved.').waitFor();
+    await page.getByText('Your approval is recorded. The request is now approved.').waitFor();
 
     expect((await ask()).status).toBe('approved');
 

@@ -72,7 +72,7 @@ describe('pages update without reload when someone decides elsewhere', () => {
 
     await leadPage.goto(`${h.url}/approvals/${gone}`);
     await leadPage.getByRole('button', { name: 'Approve' }).click();
-    await leadPage.getByRole('status').filter({ hasText: 'The approval is now approved' }).waitFor();
+    await leadPage.getByRole('status').filter({ hasText: 'The request is now approved' }).waitFor();
     await pmInbox
       .locator('#items')
       .filter({ hasNotText: 'Either may approve' })
@@ -86,7 +86,7 @@ describe('pages update without reload when someone decides elsewhere', () => {
     await openLive(leadPage, `${h.url}/approvals/${id}`);
     await pmPage.fill('#comment', 'not this week');
     await pmPage.getByRole('button', { name: 'Reject' }).click();
-    await pmPage.getByRole('status').filter({ hasText: 'The approval is now rejected' }).waitFor();
+    await pmPage.getByRole('status').filter({ hasText: 'The request is now rejected' }).waitFor();
     await leadPage.locator('#status').filter({ hasText: 'rejected' }).waitFor({ timeout: PATIENCE_MS });
     expect(await leadPage.locator('#progress').textContent()).toContain('not this week');
     for (const page of [pmInbox, leadPage]) expect(await page.evaluate('window.stillTheSamePage')).toBe(true);

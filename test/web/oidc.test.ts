@@ -59,7 +59,7 @@ describe('signing in through the identity provider', () => {
 
     await page.getByRole('link', { name: 'Ops decides' }).click();
     await page.getByRole('button', { name: 'Approve' }).click();
-    await page.getByRole('status').filter({ hasText: 'The approval is now approved' }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'The request is now approved' }).waitFor();
     const approval = (await h.api({ method: 'GET', url: `/v1/approvals/${forOps}` })).json();
     expect(approval.decisions).toEqual([
       expect.objectContaining({ actor: 'lead@example.com', verdict: 'approve', via: 'ui' }),

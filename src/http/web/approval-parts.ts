@@ -8,7 +8,9 @@ import { renderMarkdown } from './markdown.js';
 
 /** What deciding sets in motion, in the words of the workflow that waits. */
 export function effectOf(callback: Callback | null): string {
-  if (!callback) return 'Records the decision; nothing else waits on it.';
+  // Without a callback signoff resumes nothing itself, but someone may still be waiting.
+  if (!callback)
+    return 'Records the decision; whatever waits on it (signoff wait, a long poll, an agent) hears it when it asks.';
   switch (callback.type) {
     case 'webhook': {
       let host = callback.url;
@@ -229,7 +231,7 @@ ${options.grant ? grantFields(approval, options.grant) : ''}
 export function decidedBanner(approval: Approval, verdict: Verdict): SafeHtml {
   const state =
     approval.status === 'pending'
-      ? 'The approval is still waiting for other approvers.'
-      : `The approval is now ${approval.status}.`;
+      ? 'The request still waits for other approvers.'
+      : `The request is now ${approval.status}.`;
   return banner(`Your ${verdict === 'approve' ? 'approval' : 'rejection'} is recorded. ${state}`, 'ok');
 }
