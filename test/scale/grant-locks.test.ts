@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND, POSTGRES_URL } from '../helpers/database.js';
 import { type GrantHarness, startGrantHarness } from '../helpers/grants.js';
 import type { Harness } from '../helpers/harness.js';
+import { eventually } from '../helpers/receiver.js';
 
 // Two grants made on one approval (the lead's for the exact action, the SRE's for any call of the
 // tool). A create both cover and a revoke of one of them lock the same rows: grants first, then the
@@ -38,24 +39,26 @@ function ask(action: unknown) {
   });
 }
 
-/** Waits until `count` backends wait, directly or in a queue, behind the backend `pid`. */
-async function waitersBehind(pid: number, count: number) {
-  for (;;) {
-    const { rows } = await holder.query<{ pid: number; b: number[] }>(
-      'select pid, pg_blocking_pids(pid) as b from pg_stat_activity where cardinality(pg_blocking_pids(pid)) > 0',
-    );
-    const behind = new Set([pid]);
-    for (let grew = true; grew; ) {
-      grew = false;
-      for (const row of rows)
-        if (!behind.has(row.pid) && row.b.some((p) => behind.has(p))) {
-          behind.add(row.pid);
-          grew = true;
-        }
-    }
-    if (behind.size - 1 >= count) return;
-    await new Promise((resolve) => setImmediate(resolve));
+/** How many backends wait, directly or in a queue, behind the backend `pid`. */
+async function waitersBehind(pid: number): Promise<number> {
+  const { rows } = await holder.query<{ pid: number; b: number[] }>(
+    'select pid, pg_blocking_pids(pid) as b from pg_stat_activity where cardinality(pg_blocking_pids(pid)) > 0',
+  );
+  const behind = new Set([pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const row of rows)
+      if (!behind.has(row.pid) && row.b.some((p) => behind.has(p))) {
+        behind.add(row.pid);
+        grew = true;
+      }
   }
+  return behind.size - 1;
+}
+
+/** Waits (within the suite's patience) until `count` backends wait behind `pid`. */
+function untilWaitersBehind(pid: number, count: number) {
+  return eventually(async () => expect(await waitersBehind(pid)).toBeGreaterThanOrEqual(count));
 }
 
 describe('two grants made on one approval', () => {
@@ -85,10 +88,10 @@ describe('two grants made on one approval', () => {
     await holder.query('select id from approvals where id = $1 for update', [origin.id]);
     // The create takes both grants' rows, then waits for the origin's chain.
     const create = ask(x);
-    await waitersBehind(pid, 1);
+    await untilWaitersBehind(pid, 1);
     // The revoke waits for the SRE's grant row, which the create holds.
     const revoke = h.api({ method: 'POST', url: `/v1/grants/${sreGrant?.id}/revoke`, token: sre });
-    await waitersBehind(pid, 2);
+    await untilWaitersBehind(pid, 2);
     await holder.query('commit');
 
     const [created, revoked] = await Promise.all([create, revoke]);
