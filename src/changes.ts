@@ -36,3 +36,29 @@ export function createLocalChanges(): ApprovalChanges {
     },
   };
 }
+
+/** How many waits (signoff wait, long polls) this process holds on each approval now. */
+export interface WaitCounter {
+  /** Counts one wait on `approvalId`; call what it returns when the wait ends. */
+  enter(approvalId: string): () => void;
+  count(approvalId: string): number;
+}
+
+/** A page can then say that deciding answers a waiting CLI, as far as this process sees. */
+export function createWaitCounter(): WaitCounter {
+  const counts = new Map<string, number>();
+  return {
+    enter: (approvalId) => {
+      counts.set(approvalId, (counts.get(approvalId) ?? 0) + 1);
+      let left = false;
+      return () => {
+        if (left) return;
+        left = true;
+        const rest = (counts.get(approvalId) ?? 1) - 1;
+        if (rest > 0) counts.set(approvalId, rest);
+        else counts.delete(approvalId);
+      };
+    },
+    count: (approvalId) => counts.get(approvalId) ?? 0,
+  };
+}

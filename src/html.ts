@@ -22,11 +22,19 @@ export function safeHref(value: string | null): string | null {
   }
 }
 
-/** Metadata as indented JSON, trimmed so a huge object cannot flood a page or a mail. */
+/** Metadata as "key: value" lines, trimmed so a huge object cannot flood a mail or a message. */
 export function metadataText(metadata: Readonly<Record<string, unknown>>, max = 2000): string {
-  if (Object.keys(metadata).length === 0) return '';
-  const text = JSON.stringify(metadata, null, 2);
+  const text = metadataRows(metadata)
+    .map(([key, value]) => `${key}: ${value}`)
+    .join('\n');
   return text.length > max ? `${text.slice(0, max)}\n…` : text;
+}
+
+/** Metadata as rows of a table, the same everywhere: a string as it is, anything else as JSON. */
+export function metadataRows(metadata: Readonly<Record<string, unknown>>, max = 100): [string, string][] {
+  return Object.entries(metadata)
+    .slice(0, max)
+    .map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]);
 }
 
 /**

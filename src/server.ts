@@ -10,7 +10,7 @@ import type { Authenticator } from './auth/principal.js';
 import { createGitHubAnswerHandler } from './callbacks/github.js';
 import { createWorkflowHandlers } from './callbacks/resume.js';
 import { createWebhookResumer } from './callbacks/webhook.js';
-import { createLocalChanges } from './changes.js';
+import { createLocalChanges, createWaitCounter } from './changes.js';
 import { createEmailNotifier } from './channels/email-notifier.js';
 import { createConsoleMailer, createSmtpMailer } from './channels/mailer.js';
 import { createSlackApi } from './channels/slack-api.js';
@@ -182,6 +182,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     now,
     newId,
     changes,
+    waits: createWaitCounter(),
     mailer: options.mailer ?? chooseMailer(config, print),
     slack: createConfiguredSlack(config, logger),
     egress: createEgress({

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ApprovalChanges } from './changes.js';
+import type { ApprovalChanges, WaitCounter } from './changes.js';
 import type { Config } from './config.js';
 import type { Egress } from './egress/egress.js';
 import type { NewId } from './ids.js';
@@ -16,6 +16,8 @@ export interface Services {
   readonly now: () => Date;
   readonly newId: NewId;
   readonly changes: ApprovalChanges;
+  /** The waits (signoff wait, long polls) this process holds, so pages can say what deciding answers. */
+  readonly waits: WaitCounter;
   readonly mailer: Mailer;
   /** Slack's Web API, when SIGNOFF_SLACK_BOT_TOKEN is set. */
   readonly slack: SlackApi | undefined;

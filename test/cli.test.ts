@@ -137,10 +137,10 @@ describe('signoff create, get, ls', () => {
   it('names who is still needed and when it expires while waiting', async () => {
     const approval = await create({ approvers: ['lead@example.com', 'pm@example.com'], required: 2 });
     const { run } = await startWaiting(['wait', approval.id], approval.id);
-    await run.stderrMatching(/needs 2 of lead@example\.com, pm@example\.com/);
+    await run.stderrMatching(/Gate: 0 of 2 approvals · still asked: lead@example\.com, pm@example\.com/);
     await runCli(['approve', approval.id], { ...env, SIGNOFF_TOKEN: lead });
     await run.stderrMatching(
-      /needs 1 of pm@example\.com · decided: lead@example\.com approved · expires \d{4}-/,
+      /Gate: 1 of 2 approvals · approved by lead@example\.com · still asked: pm@example\.com\n {2}decided: lead@example\.com approved · decide by \w{3} \d+ \w{3} \d{4}, \d\d:\d\d UTC/,
     );
     await runCli(['cancel', approval.id], env);
     expect((await run.done).code).toBe(2);

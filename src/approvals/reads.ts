@@ -15,3 +15,11 @@ export function findApprovalById(services: Services, id: string): Promise<Approv
 export function timelineOf(services: Services, id: string): Promise<AuditEvent[]> {
   return listAudit(services.db, id);
 }
+
+/** What a page shows beside an approval: its trail, the time, and the waits held on it here. */
+export async function pageContextOf(
+  services: Services,
+  id: string,
+): Promise<{ events: AuditEvent[]; now: Date; polling: number }> {
+  return { events: await listAudit(services.db, id), now: services.now(), polling: services.waits.count(id) };
+}

@@ -29,6 +29,7 @@ export async function waitForDecision(
     changed = true;
     notify();
   });
+  const leave = services.waits.enter(id);
   const deadline = Date.now() + timeoutMs;
   try {
     // Read again after subscribing, so a change between the first read and now is not missed.
@@ -55,6 +56,7 @@ export async function waitForDecision(
     }
     return approval;
   } finally {
+    leave();
     unsubscribe();
   }
 }

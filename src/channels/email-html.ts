@@ -1,5 +1,6 @@
 import { html, type SafeHtml, trustedHtml } from '../html.js';
-import { gateLine, type MailFacts } from './email-facts.js';
+import { renderMarkdown } from '../markdown.js';
+import type { MailFacts } from './email-facts.js';
 
 /*
  * Mail clients ignore most of CSS: layout is tables, styles are inline, and the only
@@ -40,10 +41,18 @@ function factsTable(facts: MailFacts): SafeHtml {
 <tr><td style="padding:12px">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0">
 ${row('Decide by', facts.deadline)}
-${row('Stage', facts.stage)}
-${facts.gates.map((gate) => row(gate.label ?? 'Approvers', gateLine({ ...gate, label: null })))}
+${row('You are asked in', html`stage ${facts.stage}.${facts.yourGates ? ` ${facts.yourGates}` : ''}`)}
+${facts.stages.map((stage) => row(stage.heading, html`${stage.state}${stage.gates.map((gate) => html`<br>${gate.line}`)}`))}
 </table>
 </td></tr>
+</table>`;
+}
+
+/** Metadata as the page shows it: a table of keys and values. */
+function metadataTable(rows: MailFacts['metadataRows']): SafeHtml | '' {
+  if (rows.length === 0) return '';
+  return html`<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="margin:0 0 16px;font-size:14px;border-collapse:collapse">
+${rows.map(([key, value]) => html`<tr><td valign="top" style="padding:4px 12px 4px 0;font-weight:600;border-top:1px solid #d1d9e0">${key}</td><td style="padding:4px 0;border-top:1px solid #d1d9e0;word-break:break-word">${value}</td></tr>`)}
 </table>`;
 }
 
@@ -66,10 +75,10 @@ ${DARK_MODE}
 <tr><td style="padding:24px 20px;font-family:${FONT};font-size:16px;line-height:1.5;color:#1f2328">
 ${paragraph(html`${facts.requester} asks for your approval:`)}
 <h1 style="margin:0 0 16px;font-size:22px;line-height:1.3;color:#1f2328;word-break:break-word">${facts.title}</h1>
-${facts.description && paragraph(facts.description, 'white-space:pre-wrap;word-break:break-word')}
+${facts.description && html`<div style="margin:0 0 16px;word-break:break-word">${renderMarkdown(facts.description)}</div>`}
 ${facts.link && paragraph(html`Link: ${facts.href ? html`<a href="${facts.href}" style="color:#0969da;word-break:break-all">${facts.link}</a>` : facts.link}`, 'word-break:break-all')}
 ${facts.action && html`${paragraph('Action (a decision is for exactly this one):')}<pre style="margin:0 0 16px;padding:8px;white-space:pre-wrap;word-break:break-word;font-size:13px;border:1px solid #d1d9e0;border-radius:6px">${facts.action}</pre>`}
-${facts.metadata && html`<pre style="margin:0 0 16px;padding:8px;white-space:pre-wrap;word-break:break-word;font-size:13px;border:1px solid #d1d9e0;border-radius:6px">${facts.metadata}</pre>`}
+${metadataTable(facts.metadataRows)}
 ${facts.advice.map((line) => paragraph(line, 'border-left:3px solid #8250df;padding-left:8px'))}
 ${factsTable(facts)}
 <table role="presentation" cellpadding="0" cellspacing="0" border="0" style="margin:0 0 16px">

@@ -1,5 +1,6 @@
+import { stageLines } from '../core/approval-facts.js';
 import type { MailMessage } from '../ports.js';
-import { type ApprovalMailInput, approvalMailFacts, gateLine, type MailFacts } from './email-facts.js';
+import { type ApprovalMailInput, approvalMailFacts, type MailFacts } from './email-facts.js';
 import { renderMailHtml } from './email-html.js';
 
 export type { ApprovalMailInput } from './email-facts.js';
@@ -14,8 +15,8 @@ function renderText(facts: MailFacts): string {
     facts.advice.length > 0 ? facts.advice.join('\n') : null,
     [
       `Decide by: ${facts.deadline}`,
-      `Stage: ${facts.stage}`,
-      ...facts.gates.map((gate) => `  ${gateLine(gate)}`),
+      `You are asked in stage ${facts.stage}.${facts.yourGates ? ` ${facts.yourGates}` : ''}`,
+      ...facts.stages.flatMap(stageLines),
     ].join('\n'),
     [`Approve: ${facts.approveUrl}`, `Reject: ${facts.rejectUrl}`, `Review first: ${facts.reviewUrl}`].join(
       '\n',

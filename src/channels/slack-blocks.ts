@@ -1,7 +1,8 @@
 import type { KnownBlock, PlainTextElement, View } from '@slack/web-api';
+import { describeStages, formatUtc, stageLines, whatDecidingDoes } from '../core/approval-facts.js';
 import type { Approval } from '../core/model.js';
 import { adviceFor } from '../core/review.js';
-import { evaluateStages, type StageState } from '../core/stages.js';
+import { evaluateStages } from '../core/stages.js';
 import { actionText, metadataText } from '../html.js';
 
 /** Action ids of the buttons and the reject modal; interactions answer only these. */
@@ -39,28 +40,26 @@ function section(text: string): KnownBlock {
   return { type: 'section', text: plain(text) };
 }
 
-const STATUS_WORDS: Record<StageState['status'], string> = {
-  waiting: 'not reached yet',
-  pending: 'waiting for a decision',
-  passed: 'passed',
-  rejected: 'rejected',
-  skipped: 'skipped',
-};
-
-/** One line per stage: its status, and each gate's approvals by name. */
+/** Every stage and its gates, in the words every surface uses. */
 function progressLines(approval: Approval): string[] {
-  return evaluateStages(approval).map((stage) => {
-    const gates = stage.gates.map(
-      (g) =>
-        `${g.approvals.length}/${g.required} of ${g.approvers.join(', ')}${g.approvals.length > 0 ? ` (approved: ${g.approvals.join(', ')})` : ''}`,
-    );
-    // A stage still open when the approval ended was never decided.
-    const status =
-      stage.status === 'pending' && approval.status !== 'pending'
-        ? 'not decided'
-        : STATUS_WORDS[stage.status];
-    return `Stage ${stage.name}: ${status}${gates.length > 0 ? ` — ${gates.join('; ')}` : ''}`;
-  });
+  return describeStages(evaluateStages(approval), approval.status !== 'pending').flatMap(stageLines);
+}
+
+/**
+ * The deadline in each reader's own time zone: Slack's date token, with the UTC time as the
+ * fallback for clients that cannot render it. Our own text, so it can be mrkdwn.
+ */
+function deadlineContext(approval: Approval): KnownBlock {
+  const epoch = Math.floor(approval.expiresAt.getTime() / 1000);
+  return {
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: `Decide by <!date^${epoch}^{date_short_pretty} at {time}|${formatUtc(approval.expiresAt)}>`,
+      },
+    ],
+  };
 }
 
 const OUTCOMES = {
@@ -114,8 +113,8 @@ function buttons(target: SlackTarget): KnownBlock {
 function outcomeText(approval: Approval, stage: string): string {
   if (approval.status !== 'pending')
     return `${OUTCOMES[approval.status]}.${approval.reason ? ` ${approval.reason}` : ''}`;
-  const state = evaluateStages(approval).find((s) => s.name === stage);
-  return `Stage ${stage} ${state ? STATUS_WORDS[state.status] : 'is gone'}; the approval goes on.`;
+  const state = describeStages(evaluateStages(approval), false).find((s) => s.name === stage);
+  return `${state ? `${state.heading} ${state.state}` : `Stage "${stage}" is gone`}; the approval goes on.`;
 }
 
 /**
@@ -143,9 +142,14 @@ export function renderSlackMessage(
   const decided = decisionLines(approval);
   if (decided.length > 0) blocks.push(section(decided.join('\n')));
   if (asksForDecision(approval, stage)) {
+    blocks.push(deadlineContext(approval));
     blocks.push({
       type: 'context',
-      elements: [plain(`Times out at ${approval.expiresAt.toISOString()}`)],
+      elements: [
+        plain(
+          `What deciding does: ${whatDecidingDoes({ callback: approval.callback, agent: approval.action !== null })}`,
+        ),
+      ],
     });
     blocks.push(buttons({ approvalId: approval.id, stage }));
   } else {

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { describeStages, formatUtc, stageSentence } from '../core/approval-facts.js';
 import { formatDuration } from '../core/duration.js';
 import type { ApprovalView } from '../core/view.js';
 import { ApiError } from './client.js';
@@ -28,13 +29,10 @@ function approvalTable(items: readonly ApprovalView[], now = Date.now()): string
 function approvalDetails(a: ApprovalView): string {
   const lines = [
     `${a.id}  ${a.status}  ${a.title}`,
-    `requested by ${a.requester ?? '-'} at ${a.createdAt}; expires ${a.expiresAt}`,
+    `requested by ${a.requester ?? 'an automation'} at ${formatUtc(new Date(a.createdAt))}; decide by ${formatUtc(new Date(a.expiresAt))}`,
   ];
   if (a.link) lines.push(`link: ${a.link}`);
-  for (const stage of a.stages)
-    lines.push(
-      `stage ${stage.name}: ${stage.status}${stage.gates.map((g) => ` · ${g.approvals.length}/${g.required} of ${g.approvers.join(', ')}`).join('')}`,
-    );
+  lines.push(...describeStages(a.stages, a.status !== 'pending').map(stageSentence));
   for (const d of a.decisions) lines.push(`${d.actor} ${d.verdict}d${d.comment ? `: ${d.comment}` : ''}`);
   if (a.reason) lines.push(`reason: ${a.reason}`);
   return lines.join('\n');

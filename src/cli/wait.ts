@@ -1,3 +1,4 @@
+import { describeStages, formatUtc, stageSentence } from '../core/approval-facts.js';
 import { formatDuration } from '../core/duration.js';
 import { describeNotificationFailure } from '../core/notification-failure.js';
 import type { ApprovalView } from '../core/view.js';
@@ -8,21 +9,19 @@ export const EXIT = { approved: 0, rejected: 1, expired: 2, cancelled: 2, error:
 const POLL_SECONDS = 10;
 
 /**
- * Who is still needed (approvers of the pending stage's unmet gates who have not approved),
- * who has decided so far, and when it expires, in one line; it changes only when someone decides.
+ * Where the approval stands, in the words the page and the mail use: every stage still to
+ * come with its gates (who approved, who is still asked), who decided, and the deadline with
+ * its zone. It changes only when someone decides.
  */
 export function progress(approval: ApprovalView): string {
-  const stage = approval.stages.find((s) => s.status === 'pending');
-  const needed = (stage?.gates ?? [])
-    .filter((g) => g.approvals.length < g.required)
-    .map((g) => {
-      const open = g.approvers.filter((a) => !g.approvals.includes(a));
-      return `${g.required - g.approvals.length} of ${open.join(', ') || '(nobody left)'}`;
-    })
-    .join('; ');
+  const open = describeStages(approval.stages, approval.status !== 'pending').filter(
+    (_, i) => approval.stages[i]?.status === 'pending' || approval.stages[i]?.status === 'waiting',
+  );
   const decided = approval.decisions.map((d) => `${d.actor} ${d.verdict}d`).join(', ') || 'nobody yet';
-  const waitingOn = needed || (stage ? `stage ${stage.name}` : 'nothing');
-  return `needs ${waitingOn} · decided: ${decided} · expires ${approval.expiresAt}`;
+  return [
+    ...open.map((stage) => `  ${stageSentence(stage)}`),
+    `  decided: ${decided} · decide by ${formatUtc(new Date(approval.expiresAt))}`,
+  ].join('\n');
 }
 
 /**
@@ -79,11 +78,11 @@ export async function waitForApproval(
       }
       const current = progress(approval);
       if (polls === 1) {
-        options.log(`waiting for ${id} (${approval.title}) · ${current}`);
+        options.log(`waiting for ${id} (${approval.title})\n${current}`);
         lastPrinted = now();
         lastProgress = current;
       } else if (current !== lastProgress || now() - lastPrinted >= 30_000) {
-        options.log(`waiting ${formatDuration(now() - started)} · ${current}`);
+        options.log(`waiting ${formatDuration(now() - started)}\n${current}`);
         lastPrinted = now();
         lastProgress = current;
       }

@@ -1,29 +1,27 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { OpenedLink } from '../approvals/links.js';
-import type { AuditEvent } from '../core/audit.js';
 import { formatDuration } from '../core/duration.js';
 import type { Approval, Verdict } from '../core/model.js';
 import { html } from '../html.js';
-import { approvalSummary, decidedBanner, decisionForm } from './web/approval-parts.js';
+import { approvalSummary, decidedBanner, decisionForm, type SummaryContext } from './web/approval-parts.js';
 import { banner, renderPage } from './web/layout.js';
 
 /** The confirmation page a link opens. Viewing it decides nothing. */
 export function renderDecisionPage(
   opened: OpenedLink,
   token: string,
-  now: Date,
-  events: readonly AuditEvent[],
+  context: SummaryContext,
   preselect?: Verdict,
 ): string {
   const { approval, link } = opened;
-  const left = formatDuration(Number(link.expires_at) - now.getTime());
+  const left = formatDuration(Number(link.expires_at) - context.now.getTime());
   const lifetime =
     Number(link.expires_at) >= approval.expiresAt.getTime()
       ? `until the request's deadline, in ${left}`
       : `for ${left}`;
   return renderPage({
     title: approval.title,
-    body: html`${approvalSummary(approval, events, now)}
+    body: html`${approvalSummary(approval, context)}
 ${decisionForm(approval, {
   action: `/d/${token}`,
   actor: link.approver,
@@ -38,8 +36,7 @@ export function renderSpentLinkPage(
   opened: OpenedLink,
   why: string,
   token: string,
-  now: Date,
-  events: readonly AuditEvent[],
+  context: SummaryContext,
 ): string {
   const status =
     opened.approval.status === 'pending'
@@ -51,20 +48,15 @@ export function renderSpentLinkPage(
     : '';
   return renderPage({
     title: opened.approval.title,
-    body: html`${banner(why)}<p>${status}</p>${renew}${approvalSummary(opened.approval, events, now)}`,
+    body: html`${banner(why)}<p>${status}</p>${renew}${approvalSummary(opened.approval, context)}`,
   });
 }
 
 /** Shown after a decision was recorded. */
-export function renderDecidedPage(
-  approval: Approval,
-  verdict: Verdict,
-  now: Date,
-  events: readonly AuditEvent[],
-): string {
+export function renderDecidedPage(approval: Approval, verdict: Verdict, context: SummaryContext): string {
   return renderPage({
     title: approval.title,
-    body: html`${decidedBanner(approval, verdict)}${approvalSummary(approval, events, now)}`,
+    body: html`${decidedBanner(approval, verdict)}${approvalSummary(approval, context)}`,
   });
 }
 

@@ -123,9 +123,11 @@ describe('the approval mail', () => {
     const token = new URL(linkIn(mail)).pathname;
     const facts = [
       `Decide by: ${['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][new Date(approval.expiresAt).getUTCDay()]} ${utcDay(approval.expiresAt)} (in 1d 23h)`,
-      'Stage: "production" (stage 2 of 2)',
-      'Gate "leads": 2 of 3 needed · asked: you, lead2@example.com, lead3@example.com · approved so far: lead2@example.com',
-      'Gate "security": 1 needed · asked: sec@example.com, group:security',
+      'You are asked in stage "production" (stage 2 of 2). Your approval counts toward Gate "leads".',
+      'Stage "qa" (1 of 2), passed\n  Gate: 1 of 1 approval · approved by qa@example.com',
+      'Stage "production" (2 of 2), waiting for a decision',
+      '  Gate "leads": 1 of 2 approvals · approved by lead2@example.com · still asked: lead@example.com, lead3@example.com',
+      '  Gate "security": 0 of 1 approval · still asked: sec@example.com, group:security',
       'Sent by signoff at signoff (staging). You got this mail because you are an approver of stage "production" of this request.',
     ];
     const approveUrl = `http://signoff.test${token}?verdict=approve`;
@@ -137,8 +139,15 @@ describe('the approval mail', () => {
     expect(mail.text).toContain(title);
 
     const seen = visibleText(mail.html);
-    for (const fact of facts.map((f) => f.replace(/^(Decide by|Stage): /, '$1 ')))
-      expect(seen).toContain(fact.replace(/^Gate "(\w+)": /, 'Gate "$1" '));
+    // The same words, laid out as a table: a stage's heading is its row's name.
+    for (const fact of facts)
+      expect(seen).toContain(
+        fact
+          .replace('Decide by:', 'Decide by')
+          .replace(/\), (passed|waiting)/, ') $1')
+          .replace(/\s+/g, ' ')
+          .trim(),
+      );
     expect(seen).toContain(title);
     // Escaped, not interpreted: the title's markup never reaches the HTML as markup.
     expect(mail.html).not.toContain('<b>v2</b>');
@@ -196,8 +205,8 @@ describe('the approval mail', () => {
     await deliverDue();
     const [first] = mailTo(title, 'lead@example.com');
     if (!first) throw new Error('no first mail');
-    // One gate: no gate label, and the count of people is known.
-    expect(first.text).toContain('  1 of 1 needed · asked: you\n');
+    // One gate: no name to give it.
+    expect(first.text).toContain('  Gate: 0 of 1 approval · still asked: lead@example.com\n');
     h.advance(61 * MINUTE);
     try {
       await deliverDue();
@@ -212,7 +221,9 @@ describe('the approval mail', () => {
       expect(escalated?.text).toContain(
         'You got this mail because nobody decided stage "release" of this request in time, so it was escalated to you.',
       );
-      expect(escalated?.text).toContain('1 of 2 needed · asked: you, lead@example.com');
+      expect(escalated?.text).toContain(
+        'Gate: 0 of 1 approval · still asked: lead@example.com, cto@example.com',
+      );
 
       // The first link has expired (1 h): asking for a fresh one mails the reason with it.
       const renew = await h.api({

@@ -64,7 +64,7 @@ describe('approval mail', () => {
       expect(mail.text).toContain('dev@example.com asks for your approval');
       expect(mail.text).toContain('PROJ-456');
       expect(mail.text).toContain('https://staging.example.com');
-      expect(mail.text).toContain('"pipeline": "web"');
+      expect(mail.text).toContain('pipeline: web');
       expect(mail.html).toContain(linkIn(mail));
       expect(mail.parsed.from?.text).toContain('signoff@example.com');
     }

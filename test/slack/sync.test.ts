@@ -95,7 +95,7 @@ describe('every change updates every Slack message', () => {
       expect(textOf(c)).toContain('Cancelled. Cancelled by admin: wrong build');
       expect(textOf(s)).toContain(`superseded by ${newer.approval.id}`);
       expect(textOf(e)).toContain('Expired.');
-      for (const m of [c, s, e]) expect(textOf(m)).toContain('Stage approval: not decided');
+      for (const m of [c, s, e]) expect(textOf(m)).toContain('Stage \\"approval\\", not decided');
       for (const m of [c, s, e]) {
         expect(hasButtons(m)).toBe(false);
         expect(repliesTo(m)).toHaveLength(1);
@@ -118,7 +118,7 @@ describe('every change updates every Slack message', () => {
     if (!second) throw new Error('no second message');
     await eventually(() => {
       expect(hasButtons(first)).toBe(false);
-      expect(textOf(first)).toContain('Stage review passed; the approval goes on.');
+      expect(textOf(first)).toContain('Stage \\"review\\" (1 of 2) passed; the approval goes on.');
       expect(repliesTo(first).map((r) => r.text)).toEqual([expect.stringContaining('Stage review passed.')]);
     });
     expect(hasButtons(second)).toBe(true);

@@ -58,14 +58,14 @@ describe('pages update without reload when someone decides elsewhere', () => {
       'Either may approve',
       'Two must approve',
     ]);
-    expect(await pmPage.locator('#progress').textContent()).toContain('0 of 2 needed');
+    expect(await pmPage.locator('#progress').textContent()).toContain('0 of 2 approvals');
 
     await leadPage.goto(`${h.url}/approvals/${id}`);
     await leadPage.getByRole('button', { name: 'Approve' }).click();
     await leadPage.getByRole('status').filter({ hasText: 'Your approval is recorded' }).waitFor();
     await pmPage
       .locator('#progress')
-      .filter({ hasText: '1 of 2 needed · approved by lead@example.com' })
+      .filter({ hasText: '1 of 2 approvals · approved by lead@example.com' })
       .waitFor({ timeout: PATIENCE_MS });
     // The form the other person may be typing in stays as it was.
     expect(await pmPage.getByRole('button', { name: 'Approve' }).count()).toBe(1);

@@ -125,8 +125,8 @@ describe('every page fits a phone and a desktop, light and dark, with no serious
 
     const pending = await visit(lead, `${h.url}/approvals/${id}`, 'approval, pending');
     const text = (await pending.locator('main').textContent()) ?? '';
-    expect(text).toContain('Gate 1: 0 of 1 needed');
-    expect(text).toContain('still needed: 1 more from sre@example.com, group:ops');
+    expect(text).toContain('Gate 1: 0 of 1 approval · still asked: lead@example.com, pm@example.com');
+    expect(text).toContain('Gate 2: 0 of 1 approval · still asked: sre@example.com, group:ops');
     expect(text).toContain('Tells ci.example.com (webhook).');
     // Markdown with raw HTML off: the script tag is text, the javascript: link is not a link.
     expect(await pending.locator('main script').count()).toBe(0);

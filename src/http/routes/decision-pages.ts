@@ -10,7 +10,7 @@ import {
   renewLink,
   spentLinkError,
 } from '../../approvals/links.js';
-import { timelineOf } from '../../approvals/reads.js';
+import { pageContextOf } from '../../approvals/reads.js';
 import { SignoffError } from '../../core/errors.js';
 import { approvalView } from '../../core/view.js';
 import type { Services } from '../../services.js';
@@ -60,10 +60,8 @@ async function spentLink(
   reply.status(HTTP_STATUS[code]);
   if (wantsJson(request))
     return reply.send({ ...errorBody(new SignoffError(code, message), request.id), ...linkJson(opened) });
-  const events = await timelineOf(services, opened.approval.id);
-  return reply
-    .type('text/html; charset=utf-8')
-    .send(renderSpentLinkPage(opened, message, token, now, events));
+  const context = { ...(await pageContextOf(services, opened.approval.id)), now };
+  return reply.type('text/html; charset=utf-8').send(renderSpentLinkPage(opened, message, token, context));
 }
 
 /** How errors on decision pages look: a page, or JSON when asked for; both with the page headers. */
@@ -139,8 +137,7 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
           renderDecisionPage(
             opened,
             token,
-            now,
-            await timelineOf(services, opened.approval.id),
+            { ...(await pageContextOf(services, opened.approval.id)), now },
             request.query.verdict,
           ),
         );
@@ -192,12 +189,7 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
         return reply
           .type('text/html; charset=utf-8')
           .send(
-            renderDecidedPage(
-              approval,
-              request.body.verdict,
-              services.now(),
-              await timelineOf(services, approval.id),
-            ),
+            renderDecidedPage(approval, request.body.verdict, await pageContextOf(services, approval.id)),
           );
       } catch (error) {
         if (error instanceof SignoffError && (error.code === 'link_used' || error.code === 'link_expired')) {

@@ -1,14 +1,18 @@
-import type { AuditEvent } from '../../core/audit.js';
 import type { Approval, Verdict } from '../../core/model.js';
 import { html } from '../../html.js';
-import { approvalSummary, type DecisionFormOptions, decidedBanner, decisionForm } from './approval-parts.js';
+import {
+  approvalSummary,
+  type DecisionFormOptions,
+  decidedBanner,
+  decisionForm,
+  type SummaryContext,
+} from './approval-parts.js';
 import { renderPage, type Viewer } from './layout.js';
 
 /** An approval as a signed-in person sees it: the form only while it waits for them. */
 export function renderApprovalPage(options: {
   approval: Approval;
-  events: readonly AuditEvent[];
-  now: Date;
+  context: SummaryContext;
   viewer: Viewer;
   waitingForViewer: boolean;
   preselect?: Verdict | undefined;
@@ -42,6 +46,6 @@ export function renderApprovalPage(options: {
     viewer,
     events: `/approvals/${approval.id}/events`,
     body: html`<p><a href="/">← Inbox</a></p>${options.decided ? decidedBanner(approval, options.decided) : ''}
-${approvalSummary(approval, options.events, options.now)}${form}${cancel}`,
+${approvalSummary(approval, options.context)}${form}${cancel}`,
   });
 }

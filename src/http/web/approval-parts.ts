@@ -1,34 +1,16 @@
+import {
+  describeStages,
+  gatesOfReader,
+  whatDecidingDid,
+  whatDecidingDoes,
+} from '../../core/approval-facts.js';
 import type { AuditEvent } from '../../core/audit.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
-import type { Approval, Callback, Verdict } from '../../core/model.js';
-import { currentStage, evaluateStages, type GateState, matchesApprover } from '../../core/stages.js';
+import type { Approval, Verdict } from '../../core/model.js';
+import { currentStage, evaluateStages } from '../../core/stages.js';
 import { html, type SafeHtml, safeHref } from '../../html.js';
+import { renderMarkdown } from '../../markdown.js';
 import { banner, when } from './layout.js';
-import { renderMarkdown } from './markdown.js';
-
-/** What deciding sets in motion, in the words of the workflow that waits. */
-export function effectOf(callback: Callback | null): string {
-  // Without a callback signoff resumes nothing itself, but someone may still be waiting.
-  if (!callback)
-    return 'Records the decision; whatever waits on it (signoff wait, a long poll, an agent) hears it when it asks.';
-  switch (callback.type) {
-    case 'webhook': {
-      let host = callback.url;
-      try {
-        host = new URL(callback.url).host;
-      } catch {}
-      return `Tells ${host} (webhook).`;
-    }
-    case 'codepipeline':
-      return `Resumes CodePipeline ${callback.pipelineName} › ${callback.stageName} › ${callback.actionName}.`;
-    case 'stepfunctions':
-      return 'Resumes the waiting Step Functions task.';
-    case 'cloudformation':
-      return 'Signals the waiting CloudFormation stack.';
-    case 'github':
-      return `Answers GitHub's deployment protection rule of ${callback.repository} › ${callback.environment}.`;
-  }
-}
 
 function metadataValue(value: unknown): SafeHtml {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
@@ -51,26 +33,21 @@ function metadataTable(metadata: Readonly<Record<string, unknown>>): SafeHtml | 
   )}</tbody></table>`;
 }
 
-function gateLine(gate: GateState, index: number, count: number, open: boolean): SafeHtml {
-  const still = Math.max(0, gate.required - gate.approvals.length);
-  const waitingOn = gate.approvers.filter(
-    (entry) => !gate.approvals.some((actor) => matchesApprover(entry, { id: actor, groups: [] })),
-  );
-  const name = count > 1 ? `Gate ${index + 1}` : 'Gate';
-  return html`<li><strong>${name}</strong>: ${gate.approvals.length} of ${gate.required} needed
-${gate.approvals.length ? html` · approved by ${gate.approvals.join(', ')}` : ''}
-${open && still > 0 ? html` · still needed: ${still} more from ${waitingOn.join(', ')}` : ''}</li>`;
-}
-
 function stagesSection(approval: Approval): SafeHtml {
-  const stages = evaluateStages(approval);
+  const stages = describeStages(evaluateStages(approval), approval.status !== 'pending');
   return html`<h2>Stages</h2>${stages.map(
-    (stage) => html`<section class="stage" aria-label="Stage ${stage.name}"><h3>${stage.name}
-<span class="badge">${stage.status}</span></h3>
-${stage.type === 'human' ? html`<ul class="plain">${stage.gates.map((g, i) => gateLine(g, i, stage.gates.length, stage.status === 'pending'))}</ul>` : html`<p class="muted">Decided by ${stage.type === 'ai' ? 'an AI reviewer' : 'rules'}.</p>`}
-${stage.result ? html`<p class="muted">${stage.result.outcome} by ${stage.result.via}: ${stage.result.reason}</p>` : ''}
+    (stage, index) => html`<section class="stage" aria-label="${stage.heading}"><h3>${stage.heading}
+<span class="badge">${stage.state}</span></h3>
+${stage.gates.length > 0 ? html`<ul class="plain">${stage.gates.map((gate) => html`<li>${gate.line}</li>`)}</ul>` : ''}
+${stageResult(approval, index)}
 </section>`,
   )}`;
+}
+
+/** How a stage that rules or an AI decided, or that timed out, ended. */
+function stageResult(approval: Approval, index: number): SafeHtml | '' {
+  const result = evaluateStages(approval)[index]?.result;
+  return result ? html`<p class="muted">${result.outcome} by ${result.via}: ${result.reason}</p>` : '';
 }
 
 function adviceSection(approval: Approval): SafeHtml | '' {
@@ -157,23 +134,39 @@ function outcome(approval: Approval): SafeHtml {
 }
 
 /** The summary every approval page shows, live parts marked for refreshing. */
-export function approvalSummary(approval: Approval, events: readonly AuditEvent[], now: Date): SafeHtml {
+export interface SummaryContext {
+  readonly events: readonly AuditEvent[];
+  readonly now: Date;
+  /** How many signoff waits (long polls) this server holds on the approval now. */
+  readonly polling: number;
+}
+
+/** What deciding does while the approval waits; what it did once decided. */
+function effectLine(approval: Approval, { events, polling }: SummaryContext): SafeHtml {
+  const waiters = { callback: approval.callback, agent: approval.action !== null, polling };
+  return approval.status === 'pending'
+    ? html`<p><strong>What deciding does:</strong> ${whatDecidingDoes(waiters)}</p>`
+    : html`<p><strong>What deciding did:</strong> ${whatDecidingDid(waiters, events)}</p>`;
+}
+
+/** The summary every approval page shows, live parts marked for refreshing. */
+export function approvalSummary(approval: Approval, context: SummaryContext): SafeHtml {
   const href = safeHref(approval.link);
-  const pending = approval.status === 'pending';
-  const deadline = pending
-    ? html`Decide by ${when(approval.expiresAt)} (in ${formatDuration(approval.expiresAt.getTime() - now.getTime())})`
-    : html`${approval.status} ${approval.decidedAt ? when(approval.decidedAt) : ''}${approval.reason ? html`: ${approval.reason}` : ''}`;
+  const deadline =
+    approval.status === 'pending'
+      ? html`Decide by ${when(approval.expiresAt)} (in ${formatDuration(approval.expiresAt.getTime() - context.now.getTime())})`
+      : html`${approval.status} ${approval.decidedAt ? when(approval.decidedAt) : ''}${approval.reason ? html`: ${approval.reason}` : ''}`;
   return html`<h1>${approval.title}</h1>
 <div id="status" data-live><p><span class="badge status-${approval.status}">${approval.status}</span>
-<span class="muted">Requested by ${approval.requester ?? 'an automation'} · ${deadline}</span></p></div>
+<span class="muted">Requested by ${approval.requester ?? 'an automation'} · ${deadline}</span></p>
+${effectLine(approval, context)}</div>
 ${approval.description ? html`<div class="description">${renderMarkdown(approval.description)}</div>` : ''}
 ${href ? html`<p>Link: <a href="${href}" rel="noreferrer noopener nofollow">${approval.link}</a></p>` : approval.link ? html`<p>Link: ${approval.link}</p>` : ''}
 ${actionSection(approval)}
 ${metadataTable(approval.metadata)}
-<p><strong>What deciding does:</strong> ${effectOf(approval.callback)}</p>
 <div id="progress" data-live>${stagesSection(approval)}${outcome(approval)}</div>
 ${adviceSection(approval)}
-<div id="timeline" data-live>${timeline(events)}</div>`;
+<div id="timeline" data-live>${timeline(context.events)}</div>`;
 }
 
 export interface DecisionFormOptions {
@@ -208,6 +201,16 @@ function grantFields(approval: Approval, offer: NonNullable<DecisionFormOptions[
 ${match}</details>`;
 }
 
+/** " Your approval counts toward Gate "tech"." when the reader is asked in named gates. */
+function countsToward(approval: Approval, actor: string): string {
+  const stages = describeStages(evaluateStages(approval), false);
+  const gates = gatesOfReader(
+    stages.find((s) => s.name === currentStage(approval)?.name),
+    actor,
+  );
+  return gates.length > 0 ? ` Your approval counts toward ${gates.join(' and ')}.` : '';
+}
+
 /** Approve / reject with a comment. The preselected verdict is only highlighted: posting decides. */
 export function decisionForm(approval: Approval, options: DecisionFormOptions): SafeHtml | '' {
   const stage = currentStage(approval);
@@ -217,7 +220,7 @@ export function decisionForm(approval: Approval, options: DecisionFormOptions): 
   return html`<form method="post" action="${options.action}" data-keep id="decide" aria-label="Decide">
 ${options.csrfToken ? html`<input type="hidden" name="_csrf" value="${options.csrfToken}">` : ''}
 <h2>Your decision</h2>
-<p>You are deciding as <strong>${options.actor}</strong> on stage “${stage.name}”.${options.note ? html` ${options.note}` : ''}</p>
+<p>You are deciding as <strong>${options.actor}</strong> on stage “${stage.name}”.${countsToward(approval, options.actor)}${options.note ? html` ${options.note}` : ''}</p>
 <label for="comment">Comment${needComment ? ' (required to reject)' : ' (optional)'}</label>
 <textarea id="comment" name="comment" maxlength="2000"></textarea>
 ${options.grant ? grantFields(approval, options.grant) : ''}

@@ -42,12 +42,12 @@ ul.items a.title{font-weight:600;display:inline-block;min-height:44px;padding:.6
 .pager{display:flex;justify-content:flex-end;margin:1em 0}`;
 
 /**
- * The one script: deadlines in the viewer's time zone, and live updates over server-sent
+ * The one script: deadlines in the viewer's time zone (named, as every time signoff shows is), and live updates over server-sent
  * events (the page's `data-events` names its stream). Without it every page still works.
  */
 export const SCRIPT = `(function(){
 function localTimes(root){root.querySelectorAll('time[datetime]').forEach(function(t){var d=new Date(t.getAttribute('datetime'));
-if(!isNaN(d))t.textContent=d.toLocaleString(undefined,{dateStyle:'medium',timeStyle:'short'});});}
+if(!isNaN(d))t.textContent=d.toLocaleString(undefined,{weekday:'short',day:'numeric',month:'short',year:'numeric',hour:'2-digit',minute:'2-digit',timeZoneName:'short'});});}
 localTimes(document);
 var main=document.querySelector('[data-events]');if(!main||!window.EventSource)return;
 var busy=false,again=false;

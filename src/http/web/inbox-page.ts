@@ -1,6 +1,7 @@
 import type { InboxQuery, InboxTab } from '../../approvals/inbox.js';
+import { describeStages, stageSentence } from '../../core/approval-facts.js';
 import { APPROVAL_STATUSES, type Approval } from '../../core/model.js';
-import { currentStage, evaluateStages } from '../../core/stages.js';
+import { evaluateStages } from '../../core/stages.js';
 import { html, type SafeHtml } from '../../html.js';
 import { renderPage, type Viewer, when } from './layout.js';
 
@@ -34,13 +35,10 @@ function queryString(query: InboxQuery, changes: Partial<Record<string, string |
   return `/?${params.toString()}`;
 }
 
-function progressLine(approval: Approval): string {
-  const stage = currentStage(approval);
-  const state = evaluateStages(approval).find((s) => s.name === stage?.name);
-  if (!state || state.gates.length === 0) return approval.status;
-  const have = state.gates.reduce((n, g) => n + g.approvals.length, 0);
-  const need = state.gates.reduce((n, g) => n + g.required, 0);
-  return `${state.name}: ${have} of ${need} approvals`;
+/** Where a waiting approval stands: every stage and its gates, as the page says them. */
+function progressList(approval: Approval): SafeHtml {
+  const stages = describeStages(evaluateStages(approval), false).filter((s) => s.state !== 'passed');
+  return html`${stages.map((stage) => html`<div class="progress">${stageSentence(stage)}</div>`)}`;
 }
 
 function item(approval: Approval, tab: InboxTab): SafeHtml {
@@ -49,7 +47,7 @@ function item(approval: Approval, tab: InboxTab): SafeHtml {
     tab === 'history' || approval.status !== 'pending'
       ? html`<span class="badge status-${approval.status}">${approval.status}</span>
 ${last ? html` by ${last.actor} ${when(last.at)}${last.comment ? html` — “${last.comment}”` : ''}` : approval.reason ? html` — ${approval.reason}` : ''}`
-      : html`${progressLine(approval)} · decide by ${when(approval.expiresAt)}`;
+      : html`decide by ${when(approval.expiresAt)}${progressList(approval)}`;
   // What waits for the reader can be picked for deciding several at once (the form below the list).
   const pick =
     tab === 'waiting' && approval.status === 'pending'

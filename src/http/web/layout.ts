@@ -1,3 +1,4 @@
+import { formatUtc } from '../../core/approval-facts.js';
 import { html, type SafeHtml } from '../../html.js';
 
 /** Who is signed in, for the header; absent on pages that need no one. */
@@ -38,7 +39,7 @@ export function banner(text: SafeHtml | string, tone: 'info' | 'ok' | 'bad' = 'i
   return html`<p class="banner${tone === 'info' ? '' : ` ${tone}`}" role="status">${text}</p>`;
 }
 
-/** A point in time: UTC for the server, the viewer's zone once the script has run. */
+/** A point in time: in UTC as the mail says it, in the viewer's named zone once the script has run. */
 export function when(at: Date): SafeHtml {
-  return html`<time datetime="${at.toISOString()}">${at.toISOString().replace('T', ' ').slice(0, 16)} UTC</time>`;
+  return html`<time datetime="${at.toISOString()}">${formatUtc(at)}</time>`;
 }

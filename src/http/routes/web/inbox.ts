@@ -5,7 +5,7 @@ import { actorOf } from '../../../approvals/as-principal.js';
 import { decideApproval } from '../../../approvals/decide.js';
 import { isWaitingFor, queryInbox } from '../../../approvals/inbox.js';
 import { cancelAsPerson, mayCancelAsPerson } from '../../../approvals/lifecycle.js';
-import { timelineOf } from '../../../approvals/reads.js';
+import { pageContextOf } from '../../../approvals/reads.js';
 import { grantOffer, grantStep, grantTermsOf } from '../../../approvals/standing-grants.js';
 import { SignoffError } from '../../../core/errors.js';
 import { APPROVAL_STATUSES } from '../../../core/model.js';
@@ -136,8 +136,7 @@ export function registerInboxRoutes(
       return reply.type(HTML).send(
         renderApprovalPage({
           approval,
-          events: await timelineOf(services, approval.id),
-          now: services.now(),
+          context: await pageContextOf(services, approval.id),
           viewer: viewerOf(request, reply),
           waitingForViewer: isWaitingFor(approval, actorOf(person)),
           preselect: request.query.verdict,

@@ -1,5 +1,5 @@
 import MarkdownIt from 'markdown-it';
-import { type SafeHtml, trustedHtml } from '../../html.js';
+import { type SafeHtml, trustedHtml } from './html.js';
 
 // Raw HTML off: a description is text its author formats, never markup they inject.
 const markdown = new MarkdownIt({ html: false, linkify: true, breaks: true });
