@@ -42,14 +42,18 @@ export interface WebHarness extends Harness {
 /** signoff listening on loopback, its public URL that address, for a browser to visit. */
 export async function startWebHarness(
   env: Record<string, string> | ((url: string) => Record<string, string>) = {},
+  options: Parameters<typeof startHarness>[1] = {},
 ): Promise<WebHarness> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const h = await startHarness({
-      SIGNOFF_PUBLIC_URL: url,
-      ...(typeof env === 'function' ? env(url) : env),
-    });
+    const h = await startHarness(
+      {
+        SIGNOFF_PUBLIC_URL: url,
+        ...(typeof env === 'function' ? env(url) : env),
+      },
+      options,
+    );
     try {
       await h.signoff.app.listen({ host: '127.0.0.1', port });
     } catch (error) {
