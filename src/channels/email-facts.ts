@@ -3,6 +3,7 @@ import {
   describeStages,
   formatUtc,
   gatesOfReader,
+  requesterWords,
   type StageFacts,
 } from '../core/approval-facts.js';
 import { formatDuration } from '../core/duration.js';
@@ -97,7 +98,7 @@ export function approvalMailFacts(input: ApprovalMailInput): MailFacts {
   const stages = describeStages(evaluateStages(approval), approval.status !== 'pending');
   return {
     subject: `${prefix}Approval needed: ${approval.title}`.slice(0, 200),
-    requester: approval.requester ?? 'an automation',
+    requester: requesterWords(approval.requester),
     title: approval.title,
     description: approval.description,
     link: approval.link,

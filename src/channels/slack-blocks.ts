@@ -1,5 +1,11 @@
 import type { KnownBlock, PlainTextElement, View } from '@slack/web-api';
-import { describeStages, formatUtc, stageLines, whatDecidingDoes } from '../core/approval-facts.js';
+import {
+  describeStages,
+  formatUtc,
+  requesterWords,
+  stageLines,
+  whatDecidingDoes,
+} from '../core/approval-facts.js';
 import type { Approval } from '../core/model.js';
 import { adviceFor } from '../core/review.js';
 import { evaluateStages } from '../core/stages.js';
@@ -125,7 +131,7 @@ export function renderSlackMessage(
   approval: Approval,
   stage: string,
 ): { text: string; blocks: KnownBlock[] } {
-  const requester = approval.requester ?? 'an automation';
+  const requester = requesterWords(approval.requester);
   const blocks: KnownBlock[] = [
     { type: 'header', text: plain(approval.title, 150) },
     { type: 'context', elements: [plain(`Requested by ${requester} · ${approval.id}`)] },

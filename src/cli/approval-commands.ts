@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { describeStages, formatUtc, stageSentence } from '../core/approval-facts.js';
+import { describeStages, formatUtc, requesterWords, stageSentence } from '../core/approval-facts.js';
 import { formatDuration } from '../core/duration.js';
 import type { ApprovalView } from '../core/view.js';
 import { ApiError } from './client.js';
@@ -29,7 +29,7 @@ function approvalTable(items: readonly ApprovalView[], now = Date.now()): string
 function approvalDetails(a: ApprovalView): string {
   const lines = [
     `${a.id}  ${a.status}  ${a.title}`,
-    `requested by ${a.requester ?? 'an automation'} at ${formatUtc(new Date(a.createdAt))}; decide by ${formatUtc(new Date(a.expiresAt))}`,
+    `requested by ${requesterWords(a.requester)} at ${formatUtc(new Date(a.createdAt))}; decide by ${formatUtc(new Date(a.expiresAt))}`,
   ];
   if (a.link) lines.push(`link: ${a.link}`);
   lines.push(...describeStages(a.stages, a.status !== 'pending').map(stageSentence));

@@ -58,6 +58,15 @@ const STAGE_STATES: Record<StageStatus, string> = {
   skipped: 'skipped',
 };
 
+/**
+ * Who asked, for people. The admin credential's identity is the bare word `admin`, which reads
+ * like a person's name: it is "the admin key". No identity at all is "an automation".
+ */
+export function requesterWords(requester: string | null): string {
+  if (requester === null) return 'an automation';
+  return requester === 'admin' ? 'the admin key' : requester;
+}
+
 /** `Gate "tech"`, `Gate 2`, or `Gate`: the one way every surface names a gate. */
 export function gateLabel(name: string | null | undefined, index: number, count: number): string {
   if (name) return `Gate "${name}"`;

@@ -1,7 +1,9 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, startWebHarness, type WebHarness } from '../helpers/browser.js';
-import { runCli } from '../helpers/process.js';
+import { approvalBody } from '../helpers/harness.js';
+import { runCli, startCli } from '../helpers/process.js';
+import { eventually, startReceiver } from '../helpers/receiver.js';
 import { type SlackStandIn, slackEnv, startSlack } from '../helpers/slack.js';
 import { linkIn, type ReceivedMail, startSmtpServer } from '../helpers/smtp.js';
 
@@ -139,5 +141,68 @@ describe('every surface tells the same truth', () => {
     expect(waited.code).toBe(3);
     expectTheFacts('signoff wait', waited.stderr);
     expect(waited.stderr).toContain(`decide by ${utcWords(deadline)}`);
+  });
+});
+
+describe('what deciding does', () => {
+  it('names what waits before, and says whether it was told after', async () => {
+    const receiver = await startReceiver();
+    const lead = await h.keyFor('lead@example.com', ['approvals:decide']);
+    const context = await h.signedIn(browser, 'lead@example.com');
+    const page = await context.newPage();
+    const effect = async (id: string) => {
+      await page.goto(`${h.url}/approvals/${id}`);
+      return (await page.locator('#status').innerText()).replace(/\s+/g, ' ');
+    };
+    const create = async (extra: Record<string, unknown>) => {
+      const res = await h.api({
+        method: 'POST',
+        url: '/v1/approvals',
+        payload: approvalBody({ notify: [], ...extra }),
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      return res.json().id as string;
+    };
+    try {
+      const plain = await create({});
+      // Asked with the admin key: its identity, the bare word "admin", is not shown as a person's name.
+      expect(await effect(plain)).toContain('Requested by the admin key');
+      expect(await effect(plain)).toContain('What deciding does: Nothing waits on it now');
+      const wait = startCli(['wait', plain, '--timeout', '2m'], {
+        SIGNOFF_URL: h.url,
+        SIGNOFF_TOKEN: h.adminKey,
+      });
+      await eventually(() => expect(h.signoff.services.waits.count(plain)).toBe(1));
+      expect(await effect(plain)).toContain(
+        'What deciding does: Answers the signoff wait (or long poll) that waits on it now.',
+      );
+      await h.api({ method: 'POST', url: `/v1/approvals/${plain}/cancel`, payload: {} });
+      expect((await wait.done).code).toBe(2);
+
+      const agent = await create({ action: { tool: 'Bash', arguments: { command: 'make deploy' } } });
+      expect(await effect(agent)).toContain(
+        'Answers the agent that asked: it waits to take exactly this action.',
+      );
+
+      const host = `127.0.0.1:${receiver.port}`;
+      const hooked = await create({ callback: { type: 'webhook', url: `http://${host}/hook` } });
+      expect(await effect(hooked)).toContain(`What deciding does: Tells ${host} (webhook).`);
+      const decided = await h.api({
+        method: 'POST',
+        url: `/v1/approvals/${hooked}/decisions`,
+        token: lead,
+        payload: { verdict: 'approve' },
+      });
+      expect(decided.statusCode, decided.body).toBe(201);
+      expect(await effect(hooked)).toContain(`What deciding did: Telling ${host} (webhook) now.`);
+      for (let round = 0; round < 5; round++) if ((await h.signoff.dispatcher.runOnce()) === 0) break;
+      expect(receiver.received.map((r) => JSON.parse(r.body).type)).toContain('approval.decided');
+      expect(await effect(hooked)).toMatch(
+        new RegExp(`What deciding did: Told ${host} \\(webhook\\) at \\w{3} \\d+`),
+      );
+    } finally {
+      await context.close();
+      await receiver.stop();
+    }
   });
 });

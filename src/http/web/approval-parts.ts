@@ -1,6 +1,7 @@
 import {
   describeStages,
   gatesOfReader,
+  requesterWords,
   whatDecidingDid,
   whatDecidingDoes,
 } from '../../core/approval-facts.js';
@@ -120,7 +121,7 @@ function timeline(events: readonly AuditEvent[]): SafeHtml | '' {
     const comment = typeof e.data.comment === 'string' && e.data.comment ? html` — “${e.data.comment}”` : '';
     const count = times > 1 ? ` (${times} times)` : '';
     // An outcome is the approval's, whoever's verdict settled it.
-    const who = e.type in OUTCOMES ? '' : `${e.actor ?? 'signoff'} `;
+    const who = e.type in OUTCOMES ? '' : `${e.actor === null ? 'signoff' : requesterWords(e.actor)} `;
     return html`<li>${when(e.at)} · ${who}${words}${comment}${count}</li>`;
   })}</ul>`;
 }
@@ -158,7 +159,7 @@ export function approvalSummary(approval: Approval, context: SummaryContext): Sa
       : html`${approval.status} ${approval.decidedAt ? when(approval.decidedAt) : ''}${approval.reason ? html`: ${approval.reason}` : ''}`;
   return html`<h1>${approval.title}</h1>
 <div id="status" data-live><p><span class="badge status-${approval.status}">${approval.status}</span>
-<span class="muted">Requested by ${approval.requester ?? 'an automation'} · ${deadline}</span></p>
+<span class="muted">Requested by ${requesterWords(approval.requester)} · ${deadline}</span></p>
 ${effectLine(approval, context)}</div>
 ${approval.description ? html`<div class="description">${renderMarkdown(approval.description)}</div>` : ''}
 ${href ? html`<p>Link: <a href="${href}" rel="noreferrer noopener nofollow">${approval.link}</a></p>` : approval.link ? html`<p>Link: ${approval.link}</p>` : ''}

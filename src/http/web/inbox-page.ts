@@ -1,5 +1,5 @@
 import type { InboxQuery, InboxTab } from '../../approvals/inbox.js';
-import { describeStages, stageSentence } from '../../core/approval-facts.js';
+import { describeStages, requesterWords, stageSentence } from '../../core/approval-facts.js';
 import { APPROVAL_STATUSES, type Approval } from '../../core/model.js';
 import { evaluateStages } from '../../core/stages.js';
 import { html, type SafeHtml } from '../../html.js';
@@ -54,7 +54,7 @@ ${last ? html` by ${last.actor} ${when(last.at)}${last.comment ? html` — “${
       ? html`<input type="checkbox" class="pick" name="ids" value="${approval.id}" form="bulk" aria-label="Select: ${approval.title}"> `
       : '';
   return html`<li>${pick}<a class="title" href="/approvals/${approval.id}">${approval.title}</a>
-<div class="muted">Requested by ${approval.requester ?? 'an automation'} · ${detail}</div></li>`;
+<div class="muted">Requested by ${requesterWords(approval.requester)} · ${detail}</div></li>`;
 }
 
 /** Approve or reject the picked approvals with one comment; each is decided on its own. */
