@@ -1,7 +1,7 @@
 import { generateSecret, sha256Hex } from '../auth/secrets.js';
-import { linkExpiry } from '../core/approval.js';
+import { type DecisionInput, linkExpiry } from '../core/approval.js';
 import { SignoffError } from '../core/errors.js';
-import type { Approval, Verdict } from '../core/model.js';
+import type { Approval } from '../core/model.js';
 import { currentStage } from '../core/stages.js';
 import type { Services } from '../services.js';
 import { findApproval } from '../store/approvals.js';
@@ -112,16 +112,14 @@ export async function recordLinkOpened(
 export async function decideByLink(
   services: Services,
   token: string,
-  decision: { verdict: Verdict; comment?: string | undefined; ip?: string | undefined },
+  decision: Pick<DecisionInput, 'verdict' | 'comment' | 'inputs' | 'formInputs' | 'ip'>,
 ): Promise<Approval> {
   const tokenHash = hashOfToken(token);
   const link = await findLink(services.db, tokenHash);
   const input = {
     actor: { id: link.approver, groups: [] },
-    verdict: decision.verdict,
-    comment: decision.comment,
+    ...decision,
     via: 'link' as const,
-    ip: decision.ip,
     stage: link.stage,
   };
   return decideApproval(services, link.approval_id, input, {

@@ -17,6 +17,7 @@ function taskOutput(outcome: Outcome): string {
     status: outcome.status,
     approvalId: outcome.approvalId,
     summary: outcome.summary,
+    inputs: outcome.inputs,
     decisions: outcome.decisions,
   });
   if (Buffer.byteLength(full) <= MAX_OUTPUT_BYTES) return full;
@@ -25,6 +26,7 @@ function taskOutput(outcome: Outcome): string {
     status: outcome.status,
     approvalId: outcome.approvalId,
     summary: truncate(outcome.summary, 1000),
+    inputs: outcome.inputs,
     decisions: outcome.decisions.slice(0, 100).map(({ comment: _comment, ...rest }) => rest),
   });
 }

@@ -6,6 +6,7 @@ import {
   stageLines,
   whatDecidingDoes,
 } from '../core/approval-facts.js';
+import { type InputField, type InputSchema, inputLabel } from '../core/inputs.js';
 import type { Approval } from '../core/model.js';
 import { adviceFor } from '../core/review.js';
 import { evaluateStages } from '../core/stages.js';
@@ -16,6 +17,7 @@ export const SLACK_ACTIONS = {
   approve: 'signoff.approve',
   reject: 'signoff.reject',
   rejectView: 'signoff.reject-reason',
+  approveView: 'signoff.approve-inputs',
 } as const;
 
 /** What a button or the reject modal carries: the approval and the stage, never a secret. */
@@ -181,6 +183,78 @@ export function renderRejectModal(target: SlackTarget, title: string): View {
         block_id: 'reason',
         label: plain('Why do you reject it?'),
         element: { type: 'plain_text_input', action_id: 'reason', multiline: true, max_length: 2000 },
+      },
+    ],
+  };
+}
+
+/** One input of the stage as a Slack input block, `input.NAME`; optional, so signoff's own check speaks. */
+function inputBlock(name: string, field: InputField, required: boolean): KnownBlock {
+  const initial = field.default === undefined ? undefined : String(field.default);
+  const element = (() => {
+    if (field.type === 'boolean')
+      return {
+        type: 'checkboxes' as const,
+        action_id: 'value',
+        options: [{ text: plain('Yes'), value: 'true' }],
+        ...(field.default === true && { initial_options: [{ text: plain('Yes'), value: 'true' }] }),
+      };
+    if (field.enum)
+      return {
+        type: 'static_select' as const,
+        action_id: 'value',
+        options: field.enum.slice(0, 100).map((option) => ({ text: plain(option, 75), value: option })),
+        ...(initial !== undefined &&
+          field.enum.includes(initial) && { initial_option: { text: plain(initial, 75), value: initial } }),
+      };
+    if (field.type === 'number' || field.type === 'integer')
+      return {
+        type: 'number_input' as const,
+        action_id: 'value',
+        is_decimal_allowed: field.type === 'number',
+        ...(field.minimum !== undefined && { min_value: String(field.minimum) }),
+        ...(field.maximum !== undefined && { max_value: String(field.maximum) }),
+        ...(initial !== undefined && { initial_value: initial }),
+      };
+    if (field.format === 'date')
+      return { type: 'datepicker' as const, action_id: 'value', ...(initial && { initial_date: initial }) };
+    return {
+      type: 'plain_text_input' as const,
+      action_id: 'value',
+      ...(field.maxLength !== undefined && { max_length: field.maxLength }),
+      ...(initial !== undefined && { initial_value: initial }),
+    };
+  })();
+  return {
+    type: 'input',
+    block_id: `input.${name}`,
+    optional: true,
+    label: plain(`${inputLabel(name, field)}${required ? ' (required to approve)' : ''}`, 2000),
+    ...(field.description && { hint: plain(field.description, 2000) }),
+    element,
+  } as KnownBlock;
+}
+
+/** The modal that asks for the stage's inputs (and an optional comment); its submission approves. */
+export function renderApproveModal(target: SlackTarget, title: string, inputs: InputSchema): View {
+  return {
+    type: 'modal',
+    callback_id: SLACK_ACTIONS.approveView,
+    private_metadata: JSON.stringify({ a: target.approvalId, s: target.stage }),
+    title: plain('Approve', 24),
+    submit: plain('Approve', 24),
+    close: plain('Cancel', 24),
+    blocks: [
+      section(title),
+      ...Object.entries(inputs.properties).map(([name, field]) =>
+        inputBlock(name, field, inputs.required?.includes(name) ?? false),
+      ),
+      {
+        type: 'input',
+        block_id: 'comment',
+        optional: true,
+        label: plain('Comment'),
+        element: { type: 'plain_text_input', action_id: 'comment', multiline: true, max_length: 2000 },
       },
     ],
   };

@@ -1,6 +1,17 @@
 import { fail, type Result } from './errors.js';
 import { normalizeIdentity } from './identity.js';
-import type { Actor, Approval, BoundAction, Callback, Channel, Decision, Policy, Verdict } from './model.js';
+import { checkInputs, inputsFromForm, inputsMessage } from './inputs.js';
+import type {
+  Actor,
+  Approval,
+  BoundAction,
+  Callback,
+  Channel,
+  Decision,
+  HumanStage,
+  Policy,
+  Verdict,
+} from './model.js';
 import {
   advance,
   currentStage,
@@ -64,6 +75,31 @@ export interface DecisionInput {
   readonly ip?: string | null | undefined;
   /** Only decide on this stage (a link is bound to one stage). */
   readonly stage?: string | undefined;
+  /** What the approver filled in, for a stage that asks for inputs. */
+  readonly inputs?: Readonly<Record<string, unknown>> | undefined;
+  /** The same from a form (the page, a link, Slack): text, typed by the stage's schema here. */
+  readonly formInputs?: Readonly<Record<string, string>> | undefined;
+}
+
+function lacksRejectComment(approval: Approval, input: DecisionInput): boolean {
+  return (
+    input.verdict === 'reject' && approval.policy.requireRejectComment === true && !input.comment?.trim()
+  );
+}
+
+/** What the approver filled in: typed over the API, text from a form (typed here by the schema). */
+function givenInputs(stage: HumanStage, input: DecisionInput): Readonly<Record<string, unknown>> | undefined {
+  return input.formInputs ? inputsFromForm(stage.inputs, input.formInputs) : input.inputs;
+}
+
+/** One person counts once on a stage, whichever of their tokens (or spellings) they come back with. */
+function hasDecided(approval: Approval, stage: string, actorId: string, actor: Actor): boolean {
+  const sameToken = (d: Decision) =>
+    actor.issuer !== undefined &&
+    actor.subject !== undefined &&
+    d.issuer === actor.issuer &&
+    d.subject === actor.subject;
+  return approval.decisions.some((d) => d.stage === stage && (d.actor === actorId || sameToken(d)));
 }
 
 /**
@@ -96,17 +132,13 @@ export function decide(
   const who = { actor: actorId, issuer: input.actor.issuer, subject: input.actor.subject };
   if (!gates.some((gate) => gate.approvers.some((entry) => matchesApprover(entry, actor))))
     return fail('not_approver', `${actorId} is not an approver of stage "${stage.name}".`);
-  if (input.verdict === 'reject' && approval.policy.requireRejectComment && !input.comment?.trim())
+  if (lacksRejectComment(approval, input))
     return fail('invalid_input', 'This approval asks for a comment saying why when rejecting.');
   if (input.verdict === 'approve' && isRequester(approval, who) && !approval.policy.allowSelfApproval)
     return fail('self_approval', 'The requester may not approve their own request.');
-  // One person counts once, whichever of their tokens (or spellings) they come back with.
-  const sameToken = (d: Decision) =>
-    input.actor.issuer !== undefined &&
-    input.actor.subject !== undefined &&
-    d.issuer === input.actor.issuer &&
-    d.subject === input.actor.subject;
-  if (approval.decisions.some((d) => d.stage === stage.name && (d.actor === actorId || sameToken(d))))
+  const inputs = checkInputs(stage.inputs, givenInputs(stage, input), input.verdict);
+  if (!inputs.ok) return fail('invalid_input', inputsMessage(inputs.problems));
+  if (hasDecided(approval, stage.name, actorId, input.actor))
     return fail('duplicate_decision', `${actorId} has already decided on stage "${stage.name}".`);
 
   const decision: Decision = {
@@ -121,6 +153,7 @@ export function decide(
     ip: input.ip ?? null,
     issuer: input.actor.issuer ?? null,
     subject: input.actor.subject ?? null,
+    inputs: inputs.values,
   };
   const next = advance({ ...approval, decisions: [...approval.decisions, decision] }, now, reviewRule);
   return { ok: true, approval: next, decision };

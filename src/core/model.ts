@@ -1,3 +1,4 @@
+import type { InputSchema, InputValues } from './inputs.js';
 /** Plain data of the approval domain. No behaviour lives here. */
 
 export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'expired', 'cancelled'] as const;
@@ -40,6 +41,8 @@ export interface HumanStage {
   /** After this long, `escalateTo` become approvers of every gate of the stage. */
   readonly escalateAfterMs?: number | undefined;
   readonly escalateTo?: readonly string[] | undefined;
+  /** What an approver of this stage fills in when deciding. */
+  readonly inputs?: InputSchema | undefined;
 }
 
 export type RuleOutcome = 'approve' | 'reject' | 'pass';
@@ -132,6 +135,8 @@ export interface Decision {
   /** The token issuer and subject that proved the actor, when a token did. */
   readonly issuer: string | null;
   readonly subject: string | null;
+  /** What the approver filled in, checked against the stage's inputs (defaults added). */
+  readonly inputs: InputValues | null;
 }
 
 export interface WebhookCallback {

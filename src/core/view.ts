@@ -1,3 +1,4 @@
+import { mergedInputs } from './inputs.js';
 import type { Approval, Decision, StageResult } from './model.js';
 import type { NotificationFailure } from './notification-failure.js';
 import { evaluateStages } from './stages.js';
@@ -10,6 +11,7 @@ function humanDecision(d: Decision) {
     comment: d.comment,
     via: d.via,
     at: d.at.toISOString(),
+    inputs: d.inputs,
   };
 }
 
@@ -18,7 +20,16 @@ function automatedDecision(r: StageResult) {
   const verdict = r.outcome === 'reject' ? 'reject' : r.outcome === 'skip' ? null : 'approve';
   if (!verdict) return [];
   const actor = r.via === 'ai' ? `ai:${r.review?.model ?? 'unknown'}` : r.via;
-  return [{ stage: r.stage, actor, verdict, comment: r.reason, via: r.via, at: r.at.toISOString() }];
+  return [
+    { stage: r.stage, actor, verdict, comment: r.reason, via: r.via, at: r.at.toISOString(), inputs: null },
+  ];
+}
+
+/** The inputs a human stage asks for, in JSON Schema's own shape. */
+function inputsOf(approval: Approval, stageName: string) {
+  const stage = approval.policy.stages.find((s) => s.name === stageName);
+  if (stage?.type !== 'human' || !stage.inputs) return null;
+  return { type: 'object', ...stage.inputs };
 }
 
 /**
@@ -46,6 +57,7 @@ export function approvalView(approval: Approval, notificationFailures: readonly 
       name: stage.name,
       type: stage.type,
       status: stage.status,
+      inputs: inputsOf(approval, stage.name),
       gates: stage.gates.map((gate) => ({
         name: gate.name ?? null,
         approvers: [...gate.approvers],
@@ -66,6 +78,7 @@ export function approvalView(approval: Approval, notificationFailures: readonly 
       ...approval.decisions.map(humanDecision),
       ...approval.results.flatMap(automatedDecision),
     ].sort((a, b) => a.at.localeCompare(b.at)),
+    inputs: mergedInputs(approval.decisions),
     notificationFailures: [...notificationFailures],
   };
 }

@@ -48,6 +48,13 @@ const StageView = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    inputs: Nullable(
+      Type.Unsafe<Record<string, unknown>>({
+        type: 'object',
+        description:
+          'What an approver of this stage fills in when deciding: the JSON Schema subset of its policy.',
+      }),
+    ),
     result: Nullable(
       Type.Object(
         {
@@ -64,6 +71,8 @@ const StageView = Type.Object(
   { additionalProperties: false },
 );
 
+const InputValue = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
+
 const DecisionView = Type.Object(
   {
     stage: Type.String(),
@@ -72,6 +81,11 @@ const DecisionView = Type.Object(
     comment: Nullable(Type.String()),
     via: Literals(CHANNELS),
     at: Timestamp,
+    inputs: Nullable(
+      Type.Record(Type.String(), InputValue, {
+        description: 'What this approver filled in, for a stage that asks for inputs (defaults added).',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -110,6 +124,10 @@ export const ApprovalView = Type.Object(
     ),
     stages: Type.Array(StageView),
     decisions: Type.Array(DecisionView),
+    inputs: Type.Record(Type.String(), InputValue, {
+      description:
+        "The approvers' inputs for the waiting side: approving decisions' values merged in the order they were made (a later one wins). Empty when no stage asks for inputs.",
+    }),
     notificationFailures: Type.Array(
       Type.Object(
         {

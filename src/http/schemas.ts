@@ -24,13 +24,47 @@ export const GrantBody = Type.Object(
   { additionalProperties: false },
 );
 
+const InputValueSchema = Type.Union([Type.String({ maxLength: 2000 }), Type.Number(), Type.Boolean()]);
+
+/** What an approver fills in, as JSON: `{"environment": "production", "replicas": 3}`. */
+export const InputsBody = Type.Record(
+  Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$' }),
+  InputValueSchema,
+  {
+    maxProperties: 20,
+    description: "Values for the stage's inputs (see stages[].inputs); checked against its schema.",
+  },
+);
+
+/** A form's input fields, `input.NAME`, as text: the `patternProperties` of a form body. */
+export const FORM_INPUT_FIELDS = {
+  '^input\\.[A-Za-z][A-Za-z0-9_]{0,63}$': Type.String({ maxLength: 2000 }),
+};
+
+/** The `input.NAME` fields of a posted form, by NAME; undefined when the body was JSON. */
+export function formInputsOf(
+  body: object,
+  contentType: string | undefined,
+): Record<string, string> | undefined {
+  if (!contentType?.startsWith('application/x-www-form-urlencoded')) return undefined;
+  const inputs: Record<string, string> = {};
+  for (const [key, value] of Object.entries(body))
+    if (key.startsWith('input.') && typeof value === 'string') inputs[key.slice('input.'.length)] = value;
+  return inputs;
+}
+
 /** A verdict with an optional comment: the decision-link page's form and JSON. */
 export const DecisionBody = Type.Object(
   {
     verdict: VerdictSchema,
     comment: Type.Optional(Type.String({ maxLength: 2000 })),
+    inputs: Type.Optional(InputsBody),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    // The page's form sends each input as its own field.
+    patternProperties: FORM_INPUT_FIELDS,
+  },
 );
 
 /** The API's decision: a verdict, a comment, and with an approval optionally a standing grant. */
@@ -38,6 +72,7 @@ export const ApiDecisionBody = Type.Object(
   {
     verdict: VerdictSchema,
     comment: Type.Optional(Type.String({ maxLength: 2000 })),
+    inputs: Type.Optional(InputsBody),
     grant: Type.Optional(GrantBody),
   },
   { additionalProperties: false },

@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { decideApproval } from '../approvals/decide.js';
 import {
   parseSlackTarget,
+  renderApproveModal,
   renderRejectModal,
   SLACK_ACTIONS,
   type SlackTarget,
@@ -9,6 +10,7 @@ import {
 import { slackPerson } from '../channels/slack-people.js';
 import { decide } from '../core/approval.js';
 import { SignoffError } from '../core/errors.js';
+import { checkInputs, type InputSchema, inputsFromForm } from '../core/inputs.js';
 import type { Actor, Verdict } from '../core/model.js';
 import { findUnacceptableText } from '../input-rules.js';
 import type { SlackApi } from '../ports.js';
@@ -45,7 +47,16 @@ const ViewSubmission = Type.Object({
         Type.String(),
         Type.Record(
           Type.String(),
-          Type.Object({ value: Type.Optional(Type.Union([Type.String(), Type.Null()])) }),
+          Type.Object({
+            value: Type.Optional(Type.Union([Type.String({ maxLength: 3000 }), Type.Null()])),
+            selected_option: Type.Optional(
+              Type.Union([Type.Object({ value: Type.String({ maxLength: 200 }) }), Type.Null()]),
+            ),
+            selected_options: Type.Optional(
+              Type.Array(Type.Object({ value: Type.String({ maxLength: 200 }) }), { maxItems: 10 }),
+            ),
+            selected_date: Type.Optional(Type.Union([Type.String({ maxLength: 20 }), Type.Null()])),
+          }),
         ),
       ),
     }),
@@ -111,14 +122,41 @@ async function decideFromSlack(
   actor: Actor,
   verdict: Verdict,
   comment: string | null,
+  formInputs?: Record<string, string>,
 ): Promise<void> {
   await decideApproval(services, target.approvalId, {
     actor,
     verdict,
     comment,
+    formInputs,
     via: 'slack',
     stage: target.stage,
   });
+}
+
+/** The inputs the target's stage asks for, if it asks for any. */
+async function stageInputs(services: Services, target: SlackTarget): Promise<InputSchema | undefined> {
+  const approval = await findApproval(services.db, target.approvalId);
+  const stage = approval?.policy.stages.find((s) => s.name === target.stage);
+  return stage?.type === 'human' ? stage.inputs : undefined;
+}
+
+type SubmittedValues = Static<typeof ViewSubmission>['view']['state']['values'];
+
+/** The modal's `input.NAME` blocks as form text, whatever element each one is. */
+function submittedInputs(values: SubmittedValues): Record<string, string> {
+  const inputs: Record<string, string> = {};
+  for (const [block, actions] of Object.entries(values)) {
+    if (!block.startsWith('input.')) continue;
+    const state = actions.value;
+    const text =
+      state?.value ??
+      state?.selected_option?.value ??
+      state?.selected_date ??
+      state?.selected_options?.[0]?.value;
+    if (typeof text === 'string') inputs[block.slice('input.'.length)] = text;
+  }
+  return inputs;
 }
 
 async function handleBlockActions(
@@ -134,19 +172,70 @@ async function handleBlockActions(
     payload.channel ? { notice: { channel: payload.channel.id, user: payload.user.id, text } } : {};
   const actor = await resolveActor(services, slack, payload.user.id);
   if (!actor) return notify(NOT_APPROVER_TEXT);
+  const inputs = await stageInputs(services, target);
   try {
-    if (action.action_id === SLACK_ACTIONS.approve) {
+    if (action.action_id === SLACK_ACTIONS.approve && !inputs) {
       await decideFromSlack(services, target, actor, 'approve', null);
       return {};
     }
-    // The reason is asked first; only its submission decides. Someone who may not reject gets no form.
-    await checkMayDecide(services, target, actor, 'reject');
+    // The reason (or the inputs) is asked first; only the submission decides. Someone who may
+    // not decide gets no form.
+    await checkMayDecide(
+      services,
+      target,
+      actor,
+      action.action_id === SLACK_ACTIONS.approve ? 'approve' : 'reject',
+    );
   } catch (error) {
     return notify(refusalText(error));
   }
   const approval = await findApproval(services.db, target.approvalId);
-  if (payload.trigger_id && approval)
-    await slack.openView(payload.trigger_id, renderRejectModal(target, approval.title));
+  if (!payload.trigger_id || !approval) return {};
+  await slack.openView(
+    payload.trigger_id,
+    action.action_id === SLACK_ACTIONS.approve && inputs
+      ? renderApproveModal(target, approval.title, inputs)
+      : renderRejectModal(target, approval.title),
+  );
+  return {};
+}
+
+/** The approve modal's submission: the inputs are checked by field, then the one decision path decides. */
+async function submitApproval(
+  services: Services,
+  slack: SlackApi,
+  payload: Static<typeof ViewSubmission>,
+  target: SlackTarget,
+): Promise<InteractionAnswer> {
+  const { values } = payload.view.state;
+  const formInputs = submittedInputs(values);
+  const comment = values.comment?.comment?.value?.trim() || null;
+  if (comment && findUnacceptableText(comment))
+    return { body: { response_action: 'errors', errors: { comment: 'Write the comment as plain text.' } } };
+  // Each problem beside its field, in the words the decision path (and so every channel) uses.
+  const checked = checkInputs(
+    await stageInputs(services, target),
+    inputsFromForm(await stageInputs(services, target), formInputs),
+    'approve',
+  );
+  if (!checked.ok)
+    return {
+      body: {
+        response_action: 'errors',
+        errors: Object.fromEntries(checked.problems.map((p) => [`input.${p.field}`, p.message])),
+      },
+    };
+  const actor = await resolveActor(services, slack, payload.user.id);
+  const refuse = (text: string): InteractionAnswer => ({
+    body: { response_action: 'errors', errors: { comment: text } },
+  });
+  if (!actor) return refuse(NOT_APPROVER_TEXT);
+  try {
+    await decideFromSlack(services, target, actor, 'approve', comment, formInputs);
+  } catch (error) {
+    if (error instanceof SignoffError && error.code === 'invalid_input') return refuse(error.message);
+    return refuse(refusalText(error));
+  }
   return {};
 }
 
@@ -157,7 +246,9 @@ async function handleViewSubmission(
 ): Promise<InteractionAnswer> {
   const { view } = payload;
   const target = parseSlackTarget(view.private_metadata);
-  if (view.callback_id !== SLACK_ACTIONS.rejectView || !target) return {};
+  if (!target) return {};
+  if (view.callback_id === SLACK_ACTIONS.approveView) return submitApproval(services, slack, payload, target);
+  if (view.callback_id !== SLACK_ACTIONS.rejectView) return {};
   const refuse = (text: string): InteractionAnswer => ({
     body: { response_action: 'errors', errors: { reason: text } },
   });

@@ -1,6 +1,7 @@
 import type { DocumentIssue } from '../config-file.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { type IdentityRules, namesOnePerson, normalizeApprover } from '../core/identity.js';
+import { checkInputValue, type InputField, type InputSchema } from '../core/inputs.js';
 import type { Gate, HumanStage, Stage } from '../core/model.js';
 import { checkCondition } from '../reviewers/rule.js';
 import type { StageSpec } from './spec.js';
@@ -90,6 +91,48 @@ function compileSlack(
   return { channels: [...new Set(channels)], directMessages: slack.directMessages ?? false };
 }
 
+const TEXT_ONLY = ['enum', 'pattern', 'format', 'maxLength'] as const;
+const NUMBER_ONLY = ['minimum', 'maximum'] as const;
+
+/** One input field: each keyword fits its type, the pattern compiles, the default fits. */
+function checkInputField(name: string, field: InputField, at: Path, issues: DocumentIssue[]): void {
+  const numeric = field.type === 'number' || field.type === 'integer';
+  for (const keyword of TEXT_ONLY)
+    if (field[keyword] !== undefined && field.type !== 'string')
+      issues.push({ path: [...at, keyword], message: `only a string input takes ${keyword}` });
+  for (const keyword of NUMBER_ONLY)
+    if (field[keyword] !== undefined && !numeric)
+      issues.push({ path: [...at, keyword], message: `only a number input takes ${keyword}` });
+  if (field.pattern !== undefined && !compiles(field.pattern))
+    issues.push({ path: [...at, 'pattern'], message: 'is not a regular expression' });
+  const problem = field.default === undefined ? null : checkInputValue(name, field, field.default);
+  if (problem) issues.push({ path: [...at, 'default'], message: `does not fit: ${problem}` });
+}
+
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern, 'u');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The stage's inputs, with what the schema alone cannot say checked: each keyword fits its type. */
+function compileInputs(
+  spec: Extract<StageSpec, { type: 'human' }>['inputs'],
+  path: Path,
+  issues: DocumentIssue[],
+): InputSchema | undefined {
+  if (!spec) return undefined;
+  for (const [name, field] of Object.entries(spec.properties))
+    checkInputField(name, field, [...path, 'properties', name], issues);
+  for (const [index, name] of (spec.required ?? []).entries())
+    if (!(name in spec.properties))
+      issues.push({ path: [...path, 'required', index], message: `names no input of properties: ${name}` });
+  return { properties: spec.properties, required: spec.required };
+}
+
 function compileHuman(
   spec: Extract<StageSpec, { type: 'human' }>,
   name: string,
@@ -108,6 +151,7 @@ function compileHuman(
     escalateAfterMs: durationField(spec.escalateAfter, [...path, 'escalateAfter'], issues),
     escalateTo: spec.escalateTo?.map((a) => normalizeApprover(a, options.identity)),
     slack: compileSlack(spec, path, options, issues),
+    inputs: compileInputs(spec.inputs, [...path, 'inputs'], issues),
   };
   if (spec.remindEvery !== undefined && spec.remindAfter === undefined)
     issues.push({

@@ -51,6 +51,48 @@ const SlackStageSpec = Type.Object(
   { additionalProperties: false },
 );
 
+const InputName = Type.String({
+  pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$',
+  description: 'a name like environment or max_replicas',
+});
+
+const InputFieldSpec = Type.Object(
+  {
+    type: Type.Union([
+      Type.Literal('string'),
+      Type.Literal('number'),
+      Type.Literal('integer'),
+      Type.Literal('boolean'),
+    ]),
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    description: Type.Optional(Type.String({ maxLength: 500 })),
+    enum: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 50 }),
+    ),
+    pattern: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+    format: Type.Optional(Type.Literal('date')),
+    maxLength: Type.Optional(Type.Integer({ minimum: 1, maximum: 2000 })),
+    minimum: Type.Optional(Type.Number()),
+    maximum: Type.Optional(Type.Number()),
+    default: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Number(), Type.Boolean()])),
+  },
+  { additionalProperties: false },
+);
+
+/** What an approver fills in when deciding: a JSON Schema object of simple fields. */
+export const InputsSpec = Type.Object(
+  {
+    type: Type.Optional(Type.Literal('object')),
+    properties: Type.Record(InputName, InputFieldSpec, { minProperties: 1, maxProperties: 20 }),
+    required: Type.Optional(Type.Array(InputName, { maxItems: 20 })),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'what approvers fill in: string (enum, pattern, format date, maxLength), number or integer (minimum, maximum), boolean; required; default; description',
+  },
+);
+
 const HumanStageSpec = Type.Object(
   {
     name: Type.Optional(StageName),
@@ -65,6 +107,7 @@ const HumanStageSpec = Type.Object(
     escalateAfter: Type.Optional(DurationSpec),
     escalateTo: Type.Optional(Type.Array(Approver, { minItems: 1, maxItems: 20 })),
     slack: Type.Optional(SlackStageSpec),
+    inputs: Type.Optional(InputsSpec),
   },
   { additionalProperties: false },
 );

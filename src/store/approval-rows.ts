@@ -1,5 +1,7 @@
 // How an approval and its decisions are written to rows and read back: the encoding the
 // statements of approvals.ts share.
+
+import type { InputValues } from '../core/inputs.js';
 import type {
   Approval,
   ApprovalStatus,
@@ -17,7 +19,8 @@ import type { ApprovalRow, DecisionRow } from './schema.js';
 // its result when a newer signoff adds a column beside this one.
 export const APPROVAL_COLUMNS =
   'id, status, title, description, link, metadata, requester, policy, callback, notify, created_at, expires_at, decided_at, reason, version, idempotency_owner, idempotency_key, request_hash, supersede_key, progress, owner, requester_issuer, requester_subject, action, action_hash';
-export const DECISION_COLUMNS = 'id, stage, actor, groups, verdict, comment, via, ip, at, issuer, subject';
+export const DECISION_COLUMNS =
+  'id, stage, actor, groups, verdict, comment, via, ip, at, issuer, subject, inputs';
 /** One `?` per column of a comma-separated list, for an insert of all of them. */
 export function placeholdersFor(columns: string): string {
   return columns
@@ -39,11 +42,12 @@ export type DecisionTuple = [
   number,
   string | null,
   string | null,
+  string | null,
 ];
 
 /** The decisions of one approval from the tuples the one-read form carries. */
 export function decisionRowsOf(approvalId: string, tuples: readonly DecisionTuple[]): DecisionRow[] {
-  return tuples.map(([id, stage, actor, groups, verdict, comment, via, ip, at, issuer, subject]) => ({
+  return tuples.map(([id, stage, actor, groups, verdict, comment, via, ip, at, issuer, subject, inputs]) => ({
     id,
     approval_id: approvalId,
     stage,
@@ -56,6 +60,7 @@ export function decisionRowsOf(approvalId: string, tuples: readonly DecisionTupl
     at,
     issuer,
     subject,
+    inputs,
   }));
 }
 
@@ -120,6 +125,7 @@ export function toApproval(row: ApprovalRow, decisions: DecisionRow[]): Approval
         ip: d.ip,
         issuer: d.issuer,
         subject: d.subject,
+        inputs: d.inputs === null ? null : (JSON.parse(d.inputs) as InputValues),
       }),
     ),
   };

@@ -245,6 +245,7 @@ export async function insertDecision(db: Db, approvalId: string, decision: Decis
     decision.at.getTime(),
     decision.issuer,
     decision.subject,
+    decision.inputs === null ? null : JSON.stringify(decision.inputs),
   ]);
 }
 

@@ -47,6 +47,7 @@ export interface DecisionsTable {
   at: number;
   issuer: string | null;
   subject: string | null;
+  inputs: string | null;
 }
 
 export interface LinksTable {

@@ -26,7 +26,7 @@ import {
   wantsJson,
 } from '../pages.js';
 import { ApprovalView, errorResponses, SpentLinkAnswer, WITH_BODY } from '../responses.js';
-import { DecisionBody, PageQuery, TokenParams } from '../schemas.js';
+import { DecisionBody, formInputsOf, PageQuery, TokenParams } from '../schemas.js';
 
 /**
  * A link's holder is an approver, not the waiting side: why the operator's mail server
@@ -183,6 +183,8 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
         const approval = await decideByLink(services, token, {
           verdict: request.body.verdict,
           comment: request.body.comment?.trim() || undefined,
+          inputs: request.body.inputs,
+          formInputs: formInputsOf(request.body, request.headers['content-type']),
           ip: request.ip,
         });
         if (wantsJson(request)) return reply.send(approvalView(approval, LINK_HOLDERS_SEE_NO_FAILURES));

@@ -11,6 +11,7 @@ import type { Approval, Verdict } from '../../core/model.js';
 import { currentStage, evaluateStages } from '../../core/stages.js';
 import { html, type SafeHtml, safeHref } from '../../html.js';
 import { renderMarkdown } from '../../markdown.js';
+import { inputFields } from './input-fields.js';
 import { banner, when } from './layout.js';
 
 function metadataValue(value: unknown): SafeHtml {
@@ -224,6 +225,7 @@ ${options.csrfToken ? html`<input type="hidden" name="_csrf" value="${options.cs
 <p>You are deciding as <strong>${options.actor}</strong> on stage “${stage.name}”.${countsToward(approval, options.actor)}${options.note ? html` ${options.note}` : ''}</p>
 <label for="comment">Comment${needComment ? ' (required to reject)' : ' (optional)'}</label>
 <textarea id="comment" name="comment" maxlength="2000"></textarea>
+${stage.type === 'human' ? inputFields(stage.inputs) : ''}
 ${options.grant ? grantFields(approval, options.grant) : ''}
 <div class="actions">
 <button class="approve${mark('approve')}" type="submit" name="verdict" value="approve"${options.preselect === 'approve' ? html` autofocus` : ''}>Approve</button>

@@ -39,7 +39,8 @@ form.filters{display:flex;flex-wrap:wrap;gap:.5em;align-items:flex-end}form.filt
 form.filters input,form.filters select{width:100%}
 ul.items{list-style:none;padding:0}ul.items li{border:1px solid var(--line);border-radius:6px;padding:.75em 1em;margin:.5em 0}
 ul.items a.title{font-weight:600;display:inline-block;min-height:44px;padding:.6em 0}
-.pager{display:flex;justify-content:flex-end;margin:1em 0}`;
+.pager{display:flex;justify-content:flex-end;margin:1em 0}
+fieldset.inputs{border:1px solid var(--line);border-radius:6px;padding:.5em 1em;margin:1em 0}.input.check label{display:inline}p.hint{margin:.25em 0}`;
 
 /**
  * The one script: deadlines in the viewer's time zone (named, as every time signoff shows is), and live updates over server-sent

@@ -11,6 +11,7 @@ import * as webSessions from './0010-web-sessions.js';
 import * as retention from './0011-retention.js';
 import * as approvalAction from './0013-approval-action.js';
 import * as standingGrants from './0014-standing-grants.js';
+import * as decisionInputs from './0015-decision-inputs.js';
 
 /**
  * Whether an older signoff may keep running on a database with this migration applied.
@@ -51,6 +52,9 @@ export const MIGRATIONS: Readonly<Record<string, SignoffMigration>> = {
   '0013-approval-action': { ...approvalAction, change: 'additive' },
   // A new table: an older signoff never reads it (its creates simply use no grant).
   '0014-standing-grants': { ...standingGrants, change: 'additive' },
+  // A nullable column: an older signoff never names it (its statements list their columns), and
+  // a stage with inputs is one it would not know, so it never asks for them.
+  '0015-decision-inputs': { ...decisionInputs, change: 'additive' },
 };
 
 /** The migration that creates the flags table: it and every later one record their flag as they run. */

@@ -53,6 +53,7 @@ export function registerDecide({ app, services, can }: ApprovalRoutes) {
           actor,
           verdict: request.body.verdict,
           comment: request.body.comment,
+          inputs: request.body.inputs,
           via: request.headers['x-signoff-client'] === 'cli' ? 'cli' : 'api',
           ip: request.ip,
         },

@@ -12,6 +12,7 @@ import { APPROVAL_STATUSES } from '../../../core/model.js';
 import { SINGLE_LINE } from '../../../input-rules.js';
 import type { Services } from '../../../services.js';
 import type { WebPerson } from '../../../sessions/web-sessions.js';
+import { FORM_INPUT_FIELDS, formInputsOf } from '../../schemas.js';
 import { renderApprovalPage } from '../../web/approval-page.js';
 import { type BulkOutcome, renderBulkResult } from '../../web/bulk-page.js';
 import { streamChanges } from '../../web/event-stream.js';
@@ -49,7 +50,7 @@ const WebDecisionBody = Type.Object(
     grant_for: Type.Optional(Line(20)),
     grant_match: Type.Optional(Type.Union([Type.Literal('action'), Type.Literal('tool')])),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, patternProperties: FORM_INPUT_FIELDS },
 );
 
 const CancelForm = Type.Object(
@@ -165,7 +166,14 @@ export function registerInboxRoutes(
       await decideApproval(
         services,
         request.params.id,
-        { actor, verdict, comment: request.body.comment?.trim() || undefined, via: 'ui', ip: request.ip },
+        {
+          actor,
+          verdict,
+          comment: request.body.comment?.trim() || undefined,
+          formInputs: formInputsOf(request.body, request.headers['content-type']),
+          via: 'ui',
+          ip: request.ip,
+        },
         grant ? { afterDecide: grantStep(services, actor, grant) } : {},
       );
       return reply.redirect(`/approvals/${request.params.id}?decided=${verdict}`, 303);
