@@ -228,6 +228,7 @@ export interface paths {
                                         /** @description Who approved, counting toward this gate. */
                                         approvals: string[];
                                     }[];
+                                    inputs: Record<string, never> | null;
                                     result: {
                                         /** @enum {string} */
                                         outcome: "approve" | "reject" | "pass" | "skip";
@@ -260,7 +261,14 @@ export interface paths {
                                     via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout" | "grant";
                                     /** Format: date-time */
                                     at: string;
+                                    inputs: {
+                                        [key: string]: string | number | boolean;
+                                    } | null;
                                 }[];
+                                /** @description The approvers' inputs for the waiting side: approving decisions' values merged in the order they were made (a later one wins). Empty when no stage asks for inputs. */
+                                inputs: {
+                                    [key: string]: string | number | boolean;
+                                };
                                 /** @description Messages to the approval's people that signoff gave up delivering. */
                                 notificationFailures: {
                                     /** @description email, slack, … */
@@ -456,6 +464,27 @@ export interface paths {
                                     [key: string]: string;
                                 };
                             };
+                            /** @description what approvers fill in: string (enum, pattern, format date, maxLength), number or integer (minimum, maximum), boolean; required; default; description */
+                            inputs?: {
+                                /** @enum {string} */
+                                type?: "object";
+                                properties: {
+                                    [key: string]: {
+                                        type: "string" | "number" | "integer" | "boolean";
+                                        title?: string;
+                                        description?: string;
+                                        enum?: string[];
+                                        pattern?: string;
+                                        /** @enum {string} */
+                                        format?: "date";
+                                        maxLength?: number;
+                                        minimum?: number;
+                                        maximum?: number;
+                                        default?: string | number | boolean;
+                                    };
+                                };
+                                required?: string[];
+                            };
                         } | {
                             /** @description a name like deploy-review: letters, digits, ".", "_" and "-", at most 64 */
                             name?: string;
@@ -586,6 +615,7 @@ export interface paths {
                                     /** @description Who approved, counting toward this gate. */
                                     approvals: string[];
                                 }[];
+                                inputs: Record<string, never> | null;
                                 result: {
                                     /** @enum {string} */
                                     outcome: "approve" | "reject" | "pass" | "skip";
@@ -618,7 +648,14 @@ export interface paths {
                                 via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout" | "grant";
                                 /** Format: date-time */
                                 at: string;
+                                inputs: {
+                                    [key: string]: string | number | boolean;
+                                } | null;
                             }[];
+                            /** @description The approvers' inputs for the waiting side: approving decisions' values merged in the order they were made (a later one wins). Empty when no stage asks for inputs. */
+                            inputs: {
+                                [key: string]: string | number | boolean;
+                            };
                             /** @description Messages to the approval's people that signoff gave up delivering. */
                             notificationFailures: {
                                 /** @description email, slack, … */
@@ -678,6 +715,7 @@ export interface paths {
                                     /** @description Who approved, counting toward this gate. */
                                     approvals: string[];
                                 }[];
+                                inputs: Record<string, never> | null;
                                 result: {
                                     /** @enum {string} */
                                     outcome: "approve" | "reject" | "pass" | "skip";
@@ -710,7 +748,14 @@ export interface paths {
                                 via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout" | "grant";
                                 /** Format: date-time */
                                 at: string;
+                                inputs: {
+                                    [key: string]: string | number | boolean;
+                                } | null;
                             }[];
+                            /** @description The approvers' inputs for the waiting side: approving decisions' values merged in the order they were made (a later one wins). Empty when no stage asks for inputs. */
+                            inputs: {
+                                [key: string]: string | number | boolean;
+                            };
                             /** @description Messages to the approval's people that signoff gave up delivering. */
                             notificationFailures: {
                                 /** @description email, slack, … */
@@ -973,6 +1018,7 @@ export interface paths {
                                     /** @description Who approved, counting toward this gate. */
                                     approvals: string[];
                                 }[];
+                                inputs: Record<string, never> | null;
                                 result: {
                                     /** @enum {string} */
                                     outcome: "approve" | "reject" | "pass" | "skip";
@@ -1005,7 +1051,14 @@ export interface paths {
                                 via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout" | "grant";
                                 /** Format: date-time */
                                 at: string;
+                                inputs: {
+                                    [key: string]: string | number | boolean;
+                                } | null;
                             }[];
+                            /** @description The approvers' inputs for the waiting side: approving decisions' values merged in the order they were made (a later one wins). Empty when no stage asks for inputs. */
+                            inputs: {
+                                [key: string]: string | number | boolean;
+                            };
                             /** @description Messages to the approval's people that signoff gave up delivering. */
                             notificationFailures: {
                                 /** @description email, slack, … */
@@ -1232,6 +1285,7 @@ export interface paths {
                                     /** @description Who approved, counting toward this gate. */
                                     approvals: string[];
                                 }[];
+                                inputs: Record<string, never> | null;
                                 result: {
                                     /** @enum {string} */
                                     outcome: "approve" | "reject" | "pass" | "skip";
@@ -1264,7 +1318,14 @@ export interface paths {
                                 via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout" | "grant";
                                 /** Format: date-time */
                                 at: string;
+                                inputs: {
+                                    [key: string]: string | number | boolean;
+                                } | null;
                             }[];
+                            /** @description The approvers' inputs for the waiting side: approving decisions' values merged in the order they were made (a later one wins). Empty when no stage asks for inputs. */
+                            inputs: {
+                                [key: string]: string | number | boolean;
+                            };
                             /** @description Messages to the approval's people that signoff gave up delivering. */
                             notificationFailures: {
                                 /** @description email, slack, … */
@@ -1447,6 +1508,10 @@ export interface paths {
                     "application/json": {
                         verdict: "approve" | "reject";
                         comment?: string;
+                        /** @description Values for the stage's inputs (see stages[].inputs); checked against its schema. */
+                        inputs?: {
+                            [key: string]: string | number | boolean;
+                        };
                         grant?: {
                             /** @description How many later requests it approves. */
                             uses: number;
@@ -1505,6 +1570,7 @@ export interface paths {
                                     /** @description Who approved, counting toward this gate. */
                                     approvals: string[];
                                 }[];
+                                inputs: Record<string, never> | null;
                                 result: {
                                     /** @enum {string} */
                                     outcome: "approve" | "reject" | "pass" | "skip";
@@ -1537,7 +1603,14 @@ export interface paths {
                                 via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout" | "grant";
                                 /** Format: date-time */
                                 at: string;
+                                inputs: {
+                                    [key: string]: string | number | boolean;
+                                } | null;
                             }[];
+                            /** @description The approvers' inputs for the waiting side: approving decisions' values merged in the order they were made (a later one wins). Empty when no stage asks for inputs. */
+                            inputs: {
+                                [key: string]: string | number | boolean;
+                            };
                             /** @description Messages to the approval's people that signoff gave up delivering. */
                             notificationFailures: {
                                 /** @description email, slack, … */
@@ -1833,6 +1906,7 @@ export interface paths {
                                     /** @description Who approved, counting toward this gate. */
                                     approvals: string[];
                                 }[];
+                                inputs: Record<string, never> | null;
                                 result: {
                                     /** @enum {string} */
                                     outcome: "approve" | "reject" | "pass" | "skip";
@@ -1865,7 +1939,14 @@ export interface paths {
                                 via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout" | "grant";
                                 /** Format: date-time */
                                 at: string;
+                                inputs: {
+                                    [key: string]: string | number | boolean;
+                                } | null;
                             }[];
+                            /** @description The approvers' inputs for the waiting side: approving decisions' values merged in the order they were made (a later one wins). Empty when no stage asks for inputs. */
+                            inputs: {
+                                [key: string]: string | number | boolean;
+                            };
                             /** @description Messages to the approval's people that signoff gave up delivering. */
                             notificationFailures: {
                                 /** @description email, slack, … */
@@ -2343,6 +2424,27 @@ export interface paths {
                                 groups?: {
                                     [key: string]: string;
                                 };
+                            };
+                            /** @description what approvers fill in: string (enum, pattern, format date, maxLength), number or integer (minimum, maximum), boolean; required; default; description */
+                            inputs?: {
+                                /** @enum {string} */
+                                type?: "object";
+                                properties: {
+                                    [key: string]: {
+                                        type: "string" | "number" | "integer" | "boolean";
+                                        title?: string;
+                                        description?: string;
+                                        enum?: string[];
+                                        pattern?: string;
+                                        /** @enum {string} */
+                                        format?: "date";
+                                        maxLength?: number;
+                                        minimum?: number;
+                                        maximum?: number;
+                                        default?: string | number | boolean;
+                                    };
+                                };
+                                required?: string[];
                             };
                         } | {
                             /** @description a name like deploy-review: letters, digits, ".", "_" and "-", at most 64 */
@@ -3454,10 +3556,22 @@ export interface paths {
                     "application/json": {
                         verdict: "approve" | "reject";
                         comment?: string;
+                        /** @description Values for the stage's inputs (see stages[].inputs); checked against its schema. */
+                        inputs?: {
+                            [key: string]: string | number | boolean;
+                        };
+                    } & {
+                        [key: string]: string;
                     };
                     "application/x-www-form-urlencoded": {
                         verdict: "approve" | "reject";
                         comment?: string;
+                        /** @description Values for the stage's inputs (see stages[].inputs); checked against its schema. */
+                        inputs?: {
+                            [key: string]: string | number | boolean;
+                        };
+                    } & {
+                        [key: string]: string;
                     };
                 };
             };
@@ -3508,6 +3622,7 @@ export interface paths {
                                     /** @description Who approved, counting toward this gate. */
                                     approvals: string[];
                                 }[];
+                                inputs: Record<string, never> | null;
                                 result: {
                                     /** @enum {string} */
                                     outcome: "approve" | "reject" | "pass" | "skip";
@@ -3540,7 +3655,14 @@ export interface paths {
                                 via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout" | "grant";
                                 /** Format: date-time */
                                 at: string;
+                                inputs: {
+                                    [key: string]: string | number | boolean;
+                                } | null;
                             }[];
+                            /** @description The approvers' inputs for the waiting side: approving decisions' values merged in the order they were made (a later one wins). Empty when no stage asks for inputs. */
+                            inputs: {
+                                [key: string]: string | number | boolean;
+                            };
                             /** @description Messages to the approval's people that signoff gave up delivering. */
                             notificationFailures: {
                                 /** @description email, slack, … */
@@ -3714,6 +3836,7 @@ export interface paths {
                                         /** @description Who approved, counting toward this gate. */
                                         approvals: string[];
                                     }[];
+                                    inputs: Record<string, never> | null;
                                     result: {
                                         /** @enum {string} */
                                         outcome: "approve" | "reject" | "pass" | "skip";
@@ -3746,7 +3869,14 @@ export interface paths {
                                     via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout" | "grant";
                                     /** Format: date-time */
                                     at: string;
+                                    inputs: {
+                                        [key: string]: string | number | boolean;
+                                    } | null;
                                 }[];
+                                /** @description The approvers' inputs for the waiting side: approving decisions' values merged in the order they were made (a later one wins). Empty when no stage asks for inputs. */
+                                inputs: {
+                                    [key: string]: string | number | boolean;
+                                };
                                 /** @description Messages to the approval's people that signoff gave up delivering. */
                                 notificationFailures: {
                                     /** @description email, slack, … */

@@ -81,9 +81,9 @@ describe('the timeline', () => {
     expect(timeline).toContain('→ the request is approved');
     expect(timeline).not.toContain('decided');
     expect(timeline).not.toContain('lead@example.com → the request');
-    // Nothing is resumed by signoff itself, yet a waiting CLI or agent hears of it: the page says so.
+    // Decided, the page says what deciding did: nothing is resumed by signoff itself, and whoever asks reads it.
     expect(page).toContain(
-      'whatever waits on it (signoff wait, a long poll, an agent) hears it when it asks',
+      'What deciding did:</strong> The outcome is recorded for whoever asks (signoff wait, the API).',
     );
     expect(page).not.toContain('nothing else waits on it');
   });
