@@ -42,6 +42,7 @@ export async function commitTransition(
         ip: decision.ip,
         issuer: decision.issuer,
         subject: decision.subject,
+        ...(decision.inputs && { inputs: decision.inputs }),
       },
     });
   }

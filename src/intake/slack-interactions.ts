@@ -113,7 +113,8 @@ async function checkMayDecide(services: Services, target: SlackTarget, actor: Ac
     'dec_preview',
     reviewRules,
   );
-  if (!result.ok) throw new SignoffError(result.code, result.message);
+  // Missing inputs are what the modal is about to ask for; every other refusal stops it opening.
+  if (!result.ok && result.code !== 'invalid_input') throw new SignoffError(result.code, result.message);
 }
 
 async function decideFromSlack(
@@ -213,11 +214,8 @@ async function submitApproval(
   if (comment && findUnacceptableText(comment))
     return { body: { response_action: 'errors', errors: { comment: 'Write the comment as plain text.' } } };
   // Each problem beside its field, in the words the decision path (and so every channel) uses.
-  const checked = checkInputs(
-    await stageInputs(services, target),
-    inputsFromForm(await stageInputs(services, target), formInputs),
-    'approve',
-  );
+  const schema = await stageInputs(services, target);
+  const checked = checkInputs(schema, inputsFromForm(schema, formInputs), 'approve');
   if (!checked.ok)
     return {
       body: {

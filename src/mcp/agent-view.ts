@@ -20,7 +20,10 @@ export function agentView(approval: Approval, publicUrl: string) {
       comment: d.comment,
       via: d.via,
       at: d.at,
+      inputs: d.inputs,
     })),
+    /** What approvers filled in for the stages that ask (see the approval's `inputs`). */
+    inputs: view.inputs,
   };
 }
 

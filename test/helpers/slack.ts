@@ -324,3 +324,25 @@ export function rejectSubmission(privateMetadata: string, userId: string, reason
     },
   };
 }
+
+/** A modal's submission as Slack sends it: each block's element state, keyed by block and action. */
+export function viewSubmission(
+  callbackId: string,
+  privateMetadata: string,
+  userId: string,
+  values: Record<string, Record<string, Record<string, unknown>>>,
+) {
+  return {
+    type: 'view_submission',
+    team: { id: 'T0001' },
+    user: { id: userId, team_id: 'T0001' },
+    api_app_id: 'A0001',
+    view: {
+      id: 'V0001',
+      type: 'modal',
+      callback_id: callbackId,
+      private_metadata: privateMetadata,
+      state: { values },
+    },
+  };
+}

@@ -7,6 +7,7 @@ import {
 } from '../../core/approval-facts.js';
 import type { AuditEvent } from '../../core/audit.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
+import { type InputValues, inputsLine } from '../../core/inputs.js';
 import type { Approval, Verdict } from '../../core/model.js';
 import { currentStage, evaluateStages } from '../../core/stages.js';
 import { html, type SafeHtml, safeHref } from '../../html.js';
@@ -93,6 +94,11 @@ const OUTCOMES: Record<string, true> = {
   'approval.expired': true,
 };
 
+/** Whether an audit event's `inputs` are what a decision records (the trail is JSON from the store). */
+function isInputValues(value: unknown): value is InputValues {
+  return typeof value === 'object' && value !== null && Object.keys(value).length > 0;
+}
+
 /** Repeats of one event (retries, reminders) in a row read as one line with a count. */
 function collapseRepeats(events: readonly AuditEvent[]): { event: AuditEvent; times: number }[] {
   const lines: { event: AuditEvent; times: number }[] = [];
@@ -112,25 +118,33 @@ function collapseRepeats(events: readonly AuditEvent[]): { event: AuditEvent; ti
 function timeline(events: readonly AuditEvent[]): SafeHtml | '' {
   if (events.length === 0) return '';
   const lines = collapseRepeats(events).slice(-50);
-  return html`<h2>Timeline</h2><ul class="plain timeline">${lines.map(({ event: e, times }) => {
-    const words =
-      e.type === 'approval.decision' && typeof e.data.verdict === 'string'
-        ? e.data.verdict === 'approve'
-          ? 'approved'
-          : 'rejected'
-        : (EVENT_WORDS[e.type] ?? e.type);
-    const comment = typeof e.data.comment === 'string' && e.data.comment ? html` — “${e.data.comment}”` : '';
-    const count = times > 1 ? ` (${times} times)` : '';
-    // An outcome is the approval's, whoever's verdict settled it.
-    const who = e.type in OUTCOMES ? '' : `${e.actor === null ? 'signoff' : requesterWords(e.actor)} `;
-    return html`<li>${when(e.at)} · ${who}${words}${comment}${count}</li>`;
-  })}</ul>`;
+  return html`<h2>Timeline</h2><ul class="plain timeline">${lines.map(({ event, times }) => timelineLine(event, times))}</ul>`;
+}
+
+/** What one event says: a verdict as the verdict itself, with its comment and inputs. */
+function eventWords(e: AuditEvent): SafeHtml {
+  const words =
+    e.type === 'approval.decision' && typeof e.data.verdict === 'string'
+      ? e.data.verdict === 'approve'
+        ? 'approved'
+        : 'rejected'
+      : (EVENT_WORDS[e.type] ?? e.type);
+  const comment = typeof e.data.comment === 'string' && e.data.comment ? html` — “${e.data.comment}”` : '';
+  const given = isInputValues(e.data.inputs) ? html` · ${inputsLine(e.data.inputs)}` : '';
+  return html`${words}${comment}${given}`;
+}
+
+function timelineLine(e: AuditEvent, times: number): SafeHtml {
+  const count = times > 1 ? ` (${times} times)` : '';
+  // An outcome is the approval's, whoever's verdict settled it.
+  const who = e.type in OUTCOMES ? '' : `${e.actor === null ? 'signoff' : requesterWords(e.actor)} `;
+  return html`<li>${when(e.at)} · ${who}${eventWords(e)}${count}</li>`;
 }
 
 function outcome(approval: Approval): SafeHtml {
   const people = approval.decisions.map(
     (d) =>
-      html`<li>${d.actor} ${d.verdict === 'approve' ? 'approved' : 'rejected'} ${when(d.at)}${d.comment ? html` — “${d.comment}”` : ''}</li>`,
+      html`<li>${d.actor} ${d.verdict === 'approve' ? 'approved' : 'rejected'} ${when(d.at)}${d.comment ? html` — “${d.comment}”` : ''}${d.inputs ? html` · ${inputsLine(d.inputs)}` : ''}</li>`,
   );
   return html`<h2>Decisions</h2>${people.length ? html`<ul class="plain">${people}</ul>` : html`<p class="muted">No one has decided yet.</p>`}`;
 }
