@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { outcomeOf } from '../../src/callbacks/outcome.js';
 import { SignoffError } from '../../src/core/errors.js';
 import { checkInputs, type InputSchema, inputsFromForm, mergedInputs } from '../../src/core/inputs.js';
 import { parsePolicies } from '../../src/policies/catalog.js';
@@ -116,5 +117,21 @@ describe('inputs in a policy', () => {
     expect(message).toContain('inputs/properties/ticket/pattern (line 10): is not a regular expression');
     expect(message).toContain('inputs/properties/replicas/default (line 11): does not fit');
     expect(message).toContain('inputs/required/1 (line 7): names no input of properties: missing');
+  });
+});
+
+describe('inputs for callbacks that carry only a summary', () => {
+  it('name them in the one line CodePipeline and GitHub get', () => {
+    const outcome = outcomeOf({
+      id: 'apr_1',
+      status: 'approved',
+      reason: 'Approved by lead@example.com',
+      decisions: [],
+      inputs: { environment: 'production', replicas: 3 },
+    } as unknown as Parameters<typeof outcomeOf>[0]);
+    expect(outcome.summary).toBe(
+      'signoff apr_1 approved: Approved by lead@example.com · inputs: environment=production, replicas=3',
+    );
+    expect(outcome.inputs).toEqual({ environment: 'production', replicas: 3 });
   });
 });
