@@ -13,6 +13,7 @@ import { createWebhookResumer } from './callbacks/webhook.js';
 import { createLocalChanges, createWaitCounter } from './changes.js';
 import { createEmailNotifier } from './channels/email-notifier.js';
 import { createConsoleMailer, createSmtpMailer } from './channels/mailer.js';
+import { createSignInMailHandler } from './channels/sign-in-notifier.js';
 import { createSlackApi } from './channels/slack-api.js';
 import { createSlackPostHandler, createSlackSyncHandler } from './channels/slack-notifier.js';
 import { type Config, databaseOptions } from './config.js';
@@ -205,6 +206,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     'github-answer': createGitHubAnswerHandler(services),
     'slack-post': services.slack ? createSlackPostHandler(services, services.slack) : withoutSlack(),
     'slack-sync': services.slack ? createSlackSyncHandler(services, services.slack) : withoutSlack(),
+    'sign-in-mail': createSignInMailHandler(services),
   };
   dispatcher = createDispatcher(services, handlers);
   const unissuedAdminKey = await ensureAdminKey(db, newId, services.now(), config.adminKey);

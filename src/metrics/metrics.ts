@@ -62,7 +62,7 @@ export function createMetrics(db: Db, now: () => Date): Metrics {
     name: 'signoff_deliveries_total',
     // Every outbox kind of src/outbox/kinds.ts, which this layer may not import:
     // test/outbox/kinds-doc.test.ts holds the list to it.
-    help: 'Outbox delivery attempts by kind (email, webhook, resume, heartbeat, review, timer, github-answer, slack-post, slack-sync) and result (delivered, retry, dead).',
+    help: 'Outbox delivery attempts by kind (email, webhook, resume, heartbeat, review, timer, github-answer, slack-post, slack-sync, sign-in-mail) and result (delivered, retry, dead).',
     labelNames: ['kind', 'result'],
     registers,
   });

@@ -7,8 +7,8 @@ import { EMAIL_PATTERN } from '../../../core/identity.js';
 import { SINGLE_LINE } from '../../../input-rules.js';
 import type { Services } from '../../../services.js';
 import {
+  askForSignInLink,
   endWebSession,
-  mailSignInLink,
   openSignInLink,
   signInWithLink,
   startWebSession,
@@ -113,7 +113,7 @@ export function registerSignInRoutes(
         reply.header('retry-after', String(Math.ceil(waitMs / 1000)));
         throw new SignoffError('rate_limited', 'Too many sign-in requests from this address; wait a minute.');
       }
-      await mailSignInLink(services, request.body.email);
+      await askForSignInLink(services, request.body.email);
       return reply.type(HTML).send(renderSignInSent(request.body.email));
     },
   );
