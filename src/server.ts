@@ -154,14 +154,8 @@ export function loadDeclarations(config: Config) {
   return { policies, routing, permissions };
 }
 
-/** Wires everything from a config: database (migrated), admin key, workers, HTTP app. */
-export async function createSignoff(config: Config, options: StartOptions = {}): Promise<Signoff> {
-  const logger = options.logger ?? createLogger(config.logLevel);
-  // Printed mails carry live links: stderr, away from the JSON logs that shippers collect.
-  const print = options.print ?? ((text: string) => process.stderr.write(text));
-  // A mistake in the permission document stops the start before anything else is opened.
-  const { policies, routing, permissions } = loadDeclarations(config);
-  const workers = options.workers ?? true;
+/** The database, migrated; closed again when migrating fails. */
+async function openMigratedDatabase(config: Config, logger: Logger, workers: boolean): Promise<Db> {
   const db: Db = openDatabase({
     ...databaseOptions(config, (error) => logger.error({ err: error }, 'database error')),
     checkpointInBackground: workers,
@@ -172,6 +166,33 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     await db.destroy();
     throw error;
   }
+  return db;
+}
+
+/** Every outbox kind's handler: the type refuses a missing one. */
+function createOutboxHandlers(services: Services): OutboxHandlers {
+  return {
+    email: createEmailNotifier(services),
+    webhook: createWebhookResumer(services),
+    ...createWorkflowHandlers(services),
+    review: createReviewHandler(services, createConfiguredReviewer(services.config)),
+    timer: createTimerHandler(services),
+    'github-answer': createGitHubAnswerHandler(services),
+    'slack-post': services.slack ? createSlackPostHandler(services, services.slack) : withoutSlack(),
+    'slack-sync': services.slack ? createSlackSyncHandler(services, services.slack) : withoutSlack(),
+    'sign-in-mail': createSignInMailHandler(services),
+  };
+}
+
+/** Wires everything from a config: database (migrated), admin key, workers, HTTP app. */
+export async function createSignoff(config: Config, options: StartOptions = {}): Promise<Signoff> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  // Printed mails carry live links: stderr, away from the JSON logs that shippers collect.
+  const print = options.print ?? ((text: string) => process.stderr.write(text));
+  // A mistake in the permission document stops the start before anything else is opened.
+  const { policies, routing, permissions } = loadDeclarations(config);
+  const workers = options.workers ?? true;
+  const db = await openMigratedDatabase(config, logger, workers);
   const changes = await openChanges(config, db, logger);
   const now = options.now ?? (() => new Date());
   const metrics = createMetrics(db, now);
@@ -196,19 +217,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     observer: metrics,
     wakeDispatcher: () => dispatcher?.wake(),
   };
-  // Every outbox kind needs its handler here: the type refuses a missing one.
-  const handlers: OutboxHandlers = {
-    email: createEmailNotifier(services),
-    webhook: createWebhookResumer(services),
-    ...createWorkflowHandlers(services),
-    review: createReviewHandler(services, createConfiguredReviewer(config)),
-    timer: createTimerHandler(services),
-    'github-answer': createGitHubAnswerHandler(services),
-    'slack-post': services.slack ? createSlackPostHandler(services, services.slack) : withoutSlack(),
-    'slack-sync': services.slack ? createSlackSyncHandler(services, services.slack) : withoutSlack(),
-    'sign-in-mail': createSignInMailHandler(services),
-  };
-  dispatcher = createDispatcher(services, handlers);
+  dispatcher = createDispatcher(services, createOutboxHandlers(services));
   const unissuedAdminKey = await ensureAdminKey(db, newId, services.now(), config.adminKey);
   const authenticators = createAuthenticators(config, services, permissions);
   const app = await buildApp(
