@@ -13,6 +13,7 @@ import { createWebhookResumer } from './callbacks/webhook.js';
 import { createLocalChanges, createWaitCounter } from './changes.js';
 import { createEmailNotifier } from './channels/email-notifier.js';
 import { createConsoleMailer, createSmtpMailer } from './channels/mailer.js';
+import { createSignInMailHandler } from './channels/sign-in-notifier.js';
 import { createSlackApi } from './channels/slack-api.js';
 import { createSlackPostHandler, createSlackSyncHandler } from './channels/slack-notifier.js';
 import { type Config, databaseOptions } from './config.js';
@@ -153,14 +154,8 @@ export function loadDeclarations(config: Config) {
   return { policies, routing, permissions };
 }
 
-/** Wires everything from a config: database (migrated), admin key, workers, HTTP app. */
-export async function createSignoff(config: Config, options: StartOptions = {}): Promise<Signoff> {
-  const logger = options.logger ?? createLogger(config.logLevel);
-  // Printed mails carry live links: stderr, away from the JSON logs that shippers collect.
-  const print = options.print ?? ((text: string) => process.stderr.write(text));
-  // A mistake in the permission document stops the start before anything else is opened.
-  const { policies, routing, permissions } = loadDeclarations(config);
-  const workers = options.workers ?? true;
+/** The database, migrated; closed again when migrating fails. */
+async function openMigratedDatabase(config: Config, logger: Logger, workers: boolean): Promise<Db> {
   const db: Db = openDatabase({
     ...databaseOptions(config, (error) => logger.error({ err: error }, 'database error')),
     checkpointInBackground: workers,
@@ -171,6 +166,33 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     await db.destroy();
     throw error;
   }
+  return db;
+}
+
+/** Every outbox kind's handler: the type refuses a missing one. */
+function createOutboxHandlers(services: Services): OutboxHandlers {
+  return {
+    email: createEmailNotifier(services),
+    webhook: createWebhookResumer(services),
+    ...createWorkflowHandlers(services),
+    review: createReviewHandler(services, createConfiguredReviewer(services.config)),
+    timer: createTimerHandler(services),
+    'github-answer': createGitHubAnswerHandler(services),
+    'slack-post': services.slack ? createSlackPostHandler(services, services.slack) : withoutSlack(),
+    'slack-sync': services.slack ? createSlackSyncHandler(services, services.slack) : withoutSlack(),
+    'sign-in-mail': createSignInMailHandler(services),
+  };
+}
+
+/** Wires everything from a config: database (migrated), admin key, workers, HTTP app. */
+export async function createSignoff(config: Config, options: StartOptions = {}): Promise<Signoff> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  // Printed mails carry live links: stderr, away from the JSON logs that shippers collect.
+  const print = options.print ?? ((text: string) => process.stderr.write(text));
+  // A mistake in the permission document stops the start before anything else is opened.
+  const { policies, routing, permissions } = loadDeclarations(config);
+  const workers = options.workers ?? true;
+  const db = await openMigratedDatabase(config, logger, workers);
   const changes = await openChanges(config, db, logger);
   const now = options.now ?? (() => new Date());
   const metrics = createMetrics(db, now);
@@ -195,18 +217,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     observer: metrics,
     wakeDispatcher: () => dispatcher?.wake(),
   };
-  // Every outbox kind needs its handler here: the type refuses a missing one.
-  const handlers: OutboxHandlers = {
-    email: createEmailNotifier(services),
-    webhook: createWebhookResumer(services),
-    ...createWorkflowHandlers(services),
-    review: createReviewHandler(services, createConfiguredReviewer(config)),
-    timer: createTimerHandler(services),
-    'github-answer': createGitHubAnswerHandler(services),
-    'slack-post': services.slack ? createSlackPostHandler(services, services.slack) : withoutSlack(),
-    'slack-sync': services.slack ? createSlackSyncHandler(services, services.slack) : withoutSlack(),
-  };
-  dispatcher = createDispatcher(services, handlers);
+  dispatcher = createDispatcher(services, createOutboxHandlers(services));
   const unissuedAdminKey = await ensureAdminKey(db, newId, services.now(), config.adminKey);
   const authenticators = createAuthenticators(config, services, permissions);
   const app = await buildApp(

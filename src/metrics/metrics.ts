@@ -31,13 +31,8 @@ const DECISION_BUCKETS = [
 const AI_BUCKETS = [0.25, 0.5, 1, 2, 5, 10, 20, 30, 60];
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-/**
- * signoff's Prometheus metrics. Counters and histograms move as things happen (it is the
- * Observer the use cases, the outbox and the HTTP layer tell); the backlog gauges are read
- * from the database at each scrape, so every instance reports the same shared figures.
- */
-export function createMetrics(db: Db, now: () => Date): Metrics {
-  const registry = new Registry();
+/** The counters and histograms that move as things happen, in `registry`. */
+function eventMetrics(registry: Registry) {
   const registers = [registry];
   const created = new Counter({
     name: 'signoff_approvals_created_total',
@@ -62,7 +57,7 @@ export function createMetrics(db: Db, now: () => Date): Metrics {
     name: 'signoff_deliveries_total',
     // Every outbox kind of src/outbox/kinds.ts, which this layer may not import:
     // test/outbox/kinds-doc.test.ts holds the list to it.
-    help: 'Outbox delivery attempts by kind (email, webhook, resume, heartbeat, review, timer, github-answer, slack-post, slack-sync) and result (delivered, retry, dead).',
+    help: 'Outbox delivery attempts by kind (email, webhook, resume, heartbeat, review, timer, github-answer, slack-post, slack-sync, sign-in-mail) and result (delivered, retry, dead).',
     labelNames: ['kind', 'result'],
     registers,
   });
@@ -91,6 +86,15 @@ export function createMetrics(db: Db, now: () => Date): Metrics {
     buckets: HTTP_BUCKETS,
     registers,
   });
+  return { created, ended, timeToDecision, deliveries, deadLetters, aiReviews, aiLatency, http };
+}
+
+/**
+ * The backlog gauges, read from the database at each scrape, so every instance reports the
+ * same shared figures.
+ */
+function registerBacklogGauges(registry: Registry, db: Db, now: () => Date): void {
+  const registers = [registry];
   new Gauge({
     name: 'signoff_approvals_pending',
     help: 'Approvals waiting for a decision.',
@@ -133,6 +137,18 @@ export function createMetrics(db: Db, now: () => Date): Metrics {
       this.set(at === null ? 0 : Math.max(0, (now().getTime() - at) / 1000));
     },
   });
+}
+
+/**
+ * signoff's Prometheus metrics. Counters and histograms move as things happen (it is the
+ * Observer the use cases, the outbox and the HTTP layer tell); the backlog gauges are read
+ * from the database at each scrape, so every instance reports the same shared figures.
+ */
+export function createMetrics(db: Db, now: () => Date): Metrics {
+  const registry = new Registry();
+  const { created, ended, timeToDecision, deliveries, deadLetters, aiReviews, aiLatency, http } =
+    eventMetrics(registry);
+  registerBacklogGauges(registry, db, now);
 
   function observe(o: Observation): void {
     switch (o.type) {
