@@ -11,6 +11,7 @@ import { createGitHubAnswerHandler } from './callbacks/github.js';
 import { createWorkflowHandlers } from './callbacks/resume.js';
 import { createWebhookResumer } from './callbacks/webhook.js';
 import { createLocalChanges, createWaitCounter } from './changes.js';
+import { createBreakGlassMailHandler } from './channels/break-glass-mail.js';
 import { createEmailNotifier } from './channels/email-notifier.js';
 import { createConsoleMailer, createSmtpMailer } from './channels/mailer.js';
 import { createSlackApi } from './channels/slack-api.js';
@@ -205,6 +206,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     'github-answer': createGitHubAnswerHandler(services),
     'slack-post': services.slack ? createSlackPostHandler(services, services.slack) : withoutSlack(),
     'slack-sync': services.slack ? createSlackSyncHandler(services, services.slack) : withoutSlack(),
+    'break-glass-mail': createBreakGlassMailHandler(services),
   };
   dispatcher = createDispatcher(services, handlers);
   const unissuedAdminKey = await ensureAdminKey(db, newId, services.now(), config.adminKey);

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Observation, Observer } from '../observer.js';
+import { countOverdueBreakGlassReviews } from '../store/break-glass.js';
 import type { Db } from '../store/database.js';
 import {
   countOutboxBacklog,
@@ -134,6 +135,21 @@ export function createMetrics(db: Db, now: () => Date): Metrics {
     },
   });
 
+  const breakGlass = new Counter({
+    name: 'signoff_break_glass_total',
+    help: 'Approvals approved at once by break-glass, by policy.',
+    labelNames: ['policy'],
+    registers,
+  });
+  new Gauge({
+    name: 'signoff_break_glass_reviews_overdue',
+    help: 'After-reviews of a break-glass still open past their deadline (SIGNOFF_BREAK_GLASS_REVIEW).',
+    registers,
+    async collect() {
+      this.set(await countOverdueBreakGlassReviews(db, now()));
+    },
+  });
+
   function observe(o: Observation): void {
     switch (o.type) {
       case 'approval.created':
@@ -142,6 +158,9 @@ export function createMetrics(db: Db, now: () => Date): Metrics {
       case 'approval.ended':
         ended.inc({ outcome: o.outcome, policy: o.policy });
         timeToDecision.observe({ outcome: o.outcome, policy: o.policy }, o.durationMs / 1000);
+        return;
+      case 'approval.break_glass':
+        breakGlass.inc({ policy: o.policy });
         return;
       case 'delivery':
         deliveries.inc({ kind: o.kind, result: o.result });

@@ -88,6 +88,16 @@ export interface SlackSyncPayload {
 }
 
 /**
+ * A mail to someone a break-glass skipped: at once, to tell them and ask for the review; and,
+ * as a `reminder` at the review's deadline, again if it is still open then.
+ */
+export interface BreakGlassMailPayload {
+  readonly approvalId: string;
+  readonly to: string;
+  readonly reminder: boolean;
+}
+
+/**
  * The outbox's task map: each kind names its payload. `enqueue` and the handlers are
  * checked against it, and the dispatcher needs a handler for every kind.
  */
@@ -101,6 +111,7 @@ export interface OutboxPayloads {
   'github-answer': GitHubAnswerPayload;
   'slack-post': SlackPostPayload;
   'slack-sync': SlackSyncPayload;
+  'break-glass-mail': BreakGlassMailPayload;
 }
 
 export type OutboxKind = keyof OutboxPayloads;
@@ -115,6 +126,7 @@ const KINDS: Record<OutboxKind, true> = {
   'github-answer': true,
   'slack-post': true,
   'slack-sync': true,
+  'break-glass-mail': true,
 };
 
 /** Whether a stored kind is one this signoff knows. */
