@@ -11,6 +11,7 @@ import { createGitHubAnswerHandler } from './callbacks/github.js';
 import { createWorkflowHandlers } from './callbacks/resume.js';
 import { createWebhookResumer } from './callbacks/webhook.js';
 import { createLocalChanges, createWaitCounter } from './changes.js';
+import { createBreakGlassMailHandler } from './channels/break-glass-mail.js';
 import { createEmailNotifier } from './channels/email-notifier.js';
 import { createConsoleMailer, createSmtpMailer } from './channels/mailer.js';
 import { createSignInMailHandler } from './channels/sign-in-notifier.js';
@@ -181,6 +182,7 @@ function createOutboxHandlers(services: Services): OutboxHandlers {
     'slack-post': services.slack ? createSlackPostHandler(services, services.slack) : withoutSlack(),
     'slack-sync': services.slack ? createSlackSyncHandler(services, services.slack) : withoutSlack(),
     'sign-in-mail': createSignInMailHandler(services),
+    'break-glass-mail': createBreakGlassMailHandler(services),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { BrokenGlass } from './break-glass.js';
 import type { InputSchema, InputValues } from './inputs.js';
 /** Plain data of the approval domain. No behaviour lives here. */
 
@@ -232,6 +233,8 @@ export interface Approval {
   /** Outcomes of stages that ended without a human verdict (rules, AI, stage timeouts). */
   readonly results: readonly StageResult[];
   readonly escalations: readonly Escalation[];
+  /** Set when someone broke the glass: approved at once, to be reviewed afterwards. */
+  readonly breakGlass?: BrokenGlass | undefined;
   /** Optimistic concurrency token: every state change increments it. */
   readonly version: number;
 }

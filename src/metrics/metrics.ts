@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Observation, Observer } from '../observer.js';
+import { countOverdueBreakGlassReviews } from '../store/break-glass.js';
 import type { Db } from '../store/database.js';
 import {
   countOutboxBacklog,
@@ -57,7 +58,7 @@ function eventMetrics(registry: Registry) {
     name: 'signoff_deliveries_total',
     // Every outbox kind of src/outbox/kinds.ts, which this layer may not import:
     // test/outbox/kinds-doc.test.ts holds the list to it.
-    help: 'Outbox delivery attempts by kind (email, webhook, resume, heartbeat, review, timer, github-answer, slack-post, slack-sync, sign-in-mail) and result (delivered, retry, dead).',
+    help: 'Outbox delivery attempts by kind (email, webhook, resume, heartbeat, review, timer, github-answer, slack-post, slack-sync, sign-in-mail, break-glass-mail) and result (delivered, retry, dead).',
     labelNames: ['kind', 'result'],
     registers,
   });
@@ -86,7 +87,13 @@ function eventMetrics(registry: Registry) {
     buckets: HTTP_BUCKETS,
     registers,
   });
-  return { created, ended, timeToDecision, deliveries, deadLetters, aiReviews, aiLatency, http };
+  const breakGlass = new Counter({
+    name: 'signoff_break_glass_total',
+    help: 'Approvals approved at once by break-glass, by policy.',
+    labelNames: ['policy'],
+    registers,
+  });
+  return { created, ended, timeToDecision, deliveries, deadLetters, aiReviews, aiLatency, http, breakGlass };
 }
 
 /**
@@ -137,6 +144,14 @@ function registerBacklogGauges(registry: Registry, db: Db, now: () => Date): voi
       this.set(at === null ? 0 : Math.max(0, (now().getTime() - at) / 1000));
     },
   });
+  new Gauge({
+    name: 'signoff_break_glass_reviews_overdue',
+    help: 'After-reviews of a break-glass still open past their deadline (SIGNOFF_BREAK_GLASS_REVIEW).',
+    registers,
+    async collect() {
+      this.set(await countOverdueBreakGlassReviews(db, now()));
+    },
+  });
 }
 
 /**
@@ -146,7 +161,7 @@ function registerBacklogGauges(registry: Registry, db: Db, now: () => Date): voi
  */
 export function createMetrics(db: Db, now: () => Date): Metrics {
   const registry = new Registry();
-  const { created, ended, timeToDecision, deliveries, deadLetters, aiReviews, aiLatency, http } =
+  const { created, ended, timeToDecision, deliveries, deadLetters, aiReviews, aiLatency, http, breakGlass } =
     eventMetrics(registry);
   registerBacklogGauges(registry, db, now);
 
@@ -158,6 +173,9 @@ export function createMetrics(db: Db, now: () => Date): Metrics {
       case 'approval.ended':
         ended.inc({ outcome: o.outcome, policy: o.policy });
         timeToDecision.observe({ outcome: o.outcome, policy: o.policy }, o.durationMs / 1000);
+        return;
+      case 'approval.break_glass':
+        breakGlass.inc({ policy: o.policy });
         return;
       case 'delivery':
         deliveries.inc({ kind: o.kind, result: o.result });

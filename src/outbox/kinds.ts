@@ -98,6 +98,16 @@ export interface SignInMailPayload {
 }
 
 /**
+ * A mail to someone a break-glass skipped: at once, to tell them and ask for the review; and,
+ * as a `reminder` at the review's deadline, again if it is still open then.
+ */
+export interface BreakGlassMailPayload {
+  readonly approvalId: string;
+  readonly to: string;
+  readonly reminder: boolean;
+}
+
+/**
  * The outbox's task map: each kind names its payload. `enqueue` and the handlers are
  * checked against it, and the dispatcher needs a handler for every kind.
  */
@@ -112,6 +122,7 @@ export interface OutboxPayloads {
   'slack-post': SlackPostPayload;
   'slack-sync': SlackSyncPayload;
   'sign-in-mail': SignInMailPayload;
+  'break-glass-mail': BreakGlassMailPayload;
 }
 
 export type OutboxKind = keyof OutboxPayloads;
@@ -127,6 +138,7 @@ const KINDS: Record<OutboxKind, true> = {
   'slack-post': true,
   'slack-sync': true,
   'sign-in-mail': true,
+  'break-glass-mail': true,
 };
 
 /** Whether a stored kind is one this signoff knows. */

@@ -12,6 +12,7 @@ import * as retention from './0011-retention.js';
 import * as approvalAction from './0013-approval-action.js';
 import * as standingGrants from './0014-standing-grants.js';
 import * as decisionInputs from './0015-decision-inputs.js';
+import * as breakGlass from './0017-break-glass.js';
 
 /**
  * Whether an older signoff may keep running on a database with this migration applied.
@@ -55,6 +56,8 @@ export const MIGRATIONS: Readonly<Record<string, SignoffMigration>> = {
   // A nullable column: an older signoff never names it (its statements list their columns), and
   // a stage with inputs is one it would not know, so it never asks for them.
   '0015-decision-inputs': { ...decisionInputs, change: 'additive' },
+  // A new table only. An older signoff never reads it, and never breaks the glass.
+  '0017-break-glass': { ...breakGlass, change: 'additive' },
 };
 
 /** The migration that creates the flags table: it and every later one record their flag as they run. */
