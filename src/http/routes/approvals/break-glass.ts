@@ -68,9 +68,14 @@ function reviewView(review: BreakGlassReview, now: Date) {
 }
 
 /** Break-glass: approve at once with a reason, then the after-review by someone it skipped. */
-export function registerBreakGlass({ app, services, can }: ApprovalRoutes) {
-  const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  api.post(
+export function registerBreakGlass(routes: ApprovalRoutes) {
+  registerBreak(routes);
+  registerReview(routes);
+  registerReviewList(routes);
+}
+
+function registerBreak({ app, services, can }: ApprovalRoutes) {
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
     '/v1/approvals/:id/break-glass',
     {
       schema: {
@@ -98,8 +103,10 @@ export function registerBreakGlass({ app, services, can }: ApprovalRoutes) {
       return loadApprovalView(services.db, approval);
     },
   );
+}
 
-  api.post(
+function registerReview({ app, services, can }: ApprovalRoutes) {
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
     '/v1/approvals/:id/break-glass/review',
     {
       schema: {
@@ -134,8 +141,10 @@ export function registerBreakGlass({ app, services, can }: ApprovalRoutes) {
       return reviewView(review, services.now());
     },
   );
+}
 
-  api.get(
+function registerReviewList({ app, services, can }: ApprovalRoutes) {
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/v1/break-glass',
     {
       schema: {
