@@ -85,6 +85,8 @@ export interface Policy {
   readonly allowSelfApproval: boolean;
   /** A reject must say why: a verdict of reject without a comment is refused. */
   readonly requireRejectComment?: boolean | undefined;
+  /** An approve sooner than this after the stage started waiting is refused: take the time to read. */
+  readonly minReviewTimeMs?: number | undefined;
 }
 
 /**
