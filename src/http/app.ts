@@ -140,6 +140,8 @@ export async function buildApp(
   const handleError = createErrorHandler();
   const newRequestId = () => services.newId('evt').replace('evt_', 'req_');
   const app = createFastify(services, handleError, newRequestId);
+  // Declared once, so every request has the same shape (Fastify's advice): set by requirePermission.
+  app.decorateRequest('principal', undefined);
   keepRouteTable(app);
   handleEveryRequest(app, services, handleError);
 
