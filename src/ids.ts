@@ -1,6 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 
-export type IdPrefix = 'apr' | 'dec' | 'evt' | 'msg' | 'key' | 'slk' | 'grt';
+export type IdPrefix = 'apr' | 'dec' | 'evt' | 'msg' | 'key' | 'slk' | 'grt' | 'dlg';
 
 /** Crockford's base32, as ULID spells it. */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';

@@ -264,6 +264,7 @@ export interface paths {
                                     inputs: {
                                         [key: string]: string | number | boolean;
                                     } | null;
+                                    onBehalfOf: string | null;
                                 }[];
                                 breakGlass: {
                                     by: string;
@@ -663,6 +664,7 @@ export interface paths {
                                 inputs: {
                                     [key: string]: string | number | boolean;
                                 } | null;
+                                onBehalfOf: string | null;
                             }[];
                             breakGlass: {
                                 by: string;
@@ -775,6 +777,7 @@ export interface paths {
                                 inputs: {
                                     [key: string]: string | number | boolean;
                                 } | null;
+                                onBehalfOf: string | null;
                             }[];
                             breakGlass: {
                                 by: string;
@@ -1090,6 +1093,7 @@ export interface paths {
                                 inputs: {
                                     [key: string]: string | number | boolean;
                                 } | null;
+                                onBehalfOf: string | null;
                             }[];
                             breakGlass: {
                                 by: string;
@@ -1369,6 +1373,7 @@ export interface paths {
                                 inputs: {
                                     [key: string]: string | number | boolean;
                                 } | null;
+                                onBehalfOf: string | null;
                             }[];
                             breakGlass: {
                                 by: string;
@@ -1666,6 +1671,7 @@ export interface paths {
                                 inputs: {
                                     [key: string]: string | number | boolean;
                                 } | null;
+                                onBehalfOf: string | null;
                             }[];
                             breakGlass: {
                                 by: string;
@@ -2014,6 +2020,7 @@ export interface paths {
                                 inputs: {
                                     [key: string]: string | number | boolean;
                                 } | null;
+                                onBehalfOf: string | null;
                             }[];
                             breakGlass: {
                                 by: string;
@@ -2363,6 +2370,7 @@ export interface paths {
                                 inputs: {
                                     [key: string]: string | number | boolean;
                                 } | null;
+                                onBehalfOf: string | null;
                             }[];
                             breakGlass: {
                                 by: string;
@@ -3004,6 +3012,566 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/delegations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Delegations you made or were given
+         * @description Every one for an admin; at most 200, newest first.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                delegator: string;
+                                delegate: string;
+                                /**
+                                 * Format: date-time
+                                 * @description a time like 2026-12-24T09:00:00Z
+                                 */
+                                startsAt: string;
+                                /**
+                                 * Format: date-time
+                                 * @description a time like 2026-12-24T09:00:00Z
+                                 */
+                                endsAt: string;
+                                endedAt: string | null;
+                                reason: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description a time like 2026-12-24T09:00:00Z
+                                 */
+                                createdAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Codes: unauthorized, invalid_token (see docs/errors.md). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "unauthorized" | "invalid_token";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: forbidden (see docs/errors.md). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "forbidden";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: internal (see docs/errors.md). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "internal";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: identity_provider_unavailable, database_unavailable (see docs/errors.md). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "identity_provider_unavailable" | "database_unavailable";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Delegate your approvals while away
+         * @description From `from` (now) until `until`, you are asked through `to`, whose decision fills your seat and reads "to for you". Never to the requester of an approval, never passed on, at most SIGNOFF_DELEGATION_MAX long.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description who decides in your place */
+                        to: string;
+                        /**
+                         * Format: date-time
+                         * @description a time like 2026-12-24T09:00:00Z
+                         */
+                        from?: string;
+                        /**
+                         * Format: date-time
+                         * @description a time like 2026-12-24T09:00:00Z
+                         */
+                        until: string;
+                        reason?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            delegator: string;
+                            delegate: string;
+                            /**
+                             * Format: date-time
+                             * @description a time like 2026-12-24T09:00:00Z
+                             */
+                            startsAt: string;
+                            /**
+                             * Format: date-time
+                             * @description a time like 2026-12-24T09:00:00Z
+                             */
+                            endsAt: string;
+                            endedAt: string | null;
+                            reason: string | null;
+                            /**
+                             * Format: date-time
+                             * @description a time like 2026-12-24T09:00:00Z
+                             */
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Codes: invalid_input (see docs/errors.md). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "invalid_input";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: unauthorized, invalid_token (see docs/errors.md). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "unauthorized" | "invalid_token";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: forbidden (see docs/errors.md). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "forbidden";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: body_too_large (see docs/errors.md). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "body_too_large";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: unsupported_media_type (see docs/errors.md). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "unsupported_media_type";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: internal (see docs/errors.md). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "internal";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: identity_provider_unavailable, database_unavailable (see docs/errors.md). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "identity_provider_unavailable" | "database_unavailable";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/delegations/{id}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End a delegation now
+         * @description Its delegator, its delegate or an admin.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            delegator: string;
+                            delegate: string;
+                            /**
+                             * Format: date-time
+                             * @description a time like 2026-12-24T09:00:00Z
+                             */
+                            startsAt: string;
+                            /**
+                             * Format: date-time
+                             * @description a time like 2026-12-24T09:00:00Z
+                             */
+                            endsAt: string;
+                            endedAt: string | null;
+                            reason: string | null;
+                            /**
+                             * Format: date-time
+                             * @description a time like 2026-12-24T09:00:00Z
+                             */
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Codes: unauthorized, invalid_token (see docs/errors.md). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "unauthorized" | "invalid_token";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: forbidden (see docs/errors.md). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "forbidden";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: not_found (see docs/errors.md). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "not_found";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: already_decided (see docs/errors.md). */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "already_decided";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: internal (see docs/errors.md). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "internal";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: identity_provider_unavailable, database_unavailable (see docs/errors.md). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "identity_provider_unavailable" | "database_unavailable";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -4502,6 +5070,7 @@ export interface paths {
                                 inputs: {
                                     [key: string]: string | number | boolean;
                                 } | null;
+                                onBehalfOf: string | null;
                             }[];
                             breakGlass: {
                                 by: string;
@@ -4728,6 +5297,7 @@ export interface paths {
                                     inputs: {
                                         [key: string]: string | number | boolean;
                                     } | null;
+                                    onBehalfOf: string | null;
                                 }[];
                                 breakGlass: {
                                     by: string;

@@ -5,6 +5,7 @@ import type { Approval, Decision } from '../core/model.js';
 import { reviewRules } from '../reviewers/rule.js';
 import type { Services } from '../services.js';
 import type { UnitOfWork } from '../unit-of-work/context.js';
+import { delegationsTo } from './delegation.js';
 import { withApproval } from './transaction.js';
 import { commitTransition } from './transition.js';
 
@@ -30,7 +31,15 @@ export async function decideApproval(
   const actor = { ...input.actor, id: normalizeIdentity(input.actor.id, services.config.identity) };
   return withApproval(services, id, async (unit, approval) => {
     if (steps.beforeDecide) await steps.beforeDecide(unit, approval);
-    const result = decide(approval, { ...input, actor }, unit.now, unit.newId('dec'), reviewRules);
+    // Whose seats the actor may fill as a delegate: one indexed lookup.
+    const delegations = await delegationsTo(unit.db, actor.id, unit.now);
+    const result = decide(
+      approval,
+      { ...input, actor, delegations },
+      unit.now,
+      unit.newId('dec'),
+      reviewRules,
+    );
     if (!result.ok) throw new SignoffError(result.code, result.message);
     await commitTransition(unit, {
       before: approval,

@@ -3,6 +3,7 @@ import { approversToNotify, currentStage } from '../core/stages.js';
 import { enqueue } from '../outbox/enqueue.js';
 import type { EmailPayload, TimerPayload, WebhookEventType } from '../outbox/kinds.js';
 import type { UnitOfWork } from '../unit-of-work/context.js';
+import { askInsteadOf } from './delegation.js';
 import { queueSlackPosts } from './slack-messages.js';
 import { loadApprovalView } from './view.js';
 
@@ -23,14 +24,18 @@ export async function queueStageNotifications(
   const stage = currentStage(approval);
   if (!stage || !approval.notify.includes('email')) return [];
   const people = approversToNotify(approval).filter((p) => !options.only || options.only.has(p));
-  for (const approver of people)
+  for (const person of people) {
+    // Someone away who delegated is asked through their delegate.
+    const { to, forApprover } = await askInsteadOf(unit.db, person, approval.requester, unit.now);
     await queueEmail(unit, {
       approvalId: approval.id,
       stage: stage.name,
-      approver,
+      approver: to,
       renewed: false,
       reminder: options.reminder,
+      ...(forApprover && { forApprover }),
     });
+  }
   return people;
 }
 

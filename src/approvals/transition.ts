@@ -43,6 +43,7 @@ export async function commitTransition(
         issuer: decision.issuer,
         subject: decision.subject,
         ...(decision.inputs && { inputs: decision.inputs }),
+        ...(decision.onBehalfOf && { onBehalfOf: decision.onBehalfOf }),
       },
     });
   }

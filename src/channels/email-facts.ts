@@ -23,6 +23,8 @@ export interface ApprovalMailInput {
   readonly now: Date;
   readonly renewed: boolean;
   readonly reminder?: boolean | undefined;
+  /** Set when the reader is asked as the delegate of this approver, who is away. */
+  readonly forApprover?: string | undefined;
   /** How this signoff names itself (SIGNOFF_INSTANCE_NAME). */
   readonly instanceName: string;
 }
@@ -73,6 +75,8 @@ function reasonFor(input: ApprovalMailInput): string {
   const escalated = approval.escalations.some(
     (e) => e.stage === stage && e.approvers.some((a) => normalizeIdentity(a) === reader),
   );
+  if (input.forApprover)
+    return `${input.forApprover} is away and delegated their approvals to you: you decide in their place, as "${normalizeIdentity(input.to)} for ${input.forApprover}"`;
   if (input.renewed)
     return `a fresh link was asked for on the page of your earlier link to stage "${stage}" of this request`;
   if (input.reminder)

@@ -12,7 +12,7 @@ export function createEmailNotifier(services: Services): OutboxHandler<'email'> 
   return {
     events: NOTIFICATION_EVENTS,
     recipient: ({ payload }) => ({ channel: 'email', to: payload.approver }),
-    async deliver({ payload: { approvalId, stage, approver, renewed, reminder } }) {
+    async deliver({ payload: { approvalId, stage, approver, renewed, reminder, forApprover } }) {
       const found = await findApproval(services.db, approvalId);
       const now = services.now();
       const waiting = waitingStage(found, stage, { now });
@@ -33,6 +33,7 @@ export function createEmailNotifier(services: Services): OutboxHandler<'email'> 
           now,
           renewed,
           reminder,
+          forApprover,
           instanceName: services.config.instanceName,
         }),
       );

@@ -9,6 +9,7 @@ import {
 import { type InputField, type InputSchema, inputLabel } from '../core/inputs.js';
 import type { Approval } from '../core/model.js';
 import { adviceFor } from '../core/review.js';
+import { seatLabel } from '../core/seat.js';
 import { evaluateStages } from '../core/stages.js';
 import { actionText, metadataText } from '../html.js';
 
@@ -81,7 +82,7 @@ const OUTCOMES = {
 function decisionLines(approval: Approval): string[] {
   return approval.decisions.map(
     (d) =>
-      `${d.actor} ${d.verdict === 'approve' ? 'approved' : 'rejected'} stage ${d.stage} via ${d.via}${d.comment ? `: ${d.comment}` : ''}`,
+      `${seatLabel(d)} ${d.verdict === 'approve' ? 'approved' : 'rejected'} stage ${d.stage} via ${d.via}${d.comment ? `: ${d.comment}` : ''}`,
   );
 }
 

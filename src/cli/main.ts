@@ -6,6 +6,7 @@ import { registerApprovalCommands } from './approval-commands.js';
 import { registerBreakGlassCommands } from './break-glass-commands.js';
 import { ApiError, createClient } from './client.js';
 import { type CommandContext, examples } from './command-context.js';
+import { registerDelegationCommands } from './delegation-commands.js';
 import { registerGrantCommands } from './grant-commands.js';
 import { registerOperatorCommands } from './operator-commands.js';
 import { type Output, STANDARD_OUTPUT } from './output.js';
@@ -79,6 +80,7 @@ export async function main(
   registerApprovalCommands(program, context);
   registerGrantCommands(program, context);
   registerBreakGlassCommands(program, context);
+  registerDelegationCommands(program, context);
 
   usageErrorsOnOneLine(program);
   let running: Command = program;

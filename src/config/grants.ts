@@ -9,6 +9,8 @@ export interface GrantsConfig {
   readonly grantLimits: { readonly maxUses: number; readonly maxDurationMs: number };
   /** How long the after-review of a break-glass may stay open before it is overdue. */
   readonly breakGlassReviewMs: number;
+  /** The longest one delegation ("my approvals go to C") may last. */
+  readonly delegationMaxMs: number;
 }
 
 /** The settings of standing grants and break-glass: the ways past the usual gate. */
@@ -19,5 +21,6 @@ export function readGrantsConfig(env: Env): GrantsConfig {
       maxDurationMs: duration(env, 'SIGNOFF_GRANT_MAX_DURATION', '8h'),
     },
     breakGlassReviewMs: duration(env, 'SIGNOFF_BREAK_GLASS_REVIEW', '24h'),
+    delegationMaxMs: duration(env, 'SIGNOFF_DELEGATION_MAX', '30d'),
   };
 }

@@ -1,6 +1,7 @@
 import type { AuditEvent } from './audit.js';
 import { formatDuration } from './duration.js';
 import type { Callback } from './model.js';
+import { seatIdentity } from './seat.js';
 import { matchesApprover, type StageStatus } from './stages.js';
 
 /*
@@ -90,7 +91,8 @@ function describeGate(
   // A group entry stays asked: who belongs to it is the identity provider's to say.
   const stillAsked = open
     ? gate.approvers.filter(
-        (entry) => !gate.approvals.some((actor) => matchesApprover(entry, { id: actor, groups: [] })),
+        (entry) =>
+          !gate.approvals.some((seat) => matchesApprover(entry, { id: seatIdentity(seat), groups: [] })),
       )
     : [];
   const label = gateLabel(gate.name, index, count);

@@ -1,4 +1,5 @@
 import { formatUtc } from './approval-facts.js';
+import { type Delegation, delegatedSeat } from './delegation.js';
 import { formatDuration } from './duration.js';
 import { fail, type Result } from './errors.js';
 import { normalizeIdentity } from './identity.js';
@@ -10,6 +11,7 @@ import type {
   Callback,
   Channel,
   Decision,
+  Gate,
   HumanStage,
   Policy,
   Verdict,
@@ -81,6 +83,8 @@ export interface DecisionInput {
   readonly inputs?: Readonly<Record<string, unknown>> | undefined;
   /** The same from a form (the page, a link, Slack): text, typed by the stage's schema here. */
   readonly formInputs?: Readonly<Record<string, string>> | undefined;
+  /** Delegations to the actor that hold now: whose seats they may fill ("C for D"). */
+  readonly delegations?: readonly Delegation[] | undefined;
 }
 
 /** When the stage started waiting: the approval's creation, or the end of the stage before it. */
@@ -121,6 +125,21 @@ function verdictRefusal(
   if (isRequester(approval, who) && !approval.policy.allowSelfApproval)
     return fail('self_approval', 'The requester may not approve their own request.');
   return tooEarly(approval, stage, now);
+}
+
+/**
+ * Whose seat the actor fills: their own (null) when a gate names them, else the seat of someone
+ * who delegated to them; undefined when neither.
+ */
+function seatOf(
+  approval: Approval,
+  stage: string,
+  gates: readonly Gate[],
+  actor: Actor,
+  delegations: readonly Delegation[] | undefined,
+): string | null | undefined {
+  if (gates.some((gate) => gate.approvers.some((entry) => matchesApprover(entry, actor)))) return null;
+  return delegatedSeat(approval, stage, gates, actor, delegations ?? []);
 }
 
 /** What the approver filled in: typed over the API, text from a form (typed here by the schema). */
@@ -164,9 +183,9 @@ export function decide(
     );
   const gates = effectiveGates(approval, stage);
   const actorId = normalizeIdentity(input.actor.id);
-  const actor = { id: actorId, groups: input.actor.groups };
   const who = { actor: actorId, issuer: input.actor.issuer, subject: input.actor.subject };
-  if (!gates.some((gate) => gate.approvers.some((entry) => matchesApprover(entry, actor))))
+  const onBehalfOf = seatOf(approval, stage.name, gates, { ...input.actor, id: actorId }, input.delegations);
+  if (onBehalfOf === undefined)
     return fail('not_approver', `${actorId} is not an approver of stage "${stage.name}".`);
   const refused = verdictRefusal(approval, stage.name, input, who, now);
   if (refused) return refused;
@@ -188,6 +207,7 @@ export function decide(
     issuer: input.actor.issuer ?? null,
     subject: input.actor.subject ?? null,
     inputs: inputs.values,
+    onBehalfOf,
   };
   const next = advance({ ...approval, decisions: [...approval.decisions, decision] }, now, reviewRule);
   return { ok: true, approval: next, decision };

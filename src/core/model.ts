@@ -140,6 +140,8 @@ export interface Decision {
   readonly subject: string | null;
   /** What the approver filled in, checked against the stage's inputs (defaults added). */
   readonly inputs: InputValues | null;
+  /** Set when a delegate decided: whose seat this fills ("actor for onBehalfOf"). */
+  readonly onBehalfOf: string | null;
 }
 
 export interface WebhookCallback {

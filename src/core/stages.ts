@@ -10,6 +10,7 @@ import type {
   StageResult,
   TerminalStatus,
 } from './model.js';
+import { seatLabel } from './seat.js';
 
 /** Whether `actor` is named by an approver entry (an address, a subject or `group:NAME`). */
 export function matchesApprover(entry: string, actor: Actor): boolean {
@@ -70,22 +71,30 @@ export function effectiveGates(approval: Approval, stage: HumanStage): Gate[] {
  */
 function assignSeats(gates: readonly Gate[], approving: readonly Decision[]): string[][] {
   const seats: string[][] = gates.map(() => []);
+  // A delegate's decision fills the delegator's seat, and reads "C for D".
   const fits = (decision: Decision, gate: Gate) =>
-    gate.approvers.some((entry) => matchesApprover(entry, { id: decision.actor, groups: decision.groups }));
-  const byActor = new Map(approving.map((d) => [d.actor, d]));
+    gate.approvers.some((entry) =>
+      matchesApprover(
+        entry,
+        decision.onBehalfOf
+          ? { id: decision.onBehalfOf, groups: [] }
+          : { id: decision.actor, groups: decision.groups },
+      ),
+    );
+  const byActor = new Map(approving.map((d) => [seatLabel(d), d]));
   const place = (decision: Decision, tried: Set<number>): boolean => {
     for (const [index, gate] of gates.entries()) {
       if (tried.has(index) || !fits(decision, gate)) continue;
       tried.add(index);
       const seated = seats[index] as string[];
       if (seated.length < gate.required) {
-        seated.push(decision.actor);
+        seated.push(seatLabel(decision));
         return true;
       }
       for (const [position, other] of seated.entries()) {
         const otherDecision = byActor.get(other) as Decision;
         if (place(otherDecision, tried)) {
-          seated[position] = decision.actor;
+          seated[position] = seatLabel(decision);
           return true;
         }
       }

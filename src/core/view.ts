@@ -12,6 +12,7 @@ function humanDecision(d: Decision) {
     via: d.via,
     at: d.at.toISOString(),
     inputs: d.inputs,
+    onBehalfOf: d.onBehalfOf,
   };
 }
 
@@ -21,7 +22,16 @@ function automatedDecision(r: StageResult) {
   if (!verdict) return [];
   const actor = r.via === 'ai' ? `ai:${r.review?.model ?? 'unknown'}` : r.via;
   return [
-    { stage: r.stage, actor, verdict, comment: r.reason, via: r.via, at: r.at.toISOString(), inputs: null },
+    {
+      stage: r.stage,
+      actor,
+      verdict,
+      comment: r.reason,
+      via: r.via,
+      at: r.at.toISOString(),
+      inputs: null,
+      onBehalfOf: null,
+    },
   ];
 }
 

@@ -22,6 +22,10 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         { name: 'approvals', description: 'Ask for approvals, decide, wait, read the audit trail.' },
         { name: 'policies', description: 'The named policies and how their AI stages fare.' },
         { name: 'grants', description: 'Standing grants: an approval that allows the same action again.' },
+        {
+          name: 'delegations',
+          description: 'Delegation while away: someone decides in your place, recorded as theirs for you.',
+        },
         { name: 'operations', description: 'Health, readiness, metrics and the outbox.' },
         { name: 'integrations', description: 'Messages from AWS.' },
       ],

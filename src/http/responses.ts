@@ -86,6 +86,12 @@ const DecisionView = Type.Object(
         description: 'What this approver filled in, for a stage that asks for inputs (defaults added).',
       }),
     ),
+    onBehalfOf: Nullable(
+      Type.String({
+        description:
+          'Set when a delegate decided: whose seat the decision fills (the actor decided for them).',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -12,6 +12,8 @@ export interface EmailPayload {
   readonly renewed: boolean;
   /** A reminder to someone who has not decided yet. */
   readonly reminder?: boolean | undefined;
+  /** Set when `approver` is asked as the delegate of this approver, who is away. */
+  readonly forApprover?: string | undefined;
 }
 
 /** One event for the approval's webhook; the snapshot is taken when it is queued. */

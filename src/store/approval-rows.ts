@@ -21,7 +21,7 @@ import type { ApprovalRow, DecisionRow } from './schema.js';
 export const APPROVAL_COLUMNS =
   'id, status, title, description, link, metadata, requester, policy, callback, notify, created_at, expires_at, decided_at, reason, version, idempotency_owner, idempotency_key, request_hash, supersede_key, progress, owner, requester_issuer, requester_subject, action, action_hash';
 export const DECISION_COLUMNS =
-  'id, stage, actor, groups, verdict, comment, via, ip, at, issuer, subject, inputs';
+  'id, stage, actor, groups, verdict, comment, via, ip, at, issuer, subject, inputs, on_behalf_of';
 /** One `?` per column of a comma-separated list, for an insert of all of them. */
 export function placeholdersFor(columns: string): string {
   return columns
@@ -44,25 +44,29 @@ export type DecisionTuple = [
   string | null,
   string | null,
   string | null,
+  string | null,
 ];
 
 /** The decisions of one approval from the tuples the one-read form carries. */
 export function decisionRowsOf(approvalId: string, tuples: readonly DecisionTuple[]): DecisionRow[] {
-  return tuples.map(([id, stage, actor, groups, verdict, comment, via, ip, at, issuer, subject, inputs]) => ({
-    id,
-    approval_id: approvalId,
-    stage,
-    actor,
-    groups,
-    verdict,
-    comment,
-    via,
-    ip,
-    at,
-    issuer,
-    subject,
-    inputs,
-  }));
+  return tuples.map(
+    ([id, stage, actor, groups, verdict, comment, via, ip, at, issuer, subject, inputs, onBehalfOf]) => ({
+      id,
+      approval_id: approvalId,
+      stage,
+      actor,
+      groups,
+      verdict,
+      comment,
+      via,
+      ip,
+      at,
+      issuer,
+      subject,
+      inputs,
+      on_behalf_of: onBehalfOf,
+    }),
+  );
 }
 
 interface StoredProgress {
@@ -137,6 +141,7 @@ export function toApproval(row: ApprovalRow, decisions: DecisionRow[]): Approval
         issuer: d.issuer,
         subject: d.subject,
         inputs: d.inputs === null ? null : (JSON.parse(d.inputs) as InputValues),
+        onBehalfOf: d.on_behalf_of,
       }),
     ),
   };

@@ -246,6 +246,7 @@ export async function insertDecision(db: Db, approvalId: string, decision: Decis
     decision.issuer,
     decision.subject,
     decision.inputs === null ? null : JSON.stringify(decision.inputs),
+    decision.onBehalfOf,
   ]);
 }
 

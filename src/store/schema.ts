@@ -48,6 +48,7 @@ export interface DecisionsTable {
   issuer: string | null;
   subject: string | null;
   inputs: string | null;
+  on_behalf_of: string | null;
 }
 
 export interface LinksTable {
@@ -153,6 +154,17 @@ export interface SlackRequestsTable {
 }
 
 /** An approver's standing grant: the same action again, a bounded number of times. */
+export interface DelegationsTable {
+  id: string;
+  delegator: string;
+  delegate: string;
+  starts_at: number;
+  ends_at: number;
+  reason: string | null;
+  created_at: number;
+  ended_at: number | null;
+}
+
 export interface BreakGlassReviewsTable {
   approval_id: string;
   broken_by: string;
@@ -206,6 +218,7 @@ export interface Database {
   web_sessions: WebSessionsTable;
   standing_grants: StandingGrantsTable;
   break_glass_reviews: BreakGlassReviewsTable;
+  delegations: DelegationsTable;
 }
 
 export type ApprovalRow = Selectable<ApprovalsTable>;

@@ -297,6 +297,22 @@ describe('real answers match the document', () => {
       (await call('/v1/break-glass', { method: 'GET', url: '/v1/break-glass', token: lead })).statusCode,
     ).toBe(200);
 
+    // Delegations: declared (201, 400 when too long), listed (200), ended (200, then 409 and 404).
+    const delegate = (payload: object) =>
+      call('/v1/delegations', { method: 'POST', url: '/v1/delegations', token: lead, payload });
+    const soon = new Date(Date.now() + 86_400_000).toISOString();
+    const made = await delegate({ to: 'pm@example.com', until: soon });
+    expect(made.statusCode).toBe(201);
+    expect((await delegate({ to: 'pm@example.com', until: '2999-01-01T00:00:00Z' })).statusCode).toBe(400);
+    expect(
+      (await call('/v1/delegations', { method: 'GET', url: '/v1/delegations', token: lead })).statusCode,
+    ).toBe(200);
+    const end = (id: string) =>
+      call('/v1/delegations/{id}/end', { method: 'POST', url: `/v1/delegations/${id}/end`, token: lead });
+    expect((await end(made.json().id)).statusCode).toBe(200);
+    expect((await end(made.json().id)).statusCode).toBe(409);
+    expect((await end('dlg_missing')).statusCode).toBe(404);
+
     // SNS: a message from a topic signoff does not serve is refused before anything is fetched.
     const sns = (payload: object) =>
       call('/integrations/aws/sns', {

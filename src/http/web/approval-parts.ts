@@ -9,6 +9,7 @@ import type { AuditEvent } from '../../core/audit.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import { type InputValues, inputsLine } from '../../core/inputs.js';
 import type { Approval, Verdict } from '../../core/model.js';
+import { seatLabel } from '../../core/seat.js';
 import { currentStage, evaluateStages } from '../../core/stages.js';
 import { html, type SafeHtml, safeHref } from '../../html.js';
 import { renderMarkdown } from '../../markdown.js';
@@ -146,7 +147,7 @@ function timelineLine(e: AuditEvent, times: number): SafeHtml {
 function outcome(approval: Approval): SafeHtml {
   const people = approval.decisions.map(
     (d) =>
-      html`<li>${d.actor} ${d.verdict === 'approve' ? 'approved' : 'rejected'} ${when(d.at)}${d.comment ? html` — “${d.comment}”` : ''}${d.inputs ? html` · ${inputsLine(d.inputs)}` : ''}</li>`,
+      html`<li>${seatLabel(d)} ${d.verdict === 'approve' ? 'approved' : 'rejected'} ${when(d.at)}${d.comment ? html` — “${d.comment}”` : ''}${d.inputs ? html` · ${inputsLine(d.inputs)}` : ''}</li>`,
   );
   return html`<h2>Decisions</h2>${people.length ? html`<ul class="plain">${people}</ul>` : html`<p class="muted">No one has decided yet.</p>`}`;
 }

@@ -13,6 +13,7 @@ import * as approvalAction from './0013-approval-action.js';
 import * as standingGrants from './0014-standing-grants.js';
 import * as decisionInputs from './0015-decision-inputs.js';
 import * as breakGlass from './0017-break-glass.js';
+import * as delegations from './0018-delegations.js';
 
 /**
  * Whether an older signoff may keep running on a database with this migration applied.
@@ -58,6 +59,9 @@ export const MIGRATIONS: Readonly<Record<string, SignoffMigration>> = {
   '0015-decision-inputs': { ...decisionInputs, change: 'additive' },
   // A new table only. An older signoff never reads it, and never breaks the glass.
   '0017-break-glass': { ...breakGlass, change: 'additive' },
+  // A new table and a nullable column. An older signoff never delegates; it reads a delegate's
+  // decision as the delegate's own, which counts nowhere (they are not named): the seat stays open.
+  '0018-delegations': { ...delegations, change: 'additive' },
 };
 
 /** The migration that creates the flags table: it and every later one record their flag as they run. */

@@ -5,6 +5,7 @@ import { registerAsk } from './ask.js';
 import { registerBreakGlass } from './break-glass.js';
 import { registerCancel } from './cancel.js';
 import { registerDecide } from './decide.js';
+import { registerDelegations } from './delegations.js';
 import { registerAuditTrail, registerReads } from './read.js';
 import { approvalRoutes } from './shared.js';
 import { registerWait } from './wait.js';
@@ -22,5 +23,6 @@ export function registerApprovalRoutes(
   registerDecide(routes);
   registerCancel(routes);
   registerBreakGlass(routes);
+  registerDelegations(routes);
   registerAuditTrail(routes);
 }
