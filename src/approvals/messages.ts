@@ -44,14 +44,16 @@ export async function queueWebhookEvent(
   unit: UnitOfWork,
   approval: Approval,
   type: WebhookEventType,
+  dueAt?: Date,
 ): Promise<void> {
   if (approval.callback?.type !== 'webhook') return;
-  await enqueue(unit, 'webhook', {
+  const payload = {
     approvalId: approval.id,
     type,
     timestamp: unit.now.toISOString(),
     data: await loadApprovalView(unit.db, approval),
-  });
+  };
+  await enqueue(unit, 'webhook', payload, { dueAt });
 }
 
 /**
@@ -59,16 +61,16 @@ export async function queueWebhookEvent(
  * (CodePipeline, Step Functions, CloudFormation, a GitHub deployment); webhooks get
  * `approval.decided` instead.
  */
-export async function queueResume(unit: UnitOfWork, approval: Approval): Promise<void> {
+export async function queueResume(unit: UnitOfWork, approval: Approval, dueAt?: Date): Promise<void> {
   const callback = approval.callback;
   if (!callback || callback.type === 'webhook') return;
   const data = await loadApprovalView(unit.db, approval);
   if (callback.type === 'github') {
     const { type: _, ...target } = callback;
-    await enqueue(unit, 'github-answer', { approvalId: approval.id, target, data });
+    await enqueue(unit, 'github-answer', { approvalId: approval.id, target, data }, { dueAt });
     return;
   }
-  await enqueue(unit, 'resume', { approvalId: approval.id, data });
+  await enqueue(unit, 'resume', { approvalId: approval.id, data }, { dueAt });
 }
 
 /** The id part of an approval id, for message ids derived from it. */

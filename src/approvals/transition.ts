@@ -1,3 +1,4 @@
+import { resumeTime } from '../core/change-window.js';
 import type { Approval, Decision } from '../core/model.js';
 import { currentStage } from '../core/stages.js';
 import { policyLabel } from '../observer.js';
@@ -86,8 +87,10 @@ export async function recordProgress(
       actor,
       data: { reason: after.reason },
     });
-    await queueWebhookEvent(unit, after, 'approval.decided');
-    await queueResume(unit, after);
+    // An approved change resumes when the policy's change window opens (break-glass: at once).
+    const resumeAt = resumeTime(after, unit.now);
+    await queueWebhookEvent(unit, after, 'approval.decided', resumeAt);
+    await queueResume(unit, after, resumeAt);
     // The AI's advice is scored only against outcomes people decided.
     if (change.byHuman) await countAgreement(unit.db, after);
     return;

@@ -1,4 +1,5 @@
 import type { BrokenGlass } from './break-glass.js';
+import type { ChangeWindow } from './change-window.js';
 import type { InputSchema, InputValues } from './inputs.js';
 /** Plain data of the approval domain. No behaviour lives here. */
 
@@ -87,6 +88,8 @@ export interface Policy {
   readonly requireRejectComment?: boolean | undefined;
   /** An approve sooner than this after the stage started waiting is refused: take the time to read. */
   readonly minReviewTimeMs?: number | undefined;
+  /** When what waits may resume: outside it, the callback waits for the window to open. */
+  readonly window?: ChangeWindow | undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { type DocumentIssue, parseConfigDocument, readConfigFile } from '../config-file.js';
+import type { ChangeWindow } from '../core/change-window.js';
 import { parseDuration } from '../core/duration.js';
 import type { Policy } from '../core/model.js';
 import { type CompileOptions, compileStages } from './compile.js';
@@ -28,6 +29,28 @@ function policyDuration(
   return ms;
 }
 
+/** A change window, with what the schema cannot say checked: a known zone, `to` after `from`. */
+function compileWindow(
+  spec: NonNullable<NamedPolicySpec['window']>,
+  path: (string | number)[],
+  issues: DocumentIssue[],
+): ChangeWindow | undefined {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: spec.timezone });
+  } catch {
+    issues.push({
+      path: [...path, 'timezone'],
+      message: 'is not a time zone this Node knows, like Europe/Berlin',
+    });
+    return undefined;
+  }
+  if (spec.to <= spec.from) {
+    issues.push({ path: [...path, 'to'], message: 'must be after from, on the same day' });
+    return undefined;
+  }
+  return { ...spec, days: spec.days as ChangeWindow['days'] };
+}
+
 function compileNamedPolicy(
   name: string,
   spec: NamedPolicySpec,
@@ -43,6 +66,7 @@ function compileNamedPolicy(
     '2m',
     issues,
   );
+  const window = spec.window && compileWindow(spec.window, ['policies', name, 'window'], issues);
   return {
     name,
     description: spec.description ?? null,
@@ -52,6 +76,7 @@ function compileNamedPolicy(
       allowSelfApproval: spec.allowSelfApproval ?? false,
       ...(spec.requireRejectComment ? { requireRejectComment: true } : {}),
       ...(minReviewTimeMs ? { minReviewTimeMs } : {}),
+      ...(window ? { window } : {}),
     },
     timeoutMs,
   };

@@ -161,12 +161,44 @@ const StageSpecSchema = Type.Unsafe<StageSpec>({
 
 export const StagesSpec = Type.Array(StageSpecSchema, { minItems: 1, maxItems: 10 });
 
+const ClockTime = Type.String({
+  pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$',
+  description: 'a time like 09:00',
+});
+
+/** When an approved change may resume: what waits is told when the window next opens. */
+const WindowSpec = Type.Object(
+  {
+    timezone: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'an IANA time zone like Europe/Berlin',
+    }),
+    days: Type.Array(
+      Type.Union(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => Type.Literal(d))),
+      { minItems: 1, maxItems: 7, uniqueItems: true },
+    ),
+    from: ClockTime,
+    to: ClockTime,
+    freeze: Type.Optional(
+      Type.Array(
+        Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'a local date like 2026-12-24' }),
+        {
+          maxItems: 366,
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const NamedPolicySpec = Type.Object(
   {
     description: Type.Optional(Type.String({ maxLength: 2000 })),
     allowSelfApproval: Type.Optional(Type.Boolean()),
     requireRejectComment: Type.Optional(Type.Boolean()),
     minReviewTime: Type.Optional(DurationSpec),
+    window: Type.Optional(WindowSpec),
     timeout: Type.Optional(DurationSpec),
     stages: StagesSpec,
   },

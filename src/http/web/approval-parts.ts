@@ -6,6 +6,7 @@ import {
   whatDecidingDoes,
 } from '../../core/approval-facts.js';
 import type { AuditEvent } from '../../core/audit.js';
+import { describeWindow, formatInZone, nextOpening, resumeTime } from '../../core/change-window.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import { type InputValues, inputsLine } from '../../core/inputs.js';
 import type { Approval, Verdict } from '../../core/model.js';
@@ -170,12 +171,28 @@ export interface SummaryContext {
   readonly polling: number;
 }
 
+/** The policy's change window, when it holds what waits back: "Resumes Mon 8 Dec 2026, 09:00 CET …". */
+function windowNote(approval: Approval, now: Date): string {
+  const window = approval.policy.window;
+  if (!window) return '';
+  const shut = `the policy's change window (${describeWindow(window)})`;
+  if (approval.status === 'pending') {
+    const opens = nextOpening(window, now);
+    return opens && opens > now
+      ? ` Outside ${shut}: approved now, it resumes ${formatInZone(opens, window.timezone)}.`
+      : '';
+  }
+  const resumes = approval.decidedAt ? resumeTime(approval, approval.decidedAt) : now;
+  return resumes > now ? ` It resumes ${formatInZone(resumes, window.timezone)}, when ${shut} opens.` : '';
+}
+
 /** What deciding does while the approval waits; what it did once decided. */
-function effectLine(approval: Approval, { events, polling }: SummaryContext): SafeHtml {
+function effectLine(approval: Approval, { events, polling, now }: SummaryContext): SafeHtml {
   const waiters = { callback: approval.callback, agent: approval.action !== null, polling };
+  const note = windowNote(approval, now);
   return approval.status === 'pending'
-    ? html`<p><strong>What deciding does:</strong> ${whatDecidingDoes(waiters)}</p>`
-    : html`<p><strong>What deciding did:</strong> ${whatDecidingDid(waiters, events)}</p>`;
+    ? html`<p><strong>What deciding does:</strong> ${whatDecidingDoes(waiters)}${note}</p>`
+    : html`<p><strong>What deciding did:</strong> ${note ? 'The decision is recorded.' : whatDecidingDid(waiters, events)}${note}</p>`;
 }
 
 /** The summary every approval page shows, live parts marked for refreshing. */
