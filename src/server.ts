@@ -19,15 +19,16 @@ import { type Config, databaseOptions } from './config.js';
 import { NOTIFICATION_EVENTS } from './core/audit.js';
 import { createEgress } from './egress/egress.js';
 import { type ResolveHost, resolveWithSystem } from './egress/pinned-request.js';
+import { recordPolicyVersions } from './governance/policy-log.js';
 import { buildApp } from './http/app.js';
 import { newId } from './ids.js';
-import { loadRouting } from './intake/routing.js';
+import { loadedRouting, loadRouting } from './intake/routing.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createDispatcher, type Dispatcher } from './outbox/dispatcher.js';
 import { PermanentDeliveryError } from './outbox/errors.js';
 import type { OutboxHandler, OutboxHandlers } from './outbox/handler.js';
-import { loadPolicies } from './policies/catalog.js';
+import { loadedPolicies, loadPolicies } from './policies/catalog.js';
 import type { Mailer, SlackApi } from './ports.js';
 import { type AiReviewer, createAiReviewer } from './reviewers/ai.js';
 import type { Services } from './services.js';
@@ -165,14 +166,16 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     ...databaseOptions(config, (error) => logger.error({ err: error }, 'database error')),
     checkpointInBackground: workers,
   });
+  const now = options.now ?? (() => new Date());
   try {
     await migrate(db, config.databaseSchema, logger);
+    // The policy in force is recorded before anything can be created under it.
+    await recordPolicyVersions(db, [...loadedPolicies(policies), ...loadedRouting(routing)], now());
   } catch (error) {
     await db.destroy();
     throw error;
   }
   const changes = await openChanges(config, db, logger);
-  const now = options.now ?? (() => new Date());
   const metrics = createMetrics(db, now);
   let dispatcher: Dispatcher | undefined;
   const services: Services = {

@@ -46,7 +46,7 @@ function fastifyTrustProxy(setting: Config['trustProxy']) {
 export async function buildApp(
   services: Services,
   authenticators: readonly Authenticator[],
-  intake: Routing = { routes: [], github: { routes: [], people: new Map() } },
+  intake: Routing = { routes: [], github: { routes: [], people: new Map() }, version: null },
   web: { permissions: PermissionDocument } = { permissions: { issuers: [], rules: [] } },
   options: { metrics?: MetricsSource } = {},
 ): Promise<FastifyInstance> {

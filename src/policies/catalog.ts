@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { type DocumentIssue, parseConfigDocument, readConfigFile } from '../config-file.js';
 import { parseDuration } from '../core/duration.js';
 import type { Policy } from '../core/model.js';
+import { type LoadedPolicy, policyVersionOf } from '../core/policy-version.js';
 import { type CompileOptions, compileStages } from './compile.js';
 import { PoliciesFileSpec } from './spec.js';
 
@@ -11,6 +13,29 @@ export interface NamedPolicy {
   readonly policy: Policy;
   /** The approval timeout this policy asks for, unless the request names one. */
   readonly timeoutMs: number | undefined;
+  /**
+   * `sha256:HEX` of everything above in canonical JSON: an edit of what the file says about
+   * this policy (not of its layout or comments) is a new version. Approvals record it.
+   */
+  readonly version: string;
+}
+
+/** SHA-256 hex, for the versions of policies and the routing file. */
+export const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** A named policy with its version: the hash of its compiled form. */
+function versioned(named: Omit<NamedPolicy, 'version'>): NamedPolicy {
+  return { ...named, version: policyVersionOf(named, sha256Hex) };
+}
+
+/** The named policies as the policy change log records them. */
+export function loadedPolicies(catalog: PolicyCatalog): LoadedPolicy[] {
+  return [...catalog.values()].map(({ version, ...content }) => ({
+    source: 'policy',
+    name: content.name,
+    version,
+    content,
+  }));
 }
 
 export type PolicyCatalog = ReadonlyMap<string, NamedPolicy>;
@@ -29,17 +54,20 @@ export function parsePolicies(source: string, origin: string, options: CompileOp
       const timeoutMs = spec.timeout === undefined ? undefined : parseDuration(spec.timeout);
       if (spec.timeout !== undefined && !timeoutMs)
         issues.push({ path: ['policies', name, 'timeout'], message: 'must be a duration such as 24h' });
-      catalog.set(name, {
+      catalog.set(
         name,
-        description: spec.description ?? null,
-        policy: {
+        versioned({
           name,
-          stages: compiled.stages,
-          allowSelfApproval: spec.allowSelfApproval ?? false,
-          ...(spec.requireRejectComment ? { requireRejectComment: true } : {}),
-        },
-        timeoutMs,
-      });
+          description: spec.description ?? null,
+          policy: {
+            name,
+            stages: compiled.stages,
+            allowSelfApproval: spec.allowSelfApproval ?? false,
+            ...(spec.requireRejectComment ? { requireRejectComment: true } : {}),
+          },
+          timeoutMs,
+        }),
+      );
     }
     return issues;
   });
