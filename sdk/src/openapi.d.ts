@@ -211,6 +211,7 @@ export interface paths {
                                     [key: string]: unknown;
                                 } | null;
                                 actionHash: string | null;
+                                policyVersion: string | null;
                                 callback: {
                                     /** @enum {string} */
                                     type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";
@@ -598,6 +599,7 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             actionHash: string | null;
+                            policyVersion: string | null;
                             callback: {
                                 /** @enum {string} */
                                 type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";
@@ -698,6 +700,7 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             actionHash: string | null;
+                            policyVersion: string | null;
                             callback: {
                                 /** @enum {string} */
                                 type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";
@@ -1001,6 +1004,7 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             actionHash: string | null;
+                            policyVersion: string | null;
                             callback: {
                                 /** @enum {string} */
                                 type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";
@@ -1268,6 +1272,7 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             actionHash: string | null;
+                            policyVersion: string | null;
                             callback: {
                                 /** @enum {string} */
                                 type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";
@@ -1553,6 +1558,7 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             actionHash: string | null;
+                            policyVersion: string | null;
                             callback: {
                                 /** @enum {string} */
                                 type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";
@@ -1889,6 +1895,7 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             actionHash: string | null;
+                            policyVersion: string | null;
                             callback: {
                                 /** @enum {string} */
                                 type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";
@@ -3207,6 +3214,206 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/policies/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The versions of a named policy: its change log
+         * @description Every version an instance loaded, oldest first, each with the time it was first seen and its place in the log's hash chain; `broken` names the first entry that does not verify (docs/governance.md).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            policy: string;
+                            current: string | null;
+                            items: {
+                                /** @description Place in the policy's change log, from 1. */
+                                seq: number;
+                                version: string | null;
+                                /** @description The policy as signoff compiled it: what the version is the hash of. */
+                                content: unknown;
+                                /**
+                                 * Format: date-time
+                                 * @description When an instance first loaded this version after another.
+                                 */
+                                firstSeenAt: string;
+                                prevHash: string | null;
+                                hash: string | null;
+                            }[];
+                            broken: {
+                                /** @description The first entry that does not fit. */
+                                id: string;
+                                seq: number;
+                                type: string;
+                                /** @enum {string} */
+                                reason: "seq_gap" | "prev_hash_mismatch" | "hash_mismatch" | "unchained";
+                                /** @description The reason in words. */
+                                why: string;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Codes: invalid_input (see docs/errors.md). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "invalid_input";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: unauthorized, invalid_token (see docs/errors.md). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "unauthorized" | "invalid_token";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: forbidden (see docs/errors.md). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "forbidden";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: not_found (see docs/errors.md). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "not_found";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: internal (see docs/errors.md). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "internal";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: identity_provider_unavailable, database_unavailable (see docs/errors.md). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "identity_provider_unavailable" | "database_unavailable";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/grants": {
         parameters: {
             query?: never;
@@ -3605,6 +3812,7 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             actionHash: string | null;
+                            policyVersion: string | null;
                             callback: {
                                 /** @enum {string} */
                                 type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";
@@ -3819,6 +4027,7 @@ export interface paths {
                                     [key: string]: unknown;
                                 } | null;
                                 actionHash: string | null;
+                                policyVersion: string | null;
                                 callback: {
                                     /** @enum {string} */
                                     type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";

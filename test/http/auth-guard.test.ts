@@ -34,6 +34,7 @@ const PROTECTED: {
   { method: 'GET', url: '/v1/outbox', permission: 'admin' },
   { method: 'GET', url: '/v1/policies', permission: 'approvals:read' },
   { method: 'GET', url: '/v1/policies/:name/agreement', permission: 'approvals:read' },
+  { method: 'GET', url: '/v1/policies/:name/versions', permission: 'approvals:read' },
   { method: 'GET', url: '/v1/grants', permission: 'approvals:read' },
   { method: 'POST', url: '/v1/grants/:id/revoke', permission: ['approvals:decide', 'approvals:create'] },
   {

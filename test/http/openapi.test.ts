@@ -261,6 +261,9 @@ describe('real answers match the document', () => {
     const agreement = (url: string) => call('/v1/policies/{name}/agreement', { method: 'GET', url });
     expect((await agreement('/v1/policies/production/agreement')).statusCode).toBe(200);
     expect((await agreement('/v1/policies/nope/agreement')).statusCode).toBe(404);
+    const versions = (url: string) => call('/v1/policies/{name}/versions', { method: 'GET', url });
+    expect((await versions('/v1/policies/production/versions')).json().items).toHaveLength(1);
+    expect((await versions('/v1/policies/nope/versions')).statusCode).toBe(404);
 
     // Standing grants: listed (200, 401), revoked (200, 404, 403 without decide or create).
     const grants = (token?: string | null) => call('/v1/grants', { method: 'GET', url: '/v1/grants', token });

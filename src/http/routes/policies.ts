@@ -4,9 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import { agreementOf } from '../../approvals/agreement.js';
 import { type Authenticator, hasUnrestrictedPermission } from '../../auth/principal.js';
 import { SignoffError } from '../../core/errors.js';
+import { policyHistory } from '../../governance/policy-log.js';
 import type { Services } from '../../services.js';
 import { principalOf, requirePermission } from '../auth.js';
-import { errorResponses, GUARDED, PolicyAgreement, PolicyList } from '../responses.js';
+import { errorResponses, GUARDED, PolicyAgreement, PolicyList, PolicyVersions } from '../responses.js';
 
 const PolicyParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) });
 const tags = ['policies'];
@@ -80,6 +81,32 @@ export function registerPolicyRoutes(
       if (!named) throw new SignoffError('not_found', `There is no policy named "${request.params.name}".`);
       const stages = await agreementOf(services, named);
       return { policy: named.name, stages };
+    },
+  );
+
+  api.get(
+    '/v1/policies/:name/versions',
+    {
+      schema: {
+        summary: 'The versions of a named policy: its change log',
+        description:
+          "Every version an instance loaded, oldest first, each with the time it was first seen and its place in the log's hash chain; `broken` names the first entry that does not verify (docs/governance.md).",
+        tags,
+        security,
+        params: PolicyParams,
+        response: {
+          200: PolicyVersions,
+          ...errorResponses([...GUARDED, 'invalid_input', 'not_found']),
+        },
+      },
+      preValidation: requirePermission(auth, 'approvals:read'),
+    },
+    async (request) => {
+      mustSeeEverything(request);
+      const { name } = request.params;
+      const history = await policyHistory(services.db, name, services.policies.get(name)?.version);
+      if (!history) throw new SignoffError('not_found', `There is no policy named "${name}", nor was there.`);
+      return history;
     },
   );
 }
