@@ -22,7 +22,7 @@ const PAGE = 500;
  * Opens the database serve uses, without migrating it: these commands only read, and they read
  * the rows as stored rather than through the API, so a server that lies cannot vouch for itself.
  */
-async function withStoredAudit<T>(work: (db: Db) => Promise<T>): Promise<T> {
+export async function withStoredAudit<T>(work: (db: Db) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const db = openDatabase(databaseOptions(config));
   try {

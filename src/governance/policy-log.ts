@@ -122,10 +122,9 @@ export interface PolicyLogCheck {
   }[];
 }
 
-/** Verifies the chain of every policy (and routing file) in the change log. */
-export async function verifyPolicyChains(db: Db): Promise<PolicyLogCheck> {
+/** Verifies the chain of every policy (and routing file) of a change log, as read. */
+export function checkPolicyLog(log: readonly PolicyVersionEntry[]): PolicyLogCheck {
   const byPolicy = new Map<string, PolicyVersionEntry[]>();
-  const log = await listPolicyLog(db);
   for (const entry of log) byPolicy.set(policyKey(entry), [...(byPolicy.get(policyKey(entry)) ?? []), entry]);
   const policies = [...byPolicy.values()].map((entries) => {
     const [first] = entries as [PolicyVersionEntry];
@@ -137,4 +136,9 @@ export async function verifyPolicyChains(db: Db): Promise<PolicyLogCheck> {
     };
   });
   return { entries: log.length, policies };
+}
+
+/** Verifies the chain of every policy (and routing file) in the change log. */
+export async function verifyPolicyChains(db: Db): Promise<PolicyLogCheck> {
+  return checkPolicyLog(await listPolicyLog(db));
 }
