@@ -46,7 +46,11 @@ describe('policy versions', () => {
     // The harness itself holds no policy file: its `current` is null, the log has the entry.
     expect(first.current).toBeNull();
     expect(first.items).toHaveLength(1);
-    expect(first.items[0]).toMatchObject({ seq: 1, prevHash: null, version: expect.stringMatching(/^sha256:/) });
+    expect(first.items[0]).toMatchObject({
+      seq: 1,
+      prevHash: null,
+      version: expect.stringMatching(/^sha256:/),
+    });
     expect(first.items[0].version).toBe(sha256(canonicalJson(first.items[0].content)));
     expect(first.broken).toBeNull();
 
@@ -67,9 +71,9 @@ describe('policy versions', () => {
     expect(log.items.map((i: { seq: number }) => i.seq)).toEqual([1, 2]);
     expect(log.items[1]).toMatchObject({ version: current, prevHash: log.items[0].hash });
     expect(log.items[1].content.timeoutMs).toBe(7_200_000);
-    expect(Date.parse(log.items[1].firstSeenAt) - Date.parse(log.items[0].firstSeenAt)).toBeGreaterThanOrEqual(
-      60_000,
-    );
+    expect(
+      Date.parse(log.items[1].firstSeenAt) - Date.parse(log.items[0].firstSeenAt),
+    ).toBeGreaterThanOrEqual(60_000);
 
     // A start without the policy (and without routes) says it is gone; its history stays readable.
     writeFileSync(join(h.dir, 'none.yaml'), 'policies: {}\n');
@@ -102,9 +106,9 @@ describe('policy versions', () => {
       expect(tightened.json().policyVersion).toBe(named);
       // Inline: the hash of the policy as the approval holds it, which anyone can recompute.
       const inline = (await create(approvalBody())).json();
-      const stored = await sql<{ policy: string }>`select policy from approvals where id = ${inline.id}`.execute(
-        h.signoff.services.db,
-      );
+      const stored = await sql<{
+        policy: string;
+      }>`select policy from approvals where id = ${inline.id}`.execute(h.signoff.services.db);
       expect(inline.policyVersion).toBe(sha256(canonicalJson(JSON.parse(stored.rows[0]?.policy ?? 'null'))));
       const [created] = await listAudit(h.signoff.services.db, byName.id);
       expect(created?.data).toEqual({ title: byName.title, policyVersion: named });

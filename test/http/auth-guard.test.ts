@@ -32,6 +32,7 @@ const PROTECTED: {
   },
   { method: 'POST', url: '/v1/approvals/:id/cancel', permission: 'approvals:create', body: {} },
   { method: 'GET', url: '/v1/outbox', permission: 'admin' },
+  { method: 'GET', url: '/v1/audit/evidence', permission: 'admin' },
   { method: 'GET', url: '/v1/policies', permission: 'approvals:read' },
   { method: 'GET', url: '/v1/policies/:name/agreement', permission: 'approvals:read' },
   { method: 'GET', url: '/v1/policies/:name/versions', permission: 'approvals:read' },
