@@ -12,7 +12,8 @@ function refusal(input: Parameters<typeof evidenceRequest>[0]): string[] {
     evidenceRequest(input);
   } catch (error) {
     expect((error as SignoffError).code).toBe('invalid_input');
-    return ((error as SignoffError).details?.issues as { path: string }[]).map((i) => i.path);
+    const issues = (error as SignoffError).details?.issues as { path: string }[] | undefined;
+    return (issues ?? []).map((i) => i.path);
   }
   throw new Error('expected the request to be refused');
 }
