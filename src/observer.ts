@@ -13,6 +13,7 @@ export type Observation =
       readonly durationMs: number;
     }
   | { readonly type: 'delivery'; readonly kind: string; readonly result: 'delivered' | 'retry' | 'dead' }
+  | { readonly type: 'approval.break_glass'; readonly policy: string }
   | {
       readonly type: 'ai.review';
       readonly verdict: 'approve' | 'reject' | 'escalate' | 'error';

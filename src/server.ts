@@ -11,12 +11,15 @@ import { createGitHubAnswerHandler } from './callbacks/github.js';
 import { createWorkflowHandlers } from './callbacks/resume.js';
 import { createWebhookResumer } from './callbacks/webhook.js';
 import { createLocalChanges, createWaitCounter } from './changes.js';
+import { createBreakGlassMailHandler } from './channels/break-glass-mail.js';
 import { createEmailNotifier } from './channels/email-notifier.js';
 import { createConsoleMailer, createSmtpMailer } from './channels/mailer.js';
+import { createSignInMailHandler } from './channels/sign-in-notifier.js';
 import { createSlackApi } from './channels/slack-api.js';
 import { createSlackPostHandler, createSlackSyncHandler } from './channels/slack-notifier.js';
 import { type Config, databaseOptions } from './config.js';
 import { NOTIFICATION_EVENTS } from './core/audit.js';
+import type { LoadedPolicy } from './core/policy-version.js';
 import { createEgress } from './egress/egress.js';
 import { type ResolveHost, resolveWithSystem } from './egress/pinned-request.js';
 import { recordPolicyVersions } from './governance/policy-log.js';
@@ -154,6 +157,46 @@ export function loadDeclarations(config: Config) {
   return { policies, routing, permissions };
 }
 
+/**
+ * The database, migrated, with the policies this start loaded recorded in the change log
+ * (before anything can be created under them); closed again when either fails.
+ */
+async function openMigratedDatabase(
+  config: Config,
+  logger: Logger,
+  workers: boolean,
+  loaded: { readonly policies: readonly LoadedPolicy[]; readonly at: Date },
+): Promise<Db> {
+  const db: Db = openDatabase({
+    ...databaseOptions(config, (error) => logger.error({ err: error }, 'database error')),
+    checkpointInBackground: workers,
+  });
+  try {
+    await migrate(db, config.databaseSchema, logger);
+    await recordPolicyVersions(db, loaded.policies, loaded.at);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return db;
+}
+
+/** Every outbox kind's handler: the type refuses a missing one. */
+function createOutboxHandlers(services: Services): OutboxHandlers {
+  return {
+    email: createEmailNotifier(services),
+    webhook: createWebhookResumer(services),
+    ...createWorkflowHandlers(services),
+    review: createReviewHandler(services, createConfiguredReviewer(services.config)),
+    timer: createTimerHandler(services),
+    'github-answer': createGitHubAnswerHandler(services),
+    'slack-post': services.slack ? createSlackPostHandler(services, services.slack) : withoutSlack(),
+    'slack-sync': services.slack ? createSlackSyncHandler(services, services.slack) : withoutSlack(),
+    'sign-in-mail': createSignInMailHandler(services),
+    'break-glass-mail': createBreakGlassMailHandler(services),
+  };
+}
+
 /** Wires everything from a config: database (migrated), admin key, workers, HTTP app. */
 export async function createSignoff(config: Config, options: StartOptions = {}): Promise<Signoff> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -162,19 +205,11 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
   // A mistake in the permission document stops the start before anything else is opened.
   const { policies, routing, permissions } = loadDeclarations(config);
   const workers = options.workers ?? true;
-  const db: Db = openDatabase({
-    ...databaseOptions(config, (error) => logger.error({ err: error }, 'database error')),
-    checkpointInBackground: workers,
-  });
   const now = options.now ?? (() => new Date());
-  try {
-    await migrate(db, config.databaseSchema, logger);
-    // The policy in force is recorded before anything can be created under it.
-    await recordPolicyVersions(db, [...loadedPolicies(policies), ...loadedRouting(routing)], now());
-  } catch (error) {
-    await db.destroy();
-    throw error;
-  }
+  const db = await openMigratedDatabase(config, logger, workers, {
+    policies: [...loadedPolicies(policies), ...loadedRouting(routing)],
+    at: now(),
+  });
   const changes = await openChanges(config, db, logger);
   const metrics = createMetrics(db, now);
   let dispatcher: Dispatcher | undefined;
@@ -198,18 +233,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     observer: metrics,
     wakeDispatcher: () => dispatcher?.wake(),
   };
-  // Every outbox kind needs its handler here: the type refuses a missing one.
-  const handlers: OutboxHandlers = {
-    email: createEmailNotifier(services),
-    webhook: createWebhookResumer(services),
-    ...createWorkflowHandlers(services),
-    review: createReviewHandler(services, createConfiguredReviewer(config)),
-    timer: createTimerHandler(services),
-    'github-answer': createGitHubAnswerHandler(services),
-    'slack-post': services.slack ? createSlackPostHandler(services, services.slack) : withoutSlack(),
-    'slack-sync': services.slack ? createSlackSyncHandler(services, services.slack) : withoutSlack(),
-  };
-  dispatcher = createDispatcher(services, handlers);
+  dispatcher = createDispatcher(services, createOutboxHandlers(services));
   const unissuedAdminKey = await ensureAdminKey(db, newId, services.now(), config.adminKey);
   const authenticators = createAuthenticators(config, services, permissions);
   const app = await buildApp(

@@ -266,6 +266,18 @@ export interface paths {
                                         [key: string]: string | number | boolean;
                                     } | null;
                                 }[];
+                                breakGlass: {
+                                    by: string;
+                                    reason: string;
+                                    /** Format: date-time */
+                                    at: string;
+                                    /** @description The stage that was waiting when the glass was broken. */
+                                    stage: string;
+                                    /** @description Whom its open gates asked: they review it. */
+                                    reviewers: string[];
+                                    /** Format: date-time */
+                                    reviewDueAt: string;
+                                } | null;
                                 /** @description The approvers' inputs for the waiting side: approving decisions' values merged in the order they were made (a later one wins). Empty when no stage asks for inputs. */
                                 inputs: {
                                     [key: string]: string | number | boolean;
@@ -654,6 +666,18 @@ export interface paths {
                                     [key: string]: string | number | boolean;
                                 } | null;
                             }[];
+                            breakGlass: {
+                                by: string;
+                                reason: string;
+                                /** Format: date-time */
+                                at: string;
+                                /** @description The stage that was waiting when the glass was broken. */
+                                stage: string;
+                                /** @description Whom its open gates asked: they review it. */
+                                reviewers: string[];
+                                /** Format: date-time */
+                                reviewDueAt: string;
+                            } | null;
                             /** @description The approvers' inputs for the waiting side: approving decisions' values merged in the order they were made (a later one wins). Empty when no stage asks for inputs. */
                             inputs: {
                                 [key: string]: string | number | boolean;
@@ -755,6 +779,18 @@ export interface paths {
                                     [key: string]: string | number | boolean;
                                 } | null;
                             }[];
+                            breakGlass: {
+                                by: string;
+                                reason: string;
+                                /** Format: date-time */
+                                at: string;
+                                /** @description The stage that was waiting when the glass was broken. */
+                                stage: string;
+                                /** @description Whom its open gates asked: they review it. */
+                                reviewers: string[];
+                                /** Format: date-time */
+                                reviewDueAt: string;
+                            } | null;
                             /** @description The approvers' inputs for the waiting side: approving decisions' values merged in the order they were made (a later one wins). Empty when no stage asks for inputs. */
                             inputs: {
                                 [key: string]: string | number | boolean;
@@ -1059,6 +1095,18 @@ export interface paths {
                                     [key: string]: string | number | boolean;
                                 } | null;
                             }[];
+                            breakGlass: {
+                                by: string;
+                                reason: string;
+                                /** Format: date-time */
+                                at: string;
+                                /** @description The stage that was waiting when the glass was broken. */
+                                stage: string;
+                                /** @description Whom its open gates asked: they review it. */
+                                reviewers: string[];
+                                /** Format: date-time */
+                                reviewDueAt: string;
+                            } | null;
                             /** @description The approvers' inputs for the waiting side: approving decisions' values merged in the order they were made (a later one wins). Empty when no stage asks for inputs. */
                             inputs: {
                                 [key: string]: string | number | boolean;
@@ -1327,6 +1375,18 @@ export interface paths {
                                     [key: string]: string | number | boolean;
                                 } | null;
                             }[];
+                            breakGlass: {
+                                by: string;
+                                reason: string;
+                                /** Format: date-time */
+                                at: string;
+                                /** @description The stage that was waiting when the glass was broken. */
+                                stage: string;
+                                /** @description Whom its open gates asked: they review it. */
+                                reviewers: string[];
+                                /** Format: date-time */
+                                reviewDueAt: string;
+                            } | null;
                             /** @description The approvers' inputs for the waiting side: approving decisions' values merged in the order they were made (a later one wins). Empty when no stage asks for inputs. */
                             inputs: {
                                 [key: string]: string | number | boolean;
@@ -1613,6 +1673,18 @@ export interface paths {
                                     [key: string]: string | number | boolean;
                                 } | null;
                             }[];
+                            breakGlass: {
+                                by: string;
+                                reason: string;
+                                /** Format: date-time */
+                                at: string;
+                                /** @description The stage that was waiting when the glass was broken. */
+                                stage: string;
+                                /** @description Whom its open gates asked: they review it. */
+                                reviewers: string[];
+                                /** Format: date-time */
+                                reviewDueAt: string;
+                            } | null;
                             /** @description The approvers' inputs for the waiting side: approving decisions' values merged in the order they were made (a later one wins). Empty when no stage asks for inputs. */
                             inputs: {
                                 [key: string]: string | number | boolean;
@@ -1950,6 +2022,18 @@ export interface paths {
                                     [key: string]: string | number | boolean;
                                 } | null;
                             }[];
+                            breakGlass: {
+                                by: string;
+                                reason: string;
+                                /** Format: date-time */
+                                at: string;
+                                /** @description The stage that was waiting when the glass was broken. */
+                                stage: string;
+                                /** @description Whom its open gates asked: they review it. */
+                                reviewers: string[];
+                                /** Format: date-time */
+                                reviewDueAt: string;
+                            } | null;
                             /** @description The approvers' inputs for the waiting side: approving decisions' values merged in the order they were made (a later one wins). Empty when no stage asks for inputs. */
                             inputs: {
                                 [key: string]: string | number | boolean;
@@ -2167,6 +2251,767 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/approvals/{id}/break-glass": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve at once in an emergency (break-glass)
+         * @description Needs `approvals:break-glass`, which `admin` does not imply. Approves the approval at once with a required reason and resumes what waits; the approvers of the gate it skipped are mailed and asked to review it within SIGNOFF_BREAK_GLASS_REVIEW. Never by the requester.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Why it could not wait for the gate. */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description apr_ followed by a ULID */
+                            id: string;
+                            /** @enum {string} */
+                            status: "pending" | "approved" | "rejected" | "expired" | "cancelled";
+                            title: string;
+                            description: string | null;
+                            link: string | null;
+                            metadata: {
+                                [key: string]: unknown;
+                            };
+                            requester: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            decidedAt: string | null;
+                            reason: string | null;
+                            key: string | null;
+                            action: {
+                                [key: string]: unknown;
+                            } | null;
+                            actionHash: string | null;
+                            policyVersion: string | null;
+                            callback: {
+                                /** @enum {string} */
+                                type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";
+                            } | null;
+                            stages: {
+                                name: string;
+                                /** @enum {string} */
+                                type: "human" | "rule" | "ai";
+                                /** @enum {string} */
+                                status: "waiting" | "pending" | "passed" | "rejected" | "skipped";
+                                gates: {
+                                    name: string | null;
+                                    approvers: string[];
+                                    required: number;
+                                    /** @description Who approved, counting toward this gate. */
+                                    approvals: string[];
+                                }[];
+                                inputs: Record<string, never> | null;
+                                result: {
+                                    /** @enum {string} */
+                                    outcome: "approve" | "reject" | "pass" | "skip";
+                                    /** @enum {string} */
+                                    via: "rule" | "ai" | "timeout";
+                                    reason: string;
+                                    /** Format: date-time */
+                                    at: string;
+                                    review: ({
+                                        model: string;
+                                        /** @enum {string} */
+                                        mode: "decide" | "advise" | "shadow";
+                                        verdict?: ("approve" | "reject" | "escalate") | null;
+                                        confidence?: number | null;
+                                        rationale?: string | null;
+                                        error?: string | null;
+                                    } & {
+                                        [key: string]: unknown;
+                                    }) | null;
+                                } | null;
+                            }[];
+                            decisions: {
+                                stage: string;
+                                /** @description Who decided: a person, or rule, timeout, ai:MODEL. */
+                                actor: string;
+                                /** @enum {string} */
+                                verdict: "approve" | "reject";
+                                comment: string | null;
+                                /** @enum {string} */
+                                via: "link" | "api" | "cli" | "ui" | "slack" | "ai" | "rule" | "timeout" | "grant";
+                                /** Format: date-time */
+                                at: string;
+                                inputs: {
+                                    [key: string]: string | number | boolean;
+                                } | null;
+                            }[];
+                            breakGlass: {
+                                by: string;
+                                reason: string;
+                                /** Format: date-time */
+                                at: string;
+                                /** @description The stage that was waiting when the glass was broken. */
+                                stage: string;
+                                /** @description Whom its open gates asked: they review it. */
+                                reviewers: string[];
+                                /** Format: date-time */
+                                reviewDueAt: string;
+                            } | null;
+                            /** @description The approvers' inputs for the waiting side: approving decisions' values merged in the order they were made (a later one wins). Empty when no stage asks for inputs. */
+                            inputs: {
+                                [key: string]: string | number | boolean;
+                            };
+                            /** @description Messages to the approval's people that signoff gave up delivering. */
+                            notificationFailures: {
+                                /** @description email, slack, … */
+                                channel: string;
+                                /** @description Who it was for, in the channel's terms. */
+                                to: string;
+                                reason: string;
+                                /** Format: date-time */
+                                at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Codes: invalid_input (see docs/errors.md). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "invalid_input";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: unauthorized, invalid_token (see docs/errors.md). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "unauthorized" | "invalid_token";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: forbidden, self_approval (see docs/errors.md). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "forbidden" | "self_approval";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: not_found (see docs/errors.md). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "not_found";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: already_decided (see docs/errors.md). */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "already_decided";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: body_too_large (see docs/errors.md). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "body_too_large";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: unsupported_media_type (see docs/errors.md). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "unsupported_media_type";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: internal (see docs/errors.md). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "internal";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: identity_provider_unavailable, database_unavailable (see docs/errors.md). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "identity_provider_unavailable" | "database_unavailable";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/approvals/{id}/break-glass/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm or flag a break-glass
+         * @description By someone the break-glass skipped (an approver of its open gates), never by whoever broke the glass or the requester; once.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        verdict: "confirm" | "flag";
+                        comment?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            approvalId: string;
+                            brokenBy: string;
+                            reason: string;
+                            /** Format: date-time */
+                            brokenAt: string;
+                            /** @description Whom the skipped gates asked: any of them may review. */
+                            reviewers: string[];
+                            /** Format: date-time */
+                            dueAt: string;
+                            status: "open" | "confirmed" | "flagged";
+                            /** @description Still open past its deadline. */
+                            overdue: boolean;
+                            reviewedBy: string | null;
+                            reviewedAt: string | null;
+                            comment: string | null;
+                        };
+                    };
+                };
+                /** @description Codes: invalid_input (see docs/errors.md). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "invalid_input";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: unauthorized, invalid_token (see docs/errors.md). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "unauthorized" | "invalid_token";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: forbidden, self_approval, not_approver (see docs/errors.md). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "forbidden" | "self_approval" | "not_approver";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: not_found (see docs/errors.md). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "not_found";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: already_decided (see docs/errors.md). */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "already_decided";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: body_too_large (see docs/errors.md). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "body_too_large";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: unsupported_media_type (see docs/errors.md). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "unsupported_media_type";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: internal (see docs/errors.md). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "internal";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: identity_provider_unavailable, database_unavailable (see docs/errors.md). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "identity_provider_unavailable" | "database_unavailable";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/break-glass": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * After-reviews of break-glass
+         * @description Every review for a reader of all approvals; otherwise those that ask the caller. `overdue=true` keeps the open ones past their deadline. At most 200, the most urgent first.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "open" | "confirmed" | "flagged";
+                    /** @description Only open reviews past their deadline. */
+                    overdue?: boolean;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                approvalId: string;
+                                brokenBy: string;
+                                reason: string;
+                                /** Format: date-time */
+                                brokenAt: string;
+                                /** @description Whom the skipped gates asked: any of them may review. */
+                                reviewers: string[];
+                                /** Format: date-time */
+                                dueAt: string;
+                                status: "open" | "confirmed" | "flagged";
+                                /** @description Still open past its deadline. */
+                                overdue: boolean;
+                                reviewedBy: string | null;
+                                reviewedAt: string | null;
+                                comment: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Codes: unauthorized, invalid_token (see docs/errors.md). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "unauthorized" | "invalid_token";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: forbidden (see docs/errors.md). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "forbidden";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: internal (see docs/errors.md). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "internal";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: identity_provider_unavailable, database_unavailable (see docs/errors.md). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "identity_provider_unavailable" | "database_unavailable";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -4184,6 +5029,18 @@ export interface paths {
                                     [key: string]: string | number | boolean;
                                 } | null;
                             }[];
+                            breakGlass: {
+                                by: string;
+                                reason: string;
+                                /** Format: date-time */
+                                at: string;
+                                /** @description The stage that was waiting when the glass was broken. */
+                                stage: string;
+                                /** @description Whom its open gates asked: they review it. */
+                                reviewers: string[];
+                                /** Format: date-time */
+                                reviewDueAt: string;
+                            } | null;
                             /** @description The approvers' inputs for the waiting side: approving decisions' values merged in the order they were made (a later one wins). Empty when no stage asks for inputs. */
                             inputs: {
                                 [key: string]: string | number | boolean;
@@ -4399,6 +5256,18 @@ export interface paths {
                                         [key: string]: string | number | boolean;
                                     } | null;
                                 }[];
+                                breakGlass: {
+                                    by: string;
+                                    reason: string;
+                                    /** Format: date-time */
+                                    at: string;
+                                    /** @description The stage that was waiting when the glass was broken. */
+                                    stage: string;
+                                    /** @description Whom its open gates asked: they review it. */
+                                    reviewers: string[];
+                                    /** Format: date-time */
+                                    reviewDueAt: string;
+                                } | null;
                                 /** @description The approvers' inputs for the waiting side: approving decisions' values merged in the order they were made (a later one wins). Empty when no stage asks for inputs. */
                                 inputs: {
                                     [key: string]: string | number | boolean;

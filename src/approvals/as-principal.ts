@@ -161,7 +161,14 @@ export async function listMine(
   const person = actorOf(principal);
   if (!person)
     throw new SignoffError('invalid_input', 'This credential names nobody, so nothing waits for it.');
-  const page = await queryInbox(services.db, person, query);
+  return readableBy(principal, await queryInbox(services.db, person, query));
+}
+
+/** A page keeping only what the principal may read (a restricted credential sees its own scope). */
+function readableBy(
+  principal: Principal,
+  page: { items: Approval[]; nextCursor: string | null },
+): { items: Approval[]; nextCursor: string | null } {
   return {
     items: page.items.filter((a) => permitsApproval(principal, 'approvals:read', a.metadata)),
     nextCursor: page.nextCursor,
@@ -208,10 +215,7 @@ export async function listOwn(
       }),
     query.limit,
   );
-  return {
-    items: page.items.filter((a) => permitsApproval(principal, 'approvals:read', a.metadata)),
-    nextCursor: page.nextCursor,
-  };
+  return readableBy(principal, page);
 }
 
 /** Every approval, newest first, a page at a time: only for a credential that may read them all. */

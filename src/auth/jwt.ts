@@ -148,13 +148,69 @@ interface CachedPrincipal {
   readonly expiresAt: number;
 }
 
+/** The issuer a token names and the algorithms it may use, read before anything is verified. */
+function issuerOf(
+  issuers: ReadonlyMap<string, KnownIssuer>,
+  token: string,
+): { issuer: KnownIssuer; algorithms: string[] } {
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  let unverified: JWTPayload;
+  try {
+    header = decodeProtectedHeader(token);
+    unverified = decodeJwt(token);
+  } catch {
+    refuse('not a decodable JWT');
+  }
+  const issuer = typeof unverified.iss === 'string' ? issuers.get(unverified.iss) : undefined;
+  if (!issuer) refuse(`issuer ${String(unverified.iss)} is not configured`);
+  const algorithms: string[] = issuer.config.algorithms ?? [...ASYMMETRIC_ALGORITHMS];
+  if (typeof header.alg !== 'string' || !algorithms.includes(header.alg))
+    refuse(`algorithm ${String(header.alg)} is not allowed`);
+  return { issuer, algorithms };
+}
+
+/** The token's claims, verified with the issuer's keys: signature, issuer, audience, type and time. */
+async function verifiedClaims(
+  token: string,
+  { issuer, algorithms }: { issuer: KnownIssuer; algorithms: string[] },
+  keys: KeySet,
+  now: Date,
+  options: Pick<JwtOptions, 'clockSkewSeconds' | 'logger'>,
+): Promise<JWTPayload> {
+  let claims: JWTPayload;
+  try {
+    ({ payload: claims } = await jwtVerify(token, keys, {
+      issuer: issuer.config.issuer,
+      audience: issuer.config.audience,
+      algorithms,
+      clockTolerance: options.clockSkewSeconds,
+      currentDate: now,
+      requiredClaims: ['exp', 'sub'],
+      ...(issuer.config.typ ? { typ: issuer.config.typ } : {}),
+    }));
+  } catch (error) {
+    // Keys that could not be fetched say nothing about the token: that is an outage, not a refusal.
+    if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)) {
+      options.logger.error({ err: error, issuer: issuer.config.issuer }, "cannot fetch the issuer's keys");
+      throw unavailable(issuer.config.issuer, error);
+    }
+    refuse(`${error.code}: ${error.message}`);
+  }
+  // jose checks iat only against a maximum token age: a token issued in the future is refused here,
+  // as one not valid yet is. The skew forgives an issuer whose clock runs ahead (nbf, iat); a
+  // token's life still ends at exp.
+  if (typeof claims.iat === 'number' && claims.iat > now.getTime() / 1000 + options.clockSkewSeconds)
+    refuse('token issued in the future (iat)');
+  return claims;
+}
+
 /**
  * Verifies JWT access tokens from the configured issuers (JWKS via discovery, asymmetric
  * algorithms only, exact issuer and audience, bounded clock skew) and maps their claims to
  * grants. Verified tokens are cached by hash, never past their `exp`.
  */
 export function createJwtAuthenticator(options: JwtOptions): Authenticator {
-  const issuers = new Map(
+  const issuers = new Map<string, KnownIssuer>(
     options.permissions.issuers.map((issuer) => [
       issuer.issuer,
       { config: issuer, keys: keySetFinder(issuer, options) },
@@ -162,63 +218,11 @@ export function createJwtAuthenticator(options: JwtOptions): Authenticator {
   );
   const cache = new LRUCache<string, CachedPrincipal>({ max: options.cacheSize });
 
-  /** The issuer a token names and the algorithms it may use, read before anything is verified. */
-  function issuerOf(token: string): { issuer: KnownIssuer; algorithms: string[] } {
-    let header: ReturnType<typeof decodeProtectedHeader>;
-    let unverified: JWTPayload;
-    try {
-      header = decodeProtectedHeader(token);
-      unverified = decodeJwt(token);
-    } catch {
-      refuse('not a decodable JWT');
-    }
-    const issuer = typeof unverified.iss === 'string' ? issuers.get(unverified.iss) : undefined;
-    if (!issuer) refuse(`issuer ${String(unverified.iss)} is not configured`);
-    const algorithms: string[] = issuer.config.algorithms ?? [...ASYMMETRIC_ALGORITHMS];
-    if (typeof header.alg !== 'string' || !algorithms.includes(header.alg))
-      refuse(`algorithm ${String(header.alg)} is not allowed`);
-    return { issuer, algorithms };
-  }
-
-  /** The token's claims, verified with the issuer's keys: signature, issuer, audience, type and time. */
-  async function verifiedClaims(
-    token: string,
-    { issuer, algorithms }: { issuer: KnownIssuer; algorithms: string[] },
-    keys: KeySet,
-    now: Date,
-  ): Promise<JWTPayload> {
-    let claims: JWTPayload;
-    try {
-      ({ payload: claims } = await jwtVerify(token, keys, {
-        issuer: issuer.config.issuer,
-        audience: issuer.config.audience,
-        algorithms,
-        clockTolerance: options.clockSkewSeconds,
-        currentDate: now,
-        requiredClaims: ['exp', 'sub'],
-        ...(issuer.config.typ ? { typ: issuer.config.typ } : {}),
-      }));
-    } catch (error) {
-      // Keys that could not be fetched say nothing about the token: that is an outage, not a refusal.
-      if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)) {
-        options.logger.error({ err: error, issuer: issuer.config.issuer }, "cannot fetch the issuer's keys");
-        throw unavailable(issuer.config.issuer, error);
-      }
-      refuse(`${error.code}: ${error.message}`);
-    }
-    // jose checks iat only against a maximum token age: a token issued in the future is refused here,
-    // as one not valid yet is. The skew forgives an issuer whose clock runs ahead (nbf, iat); a
-    // token's life still ends at exp.
-    if (typeof claims.iat === 'number' && claims.iat > now.getTime() / 1000 + options.clockSkewSeconds)
-      refuse('token issued in the future (iat)');
-    return claims;
-  }
-
   async function verify(token: string, hash: string): Promise<Principal> {
-    const named = issuerOf(token);
+    const named = issuerOf(issuers, token);
     const keys = await named.issuer.keys();
     const now = options.now();
-    const claims = await verifiedClaims(token, named, keys, now);
+    const claims = await verifiedClaims(token, named, keys, now, options);
     const expiresAt = (claims.exp as number) * 1000;
     if (now.getTime() >= expiresAt) refuse('token expired');
     const principal = principalOf(named.issuer.config, claims, options.permissions);

@@ -4,6 +4,8 @@ export const PERMISSIONS = [
   'approvals:decide',
   /** Create with a gate looser than people deciding (rules, AI, onTimeout: approve, self-approval, no mail). */
   'approvals:inline-policy',
+  /** Approve at once in an emergency, to be reviewed afterwards. Never implied by `admin`. */
+  'approvals:break-glass',
   'admin',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
@@ -43,11 +45,14 @@ export interface Principal {
   readonly subject?: string | undefined;
 }
 
+/** Permissions `admin` does not imply: a permission rule (or key) must name them itself. */
+const NAMED_ONLY: ReadonlySet<Permission> = new Set(['approvals:break-glass']);
+
 function grantHolds(grant: Grant, permission: Permission): boolean {
-  return grant.permissions.has('admin') || grant.permissions.has(permission);
+  return grant.permissions.has(permission) || (grant.permissions.has('admin') && !NAMED_ONLY.has(permission));
 }
 
-/** Whether the principal holds a permission for at least some approvals; `admin` holds them all. */
+/** Whether the principal holds a permission for at least some approvals; `admin` holds all but break-glass. */
 export function hasPermission(principal: Principal, permission: Permission): boolean {
   return principal.grants.some((grant) => grantHolds(grant, permission));
 }

@@ -1,7 +1,7 @@
 import { ErrorCode, LogLevel, type Logger as SlackLogger, WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { PermanentDeliveryError, RetryAfterError } from '../outbox/errors.js';
-import type { SlackApi } from '../ports.js';
+import type { SlackApi, SlackUser } from '../ports.js';
 
 // Answers that another attempt cannot change: the setup is wrong or the target is gone.
 const PERMANENT_ERRORS = new Set([
@@ -67,6 +67,58 @@ function slackLogger(logger: Logger): SlackLogger {
   };
 }
 
+/** Runs one Web API call; a failure comes out in the outbox's terms. */
+async function call<T>(method: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw toDeliveryError(method, error);
+  }
+}
+
+/** Runs one Web API lookup: Slack's `notFound` answer means there is none. */
+async function find<T>(method: string, notFound: string, run: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await run();
+  } catch (error) {
+    if ((error as { data?: { error?: string } }).data?.error === notFound) return undefined;
+    throw toDeliveryError(method, error);
+  }
+}
+
+type SlackUserAnswer = NonNullable<Awaited<ReturnType<WebClient['users']['info']>>['user']>;
+
+/** A user as signoff needs one, from `users.info`'s answer. */
+function slackUserOf(user: SlackUserAnswer | undefined): SlackUser | undefined {
+  if (!user?.id) return undefined;
+  return {
+    id: user.id,
+    email: user.profile?.email ?? null,
+    // A Slack Connect channel shows members of other organisations, whose admins set
+    // their profile emails: they are strangers, and their team is not ours.
+    active: user.deleted !== true && user.is_bot !== true && user.is_stranger !== true,
+    teamId: user.team_id ?? null,
+  };
+}
+
+/** The workspace the token belongs to, asked once; a failed answer is asked again next time. */
+function ownTeamOf(client: WebClient): () => Promise<string> {
+  let ownTeam: Promise<string> | undefined;
+  return () => {
+    ownTeam ??= client.auth.test().then(
+      (answer) => {
+        if (!answer.team_id) throw new Error('auth.test named no team');
+        return answer.team_id;
+      },
+      (error: unknown) => {
+        ownTeam = undefined;
+        throw toDeliveryError('auth.test', error);
+      },
+    );
+    return ownTeam;
+  };
+}
+
 /**
  * Slack's Web API at `apiUrl` (Slack, GovSlack, or a stand-in). The client retries nothing
  * itself: the outbox retries with backoff and waits out a 429's Retry-After.
@@ -85,14 +137,6 @@ export function createSlackApi(options: {
     allowAbsoluteUrls: false,
     logger: slackLogger(options.logger),
   });
-  async function call<T>(method: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      throw toDeliveryError(method, error);
-    }
-  }
-  let ownTeam: Promise<string> | undefined;
   return {
     async postMessage({ channel, text, blocks, threadTs }) {
       const result = await call('chat.postMessage', () =>
@@ -119,46 +163,16 @@ export function createSlackApi(options: {
       await call('chat.postEphemeral', () => client.chat.postEphemeral({ channel, user, text }));
     },
     async lookupUserByEmail(email) {
-      try {
-        const result = await client.users.lookupByEmail({ email });
-        return result.user?.id;
-      } catch (error) {
-        const reason = (error as { data?: { error?: string } }).data?.error;
-        if (reason === 'users_not_found') return undefined;
-        throw toDeliveryError('users.lookupByEmail', error);
-      }
+      const result = await find('users.lookupByEmail', 'users_not_found', () =>
+        client.users.lookupByEmail({ email }),
+      );
+      return result?.user?.id;
     },
     async userInfo(id) {
-      try {
-        const { user } = await client.users.info({ user: id });
-        if (!user?.id) return undefined;
-        return {
-          id: user.id,
-          email: user.profile?.email ?? null,
-          // A Slack Connect channel shows members of other organisations, whose admins set
-          // their profile emails: they are strangers, and their team is not ours.
-          active: user.deleted !== true && user.is_bot !== true && user.is_stranger !== true,
-          teamId: user.team_id ?? null,
-        };
-      } catch (error) {
-        const reason = (error as { data?: { error?: string } }).data?.error;
-        if (reason === 'user_not_found') return undefined;
-        throw toDeliveryError('users.info', error);
-      }
+      const result = await find('users.info', 'user_not_found', () => client.users.info({ user: id }));
+      return slackUserOf(result?.user);
     },
-    ownTeam() {
-      ownTeam ??= client.auth.test().then(
-        (answer) => {
-          if (!answer.team_id) throw new Error('auth.test named no team');
-          return answer.team_id;
-        },
-        (error: unknown) => {
-          ownTeam = undefined;
-          throw toDeliveryError('auth.test', error);
-        },
-      );
-      return ownTeam;
-    },
+    ownTeam: ownTeamOf(client),
     async openView(triggerId, view) {
       await call('views.open', () => client.views.open({ trigger_id: triggerId, view }));
     },

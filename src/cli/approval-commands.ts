@@ -3,7 +3,8 @@ import { describeStages, formatUtc, requesterWords, stageSentence } from '../cor
 import { formatDuration } from '../core/duration.js';
 import type { ApprovalView } from '../core/view.js';
 import { ApiError } from './client.js';
-import { type CommandContext, collect, duration } from './command-context.js';
+import { type CommandContext, duration } from './command-context.js';
+import { registerCreateCommand } from './create-command.js';
 import { grantOption } from './grant-commands.js';
 import { formatTable } from './output.js';
 import { EXIT, waitForApproval } from './wait.js';
@@ -38,77 +39,8 @@ function approvalDetails(a: ApprovalView): string {
   return lines.join('\n');
 }
 
-/** The API's client commands: ask, wait, read, list, decide and cancel. */
-export function registerApprovalCommands(
-  program: Command,
-  { client, out, examples, exit }: CommandContext,
-): void {
-  program
-    .command('create')
-    .description('ask for an approval; prints its id (or, with --json, the approval) on stdout')
-    .requiredOption('-t, --title <title>', 'what needs approval')
-    .option('-d, --description <text>', 'more detail')
-    .option('-l, --link <url>', 'where approvers can look (a diff, a staging site)')
-    .option('-a, --approver <email>', 'an approver (repeatable)', collect, [])
-    .option('-r, --required <n>', 'how many approvers must approve', (v) => Number.parseInt(v, 10))
-    .option('-p, --policy <name>', "a named policy from the server's policies file, instead of --approver")
-    .option('--requester <email>', 'who asks (defaults to the credential)')
-    .option('--metadata <json>', 'JSON object with details for approvers and rules')
-    .option('--timeout <duration>', 'how long to wait before the approval expires', duration)
-    .option('--idempotency-key <key>', 'repeat-safe creation key')
-    .option('-w, --wait', 'wait for the decision; the exit code tells it')
-    .option('--json', 'print the approval as JSON (the decided one, with --wait)')
-    .addHelpText(
-      'after',
-      examples(
-        'signoff create -t "Deploy v2 to production" -a lead@example.com -a pm@example.com -r 1',
-        'signoff create -t "Migrate orders" --policy production --metadata \'{"service":"orders"}\' --wait',
-      ),
-    )
-    .action(async (options) => {
-      if ((options.approver.length === 0) === !options.policy)
-        throw new InvalidArgumentError('give at least one --approver, or a --policy (not both)');
-      let metadata: unknown;
-      if (options.metadata) {
-        try {
-          metadata = JSON.parse(options.metadata);
-        } catch {
-          throw new InvalidArgumentError('--metadata must be a JSON object');
-        }
-      }
-      const body = {
-        title: options.title,
-        description: options.description,
-        link: options.link,
-        approvers: options.policy ? undefined : options.approver,
-        required: options.required,
-        policy: options.policy,
-        requester: options.requester,
-        metadata,
-        timeout: options.timeout === undefined ? undefined : Math.ceil(options.timeout / 1000),
-      };
-      const headers: Record<string, string> = options.idempotencyKey
-        ? { 'idempotency-key': options.idempotencyKey }
-        : {};
-      const approval = await client.request<ApprovalView>('POST', '/v1/approvals', { body, headers });
-      const waiting = approval.stages.find((s) => s.status === 'pending');
-      const on = waiting?.gates.length
-        ? waiting.gates.map((g) => g.approvers.join(', ')).join('; ')
-        : (waiting?.name ?? approval.status);
-      out.log(
-        `created ${approval.id}: ${approval.status === 'pending' ? `waiting for ${on}` : approval.status}`,
-      );
-      if (!options.wait) {
-        out.print(options.json ? approval : approval.id);
-        return;
-      }
-      if (!options.json) out.print(approval.id);
-      const timeoutMs = new Date(approval.expiresAt).getTime() - Date.now() + 60_000;
-      const result = await waitForApproval(client, approval.id, { timeoutMs, log: out.log });
-      if (options.json) out.print(result.approval ?? approval);
-      exit(result.code);
-    });
-
+/** `signoff wait`: wait for a decision, showing who is still needed. */
+function registerWaitCommand(program: Command, { client, out, examples, exit }: CommandContext): void {
   program
     .command('wait <id>')
     .description('wait for a decision, showing who is still needed; the exit code tells the outcome')
@@ -126,7 +58,10 @@ export function registerApprovalCommands(
       if (options.json && result.approval) out.print(result.approval);
       exit(result.code);
     });
+}
 
+/** `signoff get`: one approval, for people or as JSON. */
+function registerGetCommand(program: Command, { client, out, examples }: CommandContext): void {
   program
     .command('get <id>')
     .description('show an approval')
@@ -139,7 +74,10 @@ export function registerApprovalCommands(
       const approval = await client.request<ApprovalView>('GET', `/v1/approvals/${encodeURIComponent(id)}`);
       out.print(options.json ? approval : approvalDetails(approval));
     });
+}
 
+/** `signoff ls`: approvals, newest first, or only the caller's own. */
+function registerListCommand(program: Command, { client, out, examples }: CommandContext): void {
   program
     .command('ls')
     .description('list approvals, newest first')
@@ -169,7 +107,37 @@ export function registerApprovalCommands(
         else out.print(page.items.length ? approvalTable(page.items) : '(none)');
       },
     );
+}
 
+/**
+ * Decides each approval on its own: one refused leaves the others decided, and is told. A
+ * single id's refusal is the command's error. Resolves with how many were refused.
+ */
+async function decideEach(
+  { client, out }: Pick<CommandContext, 'client' | 'out'>,
+  ids: readonly string[],
+  body: Record<string, unknown>,
+): Promise<number> {
+  let refused = 0;
+  for (const id of new Set(ids)) {
+    try {
+      const approval = await client.request<ApprovalView>(
+        'POST',
+        `/v1/approvals/${encodeURIComponent(id)}/decisions`,
+        { body },
+      );
+      out.print(summary(approval));
+    } catch (error) {
+      if (!(error instanceof ApiError) || ids.length === 1) throw error;
+      refused++;
+      out.log(`error: ${id}: ${error.message} (${error.code})`);
+    }
+  }
+  return refused;
+}
+
+/** `signoff approve` and `reject`: decide one or several, as the identity of SIGNOFF_TOKEN. */
+function registerDecideCommands(program: Command, { client, out, examples, exit }: CommandContext): void {
   for (const verdict of ['approve', 'reject'] as const) {
     const command = program
       .command(`${verdict} <ids...>`)
@@ -205,27 +173,16 @@ export function registerApprovalCommands(
           const grant = grantOption(options);
           if (grant && ids.length > 1)
             throw new InvalidArgumentError('a standing grant goes with one approval: give one id');
-          // Each is decided on its own: one refused leaves the others decided, and is told.
-          let refused = 0;
-          for (const id of new Set(ids)) {
-            try {
-              const approval = await client.request<ApprovalView>(
-                'POST',
-                `/v1/approvals/${encodeURIComponent(id)}/decisions`,
-                { body: { verdict, comment: options.comment, ...(grant && { grant }) } },
-              );
-              out.print(summary(approval));
-            } catch (error) {
-              if (!(error instanceof ApiError) || ids.length === 1) throw error;
-              refused++;
-              out.log(`error: ${id}: ${error.message} (${error.code})`);
-            }
-          }
+          const body = { verdict, comment: options.comment, ...(grant && { grant }) };
+          const refused = await decideEach({ client, out }, ids, body);
           if (refused > 0) exit(EXIT.error);
         },
       );
   }
+}
 
+/** `signoff cancel`: call a pending approval off; its callback is told. */
+function registerCancelCommand(program: Command, { client, out, examples }: CommandContext): void {
   program
     .command('cancel <id>')
     .description('cancel a pending approval; its callback is told')
@@ -239,4 +196,14 @@ export function registerApprovalCommands(
       );
       out.print(summary(approval));
     });
+}
+
+/** The API's client commands: ask, wait, read, list, decide and cancel. */
+export function registerApprovalCommands(program: Command, context: CommandContext): void {
+  registerCreateCommand(program, context);
+  registerWaitCommand(program, context);
+  registerGetCommand(program, context);
+  registerListCommand(program, context);
+  registerDecideCommands(program, context);
+  registerCancelCommand(program, context);
 }

@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { SignoffError } from '../core/errors.js';
 import { registerAgentCommands } from './agent-commands.js';
 import { registerApprovalCommands } from './approval-commands.js';
+import { registerBreakGlassCommands } from './break-glass-commands.js';
 import { ApiError, createClient } from './client.js';
 import { type CommandContext, examples } from './command-context.js';
 import { registerGrantCommands } from './grant-commands.js';
@@ -77,6 +78,7 @@ export async function main(
   registerOperatorCommands(program, context);
   registerApprovalCommands(program, context);
   registerGrantCommands(program, context);
+  registerBreakGlassCommands(program, context);
 
   usageErrorsOnOneLine(program);
   let running: Command = program;

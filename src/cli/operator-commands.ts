@@ -5,11 +5,8 @@ import { type CommandContext, collect, since } from './command-context.js';
 // Commands an operator runs where the server runs: they load the server, the database
 // drivers and the mailer only when run.
 
-/** `signoff serve`, `check`, `migrate`, `keys` and `audit`. */
-export function registerOperatorCommands(
-  program: Command,
-  { out, env, examples, exit }: CommandContext,
-): void {
+/** `signoff serve`, `check` and `migrate`. */
+function registerServerCommands(program: Command, { out, env, examples, exit }: CommandContext): void {
   program
     .command('serve')
     .description(
@@ -43,7 +40,10 @@ export function registerOperatorCommands(
       const { migrateCommand } = await import('./admin.js');
       await migrateCommand(out);
     });
+}
 
+/** `signoff keys create`, `list` and `revoke`. */
+function registerKeyCommands(program: Command, { out, examples }: CommandContext): void {
   const keys = program
     .command('keys')
     .description('manage API keys (works on the database directly)')
@@ -93,7 +93,10 @@ export function registerOperatorCommands(
       const { revokeKeyCommand } = await import('./admin.js');
       await revokeKeyCommand(out, id);
     });
+}
 
+/** `signoff audit verify` and `export`. */
+function registerAuditCommands(program: Command, { out, examples, exit }: CommandContext): void {
   const audit = program
     .command('audit')
     .description(
@@ -166,4 +169,11 @@ export function registerOperatorCommands(
       const { auditEvidence } = await import('./audit-evidence.js');
       exit(await auditEvidence(out, options));
     });
+}
+
+/** `signoff serve`, `check`, `migrate`, `keys` and `audit`. */
+export function registerOperatorCommands(program: Command, context: CommandContext): void {
+  registerServerCommands(program, context);
+  registerKeyCommands(program, context);
+  registerAuditCommands(program, context);
 }

@@ -1,3 +1,5 @@
+import { formatUtc } from './approval-facts.js';
+import { formatDuration } from './duration.js';
 import { fail, type Result } from './errors.js';
 import { normalizeIdentity } from './identity.js';
 import { checkInputs, inputsFromForm, inputsMessage } from './inputs.js';
@@ -83,10 +85,44 @@ export interface DecisionInput {
   readonly formInputs?: Readonly<Record<string, string>> | undefined;
 }
 
-function lacksRejectComment(approval: Approval, input: DecisionInput): boolean {
-  return (
-    input.verdict === 'reject' && approval.policy.requireRejectComment === true && !input.comment?.trim()
+/** When the stage started waiting: the approval's creation, or the end of the stage before it. */
+function stageStartedAt(approval: Approval, stage: string): Date {
+  const index = approval.policy.stages.findIndex((s) => s.name === stage);
+  const earlier = new Set(approval.policy.stages.slice(0, Math.max(0, index)).map((s) => s.name));
+  const ends = [
+    ...approval.decisions.filter((d) => earlier.has(d.stage)).map((d) => d.at.getTime()),
+    ...approval.results.filter((r) => earlier.has(r.stage)).map((r) => r.at.getTime()),
+  ];
+  return new Date(Math.max(approval.createdAt.getTime(), ...ends));
+}
+
+/** The policy's minimum reading time: an approve before it is refused, saying from when it is not. */
+function tooEarly(approval: Approval, stage: string, now: Date): ReturnType<typeof fail> | undefined {
+  const minimum = approval.policy.minReviewTimeMs;
+  if (!minimum) return undefined;
+  const from = new Date(stageStartedAt(approval, stage).getTime() + minimum);
+  if (now >= from) return undefined;
+  return fail(
+    'too_early',
+    `This approval can be approved from ${formatUtc(from)} (in ${formatDuration(from.getTime() - now.getTime())}): its policy asks approvers to take ${formatDuration(minimum)} to read it.`,
   );
+}
+
+/** What the policy says of this verdict from this person now: a reject's comment, self-approval, reading time. */
+function verdictRefusal(
+  approval: Approval,
+  stage: string,
+  input: DecisionInput,
+  who: { actor: string; issuer?: string | undefined; subject?: string | undefined },
+  now: Date,
+): ReturnType<typeof fail> | undefined {
+  if (input.verdict === 'reject')
+    return approval.policy.requireRejectComment === true && !input.comment?.trim()
+      ? fail('invalid_input', 'This approval asks for a comment saying why when rejecting.')
+      : undefined;
+  if (isRequester(approval, who) && !approval.policy.allowSelfApproval)
+    return fail('self_approval', 'The requester may not approve their own request.');
+  return tooEarly(approval, stage, now);
 }
 
 /** What the approver filled in: typed over the API, text from a form (typed here by the schema). */
@@ -134,10 +170,8 @@ export function decide(
   const who = { actor: actorId, issuer: input.actor.issuer, subject: input.actor.subject };
   if (!gates.some((gate) => gate.approvers.some((entry) => matchesApprover(entry, actor))))
     return fail('not_approver', `${actorId} is not an approver of stage "${stage.name}".`);
-  if (lacksRejectComment(approval, input))
-    return fail('invalid_input', 'This approval asks for a comment saying why when rejecting.');
-  if (input.verdict === 'approve' && isRequester(approval, who) && !approval.policy.allowSelfApproval)
-    return fail('self_approval', 'The requester may not approve their own request.');
+  const refused = verdictRefusal(approval, stage.name, input, who, now);
+  if (refused) return refused;
   const inputs = checkInputs(stage.inputs, givenInputs(stage, input), input.verdict);
   if (!inputs.ok) return fail('invalid_input', inputsMessage(inputs.problems));
   if (hasDecided(approval, stage.name, actorId, input.actor))

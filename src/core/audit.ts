@@ -6,6 +6,8 @@ export type AuditType =
   | 'approval.rejected'
   | 'approval.expired'
   | 'approval.cancelled'
+  | 'approval.break_glass'
+  | 'break_glass.reviewed'
   | 'approval.escalated'
   | 'approval.reminded'
   | 'stage.result'

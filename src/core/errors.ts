@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'link_not_found',
   'already_decided',
   'duplicate_decision',
+  'too_early',
   'idempotency_conflict',
   'replayed',
   'no_route',

@@ -1,3 +1,4 @@
+import type { BrokenGlass } from './break-glass.js';
 import type { InputSchema, InputValues } from './inputs.js';
 /** Plain data of the approval domain. No behaviour lives here. */
 
@@ -84,6 +85,8 @@ export interface Policy {
   readonly allowSelfApproval: boolean;
   /** A reject must say why: a verdict of reject without a comment is refused. */
   readonly requireRejectComment?: boolean | undefined;
+  /** An approve sooner than this after the stage started waiting is refused: take the time to read. */
+  readonly minReviewTimeMs?: number | undefined;
 }
 
 /**
@@ -238,6 +241,8 @@ export interface Approval {
   /** Outcomes of stages that ended without a human verdict (rules, AI, stage timeouts). */
   readonly results: readonly StageResult[];
   readonly escalations: readonly Escalation[];
+  /** Set when someone broke the glass: approved at once, to be reviewed afterwards. */
+  readonly breakGlass?: BrokenGlass | undefined;
   /** Optimistic concurrency token: every state change increments it. */
   readonly version: number;
 }

@@ -80,6 +80,16 @@ export function approvalView(approval: Approval, notificationFailures: readonly 
       ...approval.results.flatMap(automatedDecision),
     ].sort((a, b) => a.at.localeCompare(b.at)),
     inputs: mergedInputs(approval.decisions),
+    breakGlass: approval.breakGlass
+      ? {
+          by: approval.breakGlass.by,
+          reason: approval.breakGlass.reason,
+          at: approval.breakGlass.at.toISOString(),
+          stage: approval.breakGlass.stage,
+          reviewers: [...approval.breakGlass.reviewers],
+          reviewDueAt: approval.breakGlass.reviewDueAt.toISOString(),
+        }
+      : null,
     notificationFailures: [...notificationFailures],
   };
 }

@@ -43,18 +43,14 @@ function fastifyTrustProxy(setting: Config['trustProxy']) {
   return [...setting];
 }
 
-/** Builds the HTTP application (not listening yet), so tests can use `inject`. */
-export async function buildApp(
+/** Fastify with signoff's bounds on connections, trusted proxies, request ids and quiet logs. */
+function createFastify(
   services: Services,
-  authenticators: readonly Authenticator[],
-  intake: Routing = { routes: [], github: { routes: [], people: new Map() }, version: null },
-  web: { permissions: PermissionDocument } = { permissions: { issuers: [], rules: [] } },
-  options: { metrics?: MetricsSource } = {},
-): Promise<FastifyInstance> {
-  const handleError = createErrorHandler();
-  const newRequestId = () => services.newId('evt').replace('evt_', 'req_');
+  handleError: ReturnType<typeof createErrorHandler>,
+  newRequestId: () => string,
+): FastifyInstance {
   const timeouts = services.config.httpServerTimeouts;
-  const app = Fastify({
+  return Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     bodyLimit: services.config.bodyLimitBytes,
     // Bounds on receiving a request, and on an idle connection between requests. Node counts
@@ -82,6 +78,10 @@ export async function buildApp(
     // Errors Fastify raises before routing (a malformed URL) answer in our shape too.
     frameworkErrors: (error, request, reply) => handleError(error, request, reply),
   });
+}
+
+/** Keeps `app.routeTable`: every route as it is registered. */
+function keepRouteTable(app: FastifyInstance): void {
   const routeTable: FastifyInstance['routeTable'] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
@@ -95,6 +95,14 @@ export async function buildApp(
         });
     }
   });
+}
+
+/** Errors, unknown routes, refused text bodies, and the headers, log line and count of every answer. */
+function handleEveryRequest(
+  app: FastifyInstance,
+  services: Services,
+  handleError: ReturnType<typeof createErrorHandler>,
+): void {
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request) => {
@@ -120,6 +128,23 @@ export async function buildApp(
     });
     done();
   });
+}
+
+/** Builds the HTTP application (not listening yet), so tests can use `inject`. */
+export async function buildApp(
+  services: Services,
+  authenticators: readonly Authenticator[],
+  intake: Routing = { routes: [], github: { routes: [], people: new Map() }, version: null },
+  web: { permissions: PermissionDocument } = { permissions: { issuers: [], rules: [] } },
+  options: { metrics?: MetricsSource } = {},
+): Promise<FastifyInstance> {
+  const handleError = createErrorHandler();
+  const newRequestId = () => services.newId('evt').replace('evt_', 'req_');
+  const app = createFastify(services, handleError, newRequestId);
+  // Declared once, so every request has the same shape (Fastify's advice): set by requirePermission.
+  app.decorateRequest('principal', undefined);
+  keepRouteTable(app);
+  handleEveryRequest(app, services, handleError);
 
   await registerOpenApi(app, VERSION);
   registerReferenceRoutes(app);

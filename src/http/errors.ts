@@ -25,6 +25,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   link_not_found: 404,
   already_decided: 409,
   duplicate_decision: 409,
+  too_early: 409,
   replayed: 409,
   idempotency_conflict: 409,
   no_route: 422,

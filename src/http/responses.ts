@@ -130,6 +130,23 @@ export const ApprovalView = Type.Object(
     ),
     stages: Type.Array(StageView),
     decisions: Type.Array(DecisionView),
+    breakGlass: Nullable(
+      Type.Object(
+        {
+          by: Type.String(),
+          reason: Type.String(),
+          at: Timestamp,
+          stage: Type.String({ description: 'The stage that was waiting when the glass was broken.' }),
+          reviewers: Type.Array(Type.String(), { description: 'Whom its open gates asked: they review it.' }),
+          reviewDueAt: Timestamp,
+        },
+        {
+          additionalProperties: false,
+          description:
+            'Set when the approval was approved at once by break-glass; its after-review is at GET /v1/break-glass.',
+        },
+      ),
+    ),
     inputs: Type.Record(Type.String(), InputValue, {
       description:
         "The approvers' inputs for the waiting side: approving decisions' values merged in the order they were made (a later one wins). Empty when no stage asks for inputs.",

@@ -79,7 +79,9 @@ function refusalText(error: unknown): string {
   if (!(error instanceof SignoffError)) throw error;
   if (error.code === 'not_approver' || error.code === 'self_approval' || error.code === 'not_found')
     return NOT_APPROVER_TEXT;
-  if (error.code === 'already_decided' || error.code === 'duplicate_decision') return error.message;
+  // Refusals the clicker can act on are told as they are, in the words of every other channel.
+  const told: readonly string[] = ['already_decided', 'duplicate_decision', 'too_early', 'invalid_input'];
+  if (told.includes(error.code)) return error.message;
   throw error;
 }
 

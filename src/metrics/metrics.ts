@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Observation, Observer } from '../observer.js';
+import { countOverdueBreakGlassReviews } from '../store/break-glass.js';
 import type { Db } from '../store/database.js';
 import {
   countOutboxBacklog,
@@ -31,13 +32,8 @@ const DECISION_BUCKETS = [
 const AI_BUCKETS = [0.25, 0.5, 1, 2, 5, 10, 20, 30, 60];
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-/**
- * signoff's Prometheus metrics. Counters and histograms move as things happen (it is the
- * Observer the use cases, the outbox and the HTTP layer tell); the backlog gauges are read
- * from the database at each scrape, so every instance reports the same shared figures.
- */
-export function createMetrics(db: Db, now: () => Date): Metrics {
-  const registry = new Registry();
+/** The counters and histograms that move as things happen, in `registry`. */
+function eventMetrics(registry: Registry) {
   const registers = [registry];
   const created = new Counter({
     name: 'signoff_approvals_created_total',
@@ -62,7 +58,7 @@ export function createMetrics(db: Db, now: () => Date): Metrics {
     name: 'signoff_deliveries_total',
     // Every outbox kind of src/outbox/kinds.ts, which this layer may not import:
     // test/outbox/kinds-doc.test.ts holds the list to it.
-    help: 'Outbox delivery attempts by kind (email, webhook, resume, heartbeat, review, timer, github-answer, slack-post, slack-sync) and result (delivered, retry, dead).',
+    help: 'Outbox delivery attempts by kind (email, webhook, resume, heartbeat, review, timer, github-answer, slack-post, slack-sync, sign-in-mail, break-glass-mail) and result (delivered, retry, dead).',
     labelNames: ['kind', 'result'],
     registers,
   });
@@ -91,6 +87,21 @@ export function createMetrics(db: Db, now: () => Date): Metrics {
     buckets: HTTP_BUCKETS,
     registers,
   });
+  const breakGlass = new Counter({
+    name: 'signoff_break_glass_total',
+    help: 'Approvals approved at once by break-glass, by policy.',
+    labelNames: ['policy'],
+    registers,
+  });
+  return { created, ended, timeToDecision, deliveries, deadLetters, aiReviews, aiLatency, http, breakGlass };
+}
+
+/**
+ * The backlog gauges, read from the database at each scrape, so every instance reports the
+ * same shared figures.
+ */
+function registerBacklogGauges(registry: Registry, db: Db, now: () => Date): void {
+  const registers = [registry];
   new Gauge({
     name: 'signoff_approvals_pending',
     help: 'Approvals waiting for a decision.',
@@ -133,6 +144,26 @@ export function createMetrics(db: Db, now: () => Date): Metrics {
       this.set(at === null ? 0 : Math.max(0, (now().getTime() - at) / 1000));
     },
   });
+  new Gauge({
+    name: 'signoff_break_glass_reviews_overdue',
+    help: 'After-reviews of a break-glass still open past their deadline (SIGNOFF_BREAK_GLASS_REVIEW).',
+    registers,
+    async collect() {
+      this.set(await countOverdueBreakGlassReviews(db, now()));
+    },
+  });
+}
+
+/**
+ * signoff's Prometheus metrics. Counters and histograms move as things happen (it is the
+ * Observer the use cases, the outbox and the HTTP layer tell); the backlog gauges are read
+ * from the database at each scrape, so every instance reports the same shared figures.
+ */
+export function createMetrics(db: Db, now: () => Date): Metrics {
+  const registry = new Registry();
+  const { created, ended, timeToDecision, deliveries, deadLetters, aiReviews, aiLatency, http, breakGlass } =
+    eventMetrics(registry);
+  registerBacklogGauges(registry, db, now);
 
   function observe(o: Observation): void {
     switch (o.type) {
@@ -142,6 +173,9 @@ export function createMetrics(db: Db, now: () => Date): Metrics {
       case 'approval.ended':
         ended.inc({ outcome: o.outcome, policy: o.policy });
         timeToDecision.observe({ outcome: o.outcome, policy: o.policy }, o.durationMs / 1000);
+        return;
+      case 'approval.break_glass':
+        breakGlass.inc({ policy: o.policy });
         return;
       case 'delivery':
         deliveries.inc({ kind: o.kind, result: o.result });

@@ -88,6 +88,26 @@ export interface SlackSyncPayload {
 }
 
 /**
+ * A mail with a fresh one-time sign-in link for the web app. It belongs to no approval; the
+ * link is made at delivery, so no token waits in the outbox.
+ */
+export interface SignInMailPayload {
+  readonly approvalId: null;
+  /** The address, normalised as every identity is. */
+  readonly email: string;
+}
+
+/**
+ * A mail to someone a break-glass skipped: at once, to tell them and ask for the review; and,
+ * as a `reminder` at the review's deadline, again if it is still open then.
+ */
+export interface BreakGlassMailPayload {
+  readonly approvalId: string;
+  readonly to: string;
+  readonly reminder: boolean;
+}
+
+/**
  * The outbox's task map: each kind names its payload. `enqueue` and the handlers are
  * checked against it, and the dispatcher needs a handler for every kind.
  */
@@ -101,6 +121,8 @@ export interface OutboxPayloads {
   'github-answer': GitHubAnswerPayload;
   'slack-post': SlackPostPayload;
   'slack-sync': SlackSyncPayload;
+  'sign-in-mail': SignInMailPayload;
+  'break-glass-mail': BreakGlassMailPayload;
 }
 
 export type OutboxKind = keyof OutboxPayloads;
@@ -115,6 +137,8 @@ const KINDS: Record<OutboxKind, true> = {
   'github-answer': true,
   'slack-post': true,
   'slack-sync': true,
+  'sign-in-mail': true,
+  'break-glass-mail': true,
 };
 
 /** Whether a stored kind is one this signoff knows. */

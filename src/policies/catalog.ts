@@ -4,7 +4,7 @@ import { parseDuration } from '../core/duration.js';
 import type { Policy } from '../core/model.js';
 import { type LoadedPolicy, policyVersionOf } from '../core/policy-version.js';
 import { type CompileOptions, compileStages } from './compile.js';
-import { PoliciesFileSpec } from './spec.js';
+import { type NamedPolicySpec, PoliciesFileSpec } from './spec.js';
 
 /** A policy from the policies file, referenced by name from the API and from AWS routes. */
 export interface NamedPolicy {
@@ -40,6 +40,48 @@ export function loadedPolicies(catalog: PolicyCatalog): LoadedPolicy[] {
 
 export type PolicyCatalog = ReadonlyMap<string, NamedPolicy>;
 
+/** A duration field of a named policy, reported by path when it is not one. */
+function policyDuration(
+  value: string | number | undefined,
+  path: (string | number)[],
+  example: string,
+  issues: DocumentIssue[],
+): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (!ms) issues.push({ path, message: `must be a duration such as ${example}` });
+  return ms;
+}
+
+function compileNamedPolicy(
+  name: string,
+  spec: NamedPolicySpec,
+  options: CompileOptions,
+  issues: DocumentIssue[],
+): Omit<NamedPolicy, 'version'> {
+  const compiled = compileStages(spec.stages, ['policies', name, 'stages'], options);
+  issues.push(...compiled.issues);
+  const timeoutMs = policyDuration(spec.timeout, ['policies', name, 'timeout'], '24h', issues);
+  const minReviewTimeMs = policyDuration(
+    spec.minReviewTime,
+    ['policies', name, 'minReviewTime'],
+    '2m',
+    issues,
+  );
+  return {
+    name,
+    description: spec.description ?? null,
+    policy: {
+      name,
+      stages: compiled.stages,
+      allowSelfApproval: spec.allowSelfApproval ?? false,
+      ...(spec.requireRejectComment ? { requireRejectComment: true } : {}),
+      ...(minReviewTimeMs ? { minReviewTimeMs } : {}),
+    },
+    timeoutMs,
+  };
+}
+
 /**
  * Parses a policies document; every mistake, from a wrong field to a rule that does not
  * compile, is reported with its path and line.
@@ -48,27 +90,8 @@ export function parsePolicies(source: string, origin: string, options: CompileOp
   const catalog = new Map<string, NamedPolicy>();
   parseConfigDocument(source, origin, PoliciesFileSpec, 'policies file', (document) => {
     const issues: DocumentIssue[] = [];
-    for (const [name, spec] of Object.entries(document.policies)) {
-      const compiled = compileStages(spec.stages, ['policies', name, 'stages'], options);
-      issues.push(...compiled.issues);
-      const timeoutMs = spec.timeout === undefined ? undefined : parseDuration(spec.timeout);
-      if (spec.timeout !== undefined && !timeoutMs)
-        issues.push({ path: ['policies', name, 'timeout'], message: 'must be a duration such as 24h' });
-      catalog.set(
-        name,
-        versioned({
-          name,
-          description: spec.description ?? null,
-          policy: {
-            name,
-            stages: compiled.stages,
-            allowSelfApproval: spec.allowSelfApproval ?? false,
-            ...(spec.requireRejectComment ? { requireRejectComment: true } : {}),
-          },
-          timeoutMs,
-        }),
-      );
-    }
+    for (const [name, spec] of Object.entries(document.policies))
+      catalog.set(name, versioned(compileNamedPolicy(name, spec, options, issues)));
     return issues;
   });
   return catalog;

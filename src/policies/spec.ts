@@ -166,6 +166,7 @@ export const NamedPolicySpec = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 2000 })),
     allowSelfApproval: Type.Optional(Type.Boolean()),
     requireRejectComment: Type.Optional(Type.Boolean()),
+    minReviewTime: Type.Optional(DurationSpec),
     timeout: Type.Optional(DurationSpec),
     stages: StagesSpec,
   },

@@ -2,7 +2,7 @@ import type { Grant, Permission, Principal } from '../auth/principal.js';
 import { generateSecret, sha256Hex } from '../auth/secrets.js';
 import { SignoffError } from '../core/errors.js';
 import { normalizeIdentity } from '../core/identity.js';
-import { html } from '../html.js';
+import { enqueue } from '../outbox/enqueue.js';
 import type { Services } from '../services.js';
 import {
   deleteWebSession,
@@ -54,32 +54,30 @@ function grantsFromJson(text: string): Grant[] {
 }
 
 /**
- * Mails a one-time sign-in link to `email`. Only the hash of its token is stored; it works
- * once, for SIGNOFF_WEB_SIGN_IN_TTL, and opening it signs nobody in.
+ * Queues the mail of a one-time sign-in link to `email`: it goes through the outbox like every
+ * other mail, so a mail server that is down delays it instead of failing the request.
  */
-export async function mailSignInLink(services: Services, email: string): Promise<void> {
-  const token = generateSecret();
+export async function askForSignInLink(services: Services, email: string): Promise<void> {
   const address = normalizeIdentity(email, services.config.identity);
+  await runUnitOfWork(services, (unit) =>
+    enqueue(unit, 'sign-in-mail', { approvalId: null, email: address }),
+  );
+}
+
+/**
+ * Makes a one-time sign-in link for `email` when its mail is sent; returns the token's URL
+ * once. Only the hash of its token is stored; it works once, for SIGNOFF_WEB_SIGN_IN_TTL, and
+ * opening it signs nobody in.
+ */
+export async function issueSignInLink(
+  services: Services,
+  email: string,
+): Promise<{ url: string; expiresAt: Date }> {
+  const token = generateSecret();
   const now = services.now();
   const expiresAt = new Date(now.getTime() + services.config.signInLinkTtlMs);
-  await insertSignInLink(services.db, {
-    tokenHash: sha256Hex(token),
-    email: address,
-    createdAt: now,
-    expiresAt,
-  });
-  const url = `${services.config.publicUrl}/sign-in/${token}`;
-  const minutes = Math.round(services.config.signInLinkTtlMs / 60_000);
-  await services.mailer.send({
-    to: address,
-    subject: 'Sign in to signoff',
-    text: `Someone (hopefully you) asked to sign in to signoff as ${address}.\n\nSign in: ${url}\n\nThe link works once, for ${minutes} minutes. Opening it signs nobody in: you press "Sign in" on the page it opens. If you did not ask, ignore this mail.\n`,
-    html: html`<!doctype html><html><head><meta name="viewport" content="width=device-width,initial-scale=1"></head>
-<body><p>Someone (hopefully you) asked to sign in to signoff as <strong>${address}</strong>.</p>
-<p><a href="${url}">Sign in to signoff</a></p>
-<p>The link works once, for ${minutes} minutes. If you did not ask, ignore this mail.</p></body></html>`
-      .value,
-  });
+  await insertSignInLink(services.db, { tokenHash: sha256Hex(token), email, createdAt: now, expiresAt });
+  return { url: `${services.config.publicUrl}/sign-in/${token}`, expiresAt };
 }
 
 export type SignInLinkState = 'usable' | 'used' | 'expired';

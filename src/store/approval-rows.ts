@@ -1,6 +1,7 @@
 // How an approval and its decisions are written to rows and read back: the encoding the
 // statements of approvals.ts share.
 
+import type { BrokenGlass } from '../core/break-glass.js';
 import type { InputValues } from '../core/inputs.js';
 import type {
   Approval,
@@ -67,14 +68,19 @@ export function decisionRowsOf(approvalId: string, tuples: readonly DecisionTupl
 interface StoredProgress {
   results?: (Omit<StageResult, 'at'> & { at: number })[];
   escalations?: (Omit<Escalation, 'at'> & { at: number })[];
+  breakGlass?: Omit<BrokenGlass, 'at' | 'reviewDueAt'> & { at: number; reviewDueAt: number };
 }
 
 /** Stage results and escalations as the `progress` column holds them; null before any. */
 export function serializeProgress(approval: Approval): string | null {
-  if (approval.results.length === 0 && approval.escalations.length === 0) return null;
+  const glass = approval.breakGlass;
+  if (approval.results.length === 0 && approval.escalations.length === 0 && !glass) return null;
   const progress: StoredProgress = {
     results: approval.results.map((r) => ({ ...r, at: r.at.getTime() })),
     escalations: approval.escalations.map((e) => ({ ...e, at: e.at.getTime() })),
+    ...(glass && {
+      breakGlass: { ...glass, at: glass.at.getTime(), reviewDueAt: glass.reviewDueAt.getTime() },
+    }),
   };
   return JSON.stringify(progress);
 }
@@ -87,6 +93,11 @@ export function toApproval(row: ApprovalRow, decisions: DecisionRow[]): Approval
   return {
     results: (progress.results ?? []).map((r) => ({ ...r, at: new Date(r.at) })),
     escalations: (progress.escalations ?? []).map((e) => ({ ...e, at: new Date(e.at) })),
+    breakGlass: progress.breakGlass && {
+      ...progress.breakGlass,
+      at: new Date(progress.breakGlass.at),
+      reviewDueAt: new Date(progress.breakGlass.reviewDueAt),
+    },
     id: row.id,
     status: row.status as ApprovalStatus,
     title: row.title,

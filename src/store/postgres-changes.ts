@@ -8,19 +8,21 @@ const RESYNC = Symbol('resync');
 /** What `subscribeAll` listens to: every change, with its approval's id (null on a resync). */
 const ANY_CHANGE = Symbol('any approval changed');
 
+/** What the LISTEN connection tells: a change it heard, and that it (re)connected and may have missed some. */
+interface Heard {
+  change(approvalId: string): void;
+  resync(): void;
+}
+
 /**
- * Approval changes across instances through PostgreSQL LISTEN/NOTIFY. Every instance
- * (this one included) hears every NOTIFY and wakes its own waiters.
+ * One LISTEN connection on `channel`, reconnected with backoff whenever it is lost; after each
+ * connect it tells `heard` to resync, since changes may have passed while it was away.
  */
-export function createPostgresChanges(options: {
-  url: string;
-  schema: string;
-  logger: Logger;
-  notify: (channel: string, approvalId: string) => Promise<void>;
-}): ApprovalChanges & { start(): Promise<void>; close(): Promise<void> } {
-  const channel = `signoff_changes_${options.schema}`;
-  const emitter = new EventEmitter();
-  emitter.setMaxListeners(0);
+function createListenConnection(
+  options: { url: string; channel: string; logger: Logger },
+  heard: Heard,
+): { start(): Promise<void>; close(): Promise<void> } {
+  const { channel, logger } = options;
   let client: pg.Client | undefined;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
@@ -34,15 +36,12 @@ export function createPostgresChanges(options: {
       connectionTimeoutMillis: 10_000,
     });
     next.on('notification', (message) => {
-      if (message.channel === channel && message.payload) {
-        emitter.emit(message.payload);
-        emitter.emit(ANY_CHANGE, message.payload);
-      }
+      if (message.channel === channel && message.payload) heard.change(message.payload);
     });
     const lost = (error?: Error) => {
       if (client !== next) return;
       client = undefined;
-      options.logger.warn({ err: error }, 'LISTEN connection lost; reconnecting');
+      logger.warn({ err: error }, 'LISTEN connection lost; reconnecting');
       void next.end().catch(() => {});
       scheduleReconnect();
     };
@@ -56,8 +55,7 @@ export function createPostgresChanges(options: {
     }
     client = next;
     failures = 0;
-    emitter.emit(RESYNC);
-    emitter.emit(ANY_CHANGE, null);
+    heard.resync();
   }
 
   function scheduleReconnect() {
@@ -66,7 +64,7 @@ export function createPostgresChanges(options: {
     retry = setTimeout(() => {
       retry = undefined;
       connect().catch((error) => {
-        options.logger.warn({ err: error, retryInMs: wait }, 'cannot LISTEN for approval changes');
+        logger.warn({ err: error, retryInMs: wait }, 'cannot LISTEN for approval changes');
         scheduleReconnect();
       });
     }, wait);
@@ -74,6 +72,44 @@ export function createPostgresChanges(options: {
 
   return {
     start: connect,
+    async close() {
+      closed = true;
+      clearTimeout(retry);
+      await client?.end().catch(() => {});
+    },
+  };
+}
+
+/**
+ * Approval changes across instances through PostgreSQL LISTEN/NOTIFY. Every instance
+ * (this one included) hears every NOTIFY and wakes its own waiters.
+ */
+export function createPostgresChanges(options: {
+  url: string;
+  schema: string;
+  logger: Logger;
+  notify: (channel: string, approvalId: string) => Promise<void>;
+}): ApprovalChanges & { start(): Promise<void>; close(): Promise<void> } {
+  const channel = `signoff_changes_${options.schema}`;
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  const connection = createListenConnection(
+    { url: options.url, channel, logger: options.logger },
+    {
+      change(approvalId) {
+        emitter.emit(approvalId);
+        emitter.emit(ANY_CHANGE, approvalId);
+      },
+      resync() {
+        emitter.emit(RESYNC);
+        emitter.emit(ANY_CHANGE, null);
+      },
+    },
+  );
+
+  return {
+    start: connection.start,
+    close: connection.close,
     publish(approvalId) {
       options.notify(channel, approvalId).catch((error) => {
         options.logger.warn(
@@ -93,11 +129,6 @@ export function createPostgresChanges(options: {
     subscribeAll(listener) {
       emitter.on(ANY_CHANGE, listener);
       return () => emitter.off(ANY_CHANGE, listener);
-    },
-    async close() {
-      closed = true;
-      clearTimeout(retry);
-      await client?.end().catch(() => {});
     },
   };
 }

@@ -155,6 +155,21 @@ export interface SlackRequestsTable {
 }
 
 /** An approver's standing grant: the same action again, a bounded number of times. */
+export interface BreakGlassReviewsTable {
+  approval_id: string;
+  broken_by: string;
+  reason: string;
+  broken_at: number;
+  /** JSON array of the approver entries the skipped gates asked. */
+  reviewers: string;
+  due_at: number;
+  /** open, confirmed or flagged. */
+  status: string;
+  reviewed_by: string | null;
+  reviewed_at: number | null;
+  comment: string | null;
+}
+
 export interface StandingGrantsTable {
   id: string;
   approval_id: string;
@@ -206,6 +221,7 @@ export interface Database {
   web_sessions: WebSessionsTable;
   standing_grants: StandingGrantsTable;
   policy_versions: PolicyVersionsTable;
+  break_glass_reviews: BreakGlassReviewsTable;
 }
 
 export type ApprovalRow = Selectable<ApprovalsTable>;
@@ -214,6 +230,7 @@ export type LinkRow = Selectable<LinksTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type StandingGrantRow = Selectable<StandingGrantsTable>;
+export type BreakGlassReviewRow = Selectable<BreakGlassReviewsTable>;
 
 export type SlackMessageRow = Selectable<SlackMessagesTable>;
 export type SignInLinkRow = Selectable<SignInLinksTable>;

@@ -11,8 +11,11 @@ export interface ReceivedMail {
   readonly parsed: ParsedMail;
 }
 
-/** A real SMTP server on loopback that keeps every message it receives. */
-export async function startSmtpServer() {
+/**
+ * A real SMTP server on loopback that keeps every message it receives; on `port` when given (a
+ * server that comes back where one was down), else on any free one.
+ */
+export async function startSmtpServer(port = 0) {
   const mails: ReceivedMail[] = [];
   const waiters: (() => void)[] = [];
   const server = new SMTPServer({
@@ -36,8 +39,8 @@ export async function startSmtpServer() {
         .catch(callback);
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const listening = (server.server.address() as AddressInfo).port;
 
   /** Waits until `count` mails match, or fails after `timeoutMs`. */
   async function waitForMails(predicate: (m: ReceivedMail) => boolean, count = 1, timeoutMs = PATIENCE_MS) {
@@ -59,7 +62,7 @@ export async function startSmtpServer() {
   }
 
   return {
-    url: `smtp://127.0.0.1:${port}`,
+    url: `smtp://127.0.0.1:${listening}`,
     mails,
     waitForMails,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -282,6 +282,32 @@ describe('real answers match the document', () => {
     expect((await revoke('grt_missing')).statusCode).toBe(404);
     expect((await revoke('grt_missing', readOnly)).statusCode).toBe(403);
 
+    // Break-glass: refused without its own permission (403), approved at once (200); reviewed by
+    // whom it skipped (200), never by whoever broke it (403); listed (200).
+    const oncall = await h.keyFor('oncall@example.com', ['approvals:break-glass', 'approvals:read']);
+    const urgent = (await post(approvalBody(), { token: requester })).json().id as string;
+    const breakIt = (token: string) =>
+      call('/v1/approvals/{id}/break-glass', {
+        method: 'POST',
+        url: `/v1/approvals/${urgent}/break-glass`,
+        token,
+        payload: { reason: 'checkout is down' },
+      });
+    expect((await breakIt(readOnly)).statusCode).toBe(403);
+    expect((await breakIt(oncall)).statusCode).toBe(200);
+    const reviewIt = (token: string) =>
+      call('/v1/approvals/{id}/break-glass/review', {
+        method: 'POST',
+        url: `/v1/approvals/${urgent}/break-glass/review`,
+        token,
+        payload: { verdict: 'confirm' },
+      });
+    expect((await reviewIt(oncall)).statusCode).toBe(403);
+    expect((await reviewIt(lead)).statusCode).toBe(200);
+    expect(
+      (await call('/v1/break-glass', { method: 'GET', url: '/v1/break-glass', token: lead })).statusCode,
+    ).toBe(200);
+
     // SNS: a message from a topic signoff does not serve is refused before anything is fetched.
     const sns = (payload: object) =>
       call('/integrations/aws/sns', {

@@ -6,7 +6,8 @@ import { generateSecret, sha256Hex } from '../../src/auth/secrets.js';
 import { insertSignInLink } from '../../src/store/web.js';
 import { launchBrowser, startWebHarness, type WebHarness } from '../helpers/browser.js';
 import { approvalBody, startHarness } from '../helpers/harness.js';
-import { PATIENCE_MS, startReceiver } from '../helpers/receiver.js';
+import { freePort } from '../helpers/process.js';
+import { eventually, PATIENCE_MS, startReceiver } from '../helpers/receiver.js';
 import { type ReceivedMail, startSmtpServer } from '../helpers/smtp.js';
 
 let browser: Browser;
@@ -170,7 +171,7 @@ describe('CSRF, cookies and signing out', () => {
         payload: { _csrf: csrf, email: 'lead@example.com' },
       });
       expect(asked.statusCode).toBe(200);
-      // A link as mailSignInLink makes one (its token known here), then the POST that signs in.
+      // A link as issueSignInLink makes one (its token known here), then the POST that signs in.
       const token = generateSecret();
       const now = new Date();
       await insertSignInLink(secure.signoff.services.db, {
@@ -194,6 +195,65 @@ describe('CSRF, cookies and signing out', () => {
       expect(stored.map((r) => r.id_hash)).toEqual([sha256Hex(session?.value ?? '')]);
     } finally {
       await secure.close();
+    }
+  });
+});
+
+describe('a mail server that is down when someone asks', () => {
+  it('answers at once, drops a request older than a link, and mails the rest when the server is back', async () => {
+    const smtpPort = await freePort();
+    const down = await startHarness({ SIGNOFF_SMTP_URL: `smtp://127.0.0.1:${smtpPort}` });
+    let smtp: Awaited<ReturnType<typeof startSmtpServer>> | undefined;
+    try {
+      const app = down.signoff.app;
+      const form = await app.inject({ method: 'GET', url: '/sign-in' });
+      const csrfCookie = form.cookies.find((c) => c.name === 'signoff-csrf');
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(form.body)?.[1] ?? '';
+      const ask = (email: string) =>
+        app.inject({
+          method: 'POST',
+          url: '/sign-in',
+          headers: { cookie: `signoff-csrf=${csrfCookie?.value}` },
+          payload: { _csrf: csrf, email },
+        });
+      type Entry = { kind: string; attempts: number; lastError: string | null };
+      const signInMails = async (status: string): Promise<Entry[]> => {
+        const listed = await down.api({ method: 'GET', url: `/v1/outbox?status=${status}` });
+        return listed.json().items.filter((m: Entry) => m.kind === 'sign-in-mail');
+      };
+      const refusedOnce = () =>
+        eventually(async () => {
+          const [waiting] = await signInMails('pending');
+          expect(waiting?.attempts).toBeGreaterThan(0);
+          expect(waiting?.lastError).toBe(`connection refused by 127.0.0.1:${smtpPort}`);
+        });
+
+      // The request is answered as ever while its mail waits in the outbox.
+      const early = await ask('early@example.com');
+      expect(early.statusCode, early.body).toBe(200);
+      await refusedOnce();
+      // Past a link's lifetime (15 minutes), the request is dropped rather than mailed late.
+      down.advance(16 * 60_000);
+      await eventually(async () => expect(await signInMails('delivered')).toHaveLength(1));
+      expect(await signInMails('pending')).toEqual([]);
+
+      const asked = await ask('Lead@Example.com');
+      expect(asked.statusCode, asked.body).toBe(200);
+      await refusedOnce();
+      smtp = await startSmtpServer(smtpPort);
+      const [mail] = await smtp.waitForMails((m) => m.subject === 'Sign in to signoff');
+      expect(mail?.to).toBe('lead@example.com');
+      const opened = await app.inject({
+        method: 'GET',
+        url: new URL(signInLinkIn(mail as ReceivedMail)).pathname,
+      });
+      expect(opened.statusCode).toBe(200);
+      expect(opened.body).toContain('Sign in as lead@example.com');
+      await eventually(async () => expect(await signInMails('delivered')).toHaveLength(2));
+      expect(smtp.mails.map((m) => m.to)).toEqual(['lead@example.com']);
+    } finally {
+      await down.close();
+      await smtp?.close();
     }
   });
 });

@@ -74,12 +74,10 @@ const renderPageError: ErrorRenderer = (request, reply, error, status) => {
 };
 
 /**
- * GET/HEAD /d/{token} show; POST decides; POST /renew mails a fresh link. No login needed.
- * Registered as its own scope under the prefix /d: only these routes take form posts, an
- * address that keeps trying unknown links is throttled, and their errors (unknown paths
- * under /d too) answer as pages.
+ * The scope's own answers: errors as pages (or JSON when asked for), an address that keeps
+ * trying unknown links throttled, unknown paths under /d, form bodies and the page headers.
  */
-export async function registerDecisionPageRoutes(app: FastifyInstance, services: Services) {
+async function setUpDecisionScope(app: FastifyInstance, services: Services) {
   const handleError = createErrorHandler(renderPageError);
   const guesses = createGuessLimiter({
     max: services.config.linkRateLimit,
@@ -108,7 +106,10 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
     setPageHeaders(reply);
     done();
   });
+}
 
+/** GET/HEAD /d/{token}: what the link is for, changing nothing (scanners open links too). */
+function registerShowLink(app: FastifyInstance, services: Services) {
   // Pages and form posts are for people, not part of the API description.
   const pages = app.withTypeProvider<TypeBoxTypeProvider>();
   pages.get(
@@ -143,7 +144,11 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
         );
     },
   );
+}
 
+/** POST /d/{token}: decide, spending the link; a browser's form or a script's JSON. */
+function registerDecideByLink(app: FastifyInstance, services: Services) {
+  const pages = app.withTypeProvider<TypeBoxTypeProvider>();
   // Scripts decide here too (the README's curl), so this one is in the API description.
   pages.post(
     '/:token',
@@ -202,11 +207,28 @@ export async function registerDecisionPageRoutes(app: FastifyInstance, services:
       }
     },
   );
+}
 
+/** POST /d/{token}/renew: mail a fresh link for a spent one, while the approval waits on its approver. */
+function registerRenewLink(app: FastifyInstance, services: Services) {
+  const pages = app.withTypeProvider<TypeBoxTypeProvider>();
   pages.post('/:token/renew', { schema: { hide: true, params: TokenParams } }, async (request, reply) => {
     const { approver } = await renewLink(services, request.params.token);
     reply.status(202);
     if (wantsJson(request)) return reply.send({ renewed: true, approver });
     return reply.type('text/html; charset=utf-8').send(renderRenewedPage(approver));
   });
+}
+
+/**
+ * GET/HEAD /d/{token} show; POST decides; POST /renew mails a fresh link. No login needed.
+ * Registered as its own scope under the prefix /d: only these routes take form posts, an
+ * address that keeps trying unknown links is throttled, and their errors (unknown paths
+ * under /d too) answer as pages.
+ */
+export async function registerDecisionPageRoutes(app: FastifyInstance, services: Services) {
+  await setUpDecisionScope(app, services);
+  registerShowLink(app, services);
+  registerDecideByLink(app, services);
+  registerRenewLink(app, services);
 }

@@ -68,6 +68,8 @@ export async function registerWebRoutes(
       reply,
     );
   });
+  // Declared once for the web scope, so its requests keep one shape; set by the hook below.
+  app.decorateRequest('web', undefined);
   app.addHook('onRequest', async (request, reply) => {
     setPageHeaders(reply);
     request.web = await loadWebSession(services, request.cookies[session.name]);

@@ -74,6 +74,8 @@ const EVENT_WORDS: Record<string, string> = {
   'approval.rejected': '→ the request is rejected',
   'approval.expired': '→ the request expired',
   'approval.cancelled': 'cancelled the request',
+  'approval.break_glass': 'broke the glass: approved at once, without the gate',
+  'break_glass.reviewed': 'reviewed the break-glass',
   'grant.created': 'allowed the same action again (a standing grant)',
   'grant.used': 'approved through a standing grant',
   'grant.revoked': 'revoked a standing grant',
@@ -149,6 +151,16 @@ function outcome(approval: Approval): SafeHtml {
   return html`<h2>Decisions</h2>${people.length ? html`<ul class="plain">${people}</ul>` : html`<p class="muted">No one has decided yet.</p>`}`;
 }
 
+/** Loud on purpose: an approval that skipped its gate says so first, with why and the review due. */
+function breakGlassBanner(approval: Approval): SafeHtml | '' {
+  const glass = approval.breakGlass;
+  if (!glass) return '';
+  return banner(
+    html`<strong>Approved by break-glass</strong>: ${glass.by} approved it at once, without the gate of stage “${glass.stage}”. Reason: ${glass.reason}. Its after-review by ${glass.reviewers.join(', ') || 'an approver'} is due ${when(glass.reviewDueAt)}.`,
+    'bad',
+  );
+}
+
 /** The summary every approval page shows, live parts marked for refreshing. */
 export interface SummaryContext {
   readonly events: readonly AuditEvent[];
@@ -173,7 +185,7 @@ export function approvalSummary(approval: Approval, context: SummaryContext): Sa
       ? html`Decide by ${when(approval.expiresAt)} (in ${formatDuration(approval.expiresAt.getTime() - context.now.getTime())})`
       : html`${approval.status} ${approval.decidedAt ? when(approval.decidedAt) : ''}${approval.reason ? html`: ${approval.reason}` : ''}`;
   return html`<h1>${approval.title}</h1>
-<div id="status" data-live><p><span class="badge status-${approval.status}">${approval.status}</span>
+<div id="status" data-live>${breakGlassBanner(approval)}<p><span class="badge status-${approval.status}">${approval.status}</span>
 <span class="muted">Requested by ${requesterWords(approval.requester)} · ${deadline}</span></p>
 ${effectLine(approval, context)}</div>
 ${approval.description ? html`<div class="description">${renderMarkdown(approval.description)}</div>` : ''}

@@ -21,24 +21,19 @@ export interface OidcSignIn {
   finish(currentUrl: URL, pending: PendingSignIn): Promise<WebPerson>;
 }
 
+type ProviderSettings = { issuer: string; clientId: string; clientSecret: string };
+
 /**
- * Maps the id token's claims exactly as an access token's are mapped (docs/authentication.md):
- * the permission document's entry for this issuer says which claim is the person and which
- * their groups; its rules give the grants.
+ * The provider's configuration by discovery, fetched on first use and kept; a failed discovery
+ * is tried again on the next sign-in.
  */
-export function createOidcSignIn(
-  services: Services,
-  settings: { issuer: string; clientId: string; clientSecret: string },
-  permissions: PermissionDocument,
-): OidcSignIn {
-  const listed = permissions.issuers.find((i) => i.issuer === settings.issuer);
-  const issuerConfig: IssuerConfig = listed ?? { issuer: settings.issuer, audience: settings.clientId };
-  // A rule that names no issuer was written for the API's issuer; it speaks for this provider
-  // only when this provider is that issuer. Otherwise only rules naming this issuer grant.
-  const rules = listed ? permissions.rules : permissions.rules.filter((r) => r.issuer === settings.issuer);
-  const redirectUri = `${services.config.publicUrl}/sign-in/callback`;
+function discoveredOnce(
+  settings: ProviderSettings,
+  redirectUri: string,
+  httpTimeoutMs: number,
+): () => Promise<client.Configuration> {
   let configuration: Promise<client.Configuration> | undefined;
-  const configure = () => {
+  return () => {
     configuration ??= client
       .discovery(
         new URL(settings.issuer),
@@ -46,7 +41,7 @@ export function createOidcSignIn(
         { redirect_uris: [redirectUri], response_types: ['code'] },
         client.ClientSecretPost(settings.clientSecret),
         {
-          timeout: Math.ceil(services.config.httpTimeoutMs / 1000),
+          timeout: Math.ceil(httpTimeoutMs / 1000),
           // Plain http only for a provider on this machine (tests, development).
           ...(new URL(settings.issuer).protocol === 'http:'
             ? { execute: [client.allowInsecureRequests] }
@@ -63,6 +58,25 @@ export function createOidcSignIn(
       });
     return configuration;
   };
+}
+
+/**
+ * Maps the id token's claims exactly as an access token's are mapped (docs/authentication.md):
+ * the permission document's entry for this issuer says which claim is the person and which
+ * their groups; its rules give the grants.
+ */
+export function createOidcSignIn(
+  services: Services,
+  settings: ProviderSettings,
+  permissions: PermissionDocument,
+): OidcSignIn {
+  const listed = permissions.issuers.find((i) => i.issuer === settings.issuer);
+  const issuerConfig: IssuerConfig = listed ?? { issuer: settings.issuer, audience: settings.clientId };
+  // A rule that names no issuer was written for the API's issuer; it speaks for this provider
+  // only when this provider is that issuer. Otherwise only rules naming this issuer grant.
+  const rules = listed ? permissions.rules : permissions.rules.filter((r) => r.issuer === settings.issuer);
+  const redirectUri = `${services.config.publicUrl}/sign-in/callback`;
+  const configure = discoveredOnce(settings, redirectUri, services.config.httpTimeoutMs);
   return {
     async begin(next) {
       const config = await configure();

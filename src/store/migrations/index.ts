@@ -13,6 +13,7 @@ import * as approvalAction from './0013-approval-action.js';
 import * as standingGrants from './0014-standing-grants.js';
 import * as decisionInputs from './0015-decision-inputs.js';
 import * as policyVersions from './0016-policy-versions.js';
+import * as breakGlass from './0017-break-glass.js';
 
 /**
  * Whether an older signoff may keep running on a database with this migration applied.
@@ -59,6 +60,8 @@ export const MIGRATIONS: Readonly<Record<string, SignoffMigration>> = {
   // A nullable column, a new table and an index: an older signoff neither reads nor writes them
   // (its statements list their columns), so its approvals just record no policy version.
   '0016-policy-versions': { ...policyVersions, change: 'additive' },
+  // A new table only. An older signoff never reads it, and never breaks the glass.
+  '0017-break-glass': { ...breakGlass, change: 'additive' },
 };
 
 /** The migration that creates the flags table: it and every later one record their flag as they run. */

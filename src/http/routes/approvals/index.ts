@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Authenticator } from '../../../auth/principal.js';
 import type { Services } from '../../../services.js';
 import { registerAsk } from './ask.js';
+import { registerBreakGlass } from './break-glass.js';
 import { registerCancel } from './cancel.js';
 import { registerDecide } from './decide.js';
 import { registerAuditTrail, registerReads } from './read.js';
@@ -20,5 +21,6 @@ export function registerApprovalRoutes(
   registerWait(routes);
   registerDecide(routes);
   registerCancel(routes);
+  registerBreakGlass(routes);
   registerAuditTrail(routes);
 }

@@ -2,20 +2,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type GrantHandler, listGrants, revokeGrant } from '../../../approvals/grant-listing.js';
-import { SINGLE_LINE } from '../../../input-rules.js';
 import type { Services } from '../../../services.js';
 import { renderGrantsPage } from '../../web/grants-page.js';
+import { Csrf, IdParams, Line } from './forms.js';
 import { HTML, type WebRoom } from './room.js';
 
-const GrantParams = Type.Object({ id: Type.String({ maxLength: 64, format: SINGLE_LINE }) });
-const RevokedQuery = Type.Object(
-  { revoked: Type.Optional(Type.String({ maxLength: 64, format: SINGLE_LINE })) },
-  { additionalProperties: false },
-);
-const CsrfBody = Type.Object(
-  { _csrf: Type.String({ minLength: 1, maxLength: 200 }) },
-  { additionalProperties: false },
-);
+const RevokedQuery = Type.Object({ revoked: Type.Optional(Line(64)) }, { additionalProperties: false });
+const CsrfBody = Type.Object({ _csrf: Csrf }, { additionalProperties: false });
 
 /** The web app's standing grants: a page listing them, and Revoke. */
 export function registerWebGrantRoutes(app: FastifyInstance, services: Services, room: WebRoom) {
@@ -47,7 +40,7 @@ export function registerWebGrantRoutes(app: FastifyInstance, services: Services,
   api.post(
     '/grants/:id/revoke',
     {
-      schema: { hide: true, params: GrantParams, body: CsrfBody },
+      schema: { hide: true, params: IdParams, body: CsrfBody },
       // Signed in before the body is checked: a stranger learns nothing from a 400.
       preValidation: room.signedIn,
       preHandler: room.checkCsrf,

@@ -22,6 +22,11 @@ export interface WebRoom {
   readonly loadVisible: (person: WebPerson, id: string) => Promise<Approval>;
 }
 
+/** Whether a signed-in person holds an unrestricted admin grant. */
+export function isAdmin(person: WebPerson): boolean {
+  return person.grants.some((g) => !g.metadata && g.permissions.has('admin'));
+}
+
 /** Only a path on this site may be where signing in returns to (no `//host`, no scheme). */
 export function safeNext(next: string | undefined): string {
   return next && /^\/(?![/\\])[^\s]*$/.test(next) ? next : '/';
