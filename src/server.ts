@@ -19,17 +19,19 @@ import { createSlackApi } from './channels/slack-api.js';
 import { createSlackPostHandler, createSlackSyncHandler } from './channels/slack-notifier.js';
 import { type Config, databaseOptions } from './config.js';
 import { NOTIFICATION_EVENTS } from './core/audit.js';
+import type { LoadedPolicy } from './core/policy-version.js';
 import { createEgress } from './egress/egress.js';
 import { type ResolveHost, resolveWithSystem } from './egress/pinned-request.js';
+import { recordPolicyVersions } from './governance/policy-log.js';
 import { buildApp } from './http/app.js';
 import { newId } from './ids.js';
-import { loadRouting } from './intake/routing.js';
+import { loadedRouting, loadRouting } from './intake/routing.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createDispatcher, type Dispatcher } from './outbox/dispatcher.js';
 import { PermanentDeliveryError } from './outbox/errors.js';
 import type { OutboxHandler, OutboxHandlers } from './outbox/handler.js';
-import { loadPolicies } from './policies/catalog.js';
+import { loadedPolicies, loadPolicies } from './policies/catalog.js';
 import type { Mailer, SlackApi } from './ports.js';
 import { type AiReviewer, createAiReviewer } from './reviewers/ai.js';
 import type { Services } from './services.js';
@@ -155,14 +157,23 @@ export function loadDeclarations(config: Config) {
   return { policies, routing, permissions };
 }
 
-/** The database, migrated; closed again when migrating fails. */
-async function openMigratedDatabase(config: Config, logger: Logger, workers: boolean): Promise<Db> {
+/**
+ * The database, migrated, with the policies this start loaded recorded in the change log
+ * (before anything can be created under them); closed again when either fails.
+ */
+async function openMigratedDatabase(
+  config: Config,
+  logger: Logger,
+  workers: boolean,
+  loaded: { readonly policies: readonly LoadedPolicy[]; readonly at: Date },
+): Promise<Db> {
   const db: Db = openDatabase({
     ...databaseOptions(config, (error) => logger.error({ err: error }, 'database error')),
     checkpointInBackground: workers,
   });
   try {
     await migrate(db, config.databaseSchema, logger);
+    await recordPolicyVersions(db, loaded.policies, loaded.at);
   } catch (error) {
     await db.destroy();
     throw error;
@@ -194,9 +205,12 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
   // A mistake in the permission document stops the start before anything else is opened.
   const { policies, routing, permissions } = loadDeclarations(config);
   const workers = options.workers ?? true;
-  const db = await openMigratedDatabase(config, logger, workers);
-  const changes = await openChanges(config, db, logger);
   const now = options.now ?? (() => new Date());
+  const db = await openMigratedDatabase(config, logger, workers, {
+    policies: [...loadedPolicies(policies), ...loadedRouting(routing)],
+    at: now(),
+  });
+  const changes = await openChanges(config, db, logger);
   const metrics = createMetrics(db, now);
   let dispatcher: Dispatcher | undefined;
   const services: Services = {

@@ -211,6 +211,7 @@ export interface paths {
                                     [key: string]: unknown;
                                 } | null;
                                 actionHash: string | null;
+                                policyVersion: string | null;
                                 callback: {
                                     /** @enum {string} */
                                     type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";
@@ -611,6 +612,7 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             actionHash: string | null;
+                            policyVersion: string | null;
                             callback: {
                                 /** @enum {string} */
                                 type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";
@@ -724,6 +726,7 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             actionHash: string | null;
+                            policyVersion: string | null;
                             callback: {
                                 /** @enum {string} */
                                 type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";
@@ -1040,6 +1043,7 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             actionHash: string | null;
+                            policyVersion: string | null;
                             callback: {
                                 /** @enum {string} */
                                 type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";
@@ -1320,6 +1324,7 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             actionHash: string | null;
+                            policyVersion: string | null;
                             callback: {
                                 /** @enum {string} */
                                 type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";
@@ -1618,6 +1623,7 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             actionHash: string | null;
+                            policyVersion: string | null;
                             callback: {
                                 /** @enum {string} */
                                 type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";
@@ -1967,6 +1973,7 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             actionHash: string | null;
+                            policyVersion: string | null;
                             callback: {
                                 /** @enum {string} */
                                 type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";
@@ -2317,6 +2324,7 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             actionHash: string | null;
+                            policyVersion: string | null;
                             callback: {
                                 /** @enum {string} */
                                 type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";
@@ -4619,6 +4627,206 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/policies/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The versions of a named policy: its change log
+         * @description Every version an instance loaded, oldest first, each with the time it was first seen and its place in the log's hash chain; `broken` names the first entry that does not verify (docs/governance.md).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            policy: string;
+                            current: string | null;
+                            items: {
+                                /** @description Place in the policy's change log, from 1. */
+                                seq: number;
+                                version: string | null;
+                                /** @description The policy as signoff compiled it: what the version is the hash of. */
+                                content: unknown;
+                                /**
+                                 * Format: date-time
+                                 * @description When an instance first loaded this version after another.
+                                 */
+                                firstSeenAt: string;
+                                prevHash: string | null;
+                                hash: string | null;
+                            }[];
+                            broken: {
+                                /** @description The first entry that does not fit. */
+                                id: string;
+                                seq: number;
+                                type: string;
+                                /** @enum {string} */
+                                reason: "seq_gap" | "prev_hash_mismatch" | "hash_mismatch" | "unchained";
+                                /** @description The reason in words. */
+                                why: string;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Codes: invalid_input (see docs/errors.md). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "invalid_input";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: unauthorized, invalid_token (see docs/errors.md). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "unauthorized" | "invalid_token";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: forbidden (see docs/errors.md). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "forbidden";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: not_found (see docs/errors.md). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "not_found";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: internal (see docs/errors.md). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "internal";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: identity_provider_unavailable, database_unavailable (see docs/errors.md). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "identity_provider_unavailable" | "database_unavailable";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/grants": {
         parameters: {
             query?: never;
@@ -4941,6 +5149,323 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The evidence pack of a period
+         * @description Every approval created in the period with its deciders, the proof that none was the requester, decision before resume, the policy version in force and its place on the hash chain; a summary with the chains verified. Needs an unrestricted admin credential.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description The first day (2026-10-01, UTC), or an ISO time with its zone. */
+                    from: string;
+                    /** @description The last day, whole (2026-12-31), or an ISO time with its zone where the period ends. */
+                    to: string;
+                    /** @description json (default), csv or html */
+                    format?: "json" | "csv" | "html";
+                    /** @description List this many approvals picked at random; the summary counts all. */
+                    sample?: number;
+                    /** @description Picks the sample: the same seed, the same sample. */
+                    seed?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The pack, as JSON, CSV (one row per decision) or a self-contained HTML report. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            generatedAt: string;
+                            /** @description From, inclusive, to, exclusive. */
+                            period: {
+                                /** Format: date-time */
+                                from: string;
+                                /** Format: date-time */
+                                to: string;
+                            };
+                            sample: {
+                                size: number;
+                                /** @description The same seed picks the same sample (docs/governance.md). */
+                                seed: string;
+                            } | null;
+                            summary: {
+                                /** @description Every approval created in the period. */
+                                approvals: number;
+                                outcomes: {
+                                    pending: number;
+                                    approved: number;
+                                    rejected: number;
+                                    expired: number;
+                                    cancelled: number;
+                                };
+                                timeToDecision: {
+                                    overall: {
+                                        decided: number;
+                                        medianMs: number | null;
+                                        p90Ms: number | null;
+                                    };
+                                    byPolicy: {
+                                        policy: string;
+                                        decided: number;
+                                        medianMs: number | null;
+                                        p90Ms: number | null;
+                                    }[];
+                                };
+                                decisions: number;
+                                /** @description Decisions whose decider is the requester. */
+                                decidedByRequester: number;
+                                /** @description Approvals whose workflow resumed before the decision. */
+                                resumedBeforeDecision: number;
+                                /** @description Approvals whose recorded policy version does not hold up. */
+                                policyUnverified: number;
+                                chain: {
+                                    /** @description Every approval's chain verifies. */
+                                    verified: boolean;
+                                    approvals: number;
+                                    events: number;
+                                    broken: {
+                                        approvalId: string;
+                                        at: {
+                                            /** @description The first event (or change log entry) that does not fit. */
+                                            id: string;
+                                            seq: number;
+                                            type: string;
+                                            /** @enum {string} */
+                                            reason: "seq_gap" | "prev_hash_mismatch" | "hash_mismatch" | "unchained";
+                                            why: string;
+                                        } | null;
+                                        why: string;
+                                    }[];
+                                };
+                                policyLog: {
+                                    /** @description Every policy's change log verifies. */
+                                    verified: boolean;
+                                    entries: number;
+                                    broken: {
+                                        policy: string;
+                                        at: {
+                                            /** @description The first event (or change log entry) that does not fit. */
+                                            id: string;
+                                            seq: number;
+                                            type: string;
+                                            /** @enum {string} */
+                                            reason: "seq_gap" | "prev_hash_mismatch" | "hash_mismatch" | "unchained";
+                                            why: string;
+                                        };
+                                    }[];
+                                };
+                            };
+                            /** @description Versions in force during the period: the last before it, and those first seen in it. */
+                            policyVersions: {
+                                /** @enum {string} */
+                                source: "policy" | "routes";
+                                name: string;
+                                seq: number;
+                                version: string | null;
+                                /** Format: date-time */
+                                firstSeenAt: string;
+                            }[];
+                            /** @description Every approval of the period, or the sample. */
+                            approvals: {
+                                id: string;
+                                title: string;
+                                requester: string | null;
+                                requesterToken: string | null;
+                                /** @enum {string} */
+                                status: "pending" | "approved" | "rejected" | "expired" | "cancelled";
+                                /** Format: date-time */
+                                createdAt: string;
+                                decidedAt: string | null;
+                                reason: string | null;
+                                timeToDecisionMs: number | null;
+                                policy: {
+                                    name: string | null;
+                                    version: string | null;
+                                    /** @enum {string} */
+                                    source: "named" | "inline";
+                                    firstSeenAt: string | null;
+                                    verified: boolean | null;
+                                    onChain: boolean | null;
+                                };
+                                resume: {
+                                    callback: string | null;
+                                    resumedAt: string | null;
+                                    decidedBeforeResume: boolean | null;
+                                };
+                                chain: {
+                                    events: number;
+                                    headSeq: number | null;
+                                    headHash: string | null;
+                                    verified: boolean;
+                                    broken: {
+                                        /** @description The first event (or change log entry) that does not fit. */
+                                        id: string;
+                                        seq: number;
+                                        type: string;
+                                        /** @enum {string} */
+                                        reason: "seq_gap" | "prev_hash_mismatch" | "hash_mismatch" | "unchained";
+                                        why: string;
+                                    } | null;
+                                };
+                                decisions: {
+                                    stage: string;
+                                    /** @description The person, or rule, timeout, ai:MODEL. */
+                                    decider: string;
+                                    /** @enum {string} */
+                                    deciderKind: "person" | "rule" | "ai" | "timeout";
+                                    /** @enum {string} */
+                                    verdict: "approve" | "reject";
+                                    /** Format: date-time */
+                                    decidedAt: string;
+                                    comment: string | null;
+                                    via: string;
+                                    deciderToken: string | null;
+                                    requester: string | null;
+                                    requesterToken: string | null;
+                                    deciderIsRequester: boolean | null;
+                                    beforeResume: boolean | null;
+                                    chainSeq: number | null;
+                                    chainHash: string | null;
+                                }[];
+                            }[];
+                        };
+                        "text/csv": string;
+                        "text/html": string;
+                    };
+                };
+                /** @description Codes: invalid_input (see docs/errors.md). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "invalid_input";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: unauthorized, invalid_token (see docs/errors.md). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "unauthorized" | "invalid_token";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: forbidden (see docs/errors.md). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "forbidden";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: internal (see docs/errors.md). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "internal";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Codes: identity_provider_unavailable, database_unavailable (see docs/errors.md). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "identity_provider_unavailable" | "database_unavailable";
+                                /** @description For people; match on `code`. */
+                                message: string;
+                                /** @description invalid_input: `in` and `issues` (every problem, `path` and `message`); inline_policy_forbidden: `fields`. */
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The reqId of the log line of this request. */
+                                requestId: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/d/{token}": {
         parameters: {
             query?: never;
@@ -5017,6 +5542,7 @@ export interface paths {
                                 [key: string]: unknown;
                             } | null;
                             actionHash: string | null;
+                            policyVersion: string | null;
                             callback: {
                                 /** @enum {string} */
                                 type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";
@@ -5244,6 +5770,7 @@ export interface paths {
                                     [key: string]: unknown;
                                 } | null;
                                 actionHash: string | null;
+                                policyVersion: string | null;
                                 callback: {
                                     /** @enum {string} */
                                     type: "webhook" | "codepipeline" | "stepfunctions" | "cloudformation" | "github";

@@ -73,7 +73,8 @@ async function storeApproval(
   await audit(unit, approval.id, {
     type: 'approval.created',
     actor: approval.requester,
-    data: { title: approval.title },
+    // On the chain, so the version recorded in the approval's row can be checked against it.
+    data: { title: approval.title, policyVersion: approval.policyVersion },
   });
   await queueWebhookEvent(unit, approval, 'approval.created');
   await recordProgress(unit, {

@@ -12,7 +12,7 @@ import { compileStages } from '../policies/compile.js';
 import { DURATION_HINT, type StageSpec } from '../policies/spec.js';
 import { reviewRules } from '../reviewers/rule.js';
 import type { Services } from '../services.js';
-import { bindAction } from './action.js';
+import { bindAction, policyHash } from './action.js';
 import { looseningFields } from './loosening.js';
 import type { CreateApprovalRequest } from './request.js';
 
@@ -60,7 +60,7 @@ export interface CreateContext {
 function buildPolicy(
   services: Services,
   request: CreateApprovalRequest,
-): { policy: Policy; timeoutMs?: number | undefined } {
+): { policy: Policy; timeoutMs?: number | undefined; version?: string | undefined } {
   const given = [request.approvers, request.stages, request.policy].filter((v) => v !== undefined).length;
   if (given !== 1)
     throw new SignoffError('invalid_input', 'Give exactly one of approvers, stages or policy.');
@@ -79,7 +79,7 @@ function buildPolicy(
     const policy = request.requireRejectComment
       ? { ...named.policy, requireRejectComment: true }
       : named.policy;
-    return { policy, timeoutMs: named.timeoutMs };
+    return { policy, timeoutMs: named.timeoutMs, version: named.version };
   }
   // `approvers` + `required` is one human stage with one gate, compiled like any other.
   const stages: StageSpec[] = request.approvers
@@ -231,6 +231,10 @@ export async function prepareApproval(
       supersedeKey: request.key,
       owner: sha256Hex(context.owner),
       action: request.action ? bindAction(request.action) : null,
+      // A named policy's version even when the request added a reject comment or Slack to it
+      // (they only tighten or notify, and the approval keeps its policy whole); else the
+      // hash of the policy the request spelled out.
+      policyVersion: built.version ?? policyHash(policy),
     },
     now,
     services.newId('apr'),

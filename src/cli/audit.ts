@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { databaseOptions, loadConfig } from '../config.js';
-import { BROKEN_LINK_REASONS, findBrokenLink } from '../core/audit-chain.js';
+import { BROKEN_LINK_REASONS, checkChain } from '../core/audit-chain.js';
 import { SignoffError } from '../core/errors.js';
+import { verifyPolicyChains } from '../governance/policy-log.js';
 import { approvalExists } from '../store/approvals.js';
 import {
   listAudit,
@@ -21,7 +22,7 @@ const PAGE = 500;
  * Opens the database serve uses, without migrating it: these commands only read, and they read
  * the rows as stored rather than through the API, so a server that lies cannot vouch for itself.
  */
-async function withStoredAudit<T>(work: (db: Db) => Promise<T>): Promise<T> {
+export async function withStoredAudit<T>(work: (db: Db) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const db = openDatabase(databaseOptions(config));
   try {
@@ -53,50 +54,72 @@ async function* auditedApprovals(db: Db): AsyncGenerator<string> {
   }
 }
 
+/** What verifying found: chains and events checked, chains broken, ids that name nothing. */
+interface Tally {
+  chains: number;
+  events: number;
+  broken: number;
+  readonly unknown: string[];
+}
+
+/** Verifies one approval's chain into the tally, printing it when it is broken. */
+async function verifyOne(db: Db, out: Output, approvalId: string, tally: Tally): Promise<void> {
+  const check = checkChain((await listAudit(db, approvalId)).map(toChainedEvent), sha256Hex);
+  // A stored approval without events lost them; an id with neither is a typo (or gone whole).
+  if (check.events === 0 && !(await approvalExists(db, approvalId))) {
+    tally.unknown.push(approvalId);
+    return;
+  }
+  tally.chains++;
+  tally.events += check.events;
+  if (check.verified) return;
+  tally.broken++;
+  const link = check.broken;
+  out.print(
+    link
+      ? `broken: ${link.id} (event ${link.seq}, ${link.type}) of ${approvalId}: ${BROKEN_LINK_REASONS[link.reason]}`
+      : `broken: ${approvalId} has no audit events`,
+  );
+}
+
+/** Verifies the policy change log's chains, printing each broken one; returns how many are broken. */
+async function verifyPolicyLog(db: Db, out: Output): Promise<number> {
+  const log = await verifyPolicyChains(db);
+  for (const { name, broken } of log.policies)
+    if (broken) out.print(`broken: ${broken.id} of the policy change log (${name}): ${broken.why}`);
+  const broken = log.policies.filter((p) => p.broken).length;
+  out.log(
+    broken === 0
+      ? `verified ${log.entries} entries of the policy change log (${log.policies.length} policies and files)`
+      : `${broken} of ${log.policies.length} policies have a broken change log`,
+  );
+  return broken;
+}
+
+/** The summary line of the approvals' chains. */
+function tallyLine(tally: Tally): string {
+  return tally.broken === 0
+    ? `verified ${tally.events} events in ${tally.chains} approvals`
+    : `${tally.broken} of ${tally.chains} approvals have a broken audit chain`;
+}
+
 /**
- * `signoff audit verify [ID…]`: recomputes each approval's chain (every approval when no id is
- * given). Returns 0 when all verify, 1 naming the first broken event of each broken chain, and
- * otherwise 3 when a named id is neither an approval nor in the audit trail.
+ * `signoff audit verify [ID…]`: recomputes each approval's chain (every approval, and the
+ * policy change log, when no id is given). Returns 0 when all verify, 1 naming the first broken
+ * event of each broken chain, and otherwise 3 when a named id is neither an approval nor in the
+ * audit trail.
  */
 export async function verifyAudit(out: Output, ids: readonly string[]): Promise<number> {
   return withStoredAudit(async (db) => {
-    let chains = 0;
-    let events = 0;
-    let broken = 0;
-    const unknown: string[] = [];
-    const approvals = ids.length > 0 ? ids : auditedApprovals(db);
-    for await (const approvalId of approvals) {
-      const chain = (await listAudit(db, approvalId)).map(toChainedEvent);
-      // A stored approval without events lost them; an id with neither is a typo (or gone whole).
-      if (chain.length === 0 && !(await approvalExists(db, approvalId))) {
-        unknown.push(approvalId);
-        continue;
-      }
-      chains++;
-      events += chain.length;
-      if (chain.length === 0) {
-        broken++;
-        out.print(`broken: ${approvalId} has no audit events`);
-        continue;
-      }
-      const link = findBrokenLink(chain, sha256Hex);
-      if (link) {
-        broken++;
-        out.print(
-          `broken: ${link.id} (event ${link.seq}, ${link.type}) of ${approvalId}: ${BROKEN_LINK_REASONS[link.reason]}`,
-        );
-      }
-    }
-    if (chains > 0 || unknown.length === 0)
-      out.log(
-        broken === 0
-          ? `verified ${events} events in ${chains} approvals`
-          : `${broken} of ${chains} approvals have a broken audit chain`,
-      );
-    for (const id of unknown) out.log(`error: no approval ${id}, and no audit events of it`);
+    const tally: Tally = { chains: 0, events: 0, broken: 0, unknown: [] };
+    for await (const approvalId of ids.length > 0 ? ids : auditedApprovals(db))
+      await verifyOne(db, out, approvalId, tally);
+    if (tally.chains > 0 || tally.unknown.length === 0) out.log(tallyLine(tally));
+    const policiesBroken = ids.length > 0 ? 0 : await verifyPolicyLog(db, out);
+    for (const id of tally.unknown) out.log(`error: no approval ${id}, and no audit events of it`);
     // A broken chain is the finding that matters most, whatever else went wrong.
-    if (broken > 0) return 1;
-    return unknown.length > 0 ? EXIT.error : 0;
+    if (tally.broken > 0 || policiesBroken > 0) return 1;
+    return tally.unknown.length > 0 ? EXIT.error : 0;
   });
 }
 

@@ -6,7 +6,7 @@ import type { Output } from './output.js';
 const EXIT_CODES_HELP = `
 Exit codes:
   0  approved (or the command succeeded)
-  1  rejected (audit verify: a chain is broken; check: a problem was found)
+  1  rejected (audit verify and evidence: a chain is broken; check: a problem was found)
   2  expired or cancelled
   3  anything else: usage errors, refused or failed requests, an unreachable server`;
 

@@ -99,8 +99,17 @@ function registerKeyCommands(program: Command, { out, examples }: CommandContext
 function registerAuditCommands(program: Command, { out, examples, exit }: CommandContext): void {
   const audit = program
     .command('audit')
-    .description('verify and export the audit trail (reads the database serve uses, not the API)')
-    .addHelpText('after', examples('signoff audit verify', 'signoff audit export --since 24h > audit.jsonl'));
+    .description(
+      'verify and export the audit trail, and write evidence packs (reads the database serve uses, not the API)',
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'signoff audit verify',
+        'signoff audit export --since 24h > audit.jsonl',
+        'signoff audit evidence --from 2026-10-01 --to 2026-12-31 --format html > evidence.html',
+      ),
+    );
   audit
     .command('verify')
     .description(
@@ -130,6 +139,35 @@ function registerAuditCommands(program: Command, { out, examples, exit }: Comman
     .action(async (options: { since: Date; after?: string }) => {
       const { exportAudit } = await import('./audit.js');
       exit(await exportAudit(options));
+    });
+  audit
+    .command('evidence')
+    .description(
+      'the evidence pack of a period on stdout: every approval created in it, who decided, the policy in force, its chain verified, and a summary; exit 1 when a chain is broken',
+    )
+    .requiredOption('--from <day>', 'the first day (UTC), or an ISO time with its zone')
+    .requiredOption(
+      '--to <day>',
+      'the last day, whole (UTC), or an ISO time with its zone (the end, not in it)',
+    )
+    .addOption(
+      new Option('--format <format>', 'how to write it').choices(['json', 'csv', 'html']).default('json'),
+    )
+    .option('--sample <n>', 'list n approvals picked at random (the summary still counts all)')
+    .option(
+      '--seed <text>',
+      'picks the sample: the same seed picks the same approvals (one is drawn and told otherwise)',
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'signoff audit evidence --from 2026-10-01 --to 2026-12-31 --format html > q4-evidence.html',
+        'signoff audit evidence --from 2026-10-01 --to 2026-12-31 --format csv --sample 25 --seed q4-audit > sample.csv',
+      ),
+    )
+    .action(async (options: Parameters<typeof import('./audit-evidence.js').auditEvidence>[1]) => {
+      const { auditEvidence } = await import('./audit-evidence.js');
+      exit(await auditEvidence(out, options));
     });
 }
 

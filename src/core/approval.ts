@@ -41,6 +41,7 @@ export interface NewApprovalInput {
   /** The issuer and subject of the token that asked, when a token did. */
   readonly requesterToken?: { readonly issuer: string; readonly subject: string } | null | undefined;
   readonly action?: BoundAction | null | undefined;
+  readonly policyVersion?: string | null | undefined;
 }
 
 /** Builds a new pending approval. Time and id come from the caller. */
@@ -64,6 +65,7 @@ export function newApproval(input: NewApprovalInput, now: Date, id: string): App
     owner: input.owner ?? null,
     requesterToken: input.requesterToken ?? null,
     action: input.action ?? null,
+    policyVersion: input.policyVersion ?? null,
     decisions: [],
     results: [],
     escalations: [],

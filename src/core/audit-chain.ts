@@ -62,6 +62,36 @@ export interface BrokenLink {
   readonly reason: 'seq_gap' | 'prev_hash_mismatch' | 'hash_mismatch' | 'unchained';
 }
 
+/** What any hash chain's verification reads of a link: its place, its own hash and its predecessor's. */
+export interface ChainLink {
+  readonly id: string;
+  readonly seq: number;
+  readonly type: string;
+  readonly prevHash: string | null;
+  readonly hash: string | null;
+}
+
+/**
+ * Checks links (in `seq` order) against their hashes, `hashOf` recomputing one link's hash:
+ * the audit trail's and the policy change log's chains are verified alike. Returns the first
+ * broken link, or undefined.
+ */
+export function findBrokenChainLink<L extends ChainLink>(
+  links: readonly L[],
+  hashOf: (link: L) => string,
+): BrokenLink | undefined {
+  let previous: string | null = null;
+  for (const [index, link] of links.entries()) {
+    const at = { id: link.id, seq: link.seq, type: link.type };
+    if (link.hash === null) return { ...at, reason: 'unchained' };
+    if (link.seq !== index + 1) return { ...at, reason: 'seq_gap' };
+    if (link.prevHash !== previous) return { ...at, reason: 'prev_hash_mismatch' };
+    if (hashOf(link) !== link.hash) return { ...at, reason: 'hash_mismatch' };
+    previous = link.hash;
+  }
+  return undefined;
+}
+
 /**
  * Checks one approval's events (in `seq` order) against their hashes; `sha256Hex` is passed in
  * to keep the core free of Node's crypto. Returns the first broken event, or undefined.
@@ -70,16 +100,26 @@ export function findBrokenLink(
   events: readonly ChainedEvent[],
   sha256Hex: (text: string) => string,
 ): BrokenLink | undefined {
-  let previous: string | null = null;
-  for (const [index, event] of events.entries()) {
-    const at = { id: event.id, seq: event.seq, type: event.type };
-    if (event.hash === null) return { ...at, reason: 'unchained' };
-    if (event.seq !== index + 1) return { ...at, reason: 'seq_gap' };
-    if (event.prevHash !== previous) return { ...at, reason: 'prev_hash_mismatch' };
-    if (sha256Hex(auditHashInput(event)) !== event.hash) return { ...at, reason: 'hash_mismatch' };
-    previous = event.hash;
-  }
-  return undefined;
+  return findBrokenChainLink(events, (event) => sha256Hex(auditHashInput(event)));
+}
+
+/** What verifying one approval's chain found: how many events, its head, and the first broken one. */
+export interface ChainCheck {
+  readonly events: number;
+  /** The last event's place and hash: what the next event links to. Null without events. */
+  readonly head: { readonly seq: number; readonly hash: string | null } | null;
+  /** The first event that does not fit; null when all fit, or when there are none. */
+  readonly broken: BrokenLink | null;
+  /** At least one event, and every one fits: an approval without events has lost them. */
+  readonly verified: boolean;
+}
+
+/** Verifies one approval's whole chain. */
+export function checkChain(events: readonly ChainedEvent[], sha256Hex: (text: string) => string): ChainCheck {
+  const last = events.at(-1);
+  if (!last) return { events: 0, head: null, broken: null, verified: false };
+  const broken = findBrokenLink(events, sha256Hex) ?? null;
+  return { events: events.length, head: { seq: last.seq, hash: last.hash }, broken, verified: !broken };
 }
 
 /** A reason in words, for the CLI and logs. */

@@ -236,6 +236,12 @@ export interface Approval {
   readonly requesterToken: { readonly issuer: string; readonly subject: string } | null;
   /** The action this approval is for, when the requester named one. */
   readonly action: BoundAction | null;
+  /**
+   * The version of the policy it was created under, `sha256:HEX`: a named policy's version
+   * (its entry in the policy change log), or the hash of the policy the request spelled out.
+   * Null for approvals from before versions were recorded.
+   */
+  readonly policyVersion: string | null;
   readonly decisions: readonly Decision[];
   /** Outcomes of stages that ended without a human verdict (rules, AI, stage timeouts). */
   readonly results: readonly StageResult[];

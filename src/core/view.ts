@@ -63,6 +63,7 @@ export function approvalView(approval: Approval, notificationFailures: readonly 
     action: approval.action?.content ?? null,
     actionHash: approval.action?.hash ?? null,
     callback: approval.callback ? { type: approval.callback.type } : null,
+    policyVersion: approval.policyVersion,
     stages: evaluateStages(approval).map((stage) => ({
       name: stage.name,
       type: stage.type,

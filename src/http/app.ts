@@ -11,6 +11,7 @@ import { registerOpenApi, registerReferenceRoutes } from './openapi.js';
 import { registerApprovalPreviewRoute } from './routes/approval-preview.js';
 import { registerApprovalRoutes } from './routes/approvals/index.js';
 import { registerDecisionPageRoutes } from './routes/decision-pages.js';
+import { registerEvidenceRoutes } from './routes/evidence.js';
 import { registerGitHubRoutes } from './routes/github.js';
 import { registerGrantRoutes } from './routes/grants.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -133,7 +134,7 @@ function handleEveryRequest(
 export async function buildApp(
   services: Services,
   authenticators: readonly Authenticator[],
-  intake: Routing = { routes: [], github: { routes: [], people: new Map() } },
+  intake: Routing = { routes: [], github: { routes: [], people: new Map() }, version: null },
   web: { permissions: PermissionDocument } = { permissions: { issuers: [], rules: [] } },
   options: { metrics?: MetricsSource } = {},
 ): Promise<FastifyInstance> {
@@ -154,6 +155,7 @@ export async function buildApp(
   registerOutboxRoutes(app, services, authenticators);
   registerPolicyRoutes(app, services, authenticators);
   registerGrantRoutes(app, services, authenticators);
+  registerEvidenceRoutes(app, services, authenticators);
   await app.register(async (pages) => registerDecisionPageRoutes(pages, services), { prefix: '/d' });
   await app.register(async (sns) => registerSnsRoutes(sns, services, intake.routes));
   await app.register(async (github) => registerGitHubRoutes(github, services, intake.github));

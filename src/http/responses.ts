@@ -122,6 +122,12 @@ export const ApprovalView = Type.Object(
           'sha256:HEX of the action in RFC 8785 canonical JSON: the decision is for this action only. Check it before acting.',
       }),
     ),
+    policyVersion: Nullable(
+      Type.String({
+        description:
+          "sha256:HEX of the policy it was created under: a named policy's version (GET /v1/policies/{name}/versions), or the hash of the inline policy in RFC 8785 canonical JSON. Null for approvals from before 0016.",
+      }),
+    ),
     callback: Nullable(
       Type.Object(
         { type: Literals(['webhook', 'codepipeline', 'stepfunctions', 'cloudformation', 'github']) },
@@ -263,6 +269,53 @@ export const PolicyAgreement = Type.Object(
         { additionalProperties: false },
       ),
     ),
+  },
+  { additionalProperties: false },
+);
+
+/** Where a hash chain stops verifying, as every answer that verifies one says it. */
+export const BrokenLinkView = Type.Object(
+  {
+    id: Type.String({ description: 'The first entry that does not fit.' }),
+    seq: Type.Integer(),
+    type: Type.String(),
+    reason: Literals(['seq_gap', 'prev_hash_mismatch', 'hash_mismatch', 'unchained']),
+    why: Type.String({ description: 'The reason in words.' }),
+  },
+  { additionalProperties: false },
+);
+
+export const PolicyVersions = Type.Object(
+  {
+    policy: Type.String(),
+    current: Nullable(
+      Type.String({ description: 'The version this instance loaded; null when its file no longer has it.' }),
+    ),
+    items: Type.Array(
+      Type.Object(
+        {
+          seq: Type.Integer({ description: "Place in the policy's change log, from 1." }),
+          version: Nullable(
+            Type.String({
+              description: 'sha256:HEX of `content`; null when the policy was removed from the file.',
+            }),
+          ),
+          content: Type.Unknown({
+            description: 'The policy as signoff compiled it: what the version is the hash of.',
+          }),
+          firstSeenAt: Type.String({
+            format: 'date-time',
+            description: 'When an instance first loaded this version after another.',
+          }),
+          prevHash: Nullable(Type.String()),
+          hash: Nullable(
+            Type.String({ description: 'SHA-256 over the canonical encoding (docs/governance.md).' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    broken: Nullable(BrokenLinkView),
   },
   { additionalProperties: false },
 );

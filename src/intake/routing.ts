@@ -1,7 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { type DocumentIssue, parseConfigDocument, readConfigFile } from '../config-file.js';
 import { APPROVER_PATTERN, EMAIL_PATTERN } from '../core/identity.js';
-import type { PolicyCatalog } from '../policies/catalog.js';
+import { type LoadedPolicy, policyVersionOf, ROUTES_NAME } from '../core/policy-version.js';
+import { type PolicyCatalog, sha256Hex } from '../policies/catalog.js';
 import { compileStages } from '../policies/compile.js';
 
 const Pattern = Type.String({ minLength: 1, maxLength: 300 });
@@ -86,6 +87,11 @@ export interface GitHubRouting {
 export interface Routing {
   readonly routes: readonly Route[];
   readonly github: GitHubRouting;
+  /**
+   * `sha256:HEX` of the routes and people in canonical JSON, as the policy change log records
+   * it; null without a routing file.
+   */
+  readonly version: string | null;
 }
 
 /** What an AWS message is about, for matching routes. */
@@ -165,7 +171,7 @@ function checkRoutes(
 
 /** Reads the routing file named by SIGNOFF_ROUTES; mistakes name their path and line. */
 export function loadRouting(path: string | undefined, policies: PolicyCatalog = new Map()): Routing {
-  if (!path) return { routes: [], github: { routes: [], people: new Map() } };
+  if (!path) return { routes: [], github: { routes: [], people: new Map() }, version: null };
   const document = parseConfigDocument(
     readConfigFile(path, 'SIGNOFF_ROUTES'),
     path,
@@ -176,7 +182,7 @@ export function loadRouting(path: string | undefined, policies: PolicyCatalog = 
       ...checkRoutes(document.github?.routes ?? [], policies, ['github', 'routes']),
     ],
   );
-  return {
+  const routing = {
     routes: document.routes ?? [],
     github: {
       routes: document.github?.routes ?? [],
@@ -185,6 +191,21 @@ export function loadRouting(path: string | undefined, policies: PolicyCatalog = 
       ),
     },
   };
+  return { ...routing, version: policyVersionOf(heldRouting(routing), sha256Hex) };
+}
+
+/** What the version of a routing file is the hash of: what signoff holds, logins as it compares them. */
+function heldRouting(routing: Omit<Routing, 'version'>) {
+  return {
+    routes: routing.routes,
+    github: { routes: routing.github.routes, people: Object.fromEntries(routing.github.people) },
+  };
+}
+
+/** The routing file as the policy change log records it; none without a routing file. */
+export function loadedRouting(routing: Routing): LoadedPolicy[] {
+  if (routing.version === null) return [];
+  return [{ source: 'routes', name: ROUTES_NAME, version: routing.version, content: heldRouting(routing) }];
 }
 
 /** The AWS routes of the routing file named by SIGNOFF_ROUTES. */

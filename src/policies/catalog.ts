@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { type DocumentIssue, parseConfigDocument, readConfigFile } from '../config-file.js';
 import type { ChangeWindow } from '../core/change-window.js';
 import { parseDuration } from '../core/duration.js';
 import type { Policy } from '../core/model.js';
+import { type LoadedPolicy, policyVersionOf } from '../core/policy-version.js';
 import { type CompileOptions, compileStages } from './compile.js';
 import { type NamedPolicySpec, PoliciesFileSpec } from './spec.js';
 
@@ -12,6 +14,29 @@ export interface NamedPolicy {
   readonly policy: Policy;
   /** The approval timeout this policy asks for, unless the request names one. */
   readonly timeoutMs: number | undefined;
+  /**
+   * `sha256:HEX` of everything above in canonical JSON: an edit of what the file says about
+   * this policy (not of its layout or comments) is a new version. Approvals record it.
+   */
+  readonly version: string;
+}
+
+/** SHA-256 hex, for the versions of policies and the routing file. */
+export const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** A named policy with its version: the hash of its compiled form. */
+function versioned(named: Omit<NamedPolicy, 'version'>): NamedPolicy {
+  return { ...named, version: policyVersionOf(named, sha256Hex) };
+}
+
+/** The named policies as the policy change log records them. */
+export function loadedPolicies(catalog: PolicyCatalog): LoadedPolicy[] {
+  return [...catalog.values()].map(({ version, ...content }) => ({
+    source: 'policy',
+    name: content.name,
+    version,
+    content,
+  }));
 }
 
 export type PolicyCatalog = ReadonlyMap<string, NamedPolicy>;
@@ -56,7 +81,7 @@ function compileNamedPolicy(
   spec: NamedPolicySpec,
   options: CompileOptions,
   issues: DocumentIssue[],
-): NamedPolicy {
+): Omit<NamedPolicy, 'version'> {
   const compiled = compileStages(spec.stages, ['policies', name, 'stages'], options);
   issues.push(...compiled.issues);
   const timeoutMs = policyDuration(spec.timeout, ['policies', name, 'timeout'], '24h', issues);
@@ -91,7 +116,7 @@ export function parsePolicies(source: string, origin: string, options: CompileOp
   parseConfigDocument(source, origin, PoliciesFileSpec, 'policies file', (document) => {
     const issues: DocumentIssue[] = [];
     for (const [name, spec] of Object.entries(document.policies))
-      catalog.set(name, compileNamedPolicy(name, spec, options, issues));
+      catalog.set(name, versioned(compileNamedPolicy(name, spec, options, issues)));
     return issues;
   });
   return catalog;

@@ -19,7 +19,7 @@ import type { ApprovalRow, DecisionRow } from './schema.js';
 // Columns are named rather than `*`: a statement PostgreSQL keeps prepared must not change
 // its result when a newer signoff adds a column beside this one.
 export const APPROVAL_COLUMNS =
-  'id, status, title, description, link, metadata, requester, policy, callback, notify, created_at, expires_at, decided_at, reason, version, idempotency_owner, idempotency_key, request_hash, supersede_key, progress, owner, requester_issuer, requester_subject, action, action_hash';
+  'id, status, title, description, link, metadata, requester, policy, callback, notify, created_at, expires_at, decided_at, reason, version, idempotency_owner, idempotency_key, request_hash, supersede_key, progress, owner, requester_issuer, requester_subject, action, action_hash, policy_version';
 export const DECISION_COLUMNS =
   'id, stage, actor, groups, verdict, comment, via, ip, at, issuer, subject, inputs, on_behalf_of';
 /** One `?` per column of a comma-separated list, for an insert of all of them. */
@@ -126,6 +126,7 @@ export function toApproval(row: ApprovalRow, decisions: DecisionRow[]): Approval
       row.action !== null && row.action_hash !== null
         ? { content: JSON.parse(row.action) as Record<string, unknown>, hash: row.action_hash }
         : null,
+    policyVersion: row.policy_version,
     version: Number(row.version),
     decisions: decisions.map(
       (d): Decision => ({

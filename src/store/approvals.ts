@@ -53,6 +53,7 @@ export async function insertApproval(
     approval.requesterToken?.subject ?? null,
     approval.action ? canonicalJson(approval.action.content) : null,
     approval.action?.hash ?? null,
+    approval.policyVersion,
   ]);
 }
 

@@ -93,6 +93,22 @@ export async function listAudit(db: Db, approvalId: string): Promise<StoredAudit
   return rows.map(toStored);
 }
 
+/** The audit trails of some approvals, each in chain order (one query for them all). */
+export async function listAuditOfApprovals(
+  db: Db,
+  approvalIds: readonly string[],
+): Promise<StoredAuditEvent[]> {
+  if (approvalIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('approval_id', 'in', [...approvalIds])
+    .orderBy('approval_id')
+    .orderBy('seq')
+    .execute();
+  return rows.map(toStored);
+}
+
 /** A stored event as the chain verifier reads it. */
 export function toChainedEvent(event: StoredAuditEvent): ChainedEvent {
   return { ...event, at: event.at.getTime() };

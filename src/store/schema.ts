@@ -32,6 +32,8 @@ export interface ApprovalsTable {
   action: string | null;
   /** `sha256:HEX` of `action`. */
   action_hash: string | null;
+  /** The version of the policy it was created under (migration 0016); null before. */
+  policy_version: string | null;
 }
 
 export interface DecisionsTable {
@@ -203,6 +205,19 @@ export interface StandingGrantsTable {
   revoked_by: string | null;
 }
 
+/** One entry of the policy change log (src/core/policy-version.ts). */
+export interface PolicyVersionsTable {
+  source: string;
+  name: string;
+  seq: number;
+  version: string | null;
+  /** The canonical JSON the version is the hash of; null with the version. */
+  content: string | null;
+  first_seen_at: number;
+  prev_hash: string | null;
+  hash: string;
+}
+
 export interface Database {
   approvals: ApprovalsTable;
   decisions: DecisionsTable;
@@ -217,6 +232,7 @@ export interface Database {
   sign_in_links: SignInLinksTable;
   web_sessions: WebSessionsTable;
   standing_grants: StandingGrantsTable;
+  policy_versions: PolicyVersionsTable;
   break_glass_reviews: BreakGlassReviewsTable;
   delegations: DelegationsTable;
 }

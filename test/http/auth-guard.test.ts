@@ -53,8 +53,10 @@ const PROTECTED: {
   { method: 'GET', url: '/v1/delegations', permission: 'approvals:read' },
   { method: 'POST', url: '/v1/delegations/:id/end', permission: 'approvals:decide' },
   { method: 'GET', url: '/v1/outbox', permission: 'admin' },
+  { method: 'GET', url: '/v1/audit/evidence', permission: 'admin' },
   { method: 'GET', url: '/v1/policies', permission: 'approvals:read' },
   { method: 'GET', url: '/v1/policies/:name/agreement', permission: 'approvals:read' },
+  { method: 'GET', url: '/v1/policies/:name/versions', permission: 'approvals:read' },
   { method: 'GET', url: '/v1/grants', permission: 'approvals:read' },
   { method: 'POST', url: '/v1/grants/:id/revoke', permission: ['approvals:decide', 'approvals:create'] },
   {

@@ -261,6 +261,17 @@ describe('real answers match the document', () => {
     const agreement = (url: string) => call('/v1/policies/{name}/agreement', { method: 'GET', url });
     expect((await agreement('/v1/policies/production/agreement')).statusCode).toBe(200);
     expect((await agreement('/v1/policies/nope/agreement')).statusCode).toBe(404);
+    const versions = (url: string) => call('/v1/policies/{name}/versions', { method: 'GET', url });
+    expect((await versions('/v1/policies/production/versions')).json().items).toHaveLength(1);
+    expect((await versions('/v1/policies/nope/versions')).statusCode).toBe(404);
+
+    // The evidence pack of every approval so far (admin): JSON, a period that is none, a reader.
+    const evidence = (url: string, token?: string) =>
+      call('/v1/audit/evidence', { method: 'GET', url, token });
+    const everything = '/v1/audit/evidence?from=2000-01-01&to=2999-12-31';
+    expect((await evidence(everything)).json().summary.chain.verified).toBe(true);
+    expect((await evidence('/v1/audit/evidence?from=someday&to=2026-12-31')).statusCode).toBe(400);
+    expect((await evidence(everything, readOnly)).statusCode).toBe(403);
 
     // Standing grants: listed (200, 401), revoked (200, 404, 403 without decide or create).
     const grants = (token?: string | null) => call('/v1/grants', { method: 'GET', url: '/v1/grants', token });

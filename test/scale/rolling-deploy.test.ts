@@ -1,9 +1,12 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmailNotifier } from '../../src/channels/email-notifier.js';
 import { newId } from '../../src/ids.js';
 import { createLogger } from '../../src/logger.js';
 import { createDispatcher } from '../../src/outbox/dispatcher.js';
+import { createSignoff } from '../../src/server.js';
 import { insertOutbox } from '../../src/store/outbox.js';
 import { approvalBody, type Harness, startHarness } from '../helpers/harness.js';
 import { eventually, startReceiver } from '../helpers/receiver.js';
@@ -100,5 +103,20 @@ describe('during a rolling deploy', () => {
     const item = list.json().items.find((i: { id: string }) => i.id === id);
     expect(item).toMatchObject({ kind: 'carrier-pigeon', status: 'pending', attempts: 0, lastError: null });
     expect(item.warning).toMatch(/does not deliver.*carrier-pigeon/);
+  });
+
+  it('instances of the new release starting together record each changed policy once', async () => {
+    const policies = join(h.dir, 'policies.yaml');
+    writeFileSync(
+      policies,
+      'policies:\n  production:\n    stages:\n      - type: human\n        gates:\n          - approvers: [lead@example.com]\n',
+    );
+    const config = { ...h.signoff.services.config, policiesPath: policies };
+    const started = await Promise.all([1, 2, 3].map(() => createSignoff(config, { workers: false })));
+    await Promise.all(started.map((instance) => instance.close()));
+    const log = (await h.api({ method: 'GET', url: '/v1/policies/production/versions' })).json();
+    expect(log.items).toHaveLength(1);
+    expect(log.items[0].version).toBe(started[0]?.services.policies.get('production')?.version);
+    expect(log.broken).toBeNull();
   });
 });

@@ -3,13 +3,14 @@ import SQLite from 'better-sqlite3';
 import { type CompiledQuery, Kysely, SqliteDialect } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findApiKeyByHash } from '../../src/store/api-keys.js';
+import { listApprovalsCreatedBetween } from '../../src/store/approval-period.js';
 import {
   claimDueApprovalId,
   findApproval,
   findApprovalByIdempotencyKey,
   listApprovals,
 } from '../../src/store/approvals.js';
-import { findChainEnd, listAudit } from '../../src/store/audit.js';
+import { findChainEnd, listAudit, listAuditOfApprovals } from '../../src/store/audit.js';
 import type { Db } from '../../src/store/database.js';
 import { findLinkByHash, markLink } from '../../src/store/links.js';
 import { listDeadLetteredNotifications } from '../../src/store/notification-failures.js';
@@ -115,6 +116,22 @@ describe('query plans (SQLite)', () => {
     );
     expect(history).toMatch(/USING (COVERING )?INDEX decisions_actor \(actor=\?\)/);
     for (const plan of [pending, requested, history]) expect(plan).not.toMatch(/SCAN approvals\b(?! USING)/);
+  });
+
+  it('the evidence pack reads a period by creation time and its chains by approval, by index', async () => {
+    const period = { from: 0, to: Date.now() };
+    const [first] = await plansOf((db) => listApprovalsCreatedBetween(db, period, undefined, 500));
+    const [next] = await plansOf((db) =>
+      listApprovalsCreatedBetween(db, period, { createdAt: 1, id: 'apr_1' }, 500),
+    );
+    for (const plan of [first, next]) {
+      expect(plan).toMatch(
+        /SEARCH approvals USING INDEX approvals_created \(created_at>\? AND created_at<\?\)/,
+      );
+      expect(plan).not.toMatch(/TEMP B-TREE/);
+    }
+    const [chains] = await plansOf((db) => listAuditOfApprovals(db, ['apr_1', 'apr_2']));
+    expect(chains).toMatch(/SEARCH audit_events USING INDEX audit_events_chain \(approval_id=\?\)/);
   });
 
   it('a web session and a sign-in link are each one read by primary key', async () => {

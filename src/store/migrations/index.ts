@@ -12,6 +12,7 @@ import * as retention from './0011-retention.js';
 import * as approvalAction from './0013-approval-action.js';
 import * as standingGrants from './0014-standing-grants.js';
 import * as decisionInputs from './0015-decision-inputs.js';
+import * as policyVersions from './0016-policy-versions.js';
 import * as breakGlass from './0017-break-glass.js';
 import * as delegations from './0018-delegations.js';
 
@@ -57,6 +58,9 @@ export const MIGRATIONS: Readonly<Record<string, SignoffMigration>> = {
   // A nullable column: an older signoff never names it (its statements list their columns), and
   // a stage with inputs is one it would not know, so it never asks for them.
   '0015-decision-inputs': { ...decisionInputs, change: 'additive' },
+  // A nullable column, a new table and an index: an older signoff neither reads nor writes them
+  // (its statements list their columns), so its approvals just record no policy version.
+  '0016-policy-versions': { ...policyVersions, change: 'additive' },
   // A new table only. An older signoff never reads it, and never breaks the glass.
   '0017-break-glass': { ...breakGlass, change: 'additive' },
   // A new table and a nullable column. An older signoff never delegates; it reads a delegate's
