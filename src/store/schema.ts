@@ -155,7 +155,7 @@ export interface SlackRequestsTable {
   seen_at: number;
 }
 
-/** An approver's standing grant: the same action again, a bounded number of times. */
+/** A delegation while away: from `starts_at` to `ends_at`, `delegate` decides for `delegator`. */
 export interface DelegationsTable {
   id: string;
   delegator: string;
@@ -167,6 +167,7 @@ export interface DelegationsTable {
   ended_at: number | null;
 }
 
+/** The after-review of a break-glass: open until someone it skipped confirms or flags it. */
 export interface BreakGlassReviewsTable {
   approval_id: string;
   broken_by: string;
@@ -182,6 +183,7 @@ export interface BreakGlassReviewsTable {
   comment: string | null;
 }
 
+/** An approver's standing grant: the same action again, a bounded number of times. */
 export interface StandingGrantsTable {
   id: string;
   approval_id: string;
