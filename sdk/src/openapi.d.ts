@@ -5227,6 +5227,12 @@ export interface paths {
                                 decisions: number;
                                 /** @description Decisions whose decider is the requester. */
                                 decidedByRequester: number;
+                                /** @description Approvals approved at once by break-glass. */
+                                breakGlass: number;
+                                /** @description Of those, reviews still open past their deadline. */
+                                breakGlassReviewsOverdue: number;
+                                /** @description Decisions a delegate made for someone away. */
+                                delegated: number;
                                 /** @description Approvals whose workflow resumed before the decision. */
                                 resumedBeforeDecision: number;
                                 /** @description Approvals whose recorded policy version does not hold up. */
@@ -5300,6 +5306,19 @@ export interface paths {
                                     verified: boolean | null;
                                     onChain: boolean | null;
                                 };
+                                breakGlass: {
+                                    by: string;
+                                    reason: string;
+                                    /** Format: date-time */
+                                    at: string;
+                                    /** Format: date-time */
+                                    reviewDueAt: string;
+                                    review: "open" | "confirmed" | "flagged";
+                                    reviewedBy: string | null;
+                                    reviewedAt: string | null;
+                                    /** @description Still open past its deadline when the pack was made. */
+                                    overdue: boolean;
+                                } | null;
                                 resume: {
                                     callback: string | null;
                                     resumedAt: string | null;
@@ -5332,6 +5351,7 @@ export interface paths {
                                     decidedAt: string;
                                     comment: string | null;
                                     via: string;
+                                    onBehalfOf: string | null;
                                     deciderToken: string | null;
                                     requester: string | null;
                                     requesterToken: string | null;

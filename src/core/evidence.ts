@@ -24,6 +24,8 @@ export interface DecisionRecord {
   /** The token that proved the person, when one did. */
   readonly issuer: string | null;
   readonly subject: string | null;
+  /** Set when a delegate decided: whose seat the decision filled. */
+  readonly onBehalfOf: string | null;
 }
 
 /** Every decision of an approval in the order it was made, automated ones as the API shows them. */
@@ -39,6 +41,7 @@ export function decisionsOf(approval: Approval): DecisionRecord[] {
       via: d.via,
       issuer: d.issuer,
       subject: d.subject,
+      onBehalfOf: d.onBehalfOf,
     }),
   );
   // A stage a rule or an AI skipped decided nothing; one it passed counts as its approval.
@@ -56,6 +59,7 @@ export function decisionsOf(approval: Approval): DecisionRecord[] {
             via: r.via,
             issuer: null,
             subject: null,
+            onBehalfOf: null,
           },
         ],
   );

@@ -31,11 +31,34 @@ function chainEvidence(events: readonly ChainedEvent[]): ApprovalEvidence['chain
   };
 }
 
+/** A break-glass and its after-review, from the approval and its chain (the review is an event on it). */
+function breakGlassEvidence(
+  approval: Approval,
+  events: readonly ChainedEvent[],
+  now: Date,
+): ApprovalEvidence['breakGlass'] {
+  const glass = approval.breakGlass;
+  if (!glass) return null;
+  const reviewed = events.find((e) => e.type === 'break_glass.reviewed');
+  const verdict = (reviewed?.data as { verdict?: unknown } | undefined)?.verdict;
+  return {
+    by: glass.by,
+    reason: glass.reason,
+    at: glass.at.toISOString(),
+    reviewDueAt: glass.reviewDueAt.toISOString(),
+    review: reviewed ? (verdict === 'flag' ? 'flagged' : 'confirmed') : 'open',
+    reviewedBy: reviewed?.actor ?? null,
+    reviewedAt: reviewed ? new Date(reviewed.at).toISOString() : null,
+    overdue: !reviewed && glass.reviewDueAt < now,
+  };
+}
+
 /** Everything the pack says of one approval, from the approval and its chain (in `seq` order). */
 export function approvalEvidence(
   approval: Approval,
   events: readonly ChainedEvent[],
   firstSeen: FirstSeen,
+  now: Date,
 ): ApprovalEvidence {
   const resumed = resumeEventOf(events);
   const resumedAt = resumed ? new Date(resumed.at) : null;
@@ -58,6 +81,7 @@ export function approvalEvidence(
     timeToDecisionMs:
       decided && approval.decidedAt ? approval.decidedAt.getTime() - approval.createdAt.getTime() : null,
     policy: { ...policy, firstSeenAt: iso(policy.firstSeenAt) },
+    breakGlass: breakGlassEvidence(approval, events, now),
     resume: {
       callback: approval.callback?.type ?? null,
       resumedAt: iso(resumedAt),
@@ -101,6 +125,14 @@ export const APPROVAL_COLUMNS: readonly (readonly [string, (a: ApprovalEvidence)
   ['policy first seen', (a) => a.policy.firstSeenAt ?? ''],
   ['policy version verified', (a) => yesNo(a.policy.verified)],
   ['policy version on chain', (a) => yesNo(a.policy.onChain)],
+  ['break-glass', (a) => (a.breakGlass ? `${a.breakGlass.by}: ${a.breakGlass.reason}` : '')],
+  [
+    'break-glass review',
+    (a) =>
+      a.breakGlass
+        ? `${a.breakGlass.overdue ? 'OVERDUE' : a.breakGlass.review}${a.breakGlass.reviewedBy ? ` by ${a.breakGlass.reviewedBy}` : ''}`
+        : '',
+  ],
   ['callback', (a) => a.resume.callback ?? ''],
   ['resumed at', (a) => a.resume.resumedAt ?? ''],
   ['decided before resume', (a) => yesNo(a.resume.decidedBeforeResume)],

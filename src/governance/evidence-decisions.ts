@@ -59,6 +59,15 @@ export const DECISION_FIELDS = {
   }),
   comment: field({ header: 'comment', schema: Nullable(Type.String()), of: (c) => c.decision.comment }),
   via: field({ header: 'via', schema: Type.String(), of: (c) => c.decision.via }),
+  onBehalfOf: field({
+    header: 'for (delegation)',
+    schema: Nullable(
+      Type.String({
+        description: 'Set when a delegate decided: whose seat the decision filled ("decider for this").',
+      }),
+    ),
+    of: (c) => c.decision.onBehalfOf,
+  }),
   deciderToken: field({
     header: 'decider token',
     schema: Nullable(

@@ -54,6 +54,24 @@ export const ApprovalEvidenceSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    breakGlass: Nullable(
+      Type.Object(
+        {
+          by: Type.String(),
+          reason: Type.String(),
+          at: Timestamp,
+          reviewDueAt: Timestamp,
+          review: Type.Union([Type.Literal('open'), Type.Literal('confirmed'), Type.Literal('flagged')]),
+          reviewedBy: Nullable(Type.String()),
+          reviewedAt: Nullable(Timestamp),
+          overdue: Type.Boolean({ description: 'Still open past its deadline when the pack was made.' }),
+        },
+        {
+          additionalProperties: false,
+          description: 'Set when the approval was approved at once by break-glass.',
+        },
+      ),
+    ),
     resume: Type.Object(
       {
         callback: Nullable(Type.String({ description: 'The kind of callback; null when nothing waits.' })),
@@ -105,6 +123,11 @@ export const EvidenceSummarySchema = Type.Object(
     ),
     decisions: Type.Integer(),
     decidedByRequester: Type.Integer({ description: 'Decisions whose decider is the requester.' }),
+    breakGlass: Type.Integer({ description: 'Approvals approved at once by break-glass.' }),
+    breakGlassReviewsOverdue: Type.Integer({
+      description: 'Of those, reviews still open past their deadline.',
+    }),
+    delegated: Type.Integer({ description: 'Decisions a delegate made for someone away.' }),
     resumedBeforeDecision: Type.Integer({
       description: 'Approvals whose workflow resumed before the decision.',
     }),

@@ -42,6 +42,9 @@ export function summarize(
     ),
     decisions: decisions.length,
     decidedByRequester: decisions.filter((d) => d.deciderIsRequester === true).length,
+    breakGlass: approvals.filter((a) => a.breakGlass !== null).length,
+    breakGlassReviewsOverdue: approvals.filter((a) => a.breakGlass?.overdue === true).length,
+    delegated: decisions.filter((d) => d.onBehalfOf !== null).length,
     resumedBeforeDecision: approvals.filter((a) => a.resume.decidedBeforeResume === false).length,
     policyUnverified: approvals.filter((a) => a.policy.verified === false || a.policy.onChain === false)
       .length,

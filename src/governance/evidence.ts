@@ -76,7 +76,9 @@ export async function buildEvidencePack(db: Db, request: EvidenceRequest, now: D
       ),
     );
     for (const approval of page)
-      all.push(approvalEvidence(approval, (events.get(approval.id) ?? []).map(toChainedEvent), firstSeen));
+      all.push(
+        approvalEvidence(approval, (events.get(approval.id) ?? []).map(toChainedEvent), firstSeen, now),
+      );
   }
   const sample =
     request.sample === undefined

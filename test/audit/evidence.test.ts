@@ -10,8 +10,9 @@ import { approvalBody, type Harness, startHarness } from '../helpers/harness.js'
 import { runCli } from '../helpers/process.js';
 import { eventually, startReceiver } from '../helpers/receiver.js';
 
-// The evidence pack of a period: 20 approvals (14 approved, 5 rejected, 1 cancelled), one
-// before and one after it, each resumed through its webhook; read by the CLI and the API.
+// The evidence pack of a period: 20 approvals (14 approved, 5 rejected, 1 cancelled; the 3rd
+// approved by a delegate, the 4th by break-glass), one before and one after it, each resumed
+// through its webhook; read by the CLI and the API.
 let h: Harness;
 let dir: string;
 let env: Record<string, string>;
@@ -22,6 +23,8 @@ const ids: string[] = [];
 const MINUTE = 60_000;
 /** Approval i waits i + 1 minutes; one in four is rejected; the eighth is cancelled. */
 const outcomeOf = (i: number) => (i === 7 ? 'cancelled' : i % 4 === 1 ? 'rejected' : 'approved');
+const DELEGATED = 2;
+const BROKEN_GLASS = 3;
 
 beforeAll(async () => {
   receiver = await startReceiver();
@@ -38,6 +41,27 @@ beforeAll(async () => {
   };
   const dev = await h.keyFor('dev@example.com', ['approvals:create', 'approvals:read']);
   const lead = await h.keyFor('lead@example.com', ['approvals:decide', 'approvals:read']);
+  const pm = await h.keyFor('pm@example.com', ['approvals:decide', 'approvals:read']);
+  const oncall = await h.keyFor('oncall@example.com', ['approvals:break-glass', 'approvals:read']);
+  /** The lead is away for the 3rd: pm decides in their place, and the lead ends it after. */
+  const decideAsDelegate = async (id: string, i: number) => {
+    const until = new Date(at().getTime() + 10 * MINUTE).toISOString();
+    const declared = await h.api({
+      method: 'POST',
+      url: '/v1/delegations',
+      token: lead,
+      payload: { to: 'pm@example.com', until },
+    });
+    expect(declared.statusCode).toBe(201);
+    const res = await h.api({
+      method: 'POST',
+      url: `/v1/approvals/${id}/decisions`,
+      token: pm,
+      payload: { verdict: 'approve', comment: `reviewed #${i}` },
+    });
+    await h.api({ method: 'POST', url: `/v1/delegations/${declared.json().id}/end`, token: lead });
+    return res;
+  };
   const create = async (i: number) => {
     const gate = i % 2 === 1 ? { policy: 'production', approvers: undefined } : {};
     const callback = { type: 'webhook', url: receiver.url };
@@ -63,12 +87,24 @@ beforeAll(async () => {
     const res =
       outcome === 'cancelled'
         ? await h.api({ method: 'POST', url: `/v1/approvals/${id}/cancel`, token: dev, payload: {} })
-        : await h.api({
-            method: 'POST',
-            url: `/v1/approvals/${id}/decisions`,
-            token: lead,
-            payload: { verdict: outcome === 'approved' ? 'approve' : 'reject', comment: `reviewed #${i}` },
-          });
+        : i === DELEGATED
+          ? await decideAsDelegate(id, i)
+          : i === BROKEN_GLASS
+            ? await h.api({
+                method: 'POST',
+                url: `/v1/approvals/${id}/break-glass`,
+                token: oncall,
+                payload: { reason: `outage #${i}` },
+              })
+            : await h.api({
+                method: 'POST',
+                url: `/v1/approvals/${id}/decisions`,
+                token: lead,
+                payload: {
+                  verdict: outcome === 'approved' ? 'approve' : 'reject',
+                  comment: `reviewed #${i}`,
+                },
+              });
     expect(res.statusCode).toBeLessThan(300);
   }
   to = new Date(at().getTime() + 1).toISOString();
@@ -104,14 +140,18 @@ describe('the evidence pack', () => {
     expect(pack.summary).toMatchObject({
       approvals: 20,
       outcomes: { approved: 14, rejected: 5, cancelled: 1, expired: 0, pending: 0 },
-      decisions: 19,
+      decisions: 18,
       decidedByRequester: 0,
+      breakGlass: 1,
+      breakGlassReviewsOverdue: 0,
+      delegated: 1,
       resumedBeforeDecision: 0,
       policyUnverified: 0,
       chain: { verified: true, approvals: 20, broken: [] },
       policyLog: { verified: true, broken: [] },
     });
-    // 19 decided after 1..20 minutes, the 8th cancelled: the 10th and 18th of them, by nearest rank.
+    // 19 decided after 1..20 minutes (one by break-glass), the 8th cancelled: the 10th and 18th
+    // of them, by nearest rank.
     const { overall, byPolicy } = pack.summary.timeToDecision;
     expect(overall.decided).toBe(19);
     withinAMinute(overall.medianMs, 11);
@@ -129,8 +169,23 @@ describe('the evidence pack', () => {
         chain: { verified: true, broken: null, headHash: expect.stringMatching(/^[0-9a-f]{64}$/) },
       });
       if (i % 2) expect(approval.policy.version).toBe(current);
-      if (i === 7) expect(approval.decisions).toEqual([]);
-      else
+      if (i === 7 || i === BROKEN_GLASS) expect(approval.decisions).toEqual([]);
+      if (i === BROKEN_GLASS)
+        expect(approval.breakGlass).toMatchObject({
+          by: 'oncall@example.com',
+          reason: `outage #${i}`,
+          review: 'open',
+          overdue: false,
+        });
+      else if (i === DELEGATED)
+        expect(approval.decisions).toEqual([
+          expect.objectContaining({
+            decider: 'pm@example.com',
+            onBehalfOf: 'lead@example.com',
+            deciderIsRequester: false,
+          }),
+        ]);
+      else if (i !== 7)
         expect(approval.decisions).toEqual([
           expect.objectContaining({
             decider: 'lead@example.com',
@@ -164,7 +219,14 @@ describe('the evidence pack', () => {
     for (const row of rows) {
       expect(row.chain).toBe('verified');
       expect(row.requester).toBe('dev@example.com');
-      if (row.status === 'cancelled') expect(row.decider).toBe('');
+      if (row.approval === ids[BROKEN_GLASS])
+        expect(row).toMatchObject({
+          'break-glass': `oncall@example.com: outage #${BROKEN_GLASS}`,
+          'break-glass review': 'open',
+        });
+      if (row.status === 'cancelled' || row.approval === ids[BROKEN_GLASS]) expect(row.decider).toBe('');
+      else if (row.approval === ids[DELEGATED])
+        expect(row).toMatchObject({ decider: 'pm@example.com', 'for (delegation)': 'lead@example.com' });
       else
         expect(row).toMatchObject({
           decider: 'lead@example.com',
