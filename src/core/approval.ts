@@ -149,14 +149,16 @@ function givenInputs(stage: HumanStage, input: DecisionInput): Readonly<Record<s
   return input.formInputs ? inputsFromForm(stage.inputs, input.formInputs) : input.inputs;
 }
 
-/** One person counts once on a stage, whichever of their tokens (or spellings) they come back with. */
+/** One person counts once on a stage, whichever of their tokens (or spellings) they come back with, or a delegate for them. */
 function hasDecided(approval: Approval, stage: string, actorId: string, actor: Actor): boolean {
   const sameToken = (d: Decision) =>
     actor.issuer !== undefined &&
     actor.subject !== undefined &&
     d.issuer === actor.issuer &&
     d.subject === actor.subject;
-  return approval.decisions.some((d) => d.stage === stage && (d.actor === actorId || sameToken(d)));
+  // A delegate who decided for them took their seat too.
+  const theirs = (d: Decision) => d.actor === actorId || d.onBehalfOf === actorId || sameToken(d);
+  return approval.decisions.some((d) => d.stage === stage && theirs(d));
 }
 
 /**

@@ -33,13 +33,16 @@ async function deliverDue() {
   for (let round = 0; round < 5; round++) if ((await h.signoff.dispatcher.runOnce()) === 0) break;
 }
 
-async function ask(requester: string) {
+async function ask(
+  requester: string,
+  gate: { approvers: string[]; required?: number } = { approvers: ['lead@example.com'] },
+) {
   const title = `Release ${Math.random().toString(36).slice(2, 8)}`;
   const res = await h.api({
     method: 'POST',
     url: '/v1/approvals',
     token: keys[requester],
-    payload: { title, approvers: ['lead@example.com'] },
+    payload: { title, ...gate },
   });
   expect(res.statusCode, res.body).toBe(201);
   await deliverDue();
@@ -89,6 +92,13 @@ describe('delegation while away', () => {
       decisions: [{ actor: 'pm@example.com', onBehalfOf: 'lead@example.com' }],
       stages: [{ gates: [{ approvals: ['pm@example.com for lead@example.com'] }] }],
     });
+
+    // D, back early, may not fill the seat C filled for them: one seat, one vote.
+    const twice = await ask('dev', { approvers: ['lead@example.com', 'sre@example.com'], required: 2 });
+    expect((await approve(twice.id, 'pm')).statusCode).toBe(201);
+    const again = await approve(twice.id, 'lead');
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.code).toBe('duplicate_decision');
 
     // Requested by C and naming D: D is asked, and C may not decide it for D.
     const own = await ask('pm');
