@@ -5233,6 +5233,14 @@ export interface paths {
                                 breakGlassReviewsOverdue: number;
                                 /** @description Decisions a delegate made for someone away. */
                                 delegated: number;
+                                /** @description Each person's verdicts in the period, the most active first. */
+                                approvers: {
+                                    approver: string;
+                                    approved: number;
+                                    rejected: number;
+                                    /** @description Approved at least 5 times in the period and never rejected: worth a look. */
+                                    neverRejects: boolean;
+                                }[];
                                 /** @description Approvals whose workflow resumed before the decision. */
                                 resumedBeforeDecision: number;
                                 /** @description Approvals whose recorded policy version does not hold up. */

@@ -128,6 +128,20 @@ export const EvidenceSummarySchema = Type.Object(
       description: 'Of those, reviews still open past their deadline.',
     }),
     delegated: Type.Integer({ description: 'Decisions a delegate made for someone away.' }),
+    approvers: Type.Array(
+      Type.Object(
+        {
+          approver: Type.String(),
+          approved: Type.Integer(),
+          rejected: Type.Integer(),
+          neverRejects: Type.Boolean({
+            description: 'Approved at least 5 times in the period and never rejected: worth a look.',
+          }),
+        },
+        { additionalProperties: false },
+      ),
+      { description: "Each person's verdicts in the period, the most active first." },
+    ),
     resumedBeforeDecision: Type.Integer({
       description: 'Approvals whose workflow resumed before the decision.',
     }),

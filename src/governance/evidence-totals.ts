@@ -3,6 +3,7 @@ import { APPROVAL_STATUSES, type ApprovalStatus } from '../core/model.js';
 import type { PolicyVersionEntry } from '../core/policy-version.js';
 import { policyKey } from '../core/policy-version.js';
 import { chainText } from './evidence-approval.js';
+import type { DecisionEvidence as EvidenceDecision } from './evidence-decisions.js';
 import type { ApprovalEvidence, EvidencePack, EvidenceSummary } from './evidence-schema.js';
 import type { PolicyLogCheck } from './policy-log.js';
 
@@ -20,6 +21,30 @@ function brokenChains(approvals: readonly ApprovalEvidence[]): EvidenceSummary['
   return approvals
     .filter((a) => !a.chain.verified)
     .map((a) => ({ approvalId: a.id, at: a.chain.broken, why: chainText(a.chain) }));
+}
+
+/** Below this many approvals, never rejecting says nothing about an approver. */
+const NEVER_REJECTS_AFTER = 5;
+
+/** Each person's approvals and rejections in the period: an approver who never rejects shows. */
+export function verdictsByApprover(decisions: readonly EvidenceDecision[]): EvidenceSummary['approvers'] {
+  const counts = new Map<string, { approved: number; rejected: number }>();
+  for (const d of decisions) {
+    if (d.deciderKind !== 'person') continue;
+    const count = counts.get(d.decider) ?? { approved: 0, rejected: 0 };
+    if (d.verdict === 'approve') count.approved++;
+    else count.rejected++;
+    counts.set(d.decider, count);
+  }
+  return [...counts]
+    .map(([approver, c]) => ({
+      approver,
+      ...c,
+      neverRejects: c.rejected === 0 && c.approved >= NEVER_REJECTS_AFTER,
+    }))
+    .sort(
+      (a, b) => b.approved + b.rejected - (a.approved + a.rejected) || a.approver.localeCompare(b.approver),
+    );
 }
 
 /** The summary of a whole period (never only the sample): outcomes, timings, and what verifies. */
@@ -45,6 +70,7 @@ export function summarize(
     breakGlass: approvals.filter((a) => a.breakGlass !== null).length,
     breakGlassReviewsOverdue: approvals.filter((a) => a.breakGlass?.overdue === true).length,
     delegated: decisions.filter((d) => d.onBehalfOf !== null).length,
+    approvers: verdictsByApprover(decisions),
     resumedBeforeDecision: approvals.filter((a) => a.resume.decidedBeforeResume === false).length,
     policyUnverified: approvals.filter((a) => a.policy.verified === false || a.policy.onChain === false)
       .length,

@@ -145,6 +145,11 @@ describe('the evidence pack', () => {
       breakGlass: 1,
       breakGlassReviewsOverdue: 0,
       delegated: 1,
+      // lead approved 12 and rejected 5; pm approved once for them.
+      approvers: [
+        { approver: 'lead@example.com', approved: 12, rejected: 5, neverRejects: false },
+        { approver: 'pm@example.com', approved: 1, rejected: 0, neverRejects: false },
+      ],
       resumedBeforeDecision: 0,
       policyUnverified: 0,
       chain: { verified: true, approvals: 20, broken: [] },

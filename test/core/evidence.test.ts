@@ -4,6 +4,7 @@ import type { SignoffError } from '../../src/core/errors.js';
 import { durationStats, nearestRank, sampleIds } from '../../src/core/evidence-summary.js';
 import { csvCell } from '../../src/governance/evidence-csv.js';
 import { evidenceRequest } from '../../src/governance/evidence-period.js';
+import { verdictsByApprover } from '../../src/governance/evidence-totals.js';
 
 const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -68,5 +69,24 @@ describe('CSV cells', () => {
     expect(csvCell('=HYPERLINK("http://x")')).toBe('"\'=HYPERLINK(""http://x"")"');
     expect(csvCell('-1+2')).toBe("'-1+2");
     expect(csvCell('two\r\nlines')).toBe('"two\r\nlines"');
+  });
+});
+
+describe('approvers who never reject', () => {
+  it('stand out after five approvals without a rejection; rules, AI and timeouts are not people', () => {
+    const decision = (decider: string, verdict: 'approve' | 'reject', deciderKind = 'person') =>
+      ({ decider, verdict, deciderKind }) as unknown as Parameters<typeof verdictsByApprover>[0][number];
+    const rows = verdictsByApprover([
+      ...Array.from({ length: 5 }, () => decision('stamp@example.com', 'approve')),
+      ...Array.from({ length: 4 }, () => decision('fresh@example.com', 'approve')),
+      decision('careful@example.com', 'approve'),
+      decision('careful@example.com', 'reject'),
+      ...Array.from({ length: 9 }, () => decision('rule', 'approve', 'rule')),
+    ]);
+    expect(rows).toEqual([
+      { approver: 'stamp@example.com', approved: 5, rejected: 0, neverRejects: true },
+      { approver: 'fresh@example.com', approved: 4, rejected: 0, neverRejects: false },
+      { approver: 'careful@example.com', approved: 1, rejected: 1, neverRejects: false },
+    ]);
   });
 });
