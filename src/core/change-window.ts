@@ -17,6 +17,8 @@ export interface ChangeWindow {
   readonly to: string;
   /** Local dates (YYYY-MM-DD) on which the window stays shut. */
   readonly freeze?: readonly string[] | undefined;
+  /** What an approval that ends approved while it is shut does: `wait` (default) to resume, or `reject`. */
+  readonly outside?: 'wait' | 'reject' | undefined;
 }
 
 interface LocalDay {

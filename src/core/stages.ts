@@ -1,3 +1,4 @@
+import { describeWindow, isOpen } from './change-window.js';
 import { isMailable, normalizeIdentity } from './identity.js';
 import type {
   Actor,
@@ -248,6 +249,26 @@ function approvalReason(states: readonly StageState[]): string {
  * approval is never granted by default.
  */
 export function advance(approval: Approval, now: Date, reviewRule: RuleReviewer): Approval {
+  const next = advanceStages(approval, now, reviewRule);
+  return next.status === 'approved' && approval.status === 'pending' ? rejectOutsideWindow(next, now) : next;
+}
+
+/**
+ * A policy whose change window says `outside: reject` turns an approval that ends approved
+ * while its window is shut into a rejection that says why (break-glass does not come here).
+ */
+function rejectOutsideWindow(approval: Approval, now: Date): Approval {
+  const window = approval.policy.window;
+  if (window?.outside !== 'reject' || isOpen(window, now)) return approval;
+  return finish(
+    approval,
+    'rejected',
+    now,
+    `Approved outside the policy's change window (${describeWindow(window)}), which rejects such changes: ask again when it is open`,
+  );
+}
+
+function advanceStages(approval: Approval, now: Date, reviewRule: RuleReviewer): Approval {
   let current = approval;
   while (current.status === 'pending') {
     const states = evaluateStages(current);

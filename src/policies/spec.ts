@@ -180,6 +180,12 @@ const WindowSpec = Type.Object(
     ),
     from: ClockTime,
     to: ClockTime,
+    outside: Type.Optional(
+      Type.Union([Type.Literal('wait'), Type.Literal('reject')], {
+        description:
+          'wait (default): resume when the window opens; reject: an approval while it is shut is rejected',
+      }),
+    ),
     freeze: Type.Optional(
       Type.Array(
         Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'a local date like 2026-12-24' }),

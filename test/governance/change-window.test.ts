@@ -38,6 +38,12 @@ beforeAll(async () => {
       - name: review
         type: human
         gates: [{ approvers: [lead@example.com] }]
+  strict:
+    window: { timezone: UTC, days: [mon, tue, wed, thu, fri, sat, sun], from: "${window.from}", to: "${window.to}", outside: reject }
+    stages:
+      - name: review
+        type: human
+        gates: [{ approvers: [lead@example.com] }]
 `,
   );
   h = await startHarness({ SIGNOFF_POLICIES: join(dir, 'policies.yaml') }, { workers: false });
@@ -111,5 +117,34 @@ describe('a change window', () => {
     } finally {
       h.advance(-moved);
     }
+  });
+
+  it('rejects, when the policy says so, an approval approved while the window is shut', async () => {
+    const created = await h.api({
+      method: 'POST',
+      url: '/v1/approvals',
+      payload: { title: 'Rotate the certificates', policy: 'strict', notify: [] },
+    });
+    const id = created.json().id as string;
+    const session = await startWebSession(h.signoff.services, {
+      actor: 'lead@example.com',
+      groups: [],
+      grants: [],
+    });
+    const page = await h.signoff.app.inject({
+      method: 'GET',
+      url: `/approvals/${id}`,
+      cookies: { signoff: session },
+    });
+    expect(page.body).toContain('approved now, it is rejected; the window opens');
+    const approved = await h.api({
+      method: 'POST',
+      url: `/v1/approvals/${id}/decisions`,
+      token: lead,
+      payload: { verdict: 'approve' },
+    });
+    expect(approved.statusCode, approved.body).toBe(201);
+    expect(approved.json()).toMatchObject({ status: 'rejected' });
+    expect(approved.json().reason).toContain("Approved outside the policy's change window");
   });
 });

@@ -178,9 +178,11 @@ function windowNote(approval: Approval, now: Date): string {
   const shut = `the policy's change window (${describeWindow(window)})`;
   if (approval.status === 'pending') {
     const opens = nextOpening(window, now);
-    return opens && opens > now
-      ? ` Outside ${shut}: approved now, it resumes ${formatInZone(opens, window.timezone)}.`
-      : '';
+    if (!opens || opens <= now) return '';
+    const when = formatInZone(opens, window.timezone);
+    return window.outside === 'reject'
+      ? ` Outside ${shut}: approved now, it is rejected; the window opens ${when}.`
+      : ` Outside ${shut}: approved now, it resumes ${when}.`;
   }
   const resumes = approval.decidedAt ? resumeTime(approval, approval.decidedAt) : now;
   return resumes > now ? ` It resumes ${formatInZone(resumes, window.timezone)}, when ${shut} opens.` : '';
