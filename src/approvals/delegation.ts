@@ -95,8 +95,11 @@ export function delegationsTo(db: Db, delegate: string, now: Date): Promise<Stor
 
 /** Whom to ask instead of `person` now, if they delegated: the delegate, else the person. */
 export async function askInsteadOf(db: Db, person: string, requester: string | null, now: Date) {
-  const [delegation] = await findActiveDelegations(db, { delegator: person }, now);
-  // Never to the requester: self-approval holds through a delegation.
+  // Never to or for the requester: self-approval holds through a delegation. The earliest made wins.
+  if (person === requester) return { to: person, forApprover: undefined };
+  const [delegation] = (await findActiveDelegations(db, { delegator: person }, now)).sort(
+    (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id),
+  );
   if (!delegation || delegation.delegate === requester) return { to: person, forApprover: undefined };
   return { to: delegation.delegate, forApprover: person };
 }

@@ -42,8 +42,10 @@ export function delegatedSeat(
   const taken = new Set(
     approval.decisions.filter((d) => d.stage === stage).flatMap((d) => [d.actor, d.onBehalfOf ?? d.actor]),
   );
+  // Nor does anyone decide for the requester: their own seat is never filled.
   return delegations
     .filter((d) => d.delegate === actor.id && !taken.has(d.delegator))
+    .filter((d) => !isRequester(approval, { actor: d.delegator }))
     .map((d) => d.delegator)
     .find((delegator) =>
       gates.some((gate) =>

@@ -120,7 +120,12 @@ export function separationOf(approval: Approval, decision: DecisionRecord): Sepa
     requesterToken: tokenText(asked?.issuer, asked?.subject),
     decider: decision.actor,
     deciderToken: tokenText(decision.issuer, decision.subject),
-    same: decision.kind === 'person' && known ? isRequester(approval, decision) : null,
+    // A delegate's decision for the requester is the requester's own.
+    same:
+      decision.kind === 'person' && known
+        ? isRequester(approval, decision) ||
+          (decision.onBehalfOf !== null && isRequester(approval, { actor: decision.onBehalfOf }))
+        : null,
   };
 }
 

@@ -112,7 +112,10 @@ function countGates(approval: Approval, stage: HumanStage): GateState[] {
     (d) =>
       d.stage === stage.name &&
       d.verdict === 'approve' &&
-      (approval.policy.allowSelfApproval || !isRequester(approval, d)),
+      // The requester never counts: neither deciding, nor decided for by a delegate.
+      (approval.policy.allowSelfApproval ||
+        (!isRequester(approval, d) &&
+          (d.onBehalfOf === null || !isRequester(approval, { actor: d.onBehalfOf })))),
   );
   const seats = assignSeats(gates, approving);
   return gates.map((gate, index) => {

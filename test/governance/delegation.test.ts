@@ -107,6 +107,14 @@ describe('delegation while away', () => {
     expect(refused.statusCode).toBe(403);
     expect(refused.json().error.code).toBe('not_approver');
 
+    // Requested by D, who delegated to C: nobody fills the requester's seat, so C may not approve
+    // D's own request for them (the gate still needs sre).
+    const ownOfD = await ask('lead', { approvers: ['lead@example.com', 'sre@example.com'] });
+    expect(ownOfD.mailedTo.sort()).toEqual(['lead@example.com', 'sre@example.com']);
+    const forRequester = await approve(ownOfD.id, 'pm');
+    expect(forRequester.statusCode).toBe(403);
+    expect(forRequester.json().error.code).toBe('not_approver');
+
     // C delegates too: D's seat is not passed on to C's delegate.
     const chained = await h.api({
       method: 'POST',
