@@ -113,7 +113,7 @@ export function checkInputs(
   verdict: Verdict,
 ): InputCheck {
   const values = given ?? {};
-  const unknown = Object.keys(values).filter((field) => !schema || !(field in schema.properties));
+  const unknown = Object.keys(values).filter((field) => !schema || !Object.hasOwn(schema.properties, field));
   const problems: InputProblem[] = unknown.map((field) => ({
     field,
     message: schema ? `There is no input "${field}".` : `This stage asks for no input "${field}".`,
@@ -121,10 +121,11 @@ export function checkInputs(
   if (!schema) return problems.length > 0 ? { ok: false, problems } : { ok: true, values: null };
   const result: Record<string, InputValue> = {};
   for (const [name, field] of Object.entries(schema.properties)) {
+    const value = Object.hasOwn(values, name) ? values[name] : undefined;
     const outcome = checkOne(
       name,
       field,
-      values[name],
+      value,
       verdict === 'approve' && schema.required?.includes(name) === true,
     );
     if (typeof outcome === 'string') problems.push({ field: name, message: outcome });
@@ -150,7 +151,7 @@ export function inputsFromForm(
   const values: Record<string, unknown> = {};
   if (!schema) return values;
   for (const [name, field] of Object.entries(schema.properties)) {
-    const raw = form[name];
+    const raw = Object.hasOwn(form, name) ? form[name] : undefined;
     if (field.type === 'boolean') {
       // An unticked checkbox sends nothing: that is "no", not "not given".
       values[name] = raw === 'true' || raw === 'on';

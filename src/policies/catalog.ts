@@ -82,7 +82,10 @@ function compileNamedPolicy(
   options: CompileOptions,
   issues: DocumentIssue[],
 ): Omit<NamedPolicy, 'version'> {
-  const compiled = compileStages(spec.stages, ['policies', name, 'stages'], options);
+  const compiled = compileStages(spec.stages, ['policies', name, 'stages'], {
+    ...options,
+    trustedPatterns: true,
+  });
   issues.push(...compiled.issues);
   const timeoutMs = policyDuration(spec.timeout, ['policies', name, 'timeout'], '24h', issues);
   const minReviewTimeMs = policyDuration(

@@ -15,6 +15,11 @@ export interface CompileOptions {
   readonly identity?: IdentityRules | undefined;
   /** Whether Slack is configured (SIGNOFF_SLACK_BOT_TOKEN); undefined when it does not matter here. */
   readonly slackConfigured?: boolean | undefined;
+  /**
+   * Whether an input may carry a `pattern`: only in the operator's policies file. A regular
+   * expression from a request could be one that takes the server minutes to run.
+   */
+  readonly trustedPatterns?: boolean | undefined;
 }
 
 const MIN_REMIND_EVERY_MS = 5 * 60 * 1000;
@@ -122,13 +127,23 @@ function compiles(pattern: string): boolean {
 function compileInputs(
   spec: Extract<StageSpec, { type: 'human' }>['inputs'],
   path: Path,
+  options: CompileOptions,
   issues: DocumentIssue[],
 ): InputSchema | undefined {
   if (!spec) return undefined;
-  for (const [name, field] of Object.entries(spec.properties))
-    checkInputField(name, field, [...path, 'properties', name], issues);
+  for (const [name, field] of Object.entries(spec.properties)) {
+    const at = [...path, 'properties', name];
+    if (field.pattern !== undefined && !options.trustedPatterns) {
+      issues.push({
+        path: [...at, 'pattern'],
+        message: 'is allowed only in a named policy (the policies file)',
+      });
+      continue;
+    }
+    checkInputField(name, field, at, issues);
+  }
   for (const [index, name] of (spec.required ?? []).entries())
-    if (!(name in spec.properties))
+    if (!Object.hasOwn(spec.properties, name))
       issues.push({ path: [...path, 'required', index], message: `names no input of properties: ${name}` });
   return { properties: spec.properties, required: spec.required };
 }
@@ -151,7 +166,7 @@ function compileHuman(
     escalateAfterMs: durationField(spec.escalateAfter, [...path, 'escalateAfter'], issues),
     escalateTo: spec.escalateTo?.map((a) => normalizeApprover(a, options.identity)),
     slack: compileSlack(spec, path, options, issues),
-    inputs: compileInputs(spec.inputs, [...path, 'inputs'], issues),
+    inputs: compileInputs(spec.inputs, [...path, 'inputs'], options, issues),
   };
   if (spec.remindEvery !== undefined && spec.remindAfter === undefined)
     issues.push({

@@ -66,8 +66,9 @@ const InputFieldSpec = Type.Object(
     ]),
     title: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     description: Type.Optional(Type.String({ maxLength: 500 })),
+    // At most 150 characters: the longest option value Slack takes.
     enum: Type.Optional(
-      Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 50 }),
+      Type.Array(Type.String({ minLength: 1, maxLength: 150 }), { minItems: 1, maxItems: 50 }),
     ),
     pattern: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
     format: Type.Optional(Type.Literal('date')),

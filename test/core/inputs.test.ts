@@ -3,6 +3,7 @@ import { outcomeOf } from '../../src/callbacks/outcome.js';
 import { SignoffError } from '../../src/core/errors.js';
 import { checkInputs, type InputSchema, inputsFromForm, mergedInputs } from '../../src/core/inputs.js';
 import { parsePolicies } from '../../src/policies/catalog.js';
+import { compileStages } from '../../src/policies/compile.js';
 
 const SCHEMA: InputSchema = {
   required: ['environment', 'window'],
@@ -133,5 +134,31 @@ describe('inputs for callbacks that carry only a summary', () => {
       'signoff apr_1 approved: Approved by lead@example.com · inputs: environment=production, replicas=3',
     );
     expect(outcome.inputs).toEqual({ environment: 'production', replicas: 3 });
+  });
+});
+
+describe('inputs from a request', () => {
+  it('may not carry a pattern (a regular expression from a request could hang the server), and names like constructor are plain names', () => {
+    const stage = (inputs: unknown) => [
+      { name: 'review', type: 'human' as const, gates: [{ approvers: ['lead@example.com'] }], inputs },
+    ];
+    const fromRequest = compileStages(
+      stage({
+        properties: {
+          ticket: { type: 'string', pattern: '^(a+)+$', default: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!' },
+        },
+      }) as never,
+      ['stages'],
+      { aiConfigured: false },
+    );
+    expect(fromRequest.issues).toEqual([
+      {
+        path: ['stages', 0, 'inputs', 'properties', 'ticket', 'pattern'],
+        message: 'is allowed only in a named policy (the policies file)',
+      },
+    ]);
+    const schema: InputSchema = { properties: { constructor: { type: 'string' } } };
+    expect(checkInputs(schema, {}, 'approve')).toEqual({ ok: true, values: {} });
+    expect(inputsFromForm(schema, {})).toEqual({});
   });
 });
