@@ -157,7 +157,8 @@ describe('inputs from a request', () => {
         message: 'is allowed only in a named policy (the policies file)',
       },
     ]);
-    const schema: InputSchema = { properties: { constructor: { type: 'string' } } };
+    const field: InputSchema['properties'][string] = { type: 'string' };
+    const schema: InputSchema = { properties: Object.fromEntries([['constructor', field]]) };
     expect(checkInputs(schema, {}, 'approve')).toEqual({ ok: true, values: {} });
     expect(inputsFromForm(schema, {})).toEqual({});
   });
