@@ -1,6 +1,6 @@
 // Break-glass and its after-review, as a principal: the one place that approves past the gate,
 // and so the one place that makes it loud (audit, metrics, mail to whom it skipped).
-import { hasUnrestrictedPermission, type Principal } from '../auth/principal.js';
+import { hasUnrestrictedPermission, type Principal, permitsApproval } from '../auth/principal.js';
 import {
   type BreakGlassReview,
   breakGlass,
@@ -9,12 +9,13 @@ import {
   type ReviewVerdict,
 } from '../core/break-glass.js';
 import { SignoffError } from '../core/errors.js';
-import { isMailable } from '../core/identity.js';
+import { isMailable, normalizeIdentity } from '../core/identity.js';
 import type { Actor, Approval } from '../core/model.js';
 import { matchesApprover } from '../core/stages.js';
 import { policyLabel } from '../observer.js';
 import { enqueue } from '../outbox/enqueue.js';
 import type { Services } from '../services.js';
+import { findApproval } from '../store/approvals.js';
 import {
   closeBreakGlassReview,
   findBreakGlassReview,
@@ -26,14 +27,20 @@ import { actorOf, loadPermitted } from './as-principal.js';
 import { withApproval } from './transaction.js';
 import { commitTransition } from './transition.js';
 
-function personOf(principal: Principal): Actor {
+/**
+ * The person breaking or reviewing the glass, spelled as deciding spells people. A machine
+ * (a token for a `subject:`, a rule that says machine) or a token that names no verified
+ * person is nobody who could answer for it.
+ */
+function personOf(services: Services, principal: Principal): Actor {
   const actor = actorOf(principal);
-  if (!actor)
+  const machine = principal.grants.some((grant) => grant.machine) || actor?.id.startsWith('subject:');
+  if (!actor || machine || principal.unidentifiedPerson)
     throw new SignoffError(
       'forbidden',
-      'Breaking the glass, or reviewing it, needs a person: this credential names nobody.',
+      'Breaking the glass, or reviewing it, needs a person: this credential names nobody who could answer for it.',
     );
-  return actor;
+  return { ...actor, id: normalizeIdentity(actor.id, services.config.identity) };
 }
 
 /** Approves at once, with a reason; opens the after-review and tells whom the gate still asked. */
@@ -43,7 +50,7 @@ export async function breakGlassAs(
   id: string,
   reason: string,
 ): Promise<Approval> {
-  const actor = personOf(principal);
+  const actor = personOf(services, principal);
   await loadPermitted(services, principal, 'approvals:break-glass', id);
   return withApproval(services, id, async (unit, approval) => {
     const result = breakGlass(approval, actor, reason, unit.now, services.config.breakGlassReviewMs);
@@ -82,7 +89,7 @@ export async function reviewBreakGlassAs(
   id: string,
   review: { verdict: ReviewVerdict; comment?: string | undefined },
 ): Promise<BreakGlassReview> {
-  const actor = personOf(principal);
+  const actor = personOf(services, principal);
   await loadPermitted(services, principal, 'approvals:read', id);
   return withApproval(services, id, async (unit, approval) => {
     const broken = approval.breakGlass;
@@ -110,6 +117,12 @@ export async function reviewBreakGlassAs(
   });
 }
 
+/** Whether the principal may read this approval (a read restricted by metadata reaches only some). */
+async function mayRead(services: Services, principal: Principal, id: string): Promise<boolean> {
+  const approval = await findApproval(services.db, id);
+  return approval !== undefined && permitsApproval(principal, 'approvals:read', approval.metadata);
+}
+
 export interface ReviewListing {
   readonly items: readonly (BreakGlassReview & { readonly overdue: boolean })[];
 }
@@ -130,13 +143,15 @@ export async function listBreakGlassReviewsAs(
     limit: 500,
   });
   const everything = hasUnrestrictedPermission(principal, 'approvals:read');
-  const actor = actorOf(principal);
+  const named = actorOf(principal);
+  const actor = named && { ...named, id: normalizeIdentity(named.id, services.config.identity) };
   const mine = (review: BreakGlassReview) =>
     actor !== undefined && review.reviewers.some((entry) => matchesApprover(entry, actor));
-  return {
-    items: rows
-      .filter((review) => everything || mine(review))
-      .slice(0, 200)
-      .map((review) => ({ ...review, overdue: review.status === 'open' && review.dueAt < now })),
-  };
+  const items: ReviewListing['items'][number][] = [];
+  for (const review of rows) {
+    if (items.length === 200) break;
+    if (!everything && !(mine(review) && (await mayRead(services, principal, review.approvalId)))) continue;
+    items.push({ ...review, overdue: review.status === 'open' && review.dueAt < now });
+  }
+  return { items };
 }

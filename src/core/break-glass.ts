@@ -1,6 +1,7 @@
 import { fail, type Result } from './errors.js';
 import { normalizeIdentity } from './identity.js';
 import type { Actor, Approval } from './model.js';
+import { seatIdentity } from './seat.js';
 import {
   currentStage,
   effectiveGates,
@@ -27,6 +28,29 @@ export interface BrokenGlass {
   readonly reviewDueAt: Date;
 }
 
+/**
+ * Whom what the glass skips still asks: the open gates of the waiting stage and every human
+ * stage after it, but for those who approved already and the one who breaks it (a group
+ * stays: any other member of it may review).
+ */
+function skippedApprovers(approval: Approval, by: string): string[] {
+  const states = evaluateStages(approval);
+  const from = Math.max(
+    0,
+    states.findIndex((s) => s.status === 'pending'),
+  );
+  const entries = approval.policy.stages.slice(from).flatMap((stage, offset) => {
+    if (stage.type !== 'human') return [];
+    const state = states[from + offset];
+    const approved = new Set(state?.gates.flatMap((g) => g.approvals.map(seatIdentity)) ?? []);
+    return effectiveGates(approval, stage)
+      .filter((_, i) => !state?.gates[i]?.passed)
+      .flatMap((gate) => gate.approvers)
+      .filter((entry) => !approved.has(entry));
+  });
+  return [...new Set(entries)].filter((entry) => entry !== by);
+}
+
 /** Approves `approval` at once by break-glass; the requester may never, and the reason is required. */
 export function breakGlass(
   approval: Approval,
@@ -44,13 +68,12 @@ export function breakGlass(
   if (!reason.trim()) return fail('invalid_input', 'Breaking the glass needs a reason.');
   const stage = currentStage(approval);
   if (!stage) return fail('already_decided', 'No stage of this approval is waiting.');
-  const state = evaluateStages(approval).find((s) => s.name === stage.name);
-  const open =
-    stage.type === 'human' ? effectiveGates(approval, stage).filter((_, i) => !state?.gates[i]?.passed) : [];
-  // Whom the skipped gates still asked, except the one who broke the glass.
-  const reviewers = [...new Set(open.flatMap((gate) => gate.approvers))].filter(
-    (entry) => !matchesApprover(entry, { id: by, groups: actor.groups }),
-  );
+  const reviewers = skippedApprovers(approval, by);
+  if (reviewers.length === 0)
+    return fail(
+      'invalid_input',
+      'Nobody but you is asked in what the glass would skip: nobody could review it.',
+    );
   const broken: BrokenGlass = {
     by,
     reason: reason.trim(),
