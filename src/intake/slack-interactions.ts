@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { decideApproval } from '../approvals/decide.js';
+import { delegationsTo } from '../approvals/delegation.js';
 import {
   parseSlackTarget,
   renderApproveModal,
@@ -110,7 +111,15 @@ async function checkMayDecide(services: Services, target: SlackTarget, actor: Ac
     approval,
     // The reason comes with the modal's submission: a policy that requires one must not stop
     // the modal from opening.
-    { actor, verdict, via: 'slack', stage: target.stage, comment: 'reason to follow' },
+    // A delegate may decide for whom they stand in, as on every channel.
+    {
+      actor,
+      verdict,
+      via: 'slack',
+      stage: target.stage,
+      comment: 'reason to follow',
+      delegations: await delegationsTo(services.db, actor.id, services.now()),
+    },
     services.now(),
     'dec_preview',
     reviewRules,
