@@ -198,6 +198,12 @@ async function run() {
   setOutput('status', decided.status);
   const by = (decided.decisions ?? []).map((d) => `${d.actor} ${d.verdict}d`).join(', ');
   log(`${decided.id} ${decided.status}${by ? ` (${by})` : ''}${decided.reason ? `: ${decided.reason}` : ''}`);
+  // Approved while its policy's change window was shut: nothing goes ahead before it opens.
+  const held = decided.resumesAt ? Date.parse(decided.resumesAt) - Date.now() : 0;
+  if (decided.status === 'approved' && held > 0) {
+    log(`its policy's change window holds it until ${decided.resumesAt}; waiting`);
+    await new Promise((resolve) => setTimeout(resolve, held));
+  }
   if (decided.status === 'approved') return 0;
   process.stdout.write(`::error title=signoff::${decided.id} was ${decided.status}\n`);
   return 1;

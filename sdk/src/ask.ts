@@ -66,6 +66,9 @@ export async function askAboutToolCall(
     approval = await signoff.waitForDecision(asked.id, { timeoutMs: options.waitMs, signal: options.signal });
   }
   if (approval.status !== 'approved') return refused(approval);
+  // Approved while its policy's change window was shut: the call waits for the window to open.
+  const held = approval.resumesAt ? Date.parse(approval.resumesAt) - Date.now() : 0;
+  if (held > 0) await new Promise((resolve) => setTimeout(resolve, held));
   // The approval is for one action: run that one only.
   if (approval.actionHash !== (await actionHash(action)))
     return {

@@ -267,6 +267,7 @@ export interface paths {
                                     } | null;
                                     onBehalfOf: string | null;
                                 }[];
+                                resumesAt: string | null;
                                 breakGlass: {
                                     by: string;
                                     reason: string;
@@ -668,6 +669,7 @@ export interface paths {
                                 } | null;
                                 onBehalfOf: string | null;
                             }[];
+                            resumesAt: string | null;
                             breakGlass: {
                                 by: string;
                                 reason: string;
@@ -782,6 +784,7 @@ export interface paths {
                                 } | null;
                                 onBehalfOf: string | null;
                             }[];
+                            resumesAt: string | null;
                             breakGlass: {
                                 by: string;
                                 reason: string;
@@ -1099,6 +1102,7 @@ export interface paths {
                                 } | null;
                                 onBehalfOf: string | null;
                             }[];
+                            resumesAt: string | null;
                             breakGlass: {
                                 by: string;
                                 reason: string;
@@ -1380,6 +1384,7 @@ export interface paths {
                                 } | null;
                                 onBehalfOf: string | null;
                             }[];
+                            resumesAt: string | null;
                             breakGlass: {
                                 by: string;
                                 reason: string;
@@ -1679,6 +1684,7 @@ export interface paths {
                                 } | null;
                                 onBehalfOf: string | null;
                             }[];
+                            resumesAt: string | null;
                             breakGlass: {
                                 by: string;
                                 reason: string;
@@ -2029,6 +2035,7 @@ export interface paths {
                                 } | null;
                                 onBehalfOf: string | null;
                             }[];
+                            resumesAt: string | null;
                             breakGlass: {
                                 by: string;
                                 reason: string;
@@ -2380,6 +2387,7 @@ export interface paths {
                                 } | null;
                                 onBehalfOf: string | null;
                             }[];
+                            resumesAt: string | null;
                             breakGlass: {
                                 by: string;
                                 reason: string;
@@ -5626,6 +5634,7 @@ export interface paths {
                                 } | null;
                                 onBehalfOf: string | null;
                             }[];
+                            resumesAt: string | null;
                             breakGlass: {
                                 by: string;
                                 reason: string;
@@ -5854,6 +5863,7 @@ export interface paths {
                                     } | null;
                                     onBehalfOf: string | null;
                                 }[];
+                                resumesAt: string | null;
                                 breakGlass: {
                                     by: string;
                                     reason: string;

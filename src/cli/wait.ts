@@ -25,6 +25,36 @@ export function progress(approval: ApprovalView): string {
 }
 
 /**
+ * An approval approved while its policy's change window was shut may not go ahead before the
+ * window opens: wait for it (false when that is later than we may wait).
+ */
+async function heldByWindow(
+  approval: ApprovalView,
+  remainingMs: number,
+  log: (line: string) => void,
+): Promise<boolean> {
+  const held = approval.resumesAt ? Date.parse(approval.resumesAt) - Date.now() : 0;
+  if (approval.status !== 'approved' || held <= 0) return true;
+  if (held > remainingMs) {
+    log(`its change window opens ${approval.resumesAt}, later than this wait may last; giving up (exit 3)`);
+    return false;
+  }
+  log(`its policy's change window holds it until ${approval.resumesAt}; waiting ${formatDuration(held)}`);
+  await new Promise((resolve) => setTimeout(resolve, held));
+  return true;
+}
+
+/** The exit code of a decided approval, once its change window (if it holds it) has opened. */
+async function ended(
+  approval: ApprovalView,
+  remainingMs: number,
+  log: (line: string) => void,
+): Promise<{ code: number; approval: ApprovalView }> {
+  if (!(await heldByWindow(approval, remainingMs, log))) return { code: EXIT.error, approval };
+  return { code: EXIT[approval.status as keyof typeof EXIT], approval };
+}
+
+/**
  * Long-polls until the approval is decided, showing elapsed time and who has decided.
  * Returns the exit code: 0 approved, 1 rejected, 2 expired or cancelled, 3 error.
  */
@@ -74,7 +104,7 @@ export async function waitForApproval(
         options.log(
           `${approval.status} after ${formatDuration(now() - started)}${approval.reason ? ` · ${approval.reason}` : ''}`,
         );
-        return { code: EXIT[approval.status], approval };
+        return ended(approval, remaining, options.log);
       }
       const current = progress(approval);
       if (polls === 1) {

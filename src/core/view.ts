@@ -1,3 +1,4 @@
+import { resumeTime } from './change-window.js';
 import { mergedInputs } from './inputs.js';
 import type { Approval, Decision, StageResult } from './model.js';
 import type { NotificationFailure } from './notification-failure.js';
@@ -33,6 +34,13 @@ function automatedDecision(r: StageResult) {
       onBehalfOf: null,
     },
   ];
+}
+
+/** When an approved change may go ahead, if its policy's change window holds it back; else null. */
+function heldUntil(approval: Approval): string | null {
+  if (!approval.decidedAt) return null;
+  const at = resumeTime(approval, approval.decidedAt);
+  return at > approval.decidedAt ? at.toISOString() : null;
 }
 
 /** The inputs a human stage asks for, in JSON Schema's own shape. */
@@ -90,6 +98,7 @@ export function approvalView(approval: Approval, notificationFailures: readonly 
       ...approval.results.flatMap(automatedDecision),
     ].sort((a, b) => a.at.localeCompare(b.at)),
     inputs: mergedInputs(approval.decisions),
+    resumesAt: heldUntil(approval),
     breakGlass: approval.breakGlass
       ? {
           by: approval.breakGlass.by,

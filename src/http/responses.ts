@@ -136,6 +136,13 @@ export const ApprovalView = Type.Object(
     ),
     stages: Type.Array(StageView),
     decisions: Type.Array(DecisionView),
+    resumesAt: Nullable(
+      Type.String({
+        format: 'date-time',
+        description:
+          "Set when the approval was approved while its policy's change window was shut: nothing may go ahead before this time (the callback is told then; `signoff wait` waits for it).",
+      }),
+    ),
     breakGlass: Nullable(
       Type.Object(
         {

@@ -11,6 +11,8 @@ export function agentView(approval: Approval, publicUrl: string) {
     /** Where people read it in full and decide. */
     url: `${publicUrl}/approvals/${approval.id}`,
     actionHash: view.actionHash,
+    /** Set when the policy's change window holds an approved action back until then. */
+    resumesAt: view.resumesAt,
     expiresAt: view.expiresAt,
     decidedAt: view.decidedAt,
     reason: approval.reason,
@@ -37,8 +39,11 @@ export function agentSummary(view: AgentView): string {
     .filter((d) => d.verdict === (view.status === 'approved' ? 'approve' : 'reject'))
     .map((d) => `${d.actor}${d.comment ? `: "${d.comment}"` : ''}`);
   const by = said.length > 0 ? ` by ${said.join('; ')}` : view.reason ? ` (${view.reason})` : '';
-  const next =
-    view.status === 'approved'
+  const held =
+    view.status === 'approved' && view.resumesAt !== null && Date.parse(view.resumesAt) > Date.now();
+  const next = held
+    ? `Its policy's change window holds it: do not take the action before ${view.resumesAt}; then you may take exactly the action with hash ${view.actionHash ?? '(none named)'}.`
+    : view.status === 'approved'
       ? `You may take exactly the action with hash ${view.actionHash ?? '(none named)'}.`
       : 'Do not take the action.';
   return `${view.id} was ${view.status}${by}. ${next}`;

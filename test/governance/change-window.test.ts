@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatInZone, nextOpening } from '../../src/core/change-window.js';
+import { agentSummary, agentView } from '../../src/mcp/agent-view.js';
 import { startWebSession } from '../../src/sessions/web-sessions.js';
+import { findApproval } from '../../src/store/approvals.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
+import { runCli } from '../helpers/process.js';
 import { startReceiver } from '../helpers/receiver.js';
 
 /*
@@ -108,6 +111,23 @@ describe('a change window', () => {
     expect(page.body.replace(/<[^>]+>/g, '').replace(/&#39;/g, "'")).toContain(
       `It resumes ${formatInZone(opens, 'UTC')}, when the policy's change window (mon, tue, wed, thu, fri, sat, sun ${window.from}–${window.to} UTC) opens.`,
     );
+
+    // Whatever polls is held too: the approval says until when, signoff wait will not exit 0 before
+    // it, and an agent is told not to act before it.
+    expect(approved.json().resumesAt).toBe(opens.toISOString());
+    const url = await h.signoff.app.listen({ host: '127.0.0.1', port: 0 });
+    const waited = await runCli(['wait', id, '--timeout', '1m'], {
+      SIGNOFF_URL: url,
+      SIGNOFF_TOKEN: h.adminKey,
+    });
+    expect(waited.code).toBe(3);
+    expect(waited.stderr).toContain(
+      `its change window opens ${opens.toISOString()}, later than this wait may last`,
+    );
+    const stored = await findApproval(h.signoff.services.db, id);
+    if (!stored) throw new Error('no approval');
+    const told = agentSummary(agentView(stored, 'http://signoff.test'));
+    expect(told).toContain(`do not take the action before ${opens.toISOString()}`);
 
     const moved = opens.getTime() - Date.now() + 60_000;
     h.advance(moved);
