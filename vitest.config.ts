@@ -60,6 +60,8 @@ const SQLITE_ONLY = [
   'test/web/pages.test.ts',
   'test/web/oidc.test.ts',
   'test/web/grants.test.ts',
+  // The HTTP server's own bounds (headers, body, keep-alive): Node's sockets, not storage.
+  'test/http/timeouts.test.ts',
   // The words every surface uses for one approval: wording, not storage (the same approval on
   // PostgreSQL is rendered by the same code; test/surfaces/inputs.test.ts runs on both).
   'test/surfaces/one-truth.test.ts',
