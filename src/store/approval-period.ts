@@ -1,5 +1,5 @@
 import type { Approval } from '../core/model.js';
-import { toApproval } from './approval-rows.js';
+import { withDecisions } from './approvals.js';
 import type { Db } from './database.js';
 
 /** Where a page of approvals by creation time ended: the next page starts after it. */
@@ -31,22 +31,5 @@ export async function listApprovalsCreatedBetween(
       ]),
     );
   const rows = await query.orderBy('created_at').orderBy('id').limit(limit).execute();
-  if (rows.length === 0) return [];
-  const decisions = await db
-    .selectFrom('decisions')
-    .selectAll()
-    .where(
-      'approval_id',
-      'in',
-      rows.map((r) => r.id),
-    )
-    .orderBy('at')
-    .orderBy('id')
-    .execute();
-  return rows.map((row) =>
-    toApproval(
-      row,
-      decisions.filter((d) => d.approval_id === row.id),
-    ),
-  );
+  return withDecisions(db, rows);
 }

@@ -194,6 +194,11 @@ export async function listApprovals(db: Db, options: ApprovalFilter): Promise<Ap
     );
   if (options.before) query = query.where('approvals.id', '<', options.before);
   const rows = await query.orderBy('approvals.id', 'desc').limit(options.limit).execute();
+  return withDecisions(db, rows);
+}
+
+/** Approvals from their rows, with every decision of each read in one statement. */
+export async function withDecisions(db: Db, rows: readonly ApprovalRow[]): Promise<Approval[]> {
   if (rows.length === 0) return [];
   const decisions = await db
     .selectFrom('decisions')
@@ -206,12 +211,13 @@ export async function listApprovals(db: Db, options: ApprovalFilter): Promise<Ap
     .orderBy('at')
     .orderBy('id')
     .execute();
-  return rows.map((row) =>
-    toApproval(
-      row,
-      decisions.filter((d) => d.approval_id === row.id),
-    ),
-  );
+  const byApproval = new Map<string, DecisionRow[]>();
+  for (const d of decisions) {
+    const list = byApproval.get(d.approval_id);
+    if (list) list.push(d);
+    else byApproval.set(d.approval_id, [d]);
+  }
+  return rows.map((row) => toApproval(row, byApproval.get(row.id) ?? []));
 }
 
 /**
