@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWebSession } from '../../src/sessions/web-sessions.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import { eventually, startReceiver } from '../helpers/receiver.js';
 import { startSmtpServer } from '../helpers/smtp.js';
+import { approvalPageText } from '../helpers/web.js';
 
 /*
  * Break-glass on a 2-of-3 gate: the callback resumes at once, the webhook and the page say so
@@ -111,17 +111,7 @@ describe('break-glass', () => {
     });
 
     // The page says it first, with the reason.
-    const session = await startWebSession(h.signoff.services, {
-      actor: 'pm@example.com',
-      groups: [],
-      grants: [],
-    });
-    const page = await h.signoff.app.inject({
-      method: 'GET',
-      url: `/approvals/${id}`,
-      cookies: { signoff: session },
-    });
-    const text = page.body.replace(/<[^>]+>/g, '');
+    const text = await approvalPageText(h, 'pm@example.com', id);
     expect(text).toContain(
       'Approved by break-glass: oncall@example.com approved it at once, without the gate of stage “approval”. Reason: checkout is down: the fix cannot wait.',
     );

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatInZone, nextOpening } from '../../src/core/change-window.js';
 import { agentSummary, agentView } from '../../src/mcp/agent-view.js';
-import { startWebSession } from '../../src/sessions/web-sessions.js';
 import { findApproval } from '../../src/store/approvals.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import { runCli } from '../helpers/process.js';
 import { startReceiver } from '../helpers/receiver.js';
+import { approvalPageText } from '../helpers/web.js';
 
 /*
  * A policy whose change window is shut now: the approval is approved at once, but its webhook
@@ -98,17 +98,8 @@ describe('a change window', () => {
     await deliverDue();
     expect(decidedHooks(id)).toHaveLength(0);
 
-    const session = await startWebSession(h.signoff.services, {
-      actor: 'lead@example.com',
-      groups: [],
-      grants: [],
-    });
-    const page = await h.signoff.app.inject({
-      method: 'GET',
-      url: `/approvals/${id}`,
-      cookies: { signoff: session },
-    });
-    expect(page.body.replace(/<[^>]+>/g, '').replace(/&#39;/g, "'")).toContain(
+    const page = await approvalPageText(h, 'lead@example.com', id);
+    expect(page).toContain(
       `It resumes ${formatInZone(opens, 'UTC')}, when the policy's change window (mon, tue, wed, thu, fri, sat, sun ${window.from}–${window.to} UTC) opens.`,
     );
 
@@ -146,17 +137,8 @@ describe('a change window', () => {
       payload: { title: 'Rotate the certificates', policy: 'strict', notify: [] },
     });
     const id = created.json().id as string;
-    const session = await startWebSession(h.signoff.services, {
-      actor: 'lead@example.com',
-      groups: [],
-      grants: [],
-    });
-    const page = await h.signoff.app.inject({
-      method: 'GET',
-      url: `/approvals/${id}`,
-      cookies: { signoff: session },
-    });
-    expect(page.body).toContain('approved now, it is rejected; the window opens');
+    const page = await approvalPageText(h, 'lead@example.com', id);
+    expect(page).toContain('approved now, it is rejected; the window opens');
     const approved = await h.api({
       method: 'POST',
       url: `/v1/approvals/${id}/decisions`,

@@ -310,19 +310,9 @@ export function buttonClick(
 
 /** The reject modal's submission, with its reason, as Slack sends it. */
 export function rejectSubmission(privateMetadata: string, userId: string, reason: string) {
-  return {
-    type: 'view_submission',
-    team: { id: 'T0001' },
-    user: { id: userId, team_id: 'T0001' },
-    api_app_id: 'A0001',
-    view: {
-      id: 'V0001',
-      type: 'modal',
-      callback_id: 'signoff.reject-reason',
-      private_metadata: privateMetadata,
-      state: { values: { reason: { reason: { type: 'plain_text_input', value: reason } } } },
-    },
-  };
+  return viewSubmission('signoff.reject-reason', privateMetadata, userId, {
+    reason: { reason: { type: 'plain_text_input', value: reason } },
+  });
 }
 
 /** A modal's submission as Slack sends it: each block's element state, keyed by block and action. */
