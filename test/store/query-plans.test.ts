@@ -8,9 +8,10 @@ import {
   claimDueApprovalId,
   findApproval,
   findApprovalByIdempotencyKey,
+  findPendingIdsByKey,
   listApprovals,
 } from '../../src/store/approvals.js';
-import { findChainEnd, listAudit, listAuditOfApprovals } from '../../src/store/audit.js';
+import { findChainEnd, listAudit, listAuditOfApprovals, listAuditSince } from '../../src/store/audit.js';
 import type { Db } from '../../src/store/database.js';
 import { findLinkByHash, markLink } from '../../src/store/links.js';
 import { listDeadLetteredNotifications } from '../../src/store/notification-failures.js';
@@ -23,7 +24,7 @@ import {
 } from '../../src/store/retention.js';
 import type { Database } from '../../src/store/schema.js';
 import { findSignInLink, findWebSession } from '../../src/store/web.js';
-import { type Harness, startHarness } from '../helpers/harness.js';
+import { approvalBody, type Harness, startHarness } from '../helpers/harness.js';
 
 let h: Harness;
 let sqlite: SQLite.Database;
@@ -64,13 +65,13 @@ describe('query plans (SQLite)', () => {
   it('a link click is one indexed read by token hash', async () => {
     const plans = await plansOf((db) => findLinkByHash(db, 'a'.repeat(64)));
     expect(plans).toHaveLength(1);
-    expect(plans[0]).toMatch(/SEARCH links USING INDEX sqlite_autoindex_links_1 \(token_hash=\?\)/);
+    expect(plans[0]).toMatch(/SEARCH links USING PRIMARY KEY \(token_hash=\?\)/);
     expect(plans[0]).not.toMatch(/SCAN/);
   });
 
   it('spending a link uses the same index', async () => {
     const plans = await plansOf((db) => markLink(db, 'a'.repeat(64), 'used', new Date()));
-    expect(plans[0]).toMatch(/SEARCH links USING INDEX sqlite_autoindex_links_1/);
+    expect(plans[0]).toMatch(/SEARCH links USING PRIMARY KEY \(token_hash=\?\)/);
   });
 
   it('API keys, idempotency keys, approvals, decisions and audit are read by index', async () => {
@@ -84,15 +85,32 @@ describe('query plans (SQLite)', () => {
     ];
     expect(plans.length).toBeGreaterThanOrEqual(4);
     for (const detail of plans) {
-      expect(detail).toMatch(/SEARCH \w+ USING (COVERING )?INDEX/);
+      expect(detail).toMatch(/SEARCH \w+ USING ((COVERING )?INDEX|PRIMARY KEY)/);
       expect(detail).not.toMatch(/SCAN/);
     }
   });
 
   it("appending to an approval's audit chain finds its last event by index, with no sort", async () => {
     const [end] = await plansOf((db) => findChainEnd(db, 'apr_1'));
-    expect(end).toMatch(/SEARCH audit_events USING INDEX audit_events_chain \(approval_id=\?\)/);
+    expect(end).toMatch(/SEARCH audit_events USING PRIMARY KEY \(approval_id=\?\)/);
     expect(end).not.toMatch(/SCAN|TEMP B-TREE/);
+  });
+
+  it('superseding, idempotent creates, decisions and the audit export each have the index they read', async () => {
+    const [superseded] = await plansOf((db) => findPendingIdsByKey(db, 'owner', 'key'));
+    expect(superseded).toMatch(
+      /SEARCH approvals USING (COVERING )?INDEX approvals_pending_key \(owner=\? AND supersede_key=\?\)/,
+    );
+    const [idempotent] = await plansOf((db) => findApprovalByIdempotencyKey(db, 'key_1', 'k'));
+    expect(idempotent).toMatch(
+      /SEARCH approvals USING INDEX approvals_idempotency \(idempotency_owner=\? AND idempotency_key=\?\)/,
+    );
+    const created = await h.api({ method: 'POST', url: '/v1/approvals', payload: approvalBody() });
+    const decisions = await plansOf((db) => findApproval(db, created.json().id));
+    expect(decisions.join('\n')).toMatch(/SEARCH decisions USING PRIMARY KEY \(approval_id=\?\)/);
+    const [since] = await plansOf((db) => listAuditSince(db, 0, '', 500));
+    expect(since).toMatch(/SEARCH audit_events USING INDEX audit_events_id \(id>\?\)/);
+    for (const plan of [superseded, idempotent, ...decisions, since]) expect(plan).not.toMatch(/SCAN/);
   });
 
   it('the dispatcher and the sweeper find due work by index', async () => {
@@ -131,7 +149,7 @@ describe('query plans (SQLite)', () => {
       expect(plan).not.toMatch(/TEMP B-TREE/);
     }
     const [chains] = await plansOf((db) => listAuditOfApprovals(db, ['apr_1', 'apr_2']));
-    expect(chains).toMatch(/SEARCH audit_events USING INDEX audit_events_chain \(approval_id=\?\)/);
+    expect(chains).toMatch(/SEARCH audit_events USING PRIMARY KEY \(approval_id=\?\)/);
   });
 
   it('a web session and a sign-in link are each one read by primary key', async () => {
