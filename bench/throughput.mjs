@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
+import { startInProcess, treesWritten, unitsPerSecond } from './in-process.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const STORED = Number(process.env.BENCH_APPROVALS ?? 10_000_000);
@@ -21,6 +22,8 @@ const BACKENDS = (process.env.BENCH_BACKENDS ?? 'sqlite,postgres').split(',').ma
 const POSTGRES = process.env.SIGNOFF_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CONNECTIONS = 16;
 const WARM_UP_SECONDS = 2;
+/** Units of work whose WAL pages are counted, to name the B-trees each writes. */
+const TREE_COUNT = 100;
 const ADMIN = 'sk_bench_admin_key_0123456789abcdef';
 const APPROVER = 'lead@example.com';
 const BIN = new URL('../bin/signoff.js', import.meta.url).pathname;
@@ -230,9 +233,9 @@ async function createApproval(url, extra = {}) {
   return response.json();
 }
 
-/** A template approval with a link row: created through the API, its link added beside it. */
-async function createTemplate(url, store, extra = {}) {
-  const approval = await createApproval(url, extra);
+/** A template approval with a link row: created by `create` (the API, or in process), its link added beside it. */
+async function createTemplate(create, store, extra = {}) {
+  const approval = await create(extra);
   const stage = approval.policy?.stages?.[0]?.name ?? approval.stages?.[0]?.name ?? 'default';
   await store.query(
     'insert into links (token_hash, approval_id, stage, approver, created_at, expires_at) values ($1, $2, $3, $4, $5, $6)',
@@ -292,7 +295,7 @@ async function webhookLatency(url, store, count) {
   await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
   const callback = { type: 'webhook', url: `http://127.0.0.1:${receiver.address().port}/hook` };
   try {
-    const template = await createTemplate(url, store, { callback });
+    const template = await createTemplate((extra) => createApproval(url, extra), store, { callback });
     const tokens = await seedPending(store, template, count, 'hook');
     return await median(count, async (i) => {
       const delivered = new Promise((resolve) => {
@@ -306,13 +309,47 @@ async function webhookLatency(url, store, count) {
   }
 }
 
+/**
+ * The same units of work as the HTTP figures, called in process on a database of their own
+ * seeded alike; on SQLite also the B-trees one decision and one create write.
+ */
+async function inProcessLimits(backend) {
+  log(`${backend.name}: in process, no HTTP, ${SECONDS}s each`);
+  const signoff = await startInProcess(backend.env, ADMIN);
+  const store = openStore(backend);
+  const body = JSON.parse(CREATE_BODY);
+  const limits = {};
+  try {
+    const template = await createTemplate((extra) => signoff.create({ ...body, ...extra }), store);
+    await seedHistory(store, template, 1000, 0);
+    const load = { seconds: SECONDS, warmUpSeconds: WARM_UP_SECONDS, connections: CONNECTIONS };
+    limits.create = await unitsPerSecond(load, () => signoff.create(body));
+    // Decisions outpace creates; four times what creates reached leaves room.
+    const count = Math.max(20_000, Math.ceil(limits.create * (WARM_UP_SECONDS + SECONDS) * 4));
+    const tokens = await seedPending(store, template, count + TREE_COUNT, 'proc');
+    limits.link = await unitsPerSecond(load, (i) => signoff.decide(tokens[i]));
+    if (backend.name === 'sqlite') {
+      limits.decisionTrees = await treesWritten(
+        backend.file,
+        (i) => signoff.decide(tokens[count + i]),
+        TREE_COUNT,
+      );
+      limits.createTrees = await treesWritten(backend.file, () => signoff.create(body), TREE_COUNT);
+    }
+  } finally {
+    await store.close();
+    await signoff.close();
+  }
+  return limits;
+}
+
 async function benchBackend(backend, port) {
   log(`${backend.name}: starting signoff`);
   const server = await startSignoff(backend.env, port);
   const store = openStore(backend);
   const figures = {};
   try {
-    const template = await createTemplate(server.url, store);
+    const template = await createTemplate((extra) => createApproval(server.url, extra), store);
     await seedHistory(store, template, 1000, 0);
     const getOptions = { url: `${server.url}/v1/approvals/${template}`, headers: JSON_HEADERS };
     const createOptions = {
@@ -366,6 +403,8 @@ async function benchBackend(backend, port) {
 
 const pct = (value, base) => `${((100 * value) / base).toFixed(0)}%`;
 const num = (value) => Math.round(value).toLocaleString('en');
+const trees = (written) =>
+  written ? `${written.trees.length} (${written.pages.toFixed(1)})` : 'not counted';
 
 const dir = mkdtempSync(join(tmpdir(), 'signoff-bench-'));
 const schema = `bench_${process.pid}`;
@@ -399,21 +438,46 @@ try {
   }
   const port = 18_000 + (process.pid % 1000);
   const file = join(dir, 'bench.db');
+  const processFile = join(dir, 'in-process.db');
   if (BACKENDS.includes('sqlite'))
     results.push([
       'SQLite',
-      await benchBackend({ name: 'sqlite', file, env: { SIGNOFF_DATABASE_URL: `sqlite:${file}` } }, port),
+      {
+        ...(await benchBackend(
+          { name: 'sqlite', file, env: { SIGNOFF_DATABASE_URL: `sqlite:${file}` } },
+          port,
+        )),
+        inProcess: await inProcessLimits({
+          name: 'sqlite',
+          file: processFile,
+          env: { SIGNOFF_DATABASE_URL: `sqlite:${processFile}` },
+        }),
+      },
     ]);
   if (BACKENDS.includes('postgres')) {
     const probe = new pg.Client({ connectionString: POSTGRES, connectionTimeoutMillis: 3000 });
     try {
       await probe.connect();
       const env = { SIGNOFF_DATABASE_URL: POSTGRES, SIGNOFF_DATABASE_SCHEMA: schema };
-      results.push(['PostgreSQL', await benchBackend({ name: 'postgres', schema, env }, port + 1)]);
+      const inProcessEnv = {
+        SIGNOFF_DATABASE_URL: POSTGRES,
+        SIGNOFF_DATABASE_SCHEMA: `${schema}_in_process`,
+      };
+      results.push([
+        'PostgreSQL',
+        {
+          ...(await benchBackend({ name: 'postgres', schema, env }, port + 1)),
+          inProcess: await inProcessLimits({
+            name: 'postgres',
+            schema: `${schema}_in_process`,
+            env: inProcessEnv,
+          }),
+        },
+      ]);
     } catch (error) {
       log(`PostgreSQL skipped: ${error.message}`);
     } finally {
-      await probe.query(`drop schema if exists ${schema} cascade`).catch(() => {});
+      await probe.query(`drop schema if exists ${schema}, ${schema}_in_process cascade`).catch(() => {});
       await probe.end().catch(() => {});
     }
   }
@@ -436,6 +500,10 @@ const lines = [
   `| GET one approval (API key), req/s | ${num(bare.get)} | ${results.map(([, f]) => `${num(f.get)} (${pct(f.get, bare.get)})`).join(' | ')} |`,
   `| create, no mail, req/s | ${num(bare.create)} | ${results.map(([, f]) => `${num(f.create)} (${pct(f.create, bare.create)})`).join(' | ')} |`,
   `| decide by link (POST /d/{token}), req/s | ${num(bare.link)} | ${results.map(([, f]) => `${num(f.link)} (${pct(f.link, bare.link)})`).join(' | ')} |`,
+  `| create in process (no HTTP), units/s; HTTP's share | | ${results.map(([, f]) => `${num(f.inProcess.create)} (${pct(f.create, f.inProcess.create)})`).join(' | ')} |`,
+  `| decide by link in process (no HTTP), units/s; HTTP's share | | ${results.map(([, f]) => `${num(f.inProcess.link)} (${pct(f.link, f.inProcess.link)})`).join(' | ')} |`,
+  `| B-trees one link decision writes (WAL pages, mean) | | ${results.map(([, f]) => trees(f.inProcess.decisionTrees)).join(' | ')} |`,
+  `| B-trees one create writes (WAL pages, mean) | | ${results.map(([, f]) => trees(f.inProcess.createTrees)).join(' | ')} |`,
   `| GET at 1,000/s: p50 / p99 ms | | ${results.map(([, f]) => `${f.getAt.p50} / ${f.getAt.p99} (${num(f.getAt.achieved)}/s)`).join(' | ')} |`,
   `| create at 500/s: p50 / p99 ms | | ${results.map(([, f]) => `${f.createAt.p50} / ${f.createAt.p99} (${num(f.createAt.achieved)}/s)`).join(' | ')} |`,
   `| decision → webhook delivered, p50 ms | | ${results.map(([, f]) => f.webhookP50.toFixed(2)).join(' | ')} |`,
@@ -449,6 +517,12 @@ const lines = [
       ? ': more than 15% apart, so the machine was not equally quiet throughout and the ratios are off; run again on a quiet machine'
       : ''
   }`,
+  ...results
+    .filter(([, f]) => f.inProcess.decisionTrees)
+    .flatMap(([name, f]) => [
+      `${name}, trees a link decision writes: ${f.inProcess.decisionTrees.trees.join(', ')}`,
+      `${name}, trees a create writes: ${f.inProcess.createTrees.trees.join(', ')}`,
+    ]),
   `whole run: ${((performance.now() - started) / 1000).toFixed(0)} s`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
