@@ -1,5 +1,6 @@
 import type { Delegation } from '../core/delegation.js';
 import type { Db } from './database.js';
+import { hotStatement } from './hot-statement.js';
 import type { DelegationsTable } from './schema.js';
 
 function toDelegation(row: DelegationsTable): Delegation & { reason: string | null; createdAt: Date } {
@@ -33,6 +34,18 @@ export async function insertDelegation(db: Db, delegation: StoredDelegation): Pr
     .execute();
 }
 
+const DELEGATION_COLUMNS = 'id, delegator, delegate, starts_at, ends_at, reason, created_at, ended_at';
+const HOLDING_AT = 'ends_at > ? and starts_at <= ? and (ended_at is null or ended_at > ?)';
+// Every decision asks whose seats its decider may fill: a statement written once, by index.
+const selectHolding = {
+  delegate: hotStatement<DelegationsTable>(
+    `select ${DELEGATION_COLUMNS} from delegations where delegate = ? and ${HOLDING_AT}`,
+  ),
+  delegator: hotStatement<DelegationsTable>(
+    `select ${DELEGATION_COLUMNS} from delegations where delegator = ? and ${HOLDING_AT}`,
+  ),
+} as const;
+
 /** Delegations that hold at `now` to `delegate` (whose seats they may fill), or from `delegator`. */
 export async function findActiveDelegations(
   db: Db,
@@ -40,15 +53,9 @@ export async function findActiveDelegations(
   now: Date,
 ): Promise<StoredDelegation[]> {
   const at = now.getTime();
-  const rows = await db
-    .selectFrom('delegations')
-    .selectAll()
-    .$if('delegate' in who, (q) => q.where('delegate', '=', (who as { delegate: string }).delegate))
-    .$if('delegator' in who, (q) => q.where('delegator', '=', (who as { delegator: string }).delegator))
-    .where('ends_at', '>', at)
-    .where('starts_at', '<=', at)
-    .where((eb) => eb.or([eb('ended_at', 'is', null), eb('ended_at', '>', at)]))
-    .execute();
+  const [side, person] =
+    'delegate' in who ? (['delegate', who.delegate] as const) : (['delegator', who.delegator] as const);
+  const { rows } = await selectHolding[side](db, [person, at, at, at]);
   return rows.map(toDelegation);
 }
 

@@ -13,6 +13,7 @@ import {
 } from '../../src/store/approvals.js';
 import { findChainEnd, listAudit, listAuditOfApprovals, listAuditSince } from '../../src/store/audit.js';
 import type { Db } from '../../src/store/database.js';
+import { findActiveDelegations } from '../../src/store/delegations.js';
 import { findLinkByHash, markLink } from '../../src/store/links.js';
 import { listDeadLetteredNotifications } from '../../src/store/notification-failures.js';
 import { claimDueOutbox } from '../../src/store/outbox.js';
@@ -110,7 +111,21 @@ describe('query plans (SQLite)', () => {
     expect(decisions.join('\n')).toMatch(/SEARCH decisions USING PRIMARY KEY \(approval_id=\?\)/);
     const [since] = await plansOf((db) => listAuditSince(db, 0, '', 500));
     expect(since).toMatch(/SEARCH audit_events USING INDEX audit_events_id \(id>\?\)/);
-    for (const plan of [superseded, idempotent, ...decisions, since]) expect(plan).not.toMatch(/SCAN/);
+    // Every decision asks whose seats its decider fills; asking whom to ask instead, by delegator.
+    const [delegate] = await plansOf((db) =>
+      findActiveDelegations(db, { delegate: 'c@example.com' }, new Date()),
+    );
+    expect(delegate).toMatch(
+      /SEARCH delegations USING INDEX delegations_delegate \(delegate=\? AND ends_at>\?\)/,
+    );
+    const [delegator] = await plansOf((db) =>
+      findActiveDelegations(db, { delegator: 'd@example.com' }, new Date()),
+    );
+    expect(delegator).toMatch(
+      /SEARCH delegations USING INDEX delegations_delegator \(delegator=\? AND ends_at>\?\)/,
+    );
+    for (const plan of [superseded, idempotent, ...decisions, since, delegate, delegator])
+      expect(plan).not.toMatch(/SCAN/);
   });
 
   it('the dispatcher and the sweeper find due work by index', async () => {
