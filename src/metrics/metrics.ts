@@ -164,6 +164,18 @@ export function createMetrics(db: Db, now: () => Date): Metrics {
   const { created, ended, timeToDecision, deliveries, deadLetters, aiReviews, aiLatency, http, breakGlass } =
     eventMetrics(registry);
   registerBacklogGauges(registry, db, now);
+  // Every request is counted: its series is looked up once per route and status, not built
+  // from a label object each time. Routes are patterns and statuses few, so this stays small.
+  const httpChildren = new Map<string, ReturnType<typeof http.labels>>();
+  const httpSeries = (method: string, route: string, status: number) => {
+    const key = `${method} ${status} ${route}`;
+    let series = httpChildren.get(key);
+    if (!series) {
+      series = http.labels({ method, route, status: String(status) });
+      httpChildren.set(key, series);
+    }
+    return series;
+  };
 
   function observe(o: Observation): void {
     switch (o.type) {
@@ -186,7 +198,7 @@ export function createMetrics(db: Db, now: () => Date): Metrics {
         aiLatency.observe(o.durationMs / 1000);
         return;
       case 'http.request':
-        http.observe({ method: o.method, route: o.route, status: String(o.status) }, o.durationMs / 1000);
+        httpSeries(o.method, o.route, o.status).observe(o.durationMs / 1000);
         return;
     }
   }
