@@ -65,6 +65,8 @@ const SQLITE_ONLY = [
   // The words every surface uses for one approval: wording, not storage (the same approval on
   // PostgreSQL is rendered by the same code; test/surfaces/inputs.test.ts runs on both).
   'test/surfaces/one-truth.test.ts',
+  // The commit group is SQLite's (PostgreSQL's units commit each on their own connection).
+  'test/unit-of-work/commit-group.test.ts',
 ];
 const POSTGRES_ONLY = [
   'test/scale/**',

@@ -3,7 +3,8 @@ import type { NewId } from '../ids.js';
 import type { Observation } from '../observer.js';
 import type { Services } from '../services.js';
 import type { ChainEnd } from '../store/audit.js';
-import type { Db } from '../store/database.js';
+import { type Db, isPostgres } from '../store/database.js';
+import { commitGroupOf } from './commit-group.js';
 
 /**
  * What every write needs, travelling as one value: the transaction, one instant for the
@@ -58,11 +59,11 @@ export async function runUnitOfWork<T>(
       observed.push(observation);
     },
   };
-  const result = await services.db
-    .transaction()
-    .execute((db) =>
-      work({ db, now, newId: services.newId, config: services.config, afterCommit, chainEnds: new Map() }),
-    );
+  const unitOn = (db: Db) =>
+    work({ db, now, newId: services.newId, config: services.config, afterCommit, chainEnds: new Map() });
+  const result = isPostgres(services.db)
+    ? await services.db.transaction().execute(unitOn)
+    : await commitGroupOf(services.db).run(unitOn);
   for (const approvalId of changed) services.changes.publish(approvalId);
   if (wake) services.wakeDispatcher();
   for (const observation of observed) services.observer.observe(observation);
