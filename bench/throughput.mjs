@@ -368,6 +368,8 @@ async function benchBackend(backend, port) {
       'rate',
     );
     figures.link = await throughput(linkRequests(server.url, tokens));
+    // Memory right after full load, before the server has had time to give anything back.
+    figures.rssAfterLoad = rssMb(server.child.pid);
     log(`${backend.name}: fixed rates`);
     figures.getAt = await atRate(getOptions, 1000);
     figures.createAt = await atRate(createOptions, 500);
@@ -393,6 +395,8 @@ async function benchBackend(backend, port) {
     // million fresh rows would compete with the decisions being timed.
     if (backend.name === 'postgres') await store.query('vacuum analyze');
     figures.linkLarge = await median(200, (i) => decideByLink(server.url, probes[200 + i]));
+    // Full load once more with everything stored, and the memory right after it.
+    figures.getLarge = await throughput(getOptions);
     figures.rss = rssMb(server.child.pid);
   } finally {
     await store.close();
@@ -510,7 +514,9 @@ const lines = [
   `| link decision p50 ms, ~1k stored | | ${results.map(([, f]) => f.linkSmall.toFixed(2)).join(' | ')} |`,
   `| link decision p50 ms, ${STORED.toLocaleString('en')} stored (ratio) | | ${results.map(([, f]) => `${f.linkLarge.toFixed(2)} (${(f.linkLarge / f.linkSmall).toFixed(2)}×)`).join(' | ')} |`,
   `| seeding ${STORED.toLocaleString('en')} approvals + links, s | | ${results.map(([, f]) => f.seedSeconds.toFixed(0)).join(' | ')} |`,
-  `| RSS of signoff at ${STORED.toLocaleString('en')} stored, MB | | ${results.map(([, f]) => f.rss).join(' | ')} |`,
+  `| GET one approval, ${STORED.toLocaleString('en')} stored, req/s | ${num(bare.get)} | ${results.map(([, f]) => `${num(f.getLarge)} (${pct(f.getLarge, bare.get)})`).join(' | ')} |`,
+  `| RSS of signoff right after the throughput load, MB | | ${results.map(([, f]) => f.rssAfterLoad).join(' | ')} |`,
+  `| RSS of signoff right after the GET load, ${STORED.toLocaleString('en')} stored, MB | | ${results.map(([, f]) => f.rss).join(' | ')} |`,
   '',
   `bare GET at the start ${num(bare.get)}/s, at the end ${num(bareGetAtEnd)}/s${
     Math.abs(bareGetAtEnd - bare.get) > 0.15 * bare.get
