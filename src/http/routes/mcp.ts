@@ -1,15 +1,31 @@
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PermissionDocument } from '../../auth/permission-document.js';
 import type { Authenticator } from '../../auth/principal.js';
 import { SignoffError } from '../../core/errors.js';
-import { createAgentServer } from '../../mcp/agent-server.js';
 import { PolicyName } from '../../policies/spec.js';
 import type { Services } from '../../services.js';
 import { principalOf, requirePermission } from '../auth.js';
 
 const METADATA_PATH = '/.well-known/oauth-protected-resource';
+
+/**
+ * The MCP SDK and the agent server, loaded by the first MCP request: a signoff no agent talks
+ * to never holds them (about 17 MB of memory).
+ */
+let mcpModules:
+  | Promise<
+      [
+        typeof import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
+        typeof import('../../mcp/agent-server.js'),
+      ]
+    >
+  | undefined;
+const loadMcp = () =>
+  (mcpModules ??= Promise.all([
+    import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
+    import('../../mcp/agent-server.js'),
+  ]));
 const McpQuery = Type.Object({ policy: Type.Optional(PolicyName) }, { additionalProperties: false });
 
 /**
@@ -54,6 +70,7 @@ export function registerMcpRoutes(
     const { policy } = request.query;
     if (policy !== undefined && !services.policies.get(policy))
       throw new SignoffError('invalid_input', `There is no policy named "${policy}".`);
+    const [{ StreamableHTTPServerTransport }, { createAgentServer }] = await loadMcp();
     const server = createAgentServer(services, principal, policy);
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
