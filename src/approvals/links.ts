@@ -6,7 +6,7 @@ import { currentStage } from '../core/stages.js';
 import type { Services } from '../services.js';
 import { findApproval } from '../store/approvals.js';
 import type { Db } from '../store/database.js';
-import { findLinkByHash, insertLink, markLink } from '../store/links.js';
+import { findLinkByHash, insertLink, markLink, spendLink } from '../store/links.js';
 import type { LinkRow } from '../store/schema.js';
 import { audit } from '../unit-of-work/audit.js';
 import { runUnitOfWork, type UnitOfWork } from '../unit-of-work/context.js';
@@ -124,10 +124,11 @@ export async function decideByLink(
   };
   return decideApproval(services, link.approval_id, input, {
     beforeDecide: async (unit) => {
-      // Read again inside the transaction: a racing request may have spent it meanwhile.
+      // Spent inside the transaction, only if still unused and unexpired: a racing request may
+      // have spent it meanwhile. Only a link that could not be spent is read again, to say why.
+      if (await spendLink(unit.db, tokenHash, unit.now)) return;
       const state = linkState(await findLink(unit.db, tokenHash), unit.now);
-      if (state !== 'usable') throw spentLinkError(state);
-      if (!(await markLink(unit.db, tokenHash, 'used', unit.now))) throw spentLinkError('used');
+      throw spentLinkError(state === 'usable' ? 'used' : state);
     },
   });
 }

@@ -39,17 +39,29 @@ export async function findLinkByHash(db: Db, tokenHash: string): Promise<LinkRow
 }
 
 /** The once-only moments of a link, each a column that is written at most once. */
-export type LinkMark = 'used' | 'opened' | 'renewed';
+export type LinkMark = 'opened' | 'renewed';
 
 const updateMark = {
-  used: hotStatement('update links set used_at = ? where token_hash = ? and used_at is null'),
   opened: hotStatement('update links set opened_at = ? where token_hash = ? and opened_at is null'),
   renewed: hotStatement('update links set renewed_at = ? where token_hash = ? and renewed_at is null'),
 } as const;
 
+const spend = hotStatement(
+  'update links set used_at = ? where token_hash = ? and used_at is null and expires_at > ?',
+);
+
 /**
- * Records that a link was used, opened or renewed, unless that already happened; false
- * means it had (a link is used once, renewed once, and its first opening is what counts).
+ * Spends a link for a decision at `now`: true when it was unused and unexpired (and is now
+ * used), false when it was neither, in one write and no read.
+ */
+export async function spendLink(db: Db, tokenHash: string, now: Date): Promise<boolean> {
+  const result = await spend(db, [now.getTime(), tokenHash, now.getTime()]);
+  return result.numAffectedRows === 1n;
+}
+
+/**
+ * Records that a link was opened or renewed, unless that already happened; false means it
+ * had (a link is renewed once, and its first opening is what counts).
  */
 export async function markLink(db: Db, tokenHash: string, mark: LinkMark, now: Date): Promise<boolean> {
   const result = await updateMark[mark](db, [now.getTime(), tokenHash]);

@@ -14,7 +14,7 @@ import {
 import { findChainEnd, listAudit, listAuditOfApprovals, listAuditSince } from '../../src/store/audit.js';
 import type { Db } from '../../src/store/database.js';
 import { findActiveDelegations } from '../../src/store/delegations.js';
-import { findLinkByHash, markLink } from '../../src/store/links.js';
+import { findLinkByHash, spendLink } from '../../src/store/links.js';
 import { listDeadLetteredNotifications } from '../../src/store/notification-failures.js';
 import { claimDueOutbox } from '../../src/store/outbox.js';
 import {
@@ -71,7 +71,7 @@ describe('query plans (SQLite)', () => {
   });
 
   it('spending a link uses the same index', async () => {
-    const plans = await plansOf((db) => markLink(db, 'a'.repeat(64), 'used', new Date()));
+    const plans = await plansOf((db) => spendLink(db, 'a'.repeat(64), new Date()));
     expect(plans[0]).toMatch(/SEARCH links USING PRIMARY KEY \(token_hash=\?\)/);
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/store/database.js';
-import { insertLink, markLink } from '../../src/store/links.js';
+import { insertLink, spendLink } from '../../src/store/links.js';
 import { insertOutbox } from '../../src/store/outbox.js';
 import { insertSignInLink, insertWebSession } from '../../src/store/web.js';
 import { pruneRetained } from '../../src/worker/sweeper.js';
@@ -33,7 +33,7 @@ async function addLink(tokenHash: string, expiresAt: number, usedAt?: number): P
     createdAt: new Date(expiresAt - 3_600_000),
     expiresAt: new Date(expiresAt),
   });
-  if (usedAt !== undefined) await markLink(db, tokenHash, 'used', new Date(usedAt));
+  if (usedAt !== undefined) expect(await spendLink(db, tokenHash, new Date(usedAt))).toBe(true);
 }
 
 async function addOutbox(
