@@ -12,12 +12,13 @@ const DEAD_LETTERED = 'notification.dead_lettered';
 
 // Every read of one approval asks this.
 const selectDeadLettersOfOne = hotStatement<{ approval_id: string; data: string; at: number }>(
-  `select approval_id, data, at from audit_events where approval_id = ? and type = '${DEAD_LETTERED}' order by id`,
+  `select approval_id, data, at from audit_events where approval_id = ? and type = '${DEAD_LETTERED}' order by seq`,
 );
 
 /**
- * The `notification.dead_lettered` events of some approvals, oldest first. A search of the
- * (approval_id, id) index per approval: the cost does not grow with other approvals.
+ * The `notification.dead_lettered` events of some approvals, each approval's in the order of
+ * its chain (oldest first). A search of the chain's key (approval_id, seq) per approval, in
+ * that order, with no sort: the cost does not grow with other approvals.
  */
 export async function listDeadLetteredNotifications(
   db: Db,
@@ -32,7 +33,8 @@ export async function listDeadLetteredNotifications(
           .select(['approval_id', 'data', 'at'])
           .where('approval_id', 'in', approvalIds)
           .where('type', '=', DEAD_LETTERED)
-          .orderBy('id')
+          .orderBy('approval_id')
+          .orderBy('seq')
           .execute();
   return rows.map((r) => ({
     approvalId: r.approval_id,

@@ -91,6 +91,18 @@ describe('query plans (SQLite)', () => {
     }
   });
 
+  it("an approval's notifications given up on are read in its chain's order, with no sort", async () => {
+    const plans = [
+      ...(await plansOf((db) => listDeadLetteredNotifications(db, ['apr_1']))),
+      ...(await plansOf((db) => listDeadLetteredNotifications(db, ['apr_1', 'apr_2']))),
+    ];
+    expect(plans).toHaveLength(2);
+    for (const plan of plans) {
+      expect(plan).toMatch(/SEARCH audit_events USING PRIMARY KEY \(approval_id=\?\)/);
+      expect(plan).not.toMatch(/TEMP B-TREE/);
+    }
+  });
+
   it("appending to an approval's audit chain finds its last event by index, with no sort", async () => {
     const [end] = await plansOf((db) => findChainEnd(db, 'apr_1'));
     expect(end).toMatch(/SEARCH audit_events USING PRIMARY KEY \(approval_id=\?\)/);
