@@ -62,7 +62,8 @@ async function startBare() {
 }
 
 async function startSignoff(env, port) {
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+  // Started as `npm start` and the image start it: with V8's young generation bounded.
+  const child = spawn(process.execPath, ['--max-semi-space-size=8', BIN, 'serve'], {
     env: {
       ...process.env,
       ...env,
