@@ -1,10 +1,8 @@
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PermissionDocument } from '../../auth/permission-document.js';
 import type { Authenticator } from '../../auth/principal.js';
 import { SignoffError } from '../../core/errors.js';
-import { createAgentServer } from '../../mcp/agent-server.js';
 import { PolicyName } from '../../policies/spec.js';
 import type { Services } from '../../services.js';
 import { principalOf, requirePermission } from '../auth.js';
@@ -32,6 +30,18 @@ function resourceMetadata(services: Services, permissions: PermissionDocument) {
 }
 
 /**
+ * What answers MCP, loaded by the first MCP request rather than at start: most signoffs never
+ * see an agent, and the MCP SDK was the largest part of loading the server (a quarter of it).
+ */
+async function loadMcp() {
+  const [{ StreamableHTTPServerTransport }, { createAgentServer }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
+    import('../../mcp/agent-server.js'),
+  ]);
+  return { StreamableHTTPServerTransport, createAgentServer };
+}
+
+/**
  * The MCP endpoint (Streamable HTTP, stateless, JSON answers): each POST is authenticated
  * exactly as the API is and served by a server of its own, run as that credential.
  */
@@ -54,6 +64,7 @@ export function registerMcpRoutes(
     const { policy } = request.query;
     if (policy !== undefined && !services.policies.get(policy))
       throw new SignoffError('invalid_input', `There is no policy named "${policy}".`);
+    const { StreamableHTTPServerTransport, createAgentServer } = await loadMcp();
     const server = createAgentServer(services, principal, policy);
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
