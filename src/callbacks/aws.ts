@@ -47,19 +47,24 @@ function awsClientOptions(region: string | undefined, timeoutMs: number) {
   };
 }
 
-/** One SDK client per region (the default region's under ""), made on first use and then kept. */
+/**
+ * One SDK client per region (the default region's under ""), made on first use and then kept.
+ * The client's class comes from `load`, so that its SDK is loaded by the first call and not
+ * at start: most signoffs never call AWS, and loading its SDKs was a tenth of a start's CPU.
+ */
 export function regionalClients<C>(
-  Client: new (options: ReturnType<typeof awsClientOptions>) => C,
+  load: () => Promise<new (options: ReturnType<typeof awsClientOptions>) => C>,
   timeoutMs: number,
-): (region: string | undefined) => C {
+): (region: string | undefined) => Promise<C> {
   const clients = new Map<string, C>();
-  return (region) => {
+  return async (region) => {
     const key = region ?? '';
-    let client = clients.get(key);
-    if (!client) {
-      client = new Client(awsClientOptions(region, timeoutMs));
-      clients.set(key, client);
-    }
+    const kept = clients.get(key);
+    if (kept) return kept;
+    const Client = await load();
+    // Another call may have made it while the SDK was loading.
+    const client = clients.get(key) ?? new Client(awsClientOptions(region, timeoutMs));
+    clients.set(key, client);
     return client;
   };
 }

@@ -1,16 +1,20 @@
-import { CodePipelineClient, PutApprovalResultCommand } from '@aws-sdk/client-codepipeline';
 import type { CodePipelineCallback } from '../core/model.js';
 import { classifyAwsError, regionalClients } from './aws.js';
 import { type Outcome, truncate } from './outcome.js';
 
+/** The SDK, loaded by the first resume rather than at start. */
+const loadSdk = () => import('@aws-sdk/client-codepipeline');
+
 /** Resumes a CodePipeline manual-approval action with PutApprovalResult (Approved or Rejected). */
 export function createCodePipelineResumer(timeoutMs: number) {
-  const clientFor = regionalClients(CodePipelineClient, timeoutMs);
+  const clientFor = regionalClients(async () => (await loadSdk()).CodePipelineClient, timeoutMs);
   return {
     async resume(callback: CodePipelineCallback, outcome: Outcome) {
       const status = outcome.approved ? 'Approved' : 'Rejected';
+      const { PutApprovalResultCommand } = await loadSdk();
       try {
-        await clientFor(callback.region).send(
+        const client = await clientFor(callback.region);
+        await client.send(
           new PutApprovalResultCommand({
             pipelineName: callback.pipelineName,
             stageName: callback.stageName,

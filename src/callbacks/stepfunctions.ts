@@ -1,12 +1,10 @@
-import {
-  SendTaskFailureCommand,
-  SendTaskHeartbeatCommand,
-  SendTaskSuccessCommand,
-  SFNClient,
-} from '@aws-sdk/client-sfn';
+import type { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { StepFunctionsCallback } from '../core/model.js';
 import { classifyAwsError, regionalClients } from './aws.js';
 import { type Outcome, truncate } from './outcome.js';
+
+/** The SDK, loaded by the first resume or heartbeat rather than at start. */
+const loadSdk = () => import('@aws-sdk/client-sfn');
 
 const MAX_OUTPUT_BYTES = 256 * 1024;
 
@@ -33,10 +31,11 @@ function taskOutput(outcome: Outcome): string {
 
 /** Resumes a Step Functions task: SendTaskSuccess, or SendTaskFailure with failOnReject. */
 export function createStepFunctionsResumer(timeoutMs: number) {
-  const clientFor = regionalClients(SFNClient, timeoutMs);
+  const clientFor = regionalClients(async () => (await loadSdk()).SFNClient, timeoutMs);
   return {
     async resume(callback: StepFunctionsCallback, outcome: Outcome) {
       const fail = callback.failOnReject === true && !outcome.approved;
+      const { SendTaskFailureCommand, SendTaskSuccessCommand } = await loadSdk();
       const command = fail
         ? new SendTaskFailureCommand({
             taskToken: callback.taskToken,
@@ -45,7 +44,8 @@ export function createStepFunctionsResumer(timeoutMs: number) {
           })
         : new SendTaskSuccessCommand({ taskToken: callback.taskToken, output: taskOutput(outcome) });
       try {
-        await clientFor(callback.region).send(command as SendTaskSuccessCommand);
+        const client = await clientFor(callback.region);
+        await client.send(command as SendTaskSuccessCommand);
       } catch (error) {
         throw classifyAwsError(error, fail ? 'SendTaskFailure' : 'SendTaskSuccess');
       }
@@ -53,10 +53,10 @@ export function createStepFunctionsResumer(timeoutMs: number) {
     },
     /** Tells Step Functions the task is still alive while people decide. */
     async heartbeat(callback: StepFunctionsCallback) {
+      const { SendTaskHeartbeatCommand } = await loadSdk();
       try {
-        await clientFor(callback.region).send(
-          new SendTaskHeartbeatCommand({ taskToken: callback.taskToken }),
-        );
+        const client = await clientFor(callback.region);
+        await client.send(new SendTaskHeartbeatCommand({ taskToken: callback.taskToken }));
       } catch (error) {
         throw classifyAwsError(error, 'SendTaskHeartbeat');
       }

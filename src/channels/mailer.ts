@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import type nodemailer from 'nodemailer';
 import { SignoffError } from '../core/errors.js';
 import { PermanentDeliveryError } from '../outbox/errors.js';
 import type { Mailer } from '../ports.js';
@@ -84,9 +84,13 @@ export function describeSmtpFailure(
   return temporary(`sending through ${server} failed${cause || code ? ` (${cause || code})` : ''}`);
 }
 
-/** A nodemailer transport for the SMTP URL, each step (connect, greeting, socket) bounded. */
-export function createSmtpTransport(smtpUrl: string, timeoutMs: number) {
-  return nodemailer.createTransport({
+/**
+ * A nodemailer transport for the SMTP URL, each step (connect, greeting, socket) bounded.
+ * nodemailer is loaded here, by the first mail or probe, rather than by every start.
+ */
+export async function createSmtpTransport(smtpUrl: string, timeoutMs: number) {
+  const { default: mailer } = await import('nodemailer');
+  return mailer.createTransport({
     url: smtpUrl,
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
@@ -96,12 +100,14 @@ export function createSmtpTransport(smtpUrl: string, timeoutMs: number) {
 
 /** Sends mail over SMTP with nodemailer; every send is bounded by a timeout. */
 export function createSmtpMailer(smtpUrl: string, from: string, timeoutMs: number): Mailer {
-  const transport = createSmtpTransport(smtpUrl, timeoutMs);
+  let transport: ReturnType<typeof createSmtpTransport> | undefined;
   const server = smtpServerName(smtpUrl);
   return {
     async send(message) {
+      transport ??= createSmtpTransport(smtpUrl, timeoutMs);
       try {
-        await transport.sendMail({ from, ...message });
+        const smtp = await transport;
+        await smtp.sendMail({ from, ...message });
       } catch (error) {
         const { reason, permanent } = describeSmtpFailure(error, server, timeoutMs);
         // A recipient or message the server refuses for good is not retried for days.
@@ -109,7 +115,8 @@ export function createSmtpMailer(smtpUrl: string, from: string, timeoutMs: numbe
         throw new SignoffError('upstream_failed', reason, { cause: error });
       }
     },
-    close: () => transport.close(),
+    // A transport that could not be made has nothing to close (its sends said why).
+    close: () => void transport?.then((smtp) => smtp.close()).catch(() => {}),
   };
 }
 

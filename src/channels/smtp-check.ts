@@ -5,7 +5,7 @@ import { createSmtpTransport } from './mailer.js';
  * `timeoutMs`. Resolves with the reason it failed, or undefined when the server answered.
  */
 export async function probeSmtp(smtpUrl: string, timeoutMs: number): Promise<string | undefined> {
-  const transport = createSmtpTransport(smtpUrl, timeoutMs);
+  const transport = await createSmtpTransport(smtpUrl, timeoutMs);
   try {
     await transport.verify();
     return undefined;

@@ -3,7 +3,7 @@ import { smtpServerName } from '../channels/mailer.js';
 import { probeSmtp } from '../channels/smtp-check.js';
 import { type Config, databaseOptions } from '../config.js';
 import { SignoffError } from '../core/errors.js';
-import { loadDeclarations } from '../server.js';
+import { loadDeclarations } from '../declarations.js';
 import { type Db, openDatabase, redactUrl } from '../store/database.js';
 import { type Output, oneLine } from './output.js';
 import { findMisspelledSettings, loadConfigNotingSettings } from './settings.js';

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import SerializerSelector from '@fastify/fast-json-stringify-compiler';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { PermissionDocument } from '../auth/permission-document.js';
 import type { Authenticator } from '../auth/principal.js';
@@ -43,6 +44,33 @@ function fastifyTrustProxy(setting: Config['trustProxy']) {
   return [...setting];
 }
 
+/**
+ * Fastify's own response serializers, each compiled when a route first answers with its
+ * schema rather than all of them while the app is built (a process sends few of its routes'
+ * statuses), and once per schema: every route that answers an approval shares one.
+ */
+function compileSerializersOnFirstUse(): SerializerSelector.SerializerFactory {
+  const buildCompiler = SerializerSelector();
+  return (externalSchemas, options) => {
+    const compile = buildCompiler(externalSchemas, options);
+    const compiled = new WeakMap<object, SerializerSelector.Serializer>();
+    const shared = (route: SerializerSelector.RouteDefinition) => {
+      const { schema } = route;
+      if (typeof schema !== 'object' || schema === null) return compile(route);
+      const serialize = compiled.get(schema) ?? compile(route);
+      compiled.set(schema, serialize);
+      return serialize;
+    };
+    return (route) => {
+      let serialize: SerializerSelector.Serializer | undefined;
+      return (doc) => {
+        serialize ??= shared(route);
+        return serialize(doc);
+      };
+    };
+  };
+}
+
 /** Fastify with signoff's bounds on connections, trusted proxies, request ids and quiet logs. */
 function createFastify(
   services: Services,
@@ -77,6 +105,7 @@ function createFastify(
     genReqId: newRequestId,
     // Errors Fastify raises before routing (a malformed URL) answer in our shape too.
     frameworkErrors: (error, request, reply) => handleError(error, request, reply),
+    schemaController: { compilersFactory: { buildSerializer: compileSerializersOnFirstUse() } },
   });
 }
 

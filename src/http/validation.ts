@@ -3,7 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { FastifySchemaCompiler } from 'fastify';
 import { SignoffError } from '../core/errors.js';
 import { findUnacceptableText } from '../input-rules.js';
-import { ajv } from '../validation.js';
+import { compileOnFirstUse } from '../validation.js';
 import { describeSchemaErrors, type SchemaError } from '../validation-messages.js';
 
 /**
@@ -12,11 +12,12 @@ import { describeSchemaErrors, type SchemaError } from '../validation-messages.j
  * params arrive as text, so their numbers and booleans are converted per schema first
  * (one Ajv cannot coerce for some parts and not for others). Then every string of every
  * part, wherever the schema puts it (metadata included), is checked for control characters
- * and lone surrogates, so a field added later is covered too.
+ * and lone surrogates, so a field added later is covered too. A route's schemas are compiled
+ * on its first request, not when the app is built: a process answers few of its routes.
  */
 export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
   return ({ schema, httpPart }) => {
-    const validate = ajv.compile(schema as object);
+    const validate = compileOnFirstUse(schema as object);
     const prepare =
       httpPart === 'body'
         ? // A POST without a body (Fastify passes null) is an empty object: `POST /cancel` needs no `{}`.

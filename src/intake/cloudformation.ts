@@ -3,7 +3,7 @@ import type { CreateApprovalRequest } from '../approvals/request.js';
 import { parseDuration } from '../core/duration.js';
 import { APPROVER_PATTERN } from '../core/identity.js';
 import { findUnacceptableText } from '../input-rules.js';
-import { ajv } from '../validation.js';
+import { compileOnFirstUse } from '../validation.js';
 
 const Url = Type.String({ maxLength: 4096, pattern: '^https?://[^\\s]+$' });
 
@@ -35,8 +35,8 @@ const ApprovalProperties = Type.Object({
   Timeout: Type.Optional(Type.String({ pattern: '^\\d+(\\.\\d+)?[smhd]?$', maxLength: 20 })),
 });
 
-const validRequest = ajv.compile<CustomResourceRequest>(CustomResourceRequest);
-const validProperties = ajv.compile<Static<typeof ApprovalProperties>>(ApprovalProperties);
+const validRequest = compileOnFirstUse<CustomResourceRequest>(CustomResourceRequest);
+const validProperties = compileOnFirstUse<Static<typeof ApprovalProperties>>(ApprovalProperties);
 
 /** Whether an SNS message body is a CloudFormation custom resource request. */
 export function isCustomResourceRequest(message: unknown): message is CustomResourceRequest {

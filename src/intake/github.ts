@@ -7,7 +7,7 @@ import type { GitHubCallback } from '../core/model.js';
 import { enqueue } from '../outbox/enqueue.js';
 import type { Services } from '../services.js';
 import { runUnitOfWork } from '../unit-of-work/context.js';
-import { ajv } from '../validation.js';
+import { compileOnFirstUse } from '../validation.js';
 import { findRoute, type GitHubRoute, type GitHubRouting } from './routing.js';
 
 const Id = Type.Integer({ minimum: 1 });
@@ -50,7 +50,7 @@ const DeploymentProtectionRuleSchema = Type.Object({
 /** The part of a `deployment_protection_rule` webhook signoff reads. */
 export type DeploymentProtectionRule = Static<typeof DeploymentProtectionRuleSchema>;
 
-const checkRule = ajv.compile(DeploymentProtectionRuleSchema);
+const checkRule = compileOnFirstUse(DeploymentProtectionRuleSchema);
 
 /** The webhook body as a deployment protection rule event, or invalid_input naming what is wrong. */
 export function parseDeploymentProtectionRule(body: unknown): DeploymentProtectionRule {

@@ -18,7 +18,7 @@ import type { SlackApi } from '../ports.js';
 import { reviewRules } from '../reviewers/rule.js';
 import type { Services } from '../services.js';
 import { findApproval } from '../store/approvals.js';
-import { ajv } from '../validation.js';
+import { compileOnFirstUse } from '../validation.js';
 
 const SlackId = Type.String({ minLength: 1, maxLength: 40, pattern: '^[A-Za-z0-9]+$' });
 
@@ -64,8 +64,8 @@ const ViewSubmission = Type.Object({
   }),
 });
 
-const validateBlockActions = ajv.compile<Static<typeof BlockActions>>(BlockActions);
-const validateViewSubmission = ajv.compile<Static<typeof ViewSubmission>>(ViewSubmission);
+const validateBlockActions = compileOnFirstUse<Static<typeof BlockActions>>(BlockActions);
+const validateViewSubmission = compileOnFirstUse<Static<typeof ViewSubmission>>(ViewSubmission);
 
 /** What the interaction request answers, and a note for the clicker alone (an ephemeral message). */
 export interface InteractionAnswer {

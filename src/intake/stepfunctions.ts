@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { CreateApprovalBody, type CreateApprovalRequest } from '../approvals/request.js';
 import { SignoffError } from '../core/errors.js';
 import { findUnacceptableText } from '../input-rules.js';
-import { ajv } from '../validation.js';
+import { compileOnFirstUse } from '../validation.js';
 import { regionOfTopic } from './codepipeline.js';
 
 /** What a `sns:publish.waitForTaskToken` state publishes: a create body and the task token. */
@@ -18,7 +18,7 @@ const TaskRequest = Type.Object(
   { additionalProperties: false },
 );
 
-const validate = ajv.compile<Static<typeof TaskRequest>>(TaskRequest);
+const validate = compileOnFirstUse<Static<typeof TaskRequest>>(TaskRequest);
 
 /** Whether an SNS message body is a signoff request from Step Functions. */
 export function isTaskRequest(message: unknown): boolean {

@@ -1,5 +1,4 @@
 import { type Static, type TObject, Type } from '@sinclair/typebox';
-import type { ValidateFunction } from 'ajv';
 import {
   cancelAs,
   listOwn,
@@ -14,7 +13,7 @@ import { SignoffError } from '../core/errors.js';
 import { APPROVAL_STATUSES } from '../core/model.js';
 import { currentStage, effectiveGates } from '../core/stages.js';
 import { SINGLE_LINE } from '../input-rules.js';
-import { ajv } from '../validation.js';
+import { compileOnFirstUse, type Validator } from '../validation.js';
 import { agentSummary, agentView } from './agent-view.js';
 import { promptTool } from './prompt-tool.js';
 import { type AgentTool, MCP_WAIT_MS, type ToolContext, type ToolResult } from './tool.js';
@@ -233,14 +232,14 @@ export const AGENT_TOOLS: readonly AgentTool[] = [
   promptTool,
 ] as unknown as readonly AgentTool[];
 
-const createValidator = ajv.compile(CreateApprovalBody);
+const createValidator = compileOnFirstUse(CreateApprovalBody);
 
 /** Refuses a request the API's own schema refuses (the tool schemas take its fields, this checks them together). */
 function checkRequest(request: CreateApprovalRequest): void {
   if (!createValidator(request)) throw invalid(createValidator);
 }
 
-function invalid(validate: ValidateFunction): SignoffError {
+function invalid(validate: Validator<unknown>): SignoffError {
   const issues = (validate.errors ?? []).map((e) => ({
     path: e.instancePath || '/',
     message: e.message ?? 'is not valid',
@@ -255,7 +254,7 @@ function invalid(validate: ValidateFunction): SignoffError {
   );
 }
 
-const validators = new Map(AGENT_TOOLS.map((tool) => [tool.name, ajv.compile(tool.input)]));
+const validators = new Map(AGENT_TOOLS.map((tool) => [tool.name, compileOnFirstUse(tool.input)]));
 
 /** Runs a tool as the caller: its permission, its arguments checked against its schema. */
 export async function runTool(name: string, args: unknown, context: ToolContext): Promise<ToolResult> {

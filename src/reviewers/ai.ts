@@ -1,5 +1,5 @@
 import type { AiReview, AiStage, Approval } from '../core/model.js';
-import { ajv } from '../validation.js';
+import { compileOnFirstUse } from '../validation.js';
 
 /** Asks an AI for a verdict on one approval. Never throws: failures come back in `error`. */
 export interface AiReviewer {
@@ -16,7 +16,7 @@ export interface AiEndpoint {
 
 const MAX_ANSWER_BYTES = 256 * 1024;
 
-const validateVerdict = ajv.compile<{
+const validateVerdict = compileOnFirstUse<{
   decision: 'approve' | 'reject' | 'escalate';
   confidence: number;
   rationale: string;

@@ -9,23 +9,6 @@ import { principalOf, requirePermission } from '../auth.js';
 
 const METADATA_PATH = '/.well-known/oauth-protected-resource';
 
-/**
- * The MCP SDK and the agent server, loaded by the first MCP request: a signoff no agent talks
- * to never holds them (about 17 MB of memory).
- */
-let mcpModules:
-  | Promise<
-      [
-        typeof import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
-        typeof import('../../mcp/agent-server.js'),
-      ]
-    >
-  | undefined;
-const loadMcp = () =>
-  (mcpModules ??= Promise.all([
-    import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
-    import('../../mcp/agent-server.js'),
-  ]));
 const McpQuery = Type.Object({ policy: Type.Optional(PolicyName) }, { additionalProperties: false });
 
 /**
@@ -45,6 +28,18 @@ function resourceMetadata(services: Services, permissions: PermissionDocument) {
     resource_name: 'signoff',
     resource_documentation: `${services.config.publicUrl}/docs`,
   };
+}
+
+/**
+ * What answers MCP, loaded by the first MCP request rather than at start: most signoffs never
+ * see an agent, and the MCP SDK was the largest part of loading the server (a quarter of it).
+ */
+async function loadMcp() {
+  const [{ StreamableHTTPServerTransport }, { createAgentServer }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
+    import('../../mcp/agent-server.js'),
+  ]);
+  return { StreamableHTTPServerTransport, createAgentServer };
 }
 
 /**
@@ -70,7 +65,7 @@ export function registerMcpRoutes(
     const { policy } = request.query;
     if (policy !== undefined && !services.policies.get(policy))
       throw new SignoffError('invalid_input', `There is no policy named "${policy}".`);
-    const [{ StreamableHTTPServerTransport }, { createAgentServer }] = await loadMcp();
+    const { StreamableHTTPServerTransport, createAgentServer } = await loadMcp();
     const server = createAgentServer(services, principal, policy);
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
