@@ -75,35 +75,38 @@ export function createCommitGroup(db: Db, observeSize?: (units: number) => void)
     }
   }
 
-  /** Runs the units queued when it starts (at most MAX_UNITS), and commits them once. */
+  /** Runs the units queued now (at most MAX_UNITS) in one transaction; throws if it failed. */
+  async function runAndCommit(group: Group): Promise<void> {
+    await db.connection().execute(async (connection) => {
+      await sql`begin`.execute(connection);
+      try {
+        while (group.started < MAX_UNITS && queue.length > 0) {
+          group.started++;
+          await runOne(connection, queue.shift() as Queued, group.done);
+        }
+        await sql`commit`.execute(connection);
+      } catch (error) {
+        await sql`rollback`.execute(connection).catch(() => {});
+        throw error;
+      }
+    });
+  }
+
+  /** One group: its units run and are committed once, then each is answered. */
   async function runGroup(): Promise<void> {
     scheduled = false;
     const group: Group = { started: 0, done: [] };
-    try {
-      await db.connection().execute(async (connection) => {
-        await sql`begin`.execute(connection);
-        try {
-          while (group.started < MAX_UNITS && queue.length > 0) {
-            group.started++;
-            await runOne(connection, queue.shift() as Queued, group.done);
-          }
-          await sql`commit`.execute(connection);
-        } catch (error) {
-          await sql`rollback`.execute(connection).catch(() => {});
-          throw error;
-        }
-      });
-    } catch (error) {
-      for (const { unit } of group.done) unit.reject(error);
-      // A group that could not even begin (the database is closed or unreachable) fails those
-      // waiting too; otherwise they run in the next group.
-      if (group.started === 0) for (const unit of queue.splice(0)) unit.reject(error);
-      if (queue.length > 0) schedule();
-      return;
-    }
+    const failed = await runAndCommit(group).then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    );
+    // A group that could not even begin (the database is closed or unreachable) fails those
+    // waiting too; otherwise they run in the next group.
+    const waiting = failed && group.started === 0 ? queue.splice(0) : [];
     if (queue.length > 0) schedule();
-    observeSize?.(group.started);
-    for (const { unit, value } of group.done) unit.resolve(value);
+    if (!failed) observeSize?.(group.started);
+    for (const { unit, value } of group.done) failed ? unit.reject(failed.error) : unit.resolve(value);
+    for (const unit of waiting) unit.reject(failed?.error);
   }
 
   function schedule(): void {
