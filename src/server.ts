@@ -15,7 +15,6 @@ import { createBreakGlassMailHandler } from './channels/break-glass-mail.js';
 import { createEmailNotifier } from './channels/email-notifier.js';
 import { createConsoleMailer, createSmtpMailer } from './channels/mailer.js';
 import { createSignInMailHandler } from './channels/sign-in-notifier.js';
-import { createSlackApi } from './channels/slack-api.js';
 import { createSlackPostHandler, createSlackSyncHandler } from './channels/slack-notifier.js';
 import { type Config, databaseOptions } from './config.js';
 import { NOTIFICATION_EVENTS } from './core/audit.js';
@@ -95,8 +94,10 @@ function createConfiguredReviewer(config: Config): AiReviewer | undefined {
   });
 }
 
-function createConfiguredSlack(config: Config, logger: Logger): SlackApi | undefined {
+/** Slack's Web API client, loaded only by a signoff that has a Slack token. */
+async function createConfiguredSlack(config: Config, logger: Logger): Promise<SlackApi | undefined> {
   if (!config.slackBotToken) return undefined;
+  const { createSlackApi } = await import('./channels/slack-api.js');
   return createSlackApi({
     token: config.slackBotToken,
     apiUrl: config.slackApiUrl,
@@ -206,7 +207,7 @@ export async function createSignoff(config: Config, options: StartOptions = {}):
     changes,
     waits: createWaitCounter(),
     mailer: options.mailer ?? chooseMailer(config, print),
-    slack: createConfiguredSlack(config, logger),
+    slack: await createConfiguredSlack(config, logger),
     egress: createEgress({
       allow: config.webhookAllow,
       resolve: options.resolveHost ?? resolveWithSystem,

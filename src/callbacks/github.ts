@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createAppAuth } from '@octokit/auth-app';
-import { Octokit } from '@octokit/core';
+import type { Octokit } from '@octokit/core';
 import { CALLBACK_EVENTS } from '../core/audit.js';
 import { SignoffError } from '../core/errors.js';
 import { PermanentDeliveryError, parseRetryAfter, RetryAfterError } from '../outbox/errors.js';
@@ -61,12 +60,35 @@ type InstallationOctokit = (installationId: number) => Promise<Octokit>;
 /**
  * The GitHub App: its JWT buys an installation token (cached until near its expiry, one cache
  * for every installation), which answers deployment protection rules. Every request goes to
- * SIGNOFF_GITHUB_API_URL.
+ * SIGNOFF_GITHUB_API_URL. The key is read at start, so a missing one stops it; Octokit is
+ * loaded by the first answer, not by every start.
  */
 function createInstallationOctokit(services: Services): InstallationOctokit | undefined {
-  const { githubAppId, githubAppPrivateKeyFile, githubApiUrl, httpTimeoutMs } = services.config;
+  const { githubAppId, githubAppPrivateKeyFile } = services.config;
   if (!githubAppId || !githubAppPrivateKeyFile) return undefined;
   const privateKey = readFileSync(githubAppPrivateKeyFile, 'utf8');
+  let connected: Promise<InstallationOctokit> | undefined;
+  return async (installationId) => {
+    // A failure is not kept: the next answer tries again.
+    connected ??= connectApp(services, githubAppId, privateKey).catch((error: unknown) => {
+      connected = undefined;
+      throw error;
+    });
+    return (await connected)(installationId);
+  };
+}
+
+/** The App's client and its installations' clients, with Octokit loaded. */
+async function connectApp(
+  services: Services,
+  appId: string,
+  privateKey: string,
+): Promise<InstallationOctokit> {
+  const { githubApiUrl, httpTimeoutMs } = services.config;
+  const [{ createAppAuth }, { Octokit }] = await Promise.all([
+    import('@octokit/auth-app'),
+    import('@octokit/core'),
+  ]);
   const BoundedOctokit = Octokit.defaults({
     baseUrl: githubApiUrl,
     userAgent: 'signoff',
@@ -85,10 +107,10 @@ function createInstallationOctokit(services: Services): InstallationOctokit | un
   // and this one disagree, signs again with the difference.
   const app = new BoundedOctokit({
     authStrategy: createAppAuth,
-    auth: { appId: githubAppId, privateKey },
+    auth: { appId, privateKey },
     log,
   });
-  const appAuth = createAppAuth({ appId: githubAppId, privateKey, request: app.request, log });
+  const appAuth = createAppAuth({ appId, privateKey, request: app.request, log });
   // Each installation's client shares the App's token cache and the App's client, as
   // @octokit/app's getInstallationOctokit does.
   return (installationId) =>
