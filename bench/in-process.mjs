@@ -59,6 +59,16 @@ export async function unitsPerSecond({ seconds, warmUpSeconds, connections }, wo
   return run(seconds * 1000);
 }
 
+/** Empties the WAL, waiting out a background checkpoint that holds it at the moment. */
+async function emptyWal(db) {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const [{ busy }] = db.pragma('wal_checkpoint(TRUNCATE)');
+    if (!busy) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('the WAL could not be emptied before counting trees');
+}
+
 /**
  * The B-trees (tables and indexes) a unit of work writes on SQLite, and the pages its commit
  * appends to the WAL on average: the WAL is emptied, the work runs `times` times (each its own
@@ -70,8 +80,7 @@ export async function treesWritten(file, work, times = 100) {
   const db = new Sqlite(file);
   try {
     db.pragma('busy_timeout = 10000');
-    const [{ busy }] = db.pragma('wal_checkpoint(TRUNCATE)');
-    if (busy) throw new Error('the WAL could not be emptied before counting trees');
+    await emptyWal(db);
     // A read held open from the empty WAL on keeps the background checkpoint from starting it
     // over meanwhile (it would overwrite the frames counted here).
     db.prepare('begin').run();
