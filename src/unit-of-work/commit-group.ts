@@ -95,6 +95,8 @@ export function createCommitGroup(db: Db, observeSize?: (units: number) => void)
   /** One group: its units run and are committed once, then each is answered. */
   async function runGroup(): Promise<void> {
     scheduled = false;
+    // A unit retried within a group may have scheduled this one and run in that group instead.
+    if (queue.length === 0) return;
     const group: Group = { started: 0, done: [] };
     const failed = await runAndCommit(group).then(
       () => undefined,
