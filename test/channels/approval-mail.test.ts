@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import { linkIn, type ReceivedMail, startSmtpServer } from '../helpers/smtp.js';
+import { decodeEntities } from '../helpers/web.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -52,22 +53,14 @@ async function decideAs(id: string, actor: string, verdict: 'approve' | 'reject'
   expect(res.statusCode, res.body).toBe(201);
 }
 
-const ENTITIES: Record<string, string> = {
-  '&amp;': '&',
-  '&lt;': '<',
-  '&gt;': '>',
-  '&quot;': '"',
-  '&#39;': "'",
-};
-
 /** What a reader sees of an HTML part: the text without tags, entities decoded, spaces collapsed. */
 function visibleText(html: string): string {
-  return html
-    .replace(/<style[\s\S]*?<\/style>|<title>[\s\S]*?<\/title>/g, '')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&(amp|lt|gt|quot|#39);/g, (entity) => ENTITIES[entity] ?? entity)
-    .replace(/\s+/g, ' ');
+  return decodeEntities(
+    html
+      .replace(/<style[\s\S]*?<\/style>|<title>[\s\S]*?<\/title>/g, '')
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/&nbsp;/g, ' '),
+  ).replace(/\s+/g, ' ');
 }
 
 /** The `<a>` elements of an HTML part: what they say and where they go. */

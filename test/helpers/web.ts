@@ -9,6 +9,11 @@ const ENTITIES: Record<string, string> = {
   '&#39;': "'",
 };
 
+/** HTML's entities as signoff escapes them (`src/html.ts`), back to the characters they stand for. */
+export function decodeEntities(text: string): string {
+  return text.replace(/&(amp|lt|gt|quot|#39);/g, (entity) => ENTITIES[entity] ?? entity);
+}
+
 /** The text of an approval's page as a signed-in person reads it: tags dropped, entities decoded. */
 export async function approvalPageText(h: Harness, actor: string, id: string): Promise<string> {
   const session = await startWebSession(h.signoff.services, { actor, groups: [], grants: [] });
@@ -17,5 +22,5 @@ export async function approvalPageText(h: Harness, actor: string, id: string): P
     url: `/approvals/${id}`,
     cookies: { signoff: session },
   });
-  return page.body.replace(/<[^>]+>/g, '').replace(/&(amp|lt|gt|quot|#39);/g, (e) => ENTITIES[e] ?? e);
+  return decodeEntities(page.body.replace(/<[^>]+>/g, ''));
 }
